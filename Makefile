@@ -1,0 +1,83 @@
+# cachekit for C++ — the commands in README.md. Every target installs what it needs first.
+BUILD_DIR   ?= build
+ASAN_DIR    ?= build-asan
+TSAN_DIR    ?= build-tsan
+FUZZ_DIR    ?= build-fuzz
+BUILD_TYPE  ?= RelWithDebInfo
+JOBS        ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+CMAKE       := cmake
+
+.PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
+        fuzz-build fuzz-smoke bench test-asan test-tsan clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+venv: deps
+	@bash scripts/python-venv.sh
+
+$(BUILD_DIR)/build.ninja:
+	$(CMAKE) -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD_DIR)/build.ninja
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+
+# The whole suite: unit, property, conformance (vectors), live cross-checks with the pinned
+# cachekit-py, and a short fuzz run of every decoder.
+test: build venv
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	bash scripts/run-live-checks.sh $(BUILD_DIR)
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=5
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+test-live: build venv
+	bash scripts/run-live-checks.sh $(BUILD_DIR)
+
+demo: build
+	$(BUILD_DIR)/examples/cachekit_demo
+
+# Fast feedback (< 2 minutes): formatting and the unit tests.
+quick-check: deps format-check test-unit
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+$(FUZZ_DIR)/build.ninja:
+	CC=clang CXX=clang++ $(CMAKE) -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCACHEKIT_BUILD_FUZZ=ON -DCACHEKIT_BUILD_TESTS=OFF -DCACHEKIT_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+
+fuzz-build: deps $(FUZZ_DIR)/build.ninja
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS)
+
+fuzz-smoke: fuzz-build
+	bash scripts/fuzz-smoke.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+bench: deps
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
+	build-release/bench/cachekit_bench --benchmark_min_time=0.2
+
+test-asan: deps
+	$(CMAKE) -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+
+test-tsan: deps
+	$(CMAKE) -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
+	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS)
+	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) build-release

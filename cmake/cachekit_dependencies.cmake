@@ -1,0 +1,10 @@
+# Finds the Debian-packaged libraries cachekit links against (scripts/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(cachekit_lz4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(cachekit_xxhash REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(cachekit_sodium REQUIRED IMPORTED_TARGET libsodium)
+find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
+# Debian ships msgpack-cxx 4.x whose config package is "msgpack" with target msgpackc-cxx.
+find_package(msgpack CONFIG REQUIRED)
+find_package(nlohmann_json 3.10 CONFIG REQUIRED)
+find_package(Threads REQUIRED)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cachekit needs, and only those that are missing.
+# Idempotent: a second run with everything present does no network work.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  liblz4-dev libxxhash-dev libssl-dev libsodium-dev
+  libmsgpack-cxx-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libhiredis-dev libmemcached-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  clang libclang-rt-14-dev libfuzzer-14-dev clang-format
+  python3 python3-venv
+  redis-server memcached
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,91 @@
+#include <cachekit/error.hpp>
+
+#include <string>
+
+namespace cachekit {
+inline namespace v0 {
+namespace {
+
+const char* describe(errc code) noexcept {
+  switch (code) {
+    case errc::truncated: return "input is truncated";
+    case errc::trailing_bytes: return "unexpected bytes after the document";
+    case errc::malformed: return "malformed data";
+    case errc::type_mismatch: return "value has a different type than requested";
+    case errc::length_limit: return "declared length exceeds the input or a limit";
+    case errc::checksum_mismatch: return "checksum mismatch";
+    case errc::size_mismatch: return "decompressed size differs from the declared size";
+    case errc::decompression_bomb: return "decompression bomb rejected";
+    case errc::input_too_large: return "input larger than the protocol limit";
+    case errc::decompression_failed: return "LZ4 decompression failed";
+    case errc::unsupported_version: return "unsupported format version";
+    case errc::serializer_mismatch: return "entry written by an incompatible serializer";
+    case errc::authentication_failed: return "authentication failed (tampered data or wrong key)";
+    case errc::invalid_ciphertext: return "invalid ciphertext";
+    case errc::unknown_key_fingerprint: return "key fingerprint not in the keyring";
+    case errc::nonce_exhausted: return "nonce counter exhausted; rotate the encryption key";
+    case errc::plaintext_downgrade: return "plaintext entry read while encryption is required";
+    case errc::invalid_argument: return "invalid argument";
+    case errc::invalid_key: return "invalid cache key";
+    case errc::invalid_master_key: return "invalid master key";
+    case errc::invalid_configuration: return "invalid configuration";
+    case errc::unsupported_type: return "unsupported type";
+    case errc::value_too_large: return "value too large";
+    case errc::transient: return "transient backend failure";
+    case errc::timeout: return "operation timed out";
+    case errc::circuit_open: return "circuit breaker open";
+    case errc::backpressure: return "too many concurrent operations";
+    case errc::backend_permanent: return "backend rejected the operation";
+    case errc::backend_authentication: return "backend authentication failed";
+  }
+  return "unknown cachekit error";
+}
+
+class code_category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "cachekit"; }
+  std::string message(int value) const override { return describe(static_cast<errc>(value)); }
+  std::error_condition default_error_condition(int value) const noexcept override {
+    return make_error_condition(group_of(static_cast<errc>(value)));
+  }
+};
+
+class group_category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "cachekit.group"; }
+  std::string message(int value) const override {
+    switch (static_cast<errc_group>(value)) {
+      case errc_group::corrupt_data: return "corrupt cache data";
+      case errc_group::security: return "security failure";
+      case errc_group::fix_config: return "configuration or usage error";
+      case errc_group::retry: return "temporary failure";
+    }
+    return "unknown cachekit error group";
+  }
+};
+
+}  // namespace
+
+const std::error_category& cachekit_category() noexcept {
+  static const code_category instance;
+  return instance;
+}
+
+const std::error_category& cachekit_group_category() noexcept {
+  static const group_category instance;
+  return instance;
+}
+
+errc_group group_of(errc code) noexcept {
+  const int value = static_cast<int>(code);
+  if (value < 100) return errc_group::corrupt_data;
+  if (value < 200) return errc_group::security;
+  if (value < 300) return errc_group::fix_config;
+  return errc_group::retry;
+}
+
+error::error(errc code, const std::string& detail) : error(make_error_code(code), detail) {}
+error::error(std::error_code code, const std::string& detail) : std::system_error(code, detail) {}
+
+}  // namespace v0
+}  // namespace cachekit
