@@ -6,10 +6,11 @@
 ///
 /// | kind      | stored value (StandardSerializer)  | default key         | interop key          |
 /// |-----------|------------------------------------|---------------------|----------------------|
-/// | datetime  | `{"__datetime__": true, "value": iso}` | `iso` string (aware only) | epoch seconds (int if whole) |
-/// | date/time | sentinel maps `__date__`/`__time__`| rejected            | rejected             |
-/// | uuid      | rejected                           | hyphenated string   | hyphenated string    |
-/// | set       | rejected                           | rejected            | sorted, deduplicated |
+/// | datetime  | `{"__datetime__": true, "value": iso}` | `iso` string (aware only) | epoch seconds
+/// (int if whole) | | date/time | sentinel maps `__date__`/`__time__`| rejected            |
+/// rejected             | | uuid      | rejected                           | hyphenated string   |
+/// hyphenated string    | | set       | rejected                           | rejected            |
+/// sorted, deduplicated |
 ///
 /// Maps keep insertion order; profiles that need canonical order sort when encoding.
 ///
@@ -78,8 +79,8 @@ class value {
   value(bool b) noexcept : v_(b) {}  // NOLINT
   /// Any integer; non-negative values above INT64_MAX become `unsigned_integer`.
   template <typename I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>)
-  value(I i) noexcept {  // NOLINT
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>) value(I i)
+  noexcept {  // NOLINT
     if constexpr (std::is_unsigned_v<I>) {
       if (static_cast<std::uint64_t>(i) > static_cast<std::uint64_t>(INT64_MAX)) {
         v_ = static_cast<std::uint64_t>(i);
@@ -88,21 +89,23 @@ class value {
     }
     v_ = static_cast<std::int64_t>(i);
   }
-  value(double d) noexcept : v_(d) {}                       // NOLINT
-  value(std::string s) noexcept : v_(std::move(s)) {}       // NOLINT
-  value(std::string_view s) : v_(std::string(s)) {}         // NOLINT
-  value(const char* s) : v_(std::string(s)) {}              // NOLINT
-  value(value_binary b) noexcept : v_(std::move(b)) {}      // NOLINT
-  value(value_array a) noexcept : v_(std::move(a)) {}       // NOLINT
-  value(value_map m) noexcept : v_(std::move(m)) {}         // NOLINT
-  value(value_set s) noexcept : v_(std::move(s)) {}         // NOLINT
-  value(datetime t) noexcept : v_(t) {}                     // NOLINT
-  value(date d) noexcept : v_(d) {}                         // NOLINT
-  value(time_of_day t) noexcept : v_(t) {}                  // NOLINT
-  value(uuid u) noexcept : v_(u) {}                         // NOLINT
+  value(double d) noexcept : v_(d) {}                   // NOLINT
+  value(std::string s) noexcept : v_(std::move(s)) {}   // NOLINT
+  value(std::string_view s) : v_(std::string(s)) {}     // NOLINT
+  value(const char* s) : v_(std::string(s)) {}          // NOLINT
+  value(value_binary b) noexcept : v_(std::move(b)) {}  // NOLINT
+  value(value_array a) noexcept : v_(std::move(a)) {}   // NOLINT
+  value(value_map m) noexcept : v_(std::move(m)) {}     // NOLINT
+  value(value_set s) noexcept : v_(std::move(s)) {}     // NOLINT
+  value(datetime t) noexcept : v_(t) {}                 // NOLINT
+  value(date d) noexcept : v_(d) {}                     // NOLINT
+  value(time_of_day t) noexcept : v_(t) {}              // NOLINT
+  value(uuid u) noexcept : v_(u) {}                     // NOLINT
 
   /// Binary data from bytes.
-  static value binary(byte_view bytes) { return value_binary{byte_buffer(bytes.begin(), bytes.end())}; }
+  static value binary(byte_view bytes) {
+    return value_binary{byte_buffer(bytes.begin(), bytes.end())};
+  }
 
   [[nodiscard]] value_kind kind() const noexcept { return static_cast<value_kind>(v_.index()); }
   [[nodiscard]] bool is_nil() const noexcept { return kind() == value_kind::nil; }

@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+#include <cachekit/codec.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct user {
+  std::int64_t id = 0;
+  std::string name;
+  std::vector<double> scores;
+  std::optional<std::string> email;
+  MSGPACK_DEFINE_MAP(id, name, scores, email);
+  friend bool operator==(const user&, const user&) = default;
+};
+
+std::string hex_of(const cachekit::byte_buffer& b) {
+  return cachekit::to_hex(b);
+}
+
+cachekit::byte_buffer bytes_of(std::string_view hex) {
+  cachekit::byte_buffer out;
+  EXPECT_TRUE(cachekit::from_hex(hex, out));
+  return out;
+}
+
+TEST(codec, struct_with_define_map_packs_as_python_dict) {
+  const user u{42, "bob", {1.5}, std::nullopt};
+  auto bytes = cachekit::codec<user>::encode(u);
+  ASSERT_TRUE(bytes);
+  // msgpack.packb({"id": 42, "name": "bob", "scores": [1.5], "email": None}, use_bin_type=True)
+  EXPECT_EQ(hex_of(*bytes),
+            "84a269642aa46e616d65a3626f62a673636f72657391cb3ff8000000000000a5656d61696cc0");
+}
+
+TEST(codec, struct_round_trips) {
+  const user u{-7, "\xc3\xa9t\xc3\xa9", {0.25, -1e300}, std::string("a@b.c")};
+  auto bytes = cachekit::codec<user>::encode(u);
+  ASSERT_TRUE(bytes);
+  auto back = cachekit::codec<user>::decode(*bytes);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back, u);
+}
+
+TEST(codec, python_dict_decodes_into_struct_regardless_of_key_order) {
+  // {"name": "ann", "id": 7, "scores": [], "email": "x"} written by Python with another order.
+  auto back = cachekit::codec<user>::decode(
+      bytes_of("84a46e616d65a3616e6ea2696407a673636f72657390a5656d61696ca178"));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->id, 7);
+  EXPECT_EQ(back->name, "ann");
+  EXPECT_EQ(back->email, "x");
+}
+
+TEST(codec, wrong_shape_is_type_mismatch) {
+  auto back = cachekit::codec<std::vector<std::string>>::decode(bytes_of("92012a"));
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.code(), cachekit::errc::type_mismatch);
+}
+
+TEST(codec, trailing_bytes_are_rejected) {
+  auto back = cachekit::codec<int>::decode(bytes_of("2a2a"));
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.code(), cachekit::errc::malformed);
+}
+
+TEST(codec, hostile_length_is_rejected_without_allocating) {
+  // map32 declaring 0x5c68f5df entries in a 5-byte input (limits.md).
+  auto back = cachekit::codec<std::map<std::string, int>>::decode(bytes_of("df5c68f5df"));
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.code(), cachekit::errc::malformed);
+}
+
+TEST(codec, maps_and_strings_use_python_shortest_forms) {
+  const std::map<std::string, std::string> m{{"k", std::string(40, 'x')}};
+  auto bytes = cachekit::codec<std::map<std::string, std::string>>::encode(m);
+  ASSERT_TRUE(bytes);
+  // str8 (d9) for a 40-byte string, as msgpack-python writes it.
+  EXPECT_EQ(hex_of(*bytes).substr(0, 10), "81a16bd928");
+}
+
+}  // namespace
