@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <limits>
 
-namespace cachekit::detail {
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -260,4 +262,6 @@ std::string dump_tagged_json(const value& v) {
   return value_to_tagged_json(v).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-}  // namespace cachekit::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

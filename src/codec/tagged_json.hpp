@@ -19,7 +19,9 @@
 #include <string>
 #include <string_view>
 
-namespace cachekit::detail {
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
 
 // Parses tagged JSON text. Errors: errc::invalid_argument naming the bad part and the fix.
 result<value> parse_tagged_json(std::string_view text);
@@ -34,4 +36,6 @@ std::string dump_tagged_json(const value& v);
 // Python's repr() of a float: "2.0", "0.1", "1e+16", "1e-05", "-0.0", "nan", "inf".
 std::string python_float_repr(double d);
 
-}  // namespace cachekit::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

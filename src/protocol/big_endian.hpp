@@ -7,7 +7,9 @@
 #include <cstring>
 #include <type_traits>
 
-namespace cachekit::detail {
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
 
 template <typename U>
 constexpr U byte_swap_if_little(U v) noexcept {
@@ -36,4 +38,6 @@ inline U load_be(const std::byte* in) noexcept {
   return byte_swap_if_little(v);
 }
 
-}  // namespace cachekit::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

@@ -15,7 +15,9 @@
 #include <string>
 #include <string_view>
 
-namespace cachekit::detail {
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
 
 // The kind of the next item, from its first byte.
 enum class msgpack_type { nil, boolean, integer, floating, string, binary, array, map, ext, invalid };
@@ -338,4 +340,6 @@ class msgpack_reader {
   std::size_t pos_ = 0;
 };
 
-}  // namespace cachekit::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <string_view>
 
-namespace cachekit::detail {
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
 
 class msgpack_writer {
  public:
@@ -96,4 +98,6 @@ class msgpack_writer {
   byte_buffer& out_;
 };
 
-}  // namespace cachekit::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit
