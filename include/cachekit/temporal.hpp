@@ -46,9 +46,11 @@ struct datetime {
   /// Python's `isoformat()`: `2024-01-15T10:30:00+00:00`, `...T10:30:00.000123+05:30`,
   /// no offset when naive, microseconds only when non-zero.
   [[nodiscard]] CACHEKIT_EXPORT std::string to_isoformat() const;
-  /// Parses what Python's `datetime.fromisoformat` (3.11) accepts for the forms cachekit
-  /// writes: `YYYY-MM-DD[Thh:mm[:ss[.ffffff]]][±hh:mm[:ss[.ffffff]]|Z]`, separator `T` or space,
-  /// fractions of 3 or 6 digits. Errors: errc::malformed naming the offending text.
+  /// Parses what Python's `datetime.fromisoformat` (3.11) accepts, quirks included, so values
+  /// cachekit-py revives are revived here too: `YYYY-MM-DD[Thh:mm[:ss[.ffffff]]][±hh:mm[:ss]|Z]`
+  /// and the other 3.11 forms (`YYYYMMDD`, ISO week dates, any one separator character,
+  /// `hhmmss`, 1+ fraction digits with `.` or `,`). Sub-second UTC offsets are refused (Python
+  /// accepts them; these types hold whole seconds). Errors: errc::malformed naming the text.
   CACHEKIT_EXPORT static result<datetime> parse_isoformat(std::string_view text);
 
   friend bool operator==(const datetime&, const datetime&) = default;
@@ -60,7 +62,8 @@ struct date {
 
   /// `2024-01-15`.
   [[nodiscard]] CACHEKIT_EXPORT std::string to_isoformat() const;
-  /// `YYYY-MM-DD`. Errors: errc::malformed.
+  /// `YYYY-MM-DD` and what else Python 3.11's `date.fromisoformat` accepts (`YYYYMMDD`,
+  /// `YYYY-Www-D`, ...). Errors: errc::malformed.
   CACHEKIT_EXPORT static result<date> parse_isoformat(std::string_view text);
 
   friend bool operator==(const date&, const date&) = default;
@@ -73,7 +76,8 @@ struct time_of_day {
 
   /// `10:30:00`, `10:30:00.000123`, `10:30:00+02:00`.
   [[nodiscard]] CACHEKIT_EXPORT std::string to_isoformat() const;
-  /// `hh:mm[:ss[.ffffff]][±hh:mm|Z]`. Errors: errc::malformed.
+  /// `[T]hh[:mm[:ss[.ffffff]]][±hh:mm[:ss]|Z]`, as Python 3.11's `time.fromisoformat`.
+  /// Errors: errc::malformed.
   CACHEKIT_EXPORT static result<time_of_day> parse_isoformat(std::string_view text);
 
   friend bool operator==(const time_of_day&, const time_of_day&) = default;
