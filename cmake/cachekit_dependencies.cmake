@@ -8,3 +8,6 @@ find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
 find_package(msgpack CONFIG REQUIRED)
 find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 find_package(Threads REQUIRED)
+# L2 backends: hiredis 0.14 (no TLS, no RESP3 in this version) and libmemcached 1.1.
+pkg_check_modules(cachekit_hiredis REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(cachekit_memcached REQUIRED IMPORTED_TARGET libmemcached)

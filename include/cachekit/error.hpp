@@ -49,6 +49,7 @@ enum class errc {
   invalid_configuration,   ///< contradictory or out-of-range settings
   unsupported_type,        ///< a value type the chosen profile cannot encode
   value_too_large,         ///< the value is above the configured size limit
+  not_supported,           ///< the backend does not offer this operation (e.g. TTL on memcached)
 
   // Retry later: the backend or the process is temporarily unable to serve.
   transient = 300,         ///< connection lost, server loading, read-only replica ...

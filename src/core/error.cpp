@@ -31,6 +31,7 @@ const char* describe(errc code) noexcept {
     case errc::invalid_configuration: return "invalid configuration";
     case errc::unsupported_type: return "unsupported type";
     case errc::value_too_large: return "value too large";
+    case errc::not_supported: return "operation not supported by this backend";
     case errc::transient: return "transient backend failure";
     case errc::timeout: return "operation timed out";
     case errc::circuit_open: return "circuit breaker open";

@@ -1,0 +1,108 @@
+/// @file
+/// The L2 backend interface: a byte store keyed by strings (Redis, memcached, a local file
+/// store, memory, later the cachekit.io HTTP service). Backends store opaque bytes; every
+/// protocol layer (frame, envelope, encryption) sits above them.
+///
+/// Failures are values: `result<...>` whose code is one of
+/// - `errc::transient` — connection refused or lost, server loading, read-only replica: retry;
+/// - `errc::timeout` — no answer within the configured time: retry;
+/// - `errc::backend_permanent` — the server rejected the request (too large, bad key): do not retry;
+/// - `errc::backend_authentication` — wrong password / ACL: fix the configuration;
+/// - `errc::not_supported` — the backend has no such operation (e.g. reading a TTL on memcached);
+/// - `errc::invalid_configuration` — only at construction, with a message that says what to fix.
+/// The reliability layer (circuit breaker, retries) classifies by these codes.
+///
+/// A miss is `std::nullopt`, never an error. TTLs are whole seconds on the wire; `std::nullopt`
+/// means "no expiry".
+///
+/// Thread safety: every backend is thread-safe; one instance serves all threads.
+#pragma once
+
+#include <cachekit/bytes.hpp>
+#include <cachekit/export.hpp>
+#include <cachekit/result.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachekit {
+inline namespace v0 {
+
+/// Time to live of an entry; `std::nullopt` means no expiry.
+using ttl_seconds = std::optional<std::chrono::seconds>;
+
+/// What `backend::ttl` found for a key.
+struct remaining_ttl {
+  bool exists = false;   ///< false: no such key (the TTL is meaningless)
+  ttl_seconds ttl;       ///< when it exists: seconds left, or nullopt for no expiry
+};
+
+/// What `backend::health` reports (cachekit-py's `health_check()` fields).
+struct backend_health {
+  bool healthy = false;
+  std::chrono::microseconds latency{-1};  ///< of the probe; -1 when it failed
+  std::string backend_type;               ///< "redis", "memcached", "file", "memory"
+  std::map<std::string, std::string> details;
+};
+
+/// A held distributed lock; pass it back to `release_lock`.
+struct lock_token {
+  std::string key;    ///< the lock's own key, e.g. "{cache key}:lock"
+  std::string value;  ///< the random token only the holder knows
+};
+
+/// A byte store. See the file comment for the error contract.
+class CACHEKIT_EXPORT backend {
+ public:
+  virtual ~backend() = default;
+
+  /// The stored bytes, or nullopt on a miss.
+  [[nodiscard]] virtual result<std::optional<byte_buffer>> get(std::string_view key) = 0;
+
+  /// Stores `value` under `key`, replacing any previous value.
+  [[nodiscard]] virtual result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) = 0;
+
+  /// Deletes `key`. Returns whether it existed.
+  [[nodiscard]] virtual result<bool> erase(std::string_view key) = 0;
+
+  /// Whether `key` exists (and has not expired).
+  [[nodiscard]] virtual result<bool> exists(std::string_view key) = 0;
+
+  /// Several keys at once; the default runs `get` per key, network backends pipeline.
+  [[nodiscard]] virtual result<std::vector<std::optional<byte_buffer>>> get_many(
+      std::span<const std::string_view> keys);
+
+  /// The time left on `key`. Default: `errc::not_supported`.
+  [[nodiscard]] virtual result<remaining_ttl> ttl(std::string_view key);
+
+  /// Sets a new TTL on an existing key; returns whether the key existed.
+  /// Default: `errc::not_supported`.
+  [[nodiscard]] virtual result<bool> touch(std::string_view key, ttl_seconds ttl);
+
+  /// Takes the distributed fill lock of `key` if free: `SET {key}:lock <token> NX PX <timeout>`
+  /// on Redis. Returns the token, nullopt when another holder has it. Default: not_supported.
+  [[nodiscard]] virtual result<std::optional<lock_token>> try_lock(std::string_view key,
+                                                                   std::chrono::milliseconds timeout);
+
+  /// Releases a lock taken by `try_lock` if it is still ours (compare-and-delete). Returns
+  /// whether it was released. Default: not_supported.
+  [[nodiscard]] virtual result<bool> release_lock(const lock_token& token);
+
+  /// Probes the backend (PING / a get of a health key / a stat of the directory).
+  [[nodiscard]] virtual backend_health health() = 0;
+
+  /// "redis", "memcached", "file", "memory".
+  [[nodiscard]] virtual std::string_view type() const noexcept = 0;
+
+  /// What the backend prepends to every key on the wire (cachekit-py binds this into the AAD
+  /// of encrypted entries): e.g. "t:default:" for the tenant-scoped Redis layout. Default "".
+  [[nodiscard]] virtual std::string_view key_prefix() const noexcept { return {}; }
+};
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,39 @@
+#include <cachekit/backend.hpp>
+
+namespace cachekit {
+inline namespace v0 {
+namespace {
+
+failure unsupported(const backend& b, const char* operation) {
+  return fail(errc::not_supported,
+              std::string(b.type()) + " backend has no " + operation + " operation");
+}
+
+}  // namespace
+
+result<std::vector<std::optional<byte_buffer>>> backend::get_many(
+    std::span<const std::string_view> keys) {
+  std::vector<std::optional<byte_buffer>> out;
+  out.reserve(keys.size());
+  for (auto key : keys) {
+    auto one = get(key);
+    if (!one) return std::move(one).error();
+    out.push_back(std::move(*one));
+  }
+  return out;
+}
+
+result<remaining_ttl> backend::ttl(std::string_view) { return unsupported(*this, "ttl"); }
+
+result<bool> backend::touch(std::string_view, ttl_seconds) {
+  return unsupported(*this, "touch");
+}
+
+result<std::optional<lock_token>> backend::try_lock(std::string_view, std::chrono::milliseconds) {
+  return unsupported(*this, "lock");
+}
+
+result<bool> backend::release_lock(const lock_token&) { return unsupported(*this, "lock"); }
+
+}  // namespace v0
+}  // namespace cachekit
