@@ -1,0 +1,254 @@
+// AES-256-GCM with counter nonces: instance_id (u64 BE, one per encryptor, from a randomly
+// seeded process-wide counter) || message counter (u32 BE, from 0, never wrapping).
+#include "protocol/crypto/aes_gcm.hpp"
+
+#include "protocol/crypto/cipher_context_pool.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <random>
+#include <string>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+
+struct aes_gcm_state {
+  aes_gcm_state(secret_bytes k, const EVP_CIPHER* cipher, std::uint64_t id)
+      : key(std::move(k)), instance_id(id), contexts(cipher, key.view()) {}
+
+  secret_bytes key;  // declared before `contexts`, which keys new contexts from it
+  std::uint64_t instance_id;
+  std::atomic<std::uint64_t> next_counter{0};
+  cipher_context_pool contexts;
+};
+
+namespace {
+
+using nonce_bytes = std::array<std::byte, aes_gcm_nonce_size>;
+
+// EVP lengths are `int`: feed larger inputs in pieces (GCM accepts any split).
+constexpr std::size_t max_update = std::size_t{1} << 30;
+
+const EVP_CIPHER* aes_256_gcm() noexcept {
+  // Fetched once; an implicit fetch per context adds ~370 ns (research/limits.md).
+  static const EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+std::uint64_t random_seed() {
+  std::array<unsigned char, 8> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    // OpenSSL's DRBG unavailable: the OS source through the standard library still gives
+    // processes sharing a key distinct instance ids.
+    ERR_clear_error();
+    std::random_device device;
+    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+  }
+  std::uint64_t seed = 0;
+  for (auto b : bytes) seed = (seed << 8) | b;
+  return seed;
+}
+
+std::uint64_t next_instance_id() {
+  static std::atomic<std::uint64_t> counter{random_seed()};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+nonce_bytes make_nonce(std::uint64_t instance_id, std::uint32_t counter) noexcept {
+  nonce_bytes nonce{};
+  for (int i = 0; i < 8; ++i) nonce[i] = static_cast<std::byte>(instance_id >> (56 - 8 * i));
+  for (int i = 0; i < 4; ++i) nonce[8 + i] = static_cast<std::byte>(counter >> (24 - 8 * i));
+  return nonce;
+}
+
+const unsigned char* uchars(const std::byte* p) noexcept {
+  return reinterpret_cast<const unsigned char*>(p);
+}
+unsigned char* uchars(std::byte* p) noexcept {
+  return reinterpret_cast<unsigned char*>(p);
+}
+
+// Runs `in` through the cipher into `out` (same size; out may be null for AAD).
+bool update(EVP_CIPHER_CTX* ctx, std::byte* out, byte_view in) noexcept {
+  while (!in.empty()) {
+    const std::size_t n = std::min(in.size(), max_update);
+    int written = 0;
+    if (EVP_CipherUpdate(ctx, out ? uchars(out) : nullptr, &written, uchars(in.data()),
+                         static_cast<int>(n)) != 1 ||
+        static_cast<std::size_t>(written) != n) {
+      return false;
+    }
+    if (out) out += n;
+    in = in.subspan(n);
+  }
+  return true;
+}
+
+failure openssl_failure(const char* what) {
+  ERR_clear_error();
+  return fail(errc::invalid_configuration,
+              std::string("OpenSSL AES-256-GCM failed to ") + what +
+                  "; check that the OpenSSL default provider is available");
+}
+
+// out = nonce || ciphertext || tag; out.size() == plaintext.size() + aes_gcm_overhead.
+result<void> seal(aes_gcm_state& state, const nonce_bytes& nonce, std::span<std::byte> out,
+                  byte_view plaintext, byte_view aad) {
+  auto ctx = state.contexts.borrow();
+  if (!ctx) return openssl_failure("create a cipher context");
+  std::copy(nonce.begin(), nonce.end(), out.begin());
+  std::byte* body = out.data() + aes_gcm_nonce_size;
+  std::byte* tag = body + plaintext.size();
+  std::array<unsigned char, 16> final_block{};  // GCM's final step writes nothing
+  int tail = 0;
+  if (EVP_CipherInit_ex2(ctx.get(), nullptr, nullptr, uchars(nonce.data()), 1, nullptr) != 1 ||
+      !update(ctx.get(), nullptr, aad) || !update(ctx.get(), body, plaintext) ||
+      EVP_CipherFinal_ex(ctx.get(), final_block.data(), &tail) != 1 || tail != 0 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(aes_gcm_tag_size),
+                          tag) != 1) {
+    secure_wipe(out);
+    return openssl_failure("encrypt");
+  }
+  return {};
+}
+
+// out = plaintext; out.size() == ciphertext.size() - aes_gcm_overhead (checked by callers).
+result<void> open(aes_gcm_state& state, std::span<std::byte> out, byte_view ciphertext,
+                  byte_view aad) {
+  auto ctx = state.contexts.borrow();
+  if (!ctx) return openssl_failure("create a cipher context");
+  const byte_view nonce = ciphertext.first(aes_gcm_nonce_size);
+  const byte_view body =
+      ciphertext.subspan(aes_gcm_nonce_size, ciphertext.size() - aes_gcm_overhead);
+  std::array<std::byte, aes_gcm_tag_size> tag{};
+  const byte_view stored_tag = ciphertext.last(aes_gcm_tag_size);
+  std::copy(stored_tag.begin(), stored_tag.end(), tag.begin());
+
+  if (EVP_CipherInit_ex2(ctx.get(), nullptr, nullptr, uchars(nonce.data()), 0, nullptr) != 1 ||
+      !update(ctx.get(), nullptr, aad) || !update(ctx.get(), out.data(), body) ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
+                          tag.data()) != 1) {
+    secure_wipe(out);
+    return openssl_failure("decrypt");
+  }
+  std::array<unsigned char, 16> final_block{};  // GCM's final step writes nothing
+  int tail = 0;
+  if (EVP_CipherFinal_ex(ctx.get(), final_block.data(), &tail) != 1 || tail != 0) {
+    // Unauthenticated plaintext must not reach the caller.
+    secure_wipe(out);
+    ERR_clear_error();
+    return fail(errc::authentication_failed,
+                "AES-GCM tag does not verify: wrong key or tenant, different AAD, or the bytes "
+                "were changed");
+  }
+  return {};
+}
+
+failure too_short(std::size_t size) {
+  return fail(errc::invalid_ciphertext, "ciphertext is " + std::to_string(size) +
+                                            " bytes; a nonce (12) and tag (16) alone need 28");
+}
+
+}  // namespace
+
+void aes_gcm_test_access::set_next_counter(aes_gcm_encryptor& encryptor,
+                                           std::uint64_t next) noexcept {
+  encryptor.state_->next_counter.store(next, std::memory_order_relaxed);
+}
+
+result<byte_buffer> aes_gcm_test_access::encrypt_with_nonce_for_testing(
+    aes_gcm_encryptor& encryptor, std::span<const std::byte, aes_gcm_nonce_size> nonce,
+    byte_view plaintext, byte_view aad) {
+  nonce_bytes n{};
+  std::copy(nonce.begin(), nonce.end(), n.begin());
+  byte_buffer out(plaintext.size() + aes_gcm_overhead);
+  auto sealed = seal(*encryptor.state_, n, out, plaintext, aad);
+  if (!sealed) return std::move(sealed).error();
+  return out;
+}
+
+}  // namespace detail
+
+result<aes_gcm_encryptor> aes_gcm_encryptor::create(byte_view key) {
+  if (key.size() != aes_gcm_key_size) {
+    return fail(errc::invalid_argument,
+                "AES-256-GCM needs a 32-byte key, got " + std::to_string(key.size()) + " bytes");
+  }
+  const EVP_CIPHER* cipher = detail::aes_256_gcm();
+  if (cipher == nullptr) return detail::openssl_failure("load the cipher");
+  auto state = std::make_unique<detail::aes_gcm_state>(secret_bytes(key), cipher,
+                                                       detail::next_instance_id());
+  // Key one context now, so a broken OpenSSL setup fails here rather than on first use.
+  if (!state->contexts.borrow()) return detail::openssl_failure("create a cipher context");
+  return aes_gcm_encryptor(std::move(state));
+}
+
+aes_gcm_encryptor::aes_gcm_encryptor(std::unique_ptr<detail::aes_gcm_state> state) noexcept
+    : state_(std::move(state)) {}
+aes_gcm_encryptor::aes_gcm_encryptor(aes_gcm_encryptor&&) noexcept = default;
+aes_gcm_encryptor& aes_gcm_encryptor::operator=(aes_gcm_encryptor&&) noexcept = default;
+aes_gcm_encryptor::~aes_gcm_encryptor() = default;
+
+result<byte_buffer> aes_gcm_encryptor::encrypt(byte_view plaintext, byte_view aad) {
+  byte_buffer out(plaintext.size() + aes_gcm_overhead);
+  auto sealed = encrypt_to(out, plaintext, aad);
+  if (!sealed) return std::move(sealed).error();
+  return out;
+}
+
+result<void> aes_gcm_encryptor::encrypt_to(std::span<std::byte> out, byte_view plaintext,
+                                           byte_view aad) {
+  if (out.size() != plaintext.size() + aes_gcm_overhead) {
+    return fail(errc::invalid_argument, "encrypt_to needs an output of plaintext size + 28 = " +
+                                            std::to_string(plaintext.size() + aes_gcm_overhead) +
+                                            " bytes, got " + std::to_string(out.size()));
+  }
+  const std::uint64_t counter = state_->next_counter.fetch_add(1, std::memory_order_relaxed);
+  if (counter >= aes_gcm_max_messages) {
+    // Undo so repeated refusals cannot carry the 64-bit counter anywhere near wrapping.
+    state_->next_counter.store(aes_gcm_max_messages, std::memory_order_relaxed);
+    return fail(errc::nonce_exhausted,
+                "this encryptor has used all 2^32-1 nonces of its key; rotate the master key or "
+                "create a new encryptor");
+  }
+  return detail::seal(*state_,
+                      detail::make_nonce(state_->instance_id, static_cast<std::uint32_t>(counter)),
+                      out, plaintext, aad);
+}
+
+result<byte_buffer> aes_gcm_encryptor::decrypt(byte_view ciphertext, byte_view aad) const {
+  if (ciphertext.size() < aes_gcm_overhead) return detail::too_short(ciphertext.size());
+  byte_buffer out(ciphertext.size() - aes_gcm_overhead);
+  auto opened = detail::open(*state_, out, ciphertext, aad);
+  if (!opened) return std::move(opened).error();
+  return out;
+}
+
+result<void> aes_gcm_encryptor::decrypt_to(std::span<std::byte> out, byte_view ciphertext,
+                                           byte_view aad) const {
+  if (ciphertext.size() < aes_gcm_overhead) return detail::too_short(ciphertext.size());
+  if (out.size() != ciphertext.size() - aes_gcm_overhead) {
+    return fail(errc::invalid_argument, "decrypt_to needs an output of ciphertext size - 28 = " +
+                                            std::to_string(ciphertext.size() - aes_gcm_overhead) +
+                                            " bytes, got " + std::to_string(out.size()));
+  }
+  return detail::open(*state_, out, ciphertext, aad);
+}
+
+std::uint64_t aes_gcm_encryptor::instance_id() const noexcept {
+  return state_->instance_id;
+}
+
+std::uint64_t aes_gcm_encryptor::nonces_used() const noexcept {
+  return std::min(state_->next_counter.load(std::memory_order_relaxed), aes_gcm_max_messages);
+}
+
+}  // namespace v0
+}  // namespace cachekit

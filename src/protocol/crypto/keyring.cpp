@@ -1,0 +1,230 @@
+// Key rotation: the current master key seals, up to three previous ones still open. Per tenant
+// the derived encryption keys (and their encryptors, with their nonce sequences and cipher
+// contexts) are made once and shared by every handle.
+#include "protocol/crypto/master_key.hpp"
+
+#include <cachekit/encryption.hpp>
+
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+
+struct tenant_key {
+  std::string fingerprint;  // 32 lowercase hex
+  aes_gcm_encryptor encryptor;
+};
+
+struct tenant_entry {
+  std::string tenant_id;
+  std::vector<tenant_key> keys;  // current master key's first, then the previous ones in order
+};
+
+namespace {
+
+constexpr std::size_t fingerprint_hex_size = 32;
+
+bool same_fingerprint(std::string_view stored_lowercase, std::string_view candidate) noexcept {
+  if (candidate.size() != stored_lowercase.size()) return false;
+  for (std::size_t i = 0; i < candidate.size(); ++i) {
+    char c = candidate[i];
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (c != stored_lowercase[i]) return false;
+  }
+  return true;
+}
+
+bool is_fingerprint_hex(std::string_view text) noexcept {
+  if (text.size() != fingerprint_hex_size) return false;
+  for (char c : text) {
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!hex) return false;
+  }
+  return true;
+}
+
+failure too_many_previous_keys(std::size_t count) {
+  return fail(errc::invalid_configuration,
+              std::to_string(count) +
+                  " previous master keys given; a keyring keeps at most 3 and never drops one "
+                  "silently: remove the oldest");
+}
+
+std::string previous_name(std::size_t index) {
+  return "previous master key #" + std::to_string(index + 1);
+}
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+}  // namespace
+}  // namespace detail
+
+struct keyring::state {
+  secret_bytes current;
+  std::vector<secret_bytes> previous;
+
+  std::shared_mutex mutex;
+  // Guarded by `mutex`. Entries are never removed, so a handle's shared_ptr stays valid anyway.
+  std::unordered_map<std::string, std::shared_ptr<detail::tenant_entry>, detail::string_hash,
+                     std::equal_to<>>
+      tenants;
+
+  result<std::shared_ptr<detail::tenant_entry>> derive(std::string_view tenant_id) const {
+    auto entry = std::make_shared<detail::tenant_entry>();
+    entry->tenant_id = std::string(tenant_id);
+    entry->keys.reserve(1 + previous.size());
+    auto add = [&](const secret_bytes& master) -> result<void> {
+      auto key = derive_domain_key(master.view(), "encryption", as_byte_view(tenant_id));
+      if (!key) return std::move(key).error();
+      auto encryptor = aes_gcm_encryptor::create(key->view());
+      if (!encryptor) return std::move(encryptor).error();
+      entry->keys.push_back({key_fingerprint(key->view()), std::move(*encryptor)});
+      return {};
+    };
+    if (auto added = add(current); !added) return added.error();
+    for (const auto& master : previous) {
+      if (auto added = add(master); !added) return added.error();
+    }
+    return entry;
+  }
+};
+
+result<keyring> keyring::create(secret_bytes current, std::vector<secret_bytes> previous) {
+  if (current.size() < min_master_key_size) {
+    return detail::master_key_too_short("the current master key", current.size());
+  }
+  if (previous.size() > max_previous_master_keys) {
+    return detail::too_many_previous_keys(previous.size());
+  }
+  for (std::size_t i = 0; i < previous.size(); ++i) {
+    if (previous[i].size() < min_master_key_size) {
+      return detail::master_key_too_short(detail::previous_name(i), previous[i].size());
+    }
+    if (current.equals(previous[i].view())) {
+      return fail(errc::invalid_configuration,
+                  "the current master key is also " + detail::previous_name(i) +
+                      "; rotation only moves forward: remove it from the previous keys");
+    }
+  }
+  auto s = std::make_unique<state>();
+  s->current = std::move(current);
+  s->previous = std::move(previous);
+  return keyring(std::move(s));
+}
+
+result<keyring> keyring::from_hex(std::string_view current_hex,
+                                  std::span<const std::string_view> previous_hex) {
+  auto current = detail::parse_master_key_named(current_hex, "the current master key");
+  if (!current) return std::move(current).error();
+  if (previous_hex.size() > max_previous_master_keys) {
+    return detail::too_many_previous_keys(previous_hex.size());
+  }
+  std::vector<secret_bytes> previous;
+  previous.reserve(previous_hex.size());
+  for (std::size_t i = 0; i < previous_hex.size(); ++i) {
+    auto key = detail::parse_master_key_named(previous_hex[i], detail::previous_name(i));
+    if (!key) return std::move(key).error();
+    previous.push_back(std::move(*key));
+  }
+  return create(std::move(*current), std::move(previous));
+}
+
+keyring::keyring(std::unique_ptr<state> s) noexcept : state_(std::move(s)) {}
+keyring::keyring(keyring&&) noexcept = default;
+keyring& keyring::operator=(keyring&&) noexcept = default;
+keyring::~keyring() = default;
+
+result<tenant_keyring> keyring::for_tenant(std::string_view tenant_id) const {
+  {
+    std::shared_lock lock(state_->mutex);
+    if (auto it = state_->tenants.find(tenant_id); it != state_->tenants.end()) {
+      return tenant_keyring(it->second);
+    }
+  }
+  // Derive under the exclusive lock: concurrent first uses of a tenant derive once. A derivation
+  // takes a few microseconds and happens once per tenant.
+  std::unique_lock lock(state_->mutex);
+  if (auto it = state_->tenants.find(tenant_id); it != state_->tenants.end()) {
+    return tenant_keyring(it->second);
+  }
+  auto entry = state_->derive(tenant_id);
+  if (!entry) return std::move(entry).error();
+  state_->tenants.emplace(std::string(tenant_id), *entry);
+  return tenant_keyring(std::move(*entry));
+}
+
+std::size_t keyring::previous_key_count() const noexcept {
+  return state_->previous.size();
+}
+
+tenant_keyring::tenant_keyring(std::shared_ptr<detail::tenant_entry> entry) noexcept
+    : entry_(std::move(entry)) {}
+
+std::string_view tenant_keyring::tenant_id() const noexcept {
+  return entry_->tenant_id;
+}
+
+std::string_view tenant_keyring::current_fingerprint() const noexcept {
+  return entry_->keys.front().fingerprint;
+}
+
+std::vector<std::string_view> tenant_keyring::fingerprints() const {
+  std::vector<std::string_view> out;
+  out.reserve(entry_->keys.size());
+  for (const auto& key : entry_->keys) out.emplace_back(key.fingerprint);
+  return out;
+}
+
+result<byte_buffer> tenant_keyring::encrypt(byte_view plaintext, byte_view aad) {
+  return entry_->keys.front().encryptor.encrypt(plaintext, aad);
+}
+
+result<void> tenant_keyring::encrypt_to(std::span<std::byte> out, byte_view plaintext,
+                                        byte_view aad) {
+  return entry_->keys.front().encryptor.encrypt_to(out, plaintext, aad);
+}
+
+result<byte_buffer> tenant_keyring::decrypt_by_fingerprint(std::string_view fingerprint_hex,
+                                                           byte_view ciphertext,
+                                                           byte_view aad) const {
+  for (const auto& key : entry_->keys) {
+    if (detail::same_fingerprint(key.fingerprint, fingerprint_hex)) {
+      return key.encryptor.decrypt(ciphertext, aad);
+    }
+  }
+  // The fingerprint comes from the stored entry: quote it only when it is well-formed.
+  if (!detail::is_fingerprint_hex(fingerprint_hex)) {
+    return fail(errc::unknown_key_fingerprint,
+                "the entry's key fingerprint is not 32 hex characters (" +
+                    std::to_string(fingerprint_hex.size()) + " characters)");
+  }
+  return fail(errc::unknown_key_fingerprint,
+              "no key in this keyring (current + " + std::to_string(entry_->keys.size() - 1) +
+                  " previous) has fingerprint " + std::string(fingerprint_hex) +
+                  "; add the master key that wrote the entry to the previous master keys");
+}
+
+result<byte_buffer> tenant_keyring::decrypt_sequential(byte_view ciphertext, byte_view aad) const {
+  for (const auto& key : entry_->keys) {
+    auto opened = key.encryptor.decrypt(ciphertext, aad);
+    if (opened || opened.code() != errc::authentication_failed) return opened;
+  }
+  return fail(errc::authentication_failed,
+              "no key in this keyring (current + " + std::to_string(entry_->keys.size() - 1) +
+                  " previous) authenticates the entry: wrong tenant, different AAD, a master key "
+                  "that is not in the keyring, or the bytes were changed");
+}
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,69 @@
+// Master keys as users supply them: hex text (CACHEKIT_MASTER_KEY), decoded straight into wiped
+// storage so no plain copy of the key is left in an ordinary buffer.
+#include "protocol/crypto/master_key.hpp"
+
+#include <cachekit/encryption.hpp>
+
+#include <string>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+namespace {
+
+constexpr std::string_view how_to_fix = "; generate one with: openssl rand -hex 32";
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+failure invalid_master_key(std::string_view name, std::string_view problem) {
+  std::string detail(name);
+  detail += ' ';
+  detail += problem;
+  detail += how_to_fix;
+  return fail(errc::invalid_master_key, std::move(detail));
+}
+
+}  // namespace
+
+failure master_key_too_short(std::string_view name, std::size_t size) {
+  return invalid_master_key(name, "is " + std::to_string(size) + " bytes; at least " +
+                                      std::to_string(min_master_key_size) + " bytes (" +
+                                      std::to_string(2 * min_master_key_size) +
+                                      " hex characters) are required");
+}
+
+result<secret_bytes> parse_master_key_named(std::string_view hex, std::string_view name) {
+  if (hex.empty()) return invalid_master_key(name, "is empty");
+  if (hex.size() % 2 != 0) {
+    return invalid_master_key(
+        name, "has an odd number of hex characters (" + std::to_string(hex.size()) + ")");
+  }
+  // Position only: even one character of a key is not for logs.
+  for (std::size_t i = 0; i < hex.size(); ++i) {
+    if (hex_value(hex[i]) < 0) {
+      return invalid_master_key(name, "is not hex: character " + std::to_string(i + 1) + " of " +
+                                          std::to_string(hex.size()) + " is not 0-9, a-f or A-F");
+    }
+  }
+  if (hex.size() / 2 < min_master_key_size) return master_key_too_short(name, hex.size() / 2);
+  secret_bytes key(hex.size() / 2);
+  auto out = key.writable();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<std::byte>((hex_value(hex[2 * i]) << 4) | hex_value(hex[2 * i + 1]));
+  }
+  return key;
+}
+
+}  // namespace detail
+
+result<secret_bytes> parse_master_key(std::string_view hex) {
+  return detail::parse_master_key_named(hex, "the master key");
+}
+
+}  // namespace v0
+}  // namespace cachekit
