@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <string_view>
+#include <unordered_set>
 
 namespace cachekit {
 inline namespace v0 {
@@ -234,9 +236,23 @@ json value_to_tagged_json(const value& v) {
         if (k.get_if<std::string>() == nullptr) plain = false;
       }
       if (plain) {
+        // ordered_json's own insert searches linearly for the key; appending to the underlying
+        // vector after a hashed duplicate check keeps large maps linear.
+        std::unordered_set<std::string_view> seen;
+        seen.reserve(m.size());
+        for (const auto& [k, item] : m) {
+          if (!seen.insert(*k.get_if<std::string>()).second) plain = false;
+        }
+      }
+      if (plain) {
         json out = json::object();
-        for (const auto& [k, item] : m) out[*k.get_if<std::string>()] = value_to_tagged_json(item);
-        if (out.size() == m.size()) return out;  // duplicate keys fall through to $map
+        auto& entries = out.get_ref<json::object_t&>();
+        auto& storage = static_cast<json::object_t::Container&>(entries);
+        storage.reserve(m.size());
+        for (const auto& [k, item] : m) {
+          storage.emplace_back(*k.get_if<std::string>(), value_to_tagged_json(item));
+        }
+        return out;
       }
       json pairs = json::array();
       for (const auto& [k, item] : m) {

@@ -1,0 +1,90 @@
+/// @file
+/// `storage_format`: the codec pipeline between a value's MessagePack bytes and the bytes a
+/// backend stores, for one configuration (DESIGN §2–3):
+///
+/// | mode    | integrity | encryption | stored bytes                                               |
+/// |---------|-----------|------------|------------------------------------------------------------|
+/// | frame   | on        | off        | CK frame(compressed: true)  + ByteStorage envelope(msgpack) |
+/// | frame   | off       | off        | CK frame(compressed: false) + msgpack                      |
+/// | frame   | on / off  | on         | CK frame(+ encryption fields) + AES-GCM(envelope / msgpack), AAD with 5 parts |
+/// | interop | —         | off        | canonical msgpack                                          |
+/// | interop | —         | on         | AES-GCM(canonical msgpack), AAD with 4 parts              |
+///
+/// This is byte for byte what cachekit-py 0.24.1 writes with its default serializer, so either
+/// side reads the other's entries. Reading is strict: any layer that does not check out is a
+/// `result` error in the corrupt-data or security group (treat as a miss and evict), never
+/// data. With encryption on, a plaintext entry is `errc::plaintext_downgrade`.
+///
+///     cachekit::storage_format fmt({.mode = cachekit::storage_mode::frame});
+///     auto stored = fmt.seal(msgpack_bytes, key).value();
+///     auto payload = fmt.open(stored, key);          // the msgpack bytes again
+///
+/// Thread safety: thread-safe; `seal` and `open` may run concurrently on one object.
+#pragma once
+
+#include <cachekit/bytes.hpp>
+#include <cachekit/encryption.hpp>
+#include <cachekit/export.hpp>
+#include <cachekit/result.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachekit {
+inline namespace v0 {
+
+/// How entries are laid out; see the table above.
+enum class storage_mode {
+  frame,    ///< cachekit-py `@cache` default mode
+  interop,  ///< the cross-SDK interop mode (cachekit-py, cachekit-rs, cachekit-ts)
+};
+
+/// The configuration of a `storage_format`.
+struct storage_options {
+  storage_mode mode = storage_mode::frame;
+  /// Frame mode: wrap the msgpack in the ByteStorage envelope (LZ4 + xxHash3-64). Must match the
+  /// writer's setting (it is also the `1`/`0` of default-mode keys).
+  bool integrity_checking = true;
+  /// Set to seal values with AES-256-GCM under this tenant's keys; reads then refuse plaintext.
+  std::optional<tenant_keyring> encryption;
+};
+
+/// The msgpack bytes recovered from a stored entry, with a note per layer peeled.
+struct opened_entry {
+  byte_buffer msgpack;
+  /// Outermost first, e.g. "CK v3 frame: serializer default, compressed true, 125-byte header".
+  std::vector<std::string> layers;
+};
+
+class CACHEKIT_EXPORT storage_format {
+ public:
+  explicit storage_format(storage_options options);
+  storage_format(storage_format&&) noexcept;
+  storage_format& operator=(storage_format&&) noexcept;
+  ~storage_format();
+
+  /// The stored bytes of a value whose MessagePack is `msgpack`. `aad_key` is the key the entry
+  /// is stored under *as the backend sees it* (including a client-side prefix such as
+  /// `t:default:`); it is only used when encrypting.
+  /// Errors: errc::nonce_exhausted (rotate keys); errc::input_too_large above 512 MiB.
+  [[nodiscard]] result<byte_buffer> seal(byte_view msgpack, std::string_view aad_key) const;
+
+  /// The MessagePack bytes of a stored entry. With `explain`, `layers` says what was checked.
+  /// Errors: corrupt-data group (truncated, malformed, checksum_mismatch, decompression_bomb,
+  /// unsupported_version, serializer_mismatch ...), security group (authentication_failed,
+  /// unknown_key_fingerprint, plaintext_downgrade).
+  [[nodiscard]] result<opened_entry> open(byte_view stored, std::string_view aad_key,
+                                          bool explain = false) const;
+
+  [[nodiscard]] const storage_options& options() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,208 @@
+#include <cachekit/envelope.hpp>
+#include <cachekit/frame.hpp>
+#include <cachekit/storage_format.hpp>
+
+#include <string>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+namespace {
+
+constexpr std::string_view default_serializer = "default";
+constexpr std::string_view msgpack_format = "msgpack";
+
+bool starts_with_ck(byte_view bytes) {
+  return bytes.size() >= 2 && bytes[0] == std::byte{'C'} && bytes[1] == std::byte{'K'};
+}
+
+std::string yes_no(bool b) { return b ? "true" : "false"; }
+
+// The frame header cachekit-py's default serializer writes for this configuration.
+frame::header frame_header_for(const storage_options& options) {
+  frame::header h{.serializer = std::string(default_serializer),
+                  .metadata = frame::standard_metadata(
+                      {.integrity_checking = options.integrity_checking})};
+  if (options.encryption) {
+    h.metadata.encrypted = true;
+    h.metadata.tenant_id = std::string(options.encryption->tenant_id());
+    h.metadata.encryption_algorithm = std::string(frame::aes_256_gcm);
+    h.metadata.key_fingerprint = std::string(options.encryption->current_fingerprint());
+  }
+  return h;
+}
+
+}  // namespace
+
+struct storage_format::impl {
+  storage_options options;
+  std::optional<frame::prefix> prefix;  // frame mode: the constant header, built once
+
+  explicit impl(storage_options o) : options(std::move(o)) {
+    if (options.mode == storage_mode::frame) {
+      prefix = frame::prefix::make(frame_header_for(options)).value();
+    }
+  }
+
+  // AAD as cachekit-py binds it: five parts in frame mode, four in interop mode.
+  [[nodiscard]] byte_buffer aad(std::string_view aad_key, bool compressed,
+                                std::optional<std::string_view> original_type) const {
+    return encode_aad({.tenant_id = options.encryption->tenant_id(),
+                       .cache_key = aad_key,
+                       .format = msgpack_format,
+                       .compressed = compressed,
+                       .original_type = original_type});
+  }
+
+  result<byte_buffer> seal_frame(byte_view msgpack, std::string_view aad_key) {
+    byte_buffer inner_storage;
+    byte_view inner = msgpack;
+    if (options.integrity_checking) {
+      auto env = envelope::encode(msgpack, msgpack_format);
+      if (!env) return std::move(env).error();
+      inner_storage = std::move(*env);
+      inner = inner_storage;
+    }
+    byte_buffer out;
+    if (!options.encryption) {
+      out.reserve(prefix->bytes().size() + inner.size());
+      prefix->append_to(out);
+      out.insert(out.end(), inner.begin(), inner.end());
+      return out;
+    }
+    const auto aad_bytes = aad(aad_key, options.integrity_checking, msgpack_format);
+    const std::size_t header_size = prefix->bytes().size();
+    out.resize(header_size + inner.size() + aes_gcm_overhead);
+    std::copy(prefix->bytes().begin(), prefix->bytes().end(), out.begin());
+    // Seal straight into the frame, after its header: no second copy of the payload.
+    auto sealed = options.encryption->encrypt_to(std::span(out).subspan(header_size), inner,
+                                                 aad_bytes);
+    if (!sealed) return sealed.error();
+    return out;
+  }
+
+  result<opened_entry> open_frame(byte_view stored, std::string_view aad_key, bool explain) const {
+    opened_entry out;
+    auto fr = frame::decode(stored);
+    if (!fr) return std::move(fr).error();
+    const auto& h = fr->header();
+    const auto& m = h.metadata;
+    if (explain) {
+      out.layers.push_back(
+          std::string(fr->kind() == frame::container::v3 ? "CK v3 frame" : "legacy JSON envelope") +
+          ": serializer " + h.serializer + ", format " + m.format + ", compressed " +
+          yes_no(m.compressed) + ", encrypted " + yes_no(m.encrypted) + ", " +
+          std::to_string(fr->header_len()) + "-byte header, " +
+          std::to_string(fr->payload().size()) + "-byte payload");
+    }
+    if (h.serializer != default_serializer || m.format != msgpack_format) {
+      return fail(errc::serializer_mismatch,
+                  "entry written by serializer \"" + h.serializer + "\" with format \"" +
+                      m.format + "\"; this reader decodes the default (msgpack) serializer");
+    }
+
+    byte_buffer plain;
+    byte_view inner = fr->payload();
+    if (m.encrypted) {
+      if (!options.encryption) {
+        return fail(errc::authentication_failed,
+                    "entry is encrypted; configure the master key (and tenant) it was written with");
+      }
+      if (!m.tenant_id) {
+        return fail(errc::plaintext_downgrade, "encrypted frame without a tenant_id");
+      }
+      if (*m.tenant_id != options.encryption->tenant_id()) {
+        return fail(errc::authentication_failed, "entry belongs to tenant \"" + *m.tenant_id +
+                                                     "\", this reader is tenant \"" +
+                                                     std::string(options.encryption->tenant_id()) +
+                                                     "\"");
+      }
+      std::optional<std::string_view> original_type;
+      if (m.original_type) original_type = *m.original_type;
+      const auto aad_bytes = aad(aad_key, m.compressed, original_type);
+      auto opened = m.key_fingerprint
+                        ? options.encryption->decrypt_by_fingerprint(*m.key_fingerprint, inner,
+                                                                     aad_bytes)
+                        : options.encryption->decrypt_sequential(inner, aad_bytes);
+      if (!opened) return std::move(opened).error();
+      if (explain) {
+        out.layers.push_back("AES-256-GCM: tag verified for tenant \"" + *m.tenant_id +
+                             "\", key " + m.key_fingerprint.value_or("(no fingerprint)") +
+                             ", AAD key \"" + std::string(aad_key) + "\"");
+      }
+      plain = std::move(*opened);
+      inner = plain;
+    } else if (options.encryption) {
+      return fail(errc::plaintext_downgrade,
+                  "entry is plaintext but this reader requires encryption");
+    }
+
+    if (m.compressed) {
+      auto env = envelope::decode(inner);
+      if (!env) return std::move(env).error();
+      if (explain) {
+        out.layers.push_back("ByteStorage envelope: format " + env->format + ", " +
+                             std::to_string(inner.size()) + " -> " +
+                             std::to_string(env->data.size()) +
+                             " bytes, xxHash3-64 and size verified");
+      }
+      out.msgpack = std::move(env->data);
+    } else if (!plain.empty() || m.encrypted) {
+      out.msgpack = std::move(plain);
+    } else {
+      out.msgpack.assign(inner.begin(), inner.end());
+    }
+    return out;
+  }
+
+  result<byte_buffer> seal_interop(byte_view msgpack, std::string_view aad_key) {
+    if (!options.encryption) return byte_buffer(msgpack.begin(), msgpack.end());
+    return options.encryption->encrypt(msgpack, aad(aad_key, false, std::nullopt));
+  }
+
+  result<opened_entry> open_interop(byte_view stored, std::string_view aad_key,
+                                    bool explain) const {
+    opened_entry out;
+    if (options.encryption) {
+      auto opened = options.encryption->decrypt_sequential(stored, aad(aad_key, false, std::nullopt));
+      if (!opened) return std::move(opened).error();
+      if (explain) {
+        out.layers.push_back("AES-256-GCM (interop): tag verified for tenant \"" +
+                             std::string(options.encryption->tenant_id()) + "\", AAD key \"" +
+                             std::string(aad_key) + "\"");
+      }
+      out.msgpack = std::move(*opened);
+      return out;
+    }
+    if (starts_with_ck(stored)) {
+      return fail(errc::serializer_mismatch,
+                  "payload starts with 0x43 0x4B: a cachekit-py default-mode frame, not an "
+                  "interop value");
+    }
+    if (explain) out.layers.push_back("interop: plain canonical MessagePack");
+    out.msgpack.assign(stored.begin(), stored.end());
+    return out;
+  }
+};
+
+storage_format::storage_format(storage_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {}
+storage_format::storage_format(storage_format&&) noexcept = default;
+storage_format& storage_format::operator=(storage_format&&) noexcept = default;
+storage_format::~storage_format() = default;
+
+const storage_options& storage_format::options() const noexcept { return impl_->options; }
+
+result<byte_buffer> storage_format::seal(byte_view msgpack, std::string_view aad_key) const {
+  return impl_->options.mode == storage_mode::frame ? impl_->seal_frame(msgpack, aad_key)
+                                                    : impl_->seal_interop(msgpack, aad_key);
+}
+
+result<opened_entry> storage_format::open(byte_view stored, std::string_view aad_key,
+                                          bool explain) const {
+  return impl_->options.mode == storage_mode::frame ? impl_->open_frame(stored, aad_key, explain)
+                                                    : impl_->open_interop(stored, aad_key, explain);
+}
+
+}  // namespace v0
+}  // namespace cachekit

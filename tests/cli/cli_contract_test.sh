@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The cachekit CLI contract: outputs for known inputs, and exit status 0 / 1 (bad input, one line
+# on stderr) / 2 (usage). Usage: cli_contract_test.sh PATH_TO_CACHEKIT
+set -uo pipefail
+cli=$1
+failures=0
+
+expect_output() {  # name, expected stdout, command...
+  local name=$1 want=$2; shift 2
+  local got
+  got=$("$@" 2>/tmp/cli_contract_err.$$)
+  local status=$?
+  if [[ $status -ne 0 || "$got" != "$want" ]]; then
+    echo "FAIL $name: status $status"; echo "  want: $want"; echo "  got:  $got"
+    cat /tmp/cli_contract_err.$$
+    failures=$((failures + 1))
+  fi
+}
+
+expect_status() {  # name, status, command...
+  local name=$1 want=$2; shift 2
+  "$@" >/dev/null 2>/tmp/cli_contract_err.$$
+  local status=$?
+  local lines
+  lines=$(wc -l </tmp/cli_contract_err.$$)
+  if [[ $status -ne $want ]]; then
+    echo "FAIL $name: status $status, want $want"; cat /tmp/cli_contract_err.$$
+    failures=$((failures + 1))
+  elif [[ $want -eq 1 && $lines -ne 1 ]]; then
+    echo "FAIL $name: bad input must give exactly one line on stderr, got $lines"
+    cat /tmp/cli_contract_err.$$
+    failures=$((failures + 1))
+  fi
+}
+
+key_hash=3870b2ea5735ae639ded9450ef117768db676f037bec636503796c5b81095153
+expect_output key_with_namespace "ns:test:func:__main__.get_user:args:$key_hash:1s" \
+  "$cli" key --namespace test --function __main__.get_user --args '[42]'
+expect_output key_without_namespace "func:__main__.get_user:args:$key_hash:0s" \
+  "$cli" key --function __main__.get_user --args '[42]' --no-integrity
+expect_output interop_key \
+  "users:get_user:61598716255080080f6456eb065c2e51badfaa4320b0efe97469c29cffee8875" \
+  "$cli" interop-key --namespace users --operation get_user --args '[42]'
+expect_output interop_value "82a36167651ea46e616d65a5616c696365" \
+  "$cli" encode --mode interop --value '{"name": "alice", "age": 30}' --hex
+expect_output envelope_round_trip "hello" \
+  bash -c "printf hello | '$cli' envelope wrap | '$cli' envelope unwrap"
+expect_output envelope_hex "94c4054081a1610198cc84cc8c4fcc99cce3584cccc804a76d73677061636b" \
+  bash -c "echo 81a16101 | '$cli' envelope wrap --hex"
+expect_output frame_round_trip '{"a":[1,{"$float":"2.5"},{"$bytes":"00ff"}]}' \
+  bash -c "'$cli' encode --value '{\"a\": [1, 2.5, {\"\$bytes\": \"00ff\"}]}' | '$cli' decode"
+key=$(printf '61%.0s' {1..32})
+expect_output encrypted_round_trip '[{"$datetime":"2024-01-01T12:30:45.123456+00:00"}]' \
+  bash -c "'$cli' encode --value '[{\"\$datetime\": \"2024-01-01T12:30:45.123456+00:00\"}]' \
+    --master-key-hex $key --tenant default --cache-key k --hex |
+    '$cli' decode --hex --master-key-hex $key --tenant default --cache-key k"
+
+expect_status no_subcommand 2 "$cli"
+expect_status unknown_option 2 "$cli" key --function f --bogus
+expect_status missing_required 2 "$cli" interop-key --namespace users
+expect_status bad_json 1 "$cli" key --function f --args '[1,'
+expect_status bad_segment 1 "$cli" interop-key --namespace Users --operation get --args '[]'
+expect_status nan_in_interop_args 1 "$cli" interop-key --namespace a --operation b \
+  --args '[{"$float": "nan"}]'
+expect_status short_master_key 1 "$cli" encode --value 1 --master-key-hex abcd --tenant t --cache-key k
+expect_status key_without_tenant 1 "$cli" encode --value 1 --master-key-hex "$key"
+expect_status corrupt_envelope 1 bash -c "echo 94c4 | '$cli' envelope unwrap --hex"
+expect_status garbage_decode 1 bash -c "printf 'CK\\003garbage' | '$cli' decode"
+expect_status tampered_decode 1 bash -c "'$cli' encode --value 1 --master-key-hex $key \
+  --tenant default --cache-key k --hex | sed -E 's/0$/1/;t;s/.$/0/' |
+  '$cli' decode --hex --master-key-hex $key --tenant default --cache-key k"
+
+rm -f /tmp/cli_contract_err.$$
+if ((failures > 0)); then
+  echo "$failures CLI contract check(s) failed"
+  exit 1
+fi
+echo "CLI contract: all checks passed"

@@ -1,0 +1,22 @@
+// Input and output for the cachekit CLI: stdin/stdout as raw bytes or hex text, and the
+// exit-status contract (0 success, 1 bad input, 2 usage).
+#pragma once
+
+#include <cachekit/bytes.hpp>
+#include <cachekit/result.hpp>
+
+#include <iosfwd>
+#include <string>
+
+namespace cachekit::cli {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_bad_input = 1;
+inline constexpr int exit_usage = 2;
+
+// Reads all of `in`; with `hex`, the text is hex (surrounding whitespace ignored).
+result<byte_buffer> read_input(std::istream& in, bool hex);
+// Writes `bytes` raw, or as hex followed by a newline.
+void write_output(std::ostream& out, byte_view bytes, bool hex);
+
+}  // namespace cachekit::cli

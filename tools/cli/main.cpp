@@ -1,0 +1,132 @@
+// The cachekit command-line tool: keys, envelopes, and stored values of the cachekit protocol.
+// Exit status: 0 success, 1 bad input (one-line reason on stderr), 2 usage error.
+#include "cli_io.hpp"
+#include "codec/tagged_json.hpp"
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <map>
+
+namespace {
+
+using namespace cachekit;
+using namespace cachekit::cli;
+
+int report(const failure& f) {
+  std::cerr << "cachekit: " << f.message() << '\n';
+  return exit_bad_input;
+}
+
+void add_encryption_options(CLI::App& cmd, encryption_request& req, bool with_previous) {
+  cmd.add_option("--master-key-hex", req.master_key_hex,
+                 "master key as hex, at least 32 bytes (openssl rand -hex 32)");
+  if (with_previous) {
+    cmd.add_option("--previous-key-hex", req.previous_key_hex,
+                   "a previous master key still accepted for reading (repeat up to 3 times)");
+  }
+  cmd.add_option("--tenant", req.tenant, "tenant id bound into the key derivation and the AAD");
+  cmd.add_option("--cache-key", req.cache_key, "the cache key the value is stored under (AAD)");
+}
+
+const std::map<std::string, stored_mode> mode_names{{"frame", stored_mode::frame},
+                                                    {"interop", stored_mode::interop}};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cachekit: keys, envelopes and stored values of the cachekit protocol"};
+  app.require_subcommand(1);
+  bool hex = false;
+  app.add_flag("--hex", hex, "binary input and output as hex text")->configurable(false);
+
+  key_request key_req;
+  bool no_integrity = false;
+  auto* key_cmd = app.add_subcommand("key", "print the default-mode (cachekit-py @cache) key");
+  key_cmd->add_option("--namespace", key_req.ns, "namespace (omit for no ns: segment)");
+  key_cmd->add_option("--function", key_req.function, "function name, e.g. myapp.users.get_user")
+      ->required();
+  key_cmd->add_flag("--no-integrity", no_integrity, "key of a function with integrity off (:0s)");
+  key_cmd->add_option("--args", key_req.args_json, "positional arguments as a tagged JSON array");
+  key_cmd->add_option("--kwargs", key_req.kwargs_json, "keyword arguments as a JSON object");
+
+  interop_key_request interop_req;
+  auto* interop_cmd = app.add_subcommand("interop-key", "print the interop-mode key");
+  interop_cmd->add_option("--namespace", interop_req.ns, "namespace segment")->required();
+  interop_cmd->add_option("--operation", interop_req.operation, "operation segment")->required();
+  interop_cmd->add_option("--args", interop_req.args_json, "flat argument array (tagged JSON)");
+
+  auto* envelope_cmd = app.add_subcommand("envelope", "ByteStorage envelope (stdin to stdout)");
+  envelope_cmd->require_subcommand(1);
+  std::string envelope_format = "msgpack";
+  auto* wrap_cmd = envelope_cmd->add_subcommand("wrap", "compress + checksum stdin");
+  wrap_cmd->add_option("--format", envelope_format, "format name stored in the envelope");
+  auto* unwrap_cmd = envelope_cmd->add_subcommand("unwrap", "verify + decompress stdin");
+  for (auto* cmd : {wrap_cmd, unwrap_cmd}) cmd->add_flag("--hex", hex, "hex input and output");
+
+  encode_request encode_req;
+  bool encode_no_integrity = false;
+  auto* encode_cmd = app.add_subcommand("encode", "write the stored bytes of a value");
+  encode_cmd->add_option("--value", encode_req.value_json, "the value as tagged JSON")->required();
+  encode_cmd->add_option("--mode", encode_req.mode, "frame (cachekit-py @cache) or interop")
+      ->transform(CLI::CheckedTransformer(mode_names, CLI::ignore_case));
+  encode_cmd->add_flag("--no-integrity", encode_no_integrity,
+                       "frame mode without the ByteStorage envelope");
+  encode_cmd->add_flag("--hex", hex, "print hex instead of raw bytes");
+  add_encryption_options(*encode_cmd, encode_req.encryption, false);
+
+  decode_request decode_req;
+  bool explain = false;
+  auto* decode_cmd = app.add_subcommand("decode", "read stored bytes from stdin, print the value");
+  decode_cmd->add_option("--mode", decode_req.mode, "frame or interop (default: detect)")
+      ->transform(CLI::CheckedTransformer(mode_names, CLI::ignore_case));
+  decode_cmd->add_flag("--explain", explain, "print each layer peeled and what was checked");
+  decode_cmd->add_flag("--hex", hex, "stdin is hex text");
+  add_encryption_options(*decode_cmd, decode_req.encryption, true);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  }
+
+  try {
+    if (*key_cmd) {
+      key_req.integrity_checking = !no_integrity;
+      auto key = default_key_command(key_req);
+      if (!key) return report(key.error());
+      std::cout << *key << '\n';
+    } else if (*interop_cmd) {
+      auto key = interop_key_command(interop_req);
+      if (!key) return report(key.error());
+      std::cout << *key << '\n';
+    } else if (*envelope_cmd) {
+      auto input = read_input(std::cin, hex);
+      if (!input) return report(input.error());
+      auto out = *wrap_cmd ? envelope_wrap_command(*input, envelope_format)
+                           : envelope_unwrap_command(*input);
+      if (!out) return report(out.error());
+      write_output(std::cout, *out, hex);
+    } else if (*encode_cmd) {
+      encode_req.integrity_checking = !encode_no_integrity;
+      auto out = encode_command(encode_req);
+      if (!out) return report(out.error());
+      write_output(std::cout, *out, hex);
+    } else if (*decode_cmd) {
+      auto input = read_input(std::cin, hex);
+      if (!input) return report(input.error());
+      auto result = decode_command(*input, decode_req);
+      if (!result) return report(result.error());
+      if (explain) {
+        for (const auto& layer : result->layers) std::cout << "# " << layer << '\n';
+      }
+      std::cout << detail::dump_tagged_json(result->data) << '\n';
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "cachekit: " << e.what() << '\n';
+    return exit_bad_input;
+  }
+  return exit_ok;
+}
