@@ -1,0 +1,121 @@
+// A bounded pool of libmemcached handles to ONE memcached server, plus that server's failure
+// record.
+//
+// Each handle (memcached_st) is a clone of a per-server template and owns one TCP connection,
+// opened lazily by libmemcached on first use. A handle is used by one thread at a time (a
+// `lease`); libmemcached handles are independent, so leases run in parallel. Handles that
+// fail are closed rather than returned (a timed-out request may still deliver its reply later,
+// and libmemcached would otherwise keep its own 2-second "temporarily disabled" state).
+//
+// Failure record: after `retry_attempts` failures in a row (timeouts, unreachable), the server
+// is skipped for `retry_timeout`: `acquire` fails at once with errc::transient. The first
+// operation after the window tries the server again; a success clears the record.
+//
+// Thread safety: thread-safe.
+#pragma once
+
+#include "backends/memcached/memcached_wire.hpp"
+
+#include <cachekit/result.hpp>
+
+#include <libmemcached-1.0/memcached.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+
+struct memcached_pool_settings {
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds timeout{1000};  // each reply; also the wait for a free handle
+  std::size_t max_connections = 10;
+  int retry_attempts = 2;  // 0: never skip the server
+  std::chrono::milliseconds retry_timeout{1000};
+};
+
+class memcached_connection_pool {
+ public:
+  // A handle on loan; goes back to the pool (or is closed, after `discard`) on destruction.
+  class lease {
+   public:
+    lease(lease&& other) noexcept;
+    lease& operator=(lease&&) = delete;
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease();
+
+    [[nodiscard]] memcached_st* handle() const noexcept { return handle_; }
+    // Whether the handle served an operation before: its connection may have died since (a
+    // server restart), which a fresh handle would not suffer.
+    [[nodiscard]] bool reused() const noexcept { return reused_; }
+    // Close the handle instead of returning it.
+    void discard() noexcept { discard_ = true; }
+
+   private:
+    friend class memcached_connection_pool;
+    lease(memcached_connection_pool* pool, memcached_st* handle, bool reused) noexcept
+        : pool_(pool), handle_(handle), reused_(reused) {}
+
+    memcached_connection_pool* pool_;
+    memcached_st* handle_;
+    bool reused_;
+    bool discard_ = false;
+  };
+
+  // Throws std::bad_alloc when libmemcached cannot allocate the template, cachekit::error
+  // (invalid_configuration) when it refuses the server.
+  memcached_connection_pool(const memcached_server_address& server,
+                            const memcached_pool_settings& settings);
+  ~memcached_connection_pool();
+  memcached_connection_pool(const memcached_connection_pool&) = delete;
+  memcached_connection_pool& operator=(const memcached_connection_pool&) = delete;
+
+  // An idle handle, a new one if fewer than max_connections exist, or the next one returned
+  // within `timeout`. Fails with errc::transient while the server is skipped or when every
+  // handle stays busy. `fresh` forces a new handle (after a reused one proved dead).
+  [[nodiscard]] result<lease> acquire(bool fresh = false);
+
+  // Closes every idle handle: after one connection died, the others to the same server
+  // probably did too.
+  void close_idle();
+
+  // The operation's outcome for the failure record.
+  void record_success() noexcept;
+  void record_failure() noexcept;
+
+  // "host:port" as configured.
+  [[nodiscard]] const std::string& address() const noexcept { return address_; }
+
+ private:
+  struct idle_handle {
+    memcached_st* handle;
+    bool used;
+  };
+
+  void give_back(memcached_st* handle, bool discard) noexcept;
+
+  const std::string address_;
+  const memcached_pool_settings settings_;
+  memcached_st* template_;  // never connects; cloned under mutex_
+
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<idle_handle> idle_;  // guarded by mutex_
+  std::size_t open_ = 0;           // guarded by mutex_: handles idle or on loan
+  int failures_in_a_row_ = 0;      // guarded by mutex_
+  std::chrono::steady_clock::time_point skip_until_{};  // guarded by mutex_
+  // failures_in_a_row_ > 0, readable without the lock. A stale read only delays clearing the
+  // count to the next success; record_failure sets it under the lock.
+  std::atomic<bool> failing_{false};
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit
