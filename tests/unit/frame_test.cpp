@@ -364,7 +364,8 @@ TEST(frame, legacy_base64_is_read_as_python_b64decode_reads_it) {
   } ok[] = {{"QUJD", "414243"},  {"QUI=", "4142"},     {"Q UJ\\nD", "414243"},
             {"QU*JD", "414243"}, {"QUI=QUI=", "4142"}, {"QUI=x", "4142"},
             {"QQ==", "41"},      {"====", ""},         {"", ""},
-            {"QUJD=", "414243"}, {"QR==", "41"},       {"QU=I=", "4142"}};
+            {"QUJD=", "414243"}, {"QR==", "41"},       {"QU=I=", "4142"},
+            {"Q=U=I=", "4142"},  {"QUJ=D", "4142"},    {"QU==I", "41"}};
   for (const auto& c : ok) {
     const std::string json = std::string(R"({"data": ")") + c.data +
                              R"(", "metadata": {"format": "msgpack"}, "serializer": "default"})";
@@ -372,7 +373,7 @@ TEST(frame, legacy_base64_is_read_as_python_b64decode_reads_it) {
     ASSERT_TRUE(f) << c.data << ": " << f.error().message();
     EXPECT_EQ(to_hex(f->payload()), c.hex) << c.data;
   }
-  for (const char* bad : {"QUI", "QQ=", "Q===", "QUJDR"}) {
+  for (const char* bad : {"QUI", "QQ=", "Q===", "QUJDR", "QU=I"}) {
     const std::string json = std::string(R"({"data": ")") + bad +
                              R"(", "metadata": {"format": "msgpack"}, "serializer": "default"})";
     auto f = frame::decode(text(json));
