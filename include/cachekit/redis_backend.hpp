@@ -1,0 +1,159 @@
+/// @file
+/// `redis_backend`: the L2 backend on a Redis server, through hiredis, with a bounded pool of
+/// blocking connections. It stores the same bytes under the same keys as cachekit-py's Redis
+/// backends: the `plain` layout is cachekit-py's explicit `RedisBackend(url)` (keys unchanged),
+/// the `tenant_scoped` layout is its zero-config / `PerRequestRedisBackend` (every key becomes
+/// `t:{quote(tenant)}:{key}`, and `key_prefix()` returns `t:{quote(tenant)}:` so that encrypted
+/// entries bind it into their AAD exactly as cachekit-py 0.24.1 does).
+///
+/// Connections are made lazily: a backend whose server is down still constructs, and its
+/// operations fail with `errc::transient` until the server is back. A connection that saw an
+/// I/O error or a timeout is closed, never reused; the next operation opens a new one. Idle
+/// connections whose server has closed them (a restart) are detected before use and replaced.
+///
+/// Failures follow backend.hpp: connection refused / reset / closed ⇒ `errc::transient`; no
+/// answer within `command_timeout`, or no free connection within it ⇒ `errc::timeout`;
+/// `NOAUTH` / `WRONGPASS` / `NOPERM` or any refusal of `AUTH` ⇒ `errc::backend_authentication`;
+/// `LOADING` / `READONLY` / `BUSY` / `CLUSTERDOWN` / `MASTERDOWN` / `TRYAGAIN` ⇒ `errc::transient`;
+/// any other error reply ⇒ `errc::backend_permanent`. Messages name the operation, the server
+/// address and the server's reply; they never contain the password.
+///
+/// TLS (`rediss://`) is not available: it needs hiredis ≥ 1.0, and Debian 12 ships 0.14.
+///
+/// Thread safety: thread-safe. One instance serves all threads; each operation holds one pooled
+/// connection for its duration.
+///
+///     cachekit::redis_backend redis({.url = "redis://:secret@cache.internal:6379/0",
+///                                    .pool_size = 16,
+///                                    .command_timeout = std::chrono::milliseconds(250)});
+///     if (auto r = redis.set("k", cachekit::as_byte_view("v"), std::chrono::seconds(60)); !r) {
+///       log(r.error().message());   // "transient: redis SET on cache.internal:6379/0: ..."
+///     }
+///     auto hit = redis.get("k");    // result<std::optional<byte_buffer>>
+#pragma once
+
+#include <cachekit/backend.hpp>
+#include <cachekit/export.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cachekit {
+inline namespace v0 {
+
+/// How cache keys are written to Redis.
+enum class redis_key_layout {
+  /// The key as given (cachekit-py: an explicit `RedisBackend(url)`). `key_prefix()` is "".
+  plain,
+  /// `t:{quote(tenant, safe="")}:{key}` (cachekit-py: zero-config Redis and
+  /// `PerRequestRedisBackend`). The tenant is percent-encoded like Python's
+  /// `urllib.parse.quote(tenant, safe="")`: every byte except `A-Za-z0-9_.-~` becomes `%XX`.
+  tenant_scoped,
+};
+
+/// Settings of a `redis_backend`; fill with designated initializers.
+struct redis_options {
+  /// `redis://[user:password@]host[:port][/db]`, `redis://:password@host`, `unix:///path?db=N`.
+  /// Port defaults to 6379, db to 0; user and password are percent-decoded. `rediss://` is
+  /// rejected (hiredis 0.14 has no TLS).
+  std::string url = "redis://localhost:6379/0";
+  /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE).
+  std::size_t pool_size = 10;
+  /// Bound on establishing the TCP / Unix-socket connection.
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
+  /// Bound on each socket read and write of a command, on the AUTH/SELECT handshake, and on
+  /// waiting for a free pooled connection.
+  std::chrono::milliseconds command_timeout = std::chrono::seconds(5);
+  /// `plain` or `tenant_scoped`.
+  redis_key_layout key_layout = redis_key_layout::plain;
+  /// The tenant of the `tenant_scoped` layout; any bytes (they are percent-encoded on the wire).
+  std::string tenant = "default";
+};
+
+/// A snapshot of the connection pool, for metrics and tests.
+struct redis_pool_stats {
+  std::size_t open = 0;         ///< connections that exist now (idle + in use)
+  std::size_t idle = 0;         ///< of those, waiting in the pool
+  std::uint64_t connects = 0;   ///< connections established (with AUTH/SELECT) since construction
+  std::uint64_t discarded = 0;  ///< connections closed because of an I/O error, timeout or EOF
+};
+
+/// The Redis backend. See the file comment for the layouts and the error contract: every
+/// operation below returns its failure as a value with one of the codes listed there, and
+/// none of them throws except on allocation failure.
+class CACHEKIT_EXPORT redis_backend final : public backend {
+ public:
+  /// Parses and checks `options` without connecting.
+  /// Throws `cachekit::error` (`errc::invalid_configuration`) on a malformed URL, `rediss://`,
+  /// a pool size of 0, a non-positive timeout, or a tenant set with the `plain` layout; the
+  /// message says what to write instead and never repeats the password.
+  explicit redis_backend(redis_options options = {});
+  ~redis_backend() override;
+
+  /// Not copyable or movable: operations of other threads may be using the pool.
+  redis_backend(const redis_backend&) = delete;
+  redis_backend& operator=(const redis_backend&) = delete;
+
+  /// `GET`. The stored bytes, or nullopt on a miss.
+  [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
+
+  /// `SET key value EX ttl`; a `ttl` of nullopt, zero or less stores without expiry (as
+  /// cachekit-py's `set` does for a ttl that is not positive).
+  [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
+
+  /// `DEL`. Returns whether the key existed.
+  [[nodiscard]] result<bool> erase(std::string_view key) override;
+
+  /// `EXISTS`. Returns whether the key exists.
+  [[nodiscard]] result<bool> exists(std::string_view key) override;
+
+  /// One `MGET` round trip; the answer has one entry per key, in order (nullopt for a miss).
+  /// No keys: an empty vector and no round trip.
+  [[nodiscard]] result<std::vector<std::optional<byte_buffer>>> get_many(
+      std::span<const std::string_view> keys) override;
+
+  /// `TTL`. `{.exists = false}` for a missing key; `{.exists = true, .ttl = nullopt}` for a key
+  /// without expiry; otherwise the whole seconds left.
+  [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
+
+  /// `EXPIRE key ttl`, or `PERSIST` (plus `EXISTS`, in the same round trip) when `ttl` is
+  /// nullopt, zero or less. Returns whether the key existed.
+  [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
+
+  /// `SET {wire key}:lock <random 128-bit hex> NX PX <timeout ms>` (at least 1 ms). Returns the
+  /// token, or nullopt while another holder has the lock. The token's `key` is the lock's wire
+  /// key, tenant prefix included.
+  ///
+  ///     if (auto lock = redis.try_lock("k", 5s); lock && *lock) { fill();
+  ///     (void)redis.release_lock(**lock); }
+  [[nodiscard]] result<std::optional<lock_token>> try_lock(
+      std::string_view key, std::chrono::milliseconds timeout) override;
+
+  /// Deletes the lock only if it still holds this token (one `EVAL` of a compare-and-delete
+  /// script). Returns whether it was deleted: false after it expired or someone else took it.
+  [[nodiscard]] result<bool> release_lock(const lock_token& token) override;
+
+  /// `PING` (timed: `latency`) then `INFO`: details `version`, `used_memory_human`,
+  /// `connected_clients`. On failure `healthy` is false, latency −1, and details hold `error`
+  /// (the message) and `error_type` (the errc).
+  [[nodiscard]] backend_health health() override;
+
+  /// "redis".
+  [[nodiscard]] std::string_view type() const noexcept override { return "redis"; }
+
+  /// "" for the `plain` layout, `t:{quote(tenant)}:` for `tenant_scoped`.
+  [[nodiscard]] std::string_view key_prefix() const noexcept override;
+
+  /// The pool's current counters.
+  [[nodiscard]] redis_pool_stats pool_stats() const;
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,322 @@
+#include <cachekit/redis_backend.hpp>
+
+#include "backends/redis/redis_connection.hpp"
+#include "backends/redis/redis_key_layout.hpp"
+#include "backends/redis/redis_pool.hpp"
+#include "backends/redis/redis_url.hpp"
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <random>
+#include <string>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+namespace {
+
+// cachekit-rs's release script (redis-py's Lock.release does the same compare-and-delete):
+// delete the lock only while it still holds our token.
+constexpr std::string_view compare_and_delete =
+    "if redis.call(\"GET\", KEYS[1]) == ARGV[1] then return redis.call(\"DEL\", KEYS[1]) "
+    "else return 0 end";
+
+redis_key_layout_rules make_layout(const redis_options& options) {
+  if (options.key_layout == redis_key_layout::tenant_scoped) {
+    return redis_key_layout_rules(tenant_key_prefix(options.tenant));
+  }
+  if (options.tenant != redis_options{}.tenant) {
+    throw error(errc::invalid_configuration,
+                "redis_options.tenant is only used with key_layout = "
+                "redis_key_layout::tenant_scoped; set that layout, or leave the tenant unset for "
+                "the plain layout");
+  }
+  return redis_key_layout_rules(std::string{});
+}
+
+redis_connect_settings make_settings(const redis_options& options) {
+  if (options.pool_size == 0) {
+    throw error(errc::invalid_configuration,
+                "redis_options.pool_size is 0; it must be at least 1 (cachekit-py uses 10)");
+  }
+  if (options.connect_timeout.count() <= 0 || options.command_timeout.count() <= 0) {
+    throw error(errc::invalid_configuration,
+                "redis_options.connect_timeout and command_timeout must be positive (e.g. "
+                "std::chrono::seconds(5))");
+  }
+  auto endpoint = parse_redis_url(options.url);
+  if (!endpoint) throw error(endpoint.error().code, endpoint.error().detail);
+  redis_connect_settings settings{.endpoint = std::move(*endpoint),
+                                  .where = {},
+                                  .connect_timeout = options.connect_timeout,
+                                  .command_timeout = options.command_timeout};
+  settings.where = settings.endpoint.describe();
+  return settings;
+}
+
+failure unexpected_reply(std::string_view operation, const std::string& where,
+                         const redisReply& reply) {
+  return fail(errc::backend_permanent, "redis " + std::string(operation) + " on " + where +
+                                           ": unexpected reply type " + std::to_string(reply.type));
+}
+
+byte_buffer copy_bytes(const redisReply& reply) {
+  const auto* begin = reinterpret_cast<const std::byte*>(reply.str);
+  return byte_buffer(begin, begin + reply.len);
+}
+
+std::string lock_token_value() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    ERR_clear_error();
+    std::random_device device;
+    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+  }
+  return to_hex(std::as_bytes(std::span(bytes)));
+}
+
+}  // namespace
+}  // namespace detail
+
+struct redis_backend::state {
+  explicit state(const redis_options& options)
+      : layout(detail::make_layout(options)),
+        pool(detail::make_settings(options), options.pool_size) {}
+
+  // The key as Redis sees it: a view of the caller's key for the plain layout, else `scratch`.
+  std::string_view wire(std::string_view key, std::string& scratch) const {
+    if (layout.is_plain()) return key;
+    scratch = layout.wire_key(key);
+    return scratch;
+  }
+
+  const std::string& where() const noexcept { return pool.settings().where; }
+
+  // Runs one command on a pooled connection and hands its (non-error) reply to `on_reply`.
+  template <typename T, typename F>
+  result<T> run(std::string_view operation, std::span<const std::string_view> argv, F&& on_reply) {
+    auto connection = pool.acquire(operation);
+    if (!connection) return std::move(connection).error();
+    auto reply = (*connection)->run(operation, argv);
+    if (!reply) return std::move(reply).error();
+    return on_reply(**reply);
+  }
+
+  result<bool> integer_is_positive(std::string_view operation,
+                                   std::span<const std::string_view> argv) {
+    return run<bool>(operation, argv, [&](const redisReply& r) -> result<bool> {
+      if (r.type != REDIS_REPLY_INTEGER) return detail::unexpected_reply(operation, where(), r);
+      return r.integer > 0;
+    });
+  }
+
+  detail::redis_key_layout_rules layout;
+  detail::redis_pool pool;
+};
+
+redis_backend::redis_backend(redis_options options) : state_(std::make_unique<state>(options)) {}
+
+redis_backend::~redis_backend() = default;
+
+result<std::optional<byte_buffer>> redis_backend::get(std::string_view key) {
+  std::string scratch;
+  const std::array<std::string_view, 2> argv = {"GET", state_->wire(key, scratch)};
+  return state_->run<std::optional<byte_buffer>>(
+      "GET", argv, [&](const redisReply& r) -> result<std::optional<byte_buffer>> {
+        if (r.type == REDIS_REPLY_NIL) return std::optional<byte_buffer>{};
+        if (r.type != REDIS_REPLY_STRING) {
+          return detail::unexpected_reply("GET", state_->where(), r);
+        }
+        return std::optional<byte_buffer>(detail::copy_bytes(r));
+      });
+}
+
+result<void> redis_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
+  std::string scratch;
+  const auto wire = state_->wire(key, scratch);
+  const auto bytes = as_string_view(value);
+  // cachekit-py: `setex` only for a positive ttl, otherwise a plain SET without expiry.
+  const bool expires = ttl.has_value() && ttl->count() > 0;
+  const std::string seconds = expires ? std::to_string(ttl->count()) : std::string{};
+  const std::array<std::string_view, 5> argv = {"SET", wire, bytes, "EX", seconds};
+  const auto args = std::span<const std::string_view>(argv).first(expires ? 5 : 3);
+  auto done = state_->run<bool>("SET", args, [&](const redisReply& r) -> result<bool> {
+    if (r.type != REDIS_REPLY_STATUS) return detail::unexpected_reply("SET", state_->where(), r);
+    return true;
+  });
+  if (!done) return std::move(done).error();
+  return {};
+}
+
+result<bool> redis_backend::erase(std::string_view key) {
+  std::string scratch;
+  const std::array<std::string_view, 2> argv = {"DEL", state_->wire(key, scratch)};
+  return state_->integer_is_positive("DEL", argv);
+}
+
+result<bool> redis_backend::exists(std::string_view key) {
+  std::string scratch;
+  const std::array<std::string_view, 2> argv = {"EXISTS", state_->wire(key, scratch)};
+  return state_->integer_is_positive("EXISTS", argv);
+}
+
+result<std::vector<std::optional<byte_buffer>>> redis_backend::get_many(
+    std::span<const std::string_view> keys) {
+  using many = std::vector<std::optional<byte_buffer>>;
+  if (keys.empty()) return many{};
+  std::vector<std::string> scratch;
+  std::vector<std::string_view> argv;
+  argv.reserve(keys.size() + 1);
+  argv.push_back("MGET");
+  if (state_->layout.is_plain()) {
+    argv.insert(argv.end(), keys.begin(), keys.end());
+  } else {
+    scratch.reserve(keys.size());
+    for (auto key : keys) scratch.push_back(state_->layout.wire_key(key));
+    argv.insert(argv.end(), scratch.begin(), scratch.end());
+  }
+  return state_->run<many>("MGET", argv, [&](const redisReply& r) -> result<many> {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements != keys.size()) {
+      return detail::unexpected_reply("MGET", state_->where(), r);
+    }
+    many out;
+    out.reserve(keys.size());
+    for (std::size_t i = 0; i < r.elements; ++i) {
+      const redisReply& item = *r.element[i];
+      if (item.type == REDIS_REPLY_STRING) {
+        out.emplace_back(detail::copy_bytes(item));
+      } else {
+        out.emplace_back();
+      }
+    }
+    return out;
+  });
+}
+
+result<remaining_ttl> redis_backend::ttl(std::string_view key) {
+  std::string scratch;
+  const std::array<std::string_view, 2> argv = {"TTL", state_->wire(key, scratch)};
+  return state_->run<remaining_ttl>("TTL", argv, [&](const redisReply& r) -> result<remaining_ttl> {
+    if (r.type != REDIS_REPLY_INTEGER) {
+      return detail::unexpected_reply("TTL", state_->where(), r);
+    }
+    if (r.integer == -2) return remaining_ttl{};
+    if (r.integer < 0) return remaining_ttl{.exists = true, .ttl = std::nullopt};
+    return remaining_ttl{.exists = true, .ttl = std::chrono::seconds(r.integer)};
+  });
+}
+
+result<bool> redis_backend::touch(std::string_view key, ttl_seconds ttl) {
+  std::string scratch;
+  const auto wire = state_->wire(key, scratch);
+  if (ttl.has_value() && ttl->count() > 0) {
+    const std::string seconds = std::to_string(ttl->count());
+    const std::array<std::string_view, 3> argv = {"EXPIRE", wire, seconds};
+    return state_->integer_is_positive("EXPIRE", argv);
+  }
+  // PERSIST answers 0 both for a missing key and for one without expiry: EXISTS, pipelined
+  // behind it, tells them apart in the same round trip.
+  auto connection = state_->pool.acquire("PERSIST");
+  if (!connection) return std::move(connection).error();
+  auto& conn = **connection;
+  const std::array<std::string_view, 2> persist = {"PERSIST", wire};
+  const std::array<std::string_view, 2> exists = {"EXISTS", wire};
+  conn.append(persist);
+  conn.append(exists);
+  auto persisted = conn.read_reply("PERSIST");
+  if (!persisted) return std::move(persisted).error();
+  auto existed = conn.read_reply("EXISTS");
+  if (!existed) return std::move(existed).error();
+  if (auto c = conn.check("PERSIST", **persisted); !c) return c.error();
+  if (auto c = conn.check("EXISTS", **existed); !c) return c.error();
+  if ((*existed)->type != REDIS_REPLY_INTEGER) {
+    return detail::unexpected_reply("EXISTS", state_->where(), **existed);
+  }
+  return (*existed)->integer > 0;
+}
+
+result<std::optional<lock_token>> redis_backend::try_lock(std::string_view key,
+                                                          std::chrono::milliseconds timeout) {
+  lock_token token{.key = state_->layout.lock_key(key), .value = detail::lock_token_value()};
+  const std::string millis = std::to_string(std::max<std::int64_t>(timeout.count(), 1));
+  const std::array<std::string_view, 6> argv = {"SET", token.key, token.value, "NX", "PX", millis};
+  return state_->run<std::optional<lock_token>>(
+      "SET NX (lock)", argv, [&](const redisReply& r) -> result<std::optional<lock_token>> {
+        if (r.type == REDIS_REPLY_NIL) return std::optional<lock_token>{};
+        if (r.type != REDIS_REPLY_STATUS) {
+          return detail::unexpected_reply("SET NX (lock)", state_->where(), r);
+        }
+        return std::optional<lock_token>(std::move(token));
+      });
+}
+
+result<bool> redis_backend::release_lock(const lock_token& token) {
+  const std::array<std::string_view, 5> argv = {"EVAL", detail::compare_and_delete, "1", token.key,
+                                                token.value};
+  return state_->integer_is_positive("EVAL (lock release)", argv);
+}
+
+backend_health redis_backend::health() {
+  backend_health health{.healthy = false,
+                        .latency = std::chrono::microseconds(-1),
+                        .backend_type = "redis",
+                        .details = {}};
+  auto report = [&](const failure& f) {
+    health.details["error"] = f.message();
+    health.details["error_type"] = f.code.message();
+    return health;
+  };
+  auto connection = state_->pool.acquire("PING");
+  if (!connection) return report(connection.error());
+  const auto start = std::chrono::steady_clock::now();
+  const std::array<std::string_view, 1> ping = {"PING"};
+  if (auto r = (*connection)->run("PING", ping); !r) return report(r.error());
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+
+  const std::array<std::string_view, 1> info = {"INFO"};
+  auto r = (*connection)->run("INFO", info);
+  if (!r) return report(r.error());
+  if ((*r)->type != REDIS_REPLY_STRING && (*r)->type != REDIS_REPLY_STATUS) {
+    return report(detail::unexpected_reply("INFO", state_->where(), **r));
+  }
+  // INFO is "field:value\r\n" lines under "# Section" headings.
+  const std::string_view text((*r)->str, (*r)->len);
+  const std::array<std::pair<std::string_view, std::string_view>, 3> wanted = {
+      {{"redis_version", "version"},
+       {"used_memory_human", "used_memory_human"},
+       {"connected_clients", "connected_clients"}}};
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = end + 1;
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    for (const auto& [field, name] : wanted) {
+      if (line.substr(0, colon) == field) {
+        health.details[std::string(name)] = std::string(line.substr(colon + 1));
+      }
+    }
+  }
+  health.healthy = true;
+  health.latency = latency;
+  return health;
+}
+
+std::string_view redis_backend::key_prefix() const noexcept {
+  return state_->layout.prefix();
+}
+
+redis_pool_stats redis_backend::pool_stats() const {
+  return state_->pool.stats();
+}
+
+}  // namespace v0
+}  // namespace cachekit

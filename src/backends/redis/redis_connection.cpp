@@ -1,0 +1,219 @@
+#include "backends/redis/redis_connection.hpp"
+
+#include "backends/redis/redis_error.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <system_error>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+namespace {
+
+constexpr std::size_t max_kept_buffer = 64 * 1024;
+
+timeval to_timeval(std::chrono::milliseconds ms) noexcept {
+  timeval tv{};
+  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(ms.count() / 1000);
+  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// Server replies to AUTH do not echo the password; this keeps it so if one ever did.
+std::string without_secret(std::string_view text, const std::string& secret) {
+  std::string out(text);
+  if (secret.empty()) return out;
+  for (auto at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3)) {
+    out.replace(at, secret.size(), "***");
+  }
+  return out;
+}
+
+}  // namespace
+
+result<std::unique_ptr<redis_connection>> redis_connection::open(
+    const redis_connect_settings& settings, std::string_view operation) {
+  const auto& ep = settings.endpoint;
+  const timeval connect_tv = to_timeval(settings.connect_timeout);
+  redisContext* raw = ep.kind == redis_endpoint::transport::tcp
+                          ? redisConnectWithTimeout(ep.host.c_str(), ep.port, connect_tv)
+                          : redisConnectUnixWithTimeout(ep.socket_path.c_str(), connect_tv);
+  const int saved_errno = errno;
+  if (raw == nullptr) {
+    return fail(errc::transient, "redis " + std::string(operation) + " on " + settings.where +
+                                     ": hiredis could not allocate a connection context");
+  }
+  std::unique_ptr<redis_connection> conn(new redis_connection(raw, settings));
+  if (raw->err != 0) {
+    auto f = io_failure(operation, settings.where, {raw->err, saved_errno, raw->errstr},
+                        settings.connect_timeout, "connect_timeout");
+    if (f.code == make_error_code(errc::transient)) {
+      f.detail += " (cannot connect; is the server up?)";
+    }
+    return f;
+  }
+  if (redisSetTimeout(raw, to_timeval(settings.command_timeout)) != REDIS_OK) {
+    return conn->io_failure_now(operation, errno);
+  }
+  if (ep.kind == redis_endpoint::transport::tcp) {
+    // Keepalive finds a peer that vanished without a FIN; failing to enable it is harmless, so
+    // the error it records is cleared.
+    if (redisEnableKeepAlive(raw) != REDIS_OK) raw->err = 0;
+  }
+  if (auto h = conn->handshake(); !h) return std::move(h).error();
+  return conn;
+}
+
+redis_connection::~redis_connection() {
+  redisFree(context_);
+}
+
+result<void> redis_connection::handshake() {
+  const auto& ep = settings_->endpoint;
+  const bool auth = !ep.user.empty() || (ep.has_password && !ep.password.empty());
+  const bool select = ep.db != 0;
+  if (!auth && !select) return {};
+
+  // `AUTH password` authenticates the default user; `AUTH user password` an ACL user.
+  if (auth && ep.user.empty()) {
+    const std::array<std::string_view, 2> argv = {"AUTH", ep.password};
+    append(argv);
+  } else if (auth) {
+    const std::array<std::string_view, 3> argv = {"AUTH", ep.user, ep.password};
+    append(argv);
+  }
+  const std::string db_text = std::to_string(ep.db);
+  if (select) {
+    const std::array<std::string_view, 2> argv = {"SELECT", db_text};
+    append(argv);
+  }
+
+  redis_reply_ptr auth_reply;
+  if (auth) {
+    auto r = read_reply("AUTH");
+    if (!r) return std::move(r).error();
+    auth_reply = std::move(*r);
+  }
+  redis_reply_ptr select_reply;
+  if (select) {
+    auto r = read_reply("SELECT");
+    if (!r) return std::move(r).error();
+    select_reply = std::move(*r);
+  }
+  // Any refusal of AUTH is a credentials problem, whatever its wording ("ERR AUTH <password>
+  // called without any password configured", "WRONGPASS ...").
+  if (auth_reply && auth_reply->type == REDIS_REPLY_ERROR) {
+    std::string text = without_secret({auth_reply->str, auth_reply->len}, ep.password);
+    return fail(errc::backend_authentication,
+                "redis AUTH on " + settings_->where + ": the server replied \"" + text +
+                    "\"; check the user and password of the URL (redis://user:password@host) "
+                    "and the user's ACL");
+  }
+  if (select_reply && select_reply->type == REDIS_REPLY_ERROR) {
+    auto f = error_reply_failure("SELECT " + db_text, settings_->where,
+                                 {select_reply->str, select_reply->len});
+    if (f.code == make_error_code(errc::backend_permanent)) {
+      f.detail += "; use a database number below the server's `databases` setting (16 by default)";
+    }
+    return f;
+  }
+  return {};
+}
+
+void redis_connection::append(std::span<const std::string_view> argv) {
+  // RESP: *<argc>\r\n then $<len>\r\n<bytes>\r\n per argument.
+  std::size_t size = 16;
+  for (auto arg : argv) size += arg.size() + 16;
+  pending_.reserve(pending_.size() + size);
+  auto put_count = [this](char tag, std::size_t n) {
+    char digits[24];
+    char* end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    pending_.push_back(tag);
+    pending_.append(digits, static_cast<std::size_t>(end - digits));
+    pending_.append("\r\n");
+  };
+  put_count('*', argv.size());
+  for (auto arg : argv) {
+    put_count('$', arg.size());
+    pending_.append(arg);
+    pending_.append("\r\n");
+  }
+}
+
+result<void> redis_connection::flush(std::string_view operation) {
+  std::size_t sent = 0;
+  while (sent < pending_.size()) {
+    const ssize_t n =
+        ::send(context_->fd, pending_.data() + sent, pending_.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      const int saved_errno = errno;
+      if (saved_errno == EINTR) continue;
+      pending_.clear();
+      broken_ = true;
+      return io_failure(operation, settings_->where,
+                        {REDIS_ERR_IO, saved_errno, std::system_category().message(saved_errno)},
+                        settings_->command_timeout, "command_timeout");
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  pending_.clear();
+  // A 1 MiB SET should not pin 1 MiB per pooled connection for good.
+  if (pending_.capacity() > max_kept_buffer) pending_.shrink_to_fit();
+  return {};
+}
+
+result<redis_reply_ptr> redis_connection::read_reply(std::string_view operation) {
+  if (!pending_.empty()) {
+    if (auto f = flush(operation); !f) return f.error();
+  }
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+    const int saved_errno = errno;
+    if (raw != nullptr) freeReplyObject(raw);
+    return io_failure_now(operation, saved_errno);
+  }
+  return redis_reply_ptr(static_cast<redisReply*>(raw));
+}
+
+result<redis_reply_ptr> redis_connection::run(std::string_view operation,
+                                              std::span<const std::string_view> argv) {
+  append(argv);
+  auto reply = read_reply(operation);
+  if (!reply) return reply;
+  if (auto c = check(operation, **reply); !c) return c.error();
+  return reply;
+}
+
+result<void> redis_connection::check(std::string_view operation, const redisReply& reply) const {
+  if (reply.type != REDIS_REPLY_ERROR) return {};
+  return error_reply_failure(operation, settings_->where, {reply.str, reply.len});
+}
+
+bool redis_connection::peer_closed() const noexcept {
+  pollfd pfd{};
+  pfd.fd = context_->fd;
+  pfd.events = POLLIN;
+  const int ready = ::poll(&pfd, 1, 0);
+  return ready != 0;  // readable (EOF or stray bytes), hung up, or poll itself failed
+}
+
+failure redis_connection::io_failure_now(std::string_view operation, int saved_errno) {
+  broken_ = true;
+  if (context_->err == 0) {
+    // hiredis failed without recording why (it cannot happen in 0.14, but a reply that is not
+    // there must not leave the connection looking healthy).
+    context_->err = REDIS_ERR_OTHER;
+  }
+  return io_failure(operation, settings_->where, {context_->err, saved_errno, context_->errstr},
+                    settings_->command_timeout, "command_timeout");
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

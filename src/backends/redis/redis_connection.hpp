@@ -1,0 +1,92 @@
+// One blocking hiredis connection: connect with a timeout, AUTH and SELECT, then commands and
+// pipelines with a per-read/write socket timeout.
+//
+// Requests are written here, not by hiredis: hiredis 0.14 writes with write(2), which raises
+// SIGPIPE (killing a process that did not ignore it) when the server has reset the connection.
+// We encode RESP into a reused buffer and send it with MSG_NOSIGNAL; hiredis only connects and
+// parses replies.
+//
+// A connection that failed an exchange (I/O error, timeout, EOF, protocol error) is `broken()`
+// for good: hiredis leaves it with unread or half-written data, so the pool closes it.
+//
+// Not thread-safe: one thread at a time (the pool hands each connection to one operation).
+#pragma once
+
+#include "backends/redis/redis_url.hpp"
+
+#include <cachekit/result.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+
+struct redis_reply_deleter {
+  void operator()(redisReply* reply) const noexcept { freeReplyObject(reply); }
+};
+using redis_reply_ptr = std::unique_ptr<redisReply, redis_reply_deleter>;
+
+// Where and how to connect; shared read-only by the pool and its connections.
+struct redis_connect_settings {
+  redis_endpoint endpoint;
+  std::string where;  // endpoint.describe(): credential-free, for messages
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds command_timeout{5000};
+};
+
+class redis_connection {
+ public:
+  // Connects (bounded by connect_timeout), sets the command timeout on the socket, and runs
+  // `AUTH [user] password` and `SELECT db` (pipelined) when the URL asks for them.
+  // `operation` is the command that needed the connection, named in connect failures.
+  static result<std::unique_ptr<redis_connection>> open(const redis_connect_settings& settings,
+                                                        std::string_view operation);
+
+  ~redis_connection();
+  redis_connection(const redis_connection&) = delete;
+  redis_connection& operator=(const redis_connection&) = delete;
+
+  // Queues one command (no I/O yet).
+  void append(std::span<const std::string_view> argv);
+
+  // Sends what is queued and reads the next reply. An error reply is returned as a reply (so
+  // that a pipeline can read all its replies); an I/O failure breaks the connection.
+  [[nodiscard]] result<redis_reply_ptr> read_reply(std::string_view operation);
+
+  // append + read_reply, with an error reply turned into its classified failure.
+  [[nodiscard]] result<redis_reply_ptr> run(std::string_view operation,
+                                            std::span<const std::string_view> argv);
+
+  // The failure for `reply` when it is an error reply; success otherwise.
+  [[nodiscard]] result<void> check(std::string_view operation, const redisReply& reply) const;
+
+  // True after any failed exchange: the connection must be closed, not reused.
+  [[nodiscard]] bool broken() const noexcept { return broken_ || context_->err != 0; }
+
+  // True when the server has closed its end (or sent bytes nobody asked for) while the
+  // connection sat idle: a zero-timeout poll, so a restart is noticed before a command fails.
+  [[nodiscard]] bool peer_closed() const noexcept;
+
+ private:
+  redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept
+      : context_(context), settings_(&settings) {}
+  result<void> handshake();
+  failure io_failure_now(std::string_view operation, int saved_errno);
+  result<void> flush(std::string_view operation);
+
+  redisContext* context_;
+  const redis_connect_settings* settings_;
+  std::string pending_;  // RESP of the queued commands
+  bool broken_ = false;
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,272 @@
+#include "backends/redis/redis_url.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <vector>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+namespace {
+
+constexpr std::string_view accepted_forms =
+    "write redis://[user:password@]host[:port][/db], redis://:password@host or "
+    "unix:///path/to/redis.sock[?db=N]";
+
+failure bad_url(std::string what) {
+  return fail(errc::invalid_configuration,
+              "redis URL " + std::move(what) + "; " + std::string(accepted_forms));
+}
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool parse_decimal(std::string_view text, int max, int& out) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value > max) return false;
+  out = value;
+  return true;
+}
+
+char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// `user:password` → endpoint fields. The messages never quote either part.
+result<void> parse_userinfo(std::string_view userinfo, redis_endpoint& ep) {
+  const auto colon = userinfo.find(':');
+  if (colon == std::string_view::npos) {
+    return fail(errc::invalid_configuration,
+                "redis URL has a user name but no password (no ':' before the '@'); for a "
+                "password alone write redis://:password@host, for an ACL user "
+                "redis://user:password@host");
+  }
+  if (!percent_decode(userinfo.substr(0, colon), ep.user)) {
+    return bad_url("has a malformed %-escape in the user name");
+  }
+  if (!percent_decode(userinfo.substr(colon + 1), ep.password)) {
+    return bad_url("has a malformed %-escape in the password");
+  }
+  ep.has_password = true;
+  return {};
+}
+
+// `db=N` is the only parameter: timeouts and the pool size are redis_options fields.
+result<void> parse_query(std::string_view query, int& db, bool& db_set) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (param.empty()) continue;
+    const auto eq = param.find('=');
+    const auto name = param.substr(0, eq);
+    if (name != "db") {
+      return fail(errc::invalid_configuration,
+                  "redis URL parameter '" + std::string(name.substr(0, 32)) +
+                      "' is not supported: only ?db=N is; set the pool size and timeouts in "
+                      "redis_options (pool_size, connect_timeout, command_timeout)");
+    }
+    if (db_set) return bad_url("gives the database twice");
+    if (eq == std::string_view::npos || !parse_decimal(param.substr(eq + 1), 1'000'000'000, db)) {
+      return bad_url("has a db that is not a non-negative integer");
+    }
+    db_set = true;
+  }
+  return {};
+}
+
+result<redis_endpoint> parse_tcp(std::string_view rest, std::string_view query) {
+  redis_endpoint ep;
+  int db = 0;
+  bool db_set = false;
+  if (auto q = parse_query(query, db, db_set); !q) return std::move(q).error();
+
+  const auto slash = rest.find('/');
+  const auto authority = rest.substr(0, slash);
+  const auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+
+  std::string_view hostport = authority;
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    if (auto u = parse_userinfo(authority.substr(0, at), ep); !u) return std::move(u).error();
+    hostport = authority.substr(at + 1);
+  }
+
+  std::string_view host = hostport;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!hostport.empty() && hostport.front() == '[') {
+    const auto close = hostport.find(']');
+    if (close == std::string_view::npos) return bad_url("has an IPv6 address without its ']'");
+    host = hostport.substr(1, close - 1);
+    const auto after = hostport.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad_url("has text after the IPv6 address's ']'");
+      port_text = after.substr(1);
+      has_port = true;
+    }
+  } else if (const auto colon = hostport.find(':'); colon != std::string_view::npos) {
+    if (hostport.find(':', colon + 1) != std::string_view::npos) {
+      return bad_url("has an IPv6 address outside brackets (write redis://[::1]:6379)");
+    }
+    host = hostport.substr(0, colon);
+    port_text = hostport.substr(colon + 1);
+    has_port = true;
+  }
+  if (has_port && !parse_decimal(port_text, 65535, ep.port)) {
+    return bad_url("port '" + std::string(port_text.substr(0, 16)) +
+                   "' is not a number from 1 to 65535");
+  }
+  if (has_port && ep.port == 0) return bad_url("port 0 is not a port");
+  if (!host.empty()) {
+    std::string decoded;
+    if (!percent_decode(host, decoded)) return bad_url("has a malformed %-escape in the host");
+    ep.host = std::move(decoded);
+  }
+
+  if (path.size() > 1) {
+    int path_db = 0;
+    if (!parse_decimal(path.substr(1), 1'000'000'000, path_db)) {
+      return bad_url("path '" + std::string(path.substr(0, 32)) +
+                     "' is not a database number such as /0");
+    }
+    if (db_set) return bad_url("gives the database twice (path and ?db=)");
+    db = path_db;
+  }
+  ep.db = db;
+  return ep;
+}
+
+result<redis_endpoint> parse_unix(std::string_view rest, std::string_view query) {
+  redis_endpoint ep;
+  ep.kind = redis_endpoint::transport::unix_socket;
+  bool db_set = false;
+  if (auto q = parse_query(query, ep.db, db_set); !q) return std::move(q).error();
+  if (rest.starts_with("//")) rest.remove_prefix(2);
+  // `unix://user:password@/path`: credentials end at an '@' that comes before any '/'.
+  if (const auto at = rest.find('@');
+      at != std::string_view::npos && rest.substr(0, at).find('/') == std::string_view::npos) {
+    if (auto u = parse_userinfo(rest.substr(0, at), ep); !u) return std::move(u).error();
+    rest.remove_prefix(at + 1);
+  }
+  if (!percent_decode(rest, ep.socket_path)) {
+    return bad_url("has a malformed %-escape in the socket path");
+  }
+  if (ep.socket_path.empty() || ep.socket_path.back() == '/') {
+    return bad_url("has no socket path (a file name such as /run/redis/redis.sock)");
+  }
+  return ep;
+}
+
+// The messages above quote only ports, paths, parameter names and the like; this makes sure a
+// password that happens to sit in one of those places is not repeated either.
+failure without_credentials(failure f, std::string_view url) {
+  const auto scheme_end = url.find("://");
+  auto rest = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
+  const auto at = rest.rfind('@');
+  if (at == std::string_view::npos) return f;
+  const auto userinfo = rest.substr(0, at);
+  std::vector<std::string> secrets;
+  for (auto part : {userinfo, userinfo.substr(std::min(userinfo.size(), userinfo.find(':') + 1))}) {
+    if (part.empty()) continue;
+    secrets.emplace_back(part);
+    std::string decoded;
+    if (percent_decode(part, decoded) && !decoded.empty()) secrets.push_back(std::move(decoded));
+  }
+  for (const auto& secret : secrets) {
+    for (auto pos = f.detail.find(secret); pos != std::string::npos;
+         pos = f.detail.find(secret, pos + 3)) {
+      f.detail.replace(pos, secret.size(), "***");
+    }
+  }
+  return f;
+}
+
+result<redis_endpoint> parse(std::string_view url);
+
+}  // namespace
+
+std::string redis_endpoint::describe() const {
+  const std::string db_text = std::to_string(db);
+  if (kind == transport::unix_socket) return "unix:" + socket_path + "?db=" + db_text;
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + db_text;
+}
+
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hex_digit(in[i + 1]);
+    const int lo = hex_digit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+result<redis_endpoint> parse_redis_url(std::string_view url) {
+  auto parsed = parse(url);
+  if (!parsed) return without_credentials(std::move(parsed).error(), url);
+  return parsed;
+}
+
+namespace {
+
+result<redis_endpoint> parse(std::string_view url) {
+  const auto colon = url.find(':');
+  // Never quote the URL or its scheme: a scheme-less `user:password@host` would put the user
+  // name where the scheme goes.
+  if (colon == std::string_view::npos) {
+    return bad_url("has no scheme (it must start with redis:// or unix://)");
+  }
+  const auto scheme = url.substr(0, colon);
+  auto rest = url.substr(colon + 1);
+  if (iequals(scheme, "rediss")) {
+    return fail(errc::invalid_configuration,
+                "rediss:// (TLS) needs hiredis >= 1.0 and this build uses hiredis 0.14 "
+                "(Debian 12); connect with redis:// through a TLS tunnel (stunnel, a service "
+                "mesh sidecar) or build against hiredis >= 1.0 when TLS support lands");
+  }
+  if (rest.find('#') != std::string_view::npos) return bad_url("has a '#' fragment");
+  std::string_view query;
+  if (const auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  if (iequals(scheme, "redis")) {
+    if (!rest.starts_with("//")) return bad_url("must start with redis://");
+    return parse_tcp(rest.substr(2), query);
+  }
+  if (iequals(scheme, "unix")) return parse_unix(rest, query);
+  return bad_url("must start with redis:// or unix://");
+}
+
+}  // namespace
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,51 @@
+// Parses the Redis connection URL of `redis_options::url` into where and how to connect.
+//
+// Accepted (the redis-py forms cachekit-py users already write):
+//   redis://[user:password@]host[:port][/db][?db=N]   port 6379, db 0 by default
+//   redis://:password@host                             password alone (the "default" user)
+//   redis://[::1]:6379                                 IPv6 literal in brackets
+//   unix:///path/to/redis.sock[?db=N]                  absolute socket path
+//   unix://relative/path.sock, unix:/path.sock         the rest of the URL is the path
+// User, password, host and socket path are percent-decoded. `rediss://` is refused: TLS
+// needs hiredis >= 1.0 and Debian 12 ships 0.14.
+//
+// No error message repeats the user name or the password.
+//
+// Thread-safe: stateless.
+#pragma once
+
+#include <cachekit/export.hpp>
+#include <cachekit/result.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+
+struct redis_endpoint {
+  enum class transport { tcp, unix_socket };
+
+  transport kind = transport::tcp;
+  std::string host = "localhost";  // tcp only
+  int port = 6379;                 // tcp only
+  std::string socket_path;         // unix_socket only
+  std::string user;                // empty: `AUTH password` (the default user)
+  std::string password;            // secret: never in a message
+  bool has_password = false;       // the URL had `:password@` (possibly empty)
+  int db = 0;
+
+  // "host:port/db" or "unix:/path/db": for messages; never holds the credentials.
+  [[nodiscard]] std::string describe() const;
+};
+
+// Parses `url`; failure: errc::invalid_configuration with a message that says what to write.
+[[nodiscard]] CACHEKIT_EXPORT result<redis_endpoint> parse_redis_url(std::string_view url);
+
+// Decodes `%XX` escapes (either case); false on a malformed escape. `+` stays `+`.
+[[nodiscard]] CACHEKIT_EXPORT bool percent_decode(std::string_view in, std::string& out);
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit
