@@ -1,0 +1,140 @@
+/// @file
+/// `file_backend`: a byte store in a local directory, byte-compatible with cachekit-py's
+/// `FileBackend` (0.24.1), so a C++ and a Python process can share one directory.
+///
+/// On disk, each entry is one file named by the 32 lowercase hex digits of
+/// BLAKE2b-128(key as UTF-8) under the directory's real path, holding a 14-byte header and the
+/// value:
+///
+///     "CK" | 0x01 (version) | 0x00 (reserved) | u16be flags (0) | u64be expiry (unix s, 0 = never)
+///
+/// Writes go to `{name}.tmp.{pid}.{ns}.{seq}` (created exclusively, mode `permissions`,
+/// exclusive `flock`, fsync) and are renamed into place, so a reader sees the old value or the
+/// new one, never a mix. Reads take a shared `flock`. A file that is short or has a bad magic
+/// or version is deleted and reads as a miss; so is an expired one. A nonzero reserved byte or
+/// flags word reads as a miss and the file is left alone (a transform this reader lacks).
+///
+/// Limits are cachekit-py's: a value above `max_value_mb` is refused (`errc::backend_permanent`);
+/// a new entry is refused while the directory holds `max_entry_count` entries; after each
+/// write, once the files exceed 90% of `max_size_mb` or of `max_entry_count`, the
+/// oldest-written files (by mtime) are deleted until both are at or below 70%.
+///
+///     cachekit::file_backend files({.cache_dir = "/var/cache/myapp"});
+///     (void)files.set("user:42", bytes, std::chrono::minutes{10});
+///     auto hit = files.get("user:42").value();   // std::optional<byte_buffer>
+///
+/// Thread safety: thread-safe; one instance serves all threads, and other processes (C++ or
+/// Python) may use the same directory at the same time.
+#pragma once
+
+#include <cachekit/backend.hpp>
+#include <cachekit/export.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+namespace cachekit {
+inline namespace v0 {
+
+/// cachekit-py's default directory: `<temp dir>/cachekit`, where the temp dir is the first of
+/// `$TMPDIR`, `$TEMP`, `$TMP`, `/tmp`, `/var/tmp`, `/usr/tmp` that is a writable directory
+/// (the order of Python's `tempfile.gettempdir()`), else the current directory.
+[[nodiscard]] CACHEKIT_EXPORT std::filesystem::path default_file_cache_dir();
+
+/// Options of `file_backend`. Each field mirrors a cachekit-py setting (`CACHEKIT_FILE_*`) with
+/// the same default and range.
+struct file_backend_options {
+  /// CACHEKIT_FILE_CACHE_DIR: the directory of the entries; created (with missing parents)
+  /// when absent.
+  std::filesystem::path cache_dir = default_file_cache_dir();
+  /// CACHEKIT_FILE_MAX_SIZE_MB: total size of the entry files (headers included) that
+  /// eviction keeps under; 1 to 1,000,000.
+  std::size_t max_size_mb = 1024;
+  /// CACHEKIT_FILE_MAX_VALUE_MB: largest value stored; 1 to 50% of max_size_mb.
+  std::size_t max_value_mb = 100;
+  /// CACHEKIT_FILE_MAX_ENTRY_COUNT: most entry files; 100 to 1,000,000.
+  std::size_t max_entry_count = 10'000;
+  /// CACHEKIT_FILE_PERMISSIONS: mode of new entry files (the umask applies, as in Python).
+  std::filesystem::perms permissions =
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;  // 0600
+  /// CACHEKIT_FILE_DIR_PERMISSIONS: mode of a directory this backend creates (umask applies).
+  /// Group or other write permission is refused: see `file_backend::file_backend`.
+  std::filesystem::perms dir_permissions = std::filesystem::perms::owner_all;  // 0700
+  /// How long a read waits for another process's exclusive lock on an entry (held only while
+  /// it rewrites the expiry in place) before failing with `errc::timeout`; 0 to 30 s.
+  /// cachekit-py (whose CACHEKIT_FILE_LOCK_TIMEOUT_SECONDS has no effect) fails at once, as 0
+  /// does here.
+  std::chrono::milliseconds lock_timeout{100};
+  /// The wall clock of expiry timestamps. Empty: `std::chrono::system_clock::now`. Called from
+  /// every thread that uses the backend; must be thread-safe.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+/// A `backend` over a local directory. See the file comment.
+class CACHEKIT_EXPORT file_backend final : public backend {
+ public:
+  /// Opens (creating it, mode `dir_permissions`, if absent) the directory, counts its entries
+  /// and removes `*.tmp.*` files older than 60 s that crashed writers left behind.
+  ///
+  /// Throws `cachekit::error` with `errc::invalid_configuration` when an option is out of
+  /// range, the directory cannot be created or is not a directory, or it is unsafe to share:
+  /// owned by another user than this process's effective user, or writable by group or others
+  /// (anyone could then plant or swap entries). The message says how to fix it.
+  explicit file_backend(file_backend_options options = {});
+  ~file_backend() override;
+  file_backend(const file_backend&) = delete;
+  file_backend& operator=(const file_backend&) = delete;
+
+  /// The value, or nullopt when absent, expired, corrupt (the file is deleted) or carrying an
+  /// unknown transform. Fails with `errc::timeout` when another process holds the entry's lock
+  /// longer than `lock_timeout`, `errc::transient` or `errc::backend_permanent` on I/O errors.
+  [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
+
+  /// Writes `value` atomically. `ttl` nullopt or 0 s: no expiry. Fails with
+  /// `errc::backend_permanent` for a negative TTL or one above 10 years, a value above
+  /// `max_value_mb`, or a new key while `max_entry_count` entries exist; `errc::transient` when
+  /// the disk is full.
+  [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
+
+  /// Deletes the entry's file; true when there was one (expired or not, as cachekit-py).
+  [[nodiscard]] result<bool> erase(std::string_view key) override;
+
+  /// Whether a live entry exists (reads the header only; corrupt or expired files are deleted).
+  [[nodiscard]] result<bool> exists(std::string_view key) override;
+
+  /// `exists` false when absent, expired, corrupt or of an unknown transform; `ttl` nullopt
+  /// when the entry never expires; else int(expiry - now) seconds (truncated, so 0 in the last
+  /// second).
+  [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
+
+  /// Rewrites the expiry field (bytes 6..14) in place and fsyncs; the value is not rewritten.
+  /// `ttl` nullopt or 0 s makes the entry permanent. Returns whether a live entry existed.
+  /// Fails as `set` does for an out-of-range TTL.
+  [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
+
+  /// Writes, reads back and deletes `__health_check__` (as cachekit-py), then counts the
+  /// entries. Details: "cache_dir", "cache_size_mb", "file_count", "max_size_mb",
+  /// "max_entry_count", or "error" when unhealthy.
+  [[nodiscard]] backend_health health() override;
+
+  /// "file".
+  [[nodiscard]] std::string_view type() const noexcept override { return "file"; }
+
+  /// The directory in use: the real path (symlinks resolved once, at construction).
+  [[nodiscard]] const std::filesystem::path& directory() const noexcept;
+
+  /// The file that holds `key`: `directory() / hex(BLAKE2b-128(key))`.
+  ///     path_of("ns:app:func:m.f:args:abc:v1").filename() == "bcb35ae6f64fa65b2770ab3af631b1ce"
+  [[nodiscard]] std::filesystem::path path_of(std::string_view key) const;
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace v0
+}  // namespace cachekit
