@@ -1,0 +1,81 @@
+#include <cachekit/l1_cache.hpp>
+
+namespace cachekit {
+inline namespace v0 {
+namespace {
+
+constexpr std::size_t min_auto_shard_bytes = std::size_t{1} << 20;
+
+detail::l1_core_config core_config(const l1_options& options) {
+  return {.max_charge = options.max_bytes,
+          .max_entries = options.max_entries,
+          .default_ttl = options.default_ttl,
+          .shards = options.shards,
+          .clock = options.clock,
+          .min_auto_shard_charge = min_auto_shard_bytes,
+          .options_name = "l1_options",
+          .charge_name = "max_bytes"};
+}
+
+}  // namespace
+
+l1_cache::l1_cache(const l1_options& options) : core_(core_config(options)) {}
+
+l1_cache::~l1_cache() = default;
+
+std::optional<l1_value> l1_cache::get(std::string_view key) {
+  if (detail::l1_entry* entry = core_.acquire(key); entry != nullptr) return l1_value(entry);
+  return std::nullopt;
+}
+
+bool l1_cache::put(std::string_view key, byte_view value,
+                   std::optional<monotonic_clock::duration> ttl) {
+  return core_.put_bytes(key, value, ttl);
+}
+
+std::optional<monotonic_clock::duration> l1_cache::ttl(std::string_view key) const {
+  return core_.ttl(key);
+}
+
+bool l1_cache::contains(std::string_view key) const {
+  return core_.contains(key);
+}
+
+bool l1_cache::erase(std::string_view key) {
+  return core_.erase(key);
+}
+
+std::size_t l1_cache::erase_prefix(std::string_view prefix) {
+  return core_.erase_prefix(prefix);
+}
+
+void l1_cache::clear() {
+  core_.clear();
+}
+
+std::size_t l1_cache::sweep_expired() {
+  return core_.sweep_expired();
+}
+
+l1_stats l1_cache::stats() const {
+  return core_.stats();
+}
+
+std::size_t l1_cache::size_bytes() const noexcept {
+  return core_.charge();
+}
+
+std::size_t l1_cache::size() const noexcept {
+  return core_.entries();
+}
+
+std::size_t l1_cache::max_entry_bytes() const noexcept {
+  return core_.max_entry_charge();
+}
+
+std::size_t l1_cache::shard_count() const noexcept {
+  return core_.shard_count();
+}
+
+}  // namespace v0
+}  // namespace cachekit
