@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <list>
 #include <map>
 #include <memory>
@@ -61,11 +62,15 @@ struct hit_fixture {
       objects.put(key, value, 1h);
       map.emplace(key, value);
     }
+    for (const auto& key : keys) {
+      if (!cache.contains(key) || !objects.contains(key)) std::abort();  // every read must hit
+    }
   }
   std::vector<std::string> keys;
   std::vector<std::size_t> order;
   cachekit::l1_cache cache{{.max_bytes = std::size_t{256} << 20}};
-  cachekit::object_cache<cachekit::byte_buffer> objects{{.max_entries = key_count}};
+  // Room for every key in every shard: the keys spread unevenly over the shards.
+  cachekit::object_cache<cachekit::byte_buffer> objects{{.max_entries = 4 * key_count}};
   std::unordered_map<std::string, cachekit::byte_buffer> map;
   std::mutex mutex;
   std::shared_mutex shared_mutex;

@@ -11,17 +11,23 @@
 /// hit rates against LRU and the command that measures them.
 ///
 /// Budget: every entry is charged `key.size() + value.size() + l1_entry_overhead` bytes; the
-/// sum never exceeds `max_bytes`. The budget is split evenly between the shards, so the
-/// largest entry the cache takes is `max_entry_bytes()` (budget / shards); a larger value is
-/// not cached and drops an older copy of its key, as cachekit-py does with a value larger
-/// than its whole budget.
+/// sum never exceeds `max_bytes`. The budget is split evenly between the shards. One entry may
+/// take at most `max_entry_bytes()`: an eighth of the budget, as cachekit-py 0.24 (so one store
+/// never empties most of the cache), and never more than one shard's budget. A larger value
+/// is not cached and drops an older copy of its key, as cachekit-py does.
 ///
 /// Expiry: an entry written with a TTL `d` at instant `t` is served while `now < t + d` and
 /// is a miss from `t + d` on (lazy: removed by the read that finds it, by the eviction scan
-/// when it reaches it, or by `sweep_expired()`). Time comes from `l1_options::clock`.
+/// when it reaches it, or by `sweep_expired()`). Time comes from `l1_options::clock`. The TTL
+/// is taken as given: cachekit-py's L1 stores `L2 TTL - 1 s`; that safety margin, and capping
+/// a backfill from L2 at the L2 entry's remaining TTL, are the two-level cache's job.
 ///
-/// Thread safety: thread-safe. Reads of different keys run in parallel; a write locks one
-/// shard. `l1_value` handles stay valid after their entry is evicted, replaced or cleared.
+/// Errors: nothing here throws on the hot path except `std::bad_alloc`; configuration
+/// mistakes throw `cachekit::error` from the constructor.
+///
+/// Thread safety: thread-safe. Reads share a shard's lock (a hit only bumps an atomic counter),
+/// a write locks one shard. `l1_value` handles stay valid after their entry is evicted,
+/// replaced or cleared.
 #pragma once
 
 #include <cachekit/bytes.hpp>
@@ -76,7 +82,7 @@ struct l1_stats {
   std::uint64_t misses = 0;       ///< reads that did not (absent or expired)
   std::uint64_t evictions = 0;    ///< live entries removed to make room
   std::uint64_t expirations = 0;  ///< expired entries removed (by a read, a sweep or eviction)
-  std::uint64_t rejections = 0;   ///< puts not stored: larger than a shard, or TTL not positive
+  std::uint64_t rejections = 0;   ///< puts not stored: above max_entry_bytes, or TTL <= 0
   std::size_t bytes = 0;          ///< charged bytes held now (object_cache: total weight)
   std::size_t entries = 0;        ///< entries held now (expired ones not yet removed included)
 };
@@ -95,10 +101,10 @@ struct l1_entry {
   std::size_t value_size = 0;  ///< bytes of payload (object mode: sizeof the shared_ptr)
   std::size_t charge = 0;      ///< what the entry counts against the budget
   std::uint32_t key_size = 0;
-  // Written by readers and writers concurrently.
-  std::atomic<std::uint32_t> refs{1};
-  std::atomic<std::uint8_t> freq{0};  ///< S3-FIFO access counter, 0..3
-  bool holds_object = false;          ///< set before publication
+  // Written by readers (through const access) and writers concurrently.
+  mutable std::atomic<std::uint32_t> refs{1};
+  mutable std::atomic<std::uint8_t> freq{0};  ///< S3-FIFO access counter, 0..3
+  bool holds_object = false;                  ///< set before publication
   // Guarded by the owning shard's lock.
   std::uint8_t queue = 0;
   l1_entry* newer = nullptr;
@@ -139,6 +145,7 @@ struct l1_core_config {
   std::optional<std::size_t> shards;
   const monotonic_clock* clock = nullptr;
   std::size_t min_auto_shard_charge = 0;    ///< auto sharding keeps each shard at least this big
+  std::size_t entry_share_divisor = 1;      ///< one entry may take max_charge / this at most
   const char* options_name = "l1_options";  ///< for configuration error messages
   const char* charge_name = "max_bytes";
   // S3-FIFO tuning, exposed for the hit-rate simulator (bench/l1_bench.cpp).
@@ -271,8 +278,8 @@ class CACHEKIT_EXPORT l1_cache {
   bool put(std::string_view key, byte_view value,
            std::optional<monotonic_clock::duration> ttl = std::nullopt);
 
-  /// Time left before `key` expires; nullopt when absent or expired. Counts nothing. An L2 hit
-  /// backfills with min(this or the L2 TTL, the L1 cap).
+  /// Time left before `key` expires; nullopt when absent or expired. Counts nothing and does
+  /// not mark the key as used. (`l1_value::expires_at()` gives the same for a value in hand.)
   [[nodiscard]] std::optional<monotonic_clock::duration> ttl(std::string_view key) const;
 
   /// Whether `key` holds a live value. Counts nothing and does not mark the key as used.
@@ -300,8 +307,8 @@ class CACHEKIT_EXPORT l1_cache {
   [[nodiscard]] std::size_t size_bytes() const noexcept;
   /// Entries held now (including expired ones not yet removed).
   [[nodiscard]] std::size_t size() const noexcept;
-  /// The largest charge (key + value + l1_entry_overhead) one entry may have: the budget of
-  /// one shard.
+  /// The largest charge (key + value + l1_entry_overhead) one entry may have: an eighth of
+  /// `max_bytes`, or one shard's budget if that is smaller.
   [[nodiscard]] std::size_t max_entry_bytes() const noexcept;
   /// The number of shards in use.
   [[nodiscard]] std::size_t shard_count() const noexcept;

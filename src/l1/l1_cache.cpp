@@ -5,6 +5,9 @@ inline namespace v0 {
 namespace {
 
 constexpr std::size_t min_auto_shard_bytes = std::size_t{1} << 20;
+// cachekit-py 0.24 (_MAX_ENTRY_SHARE): one entry takes at most an eighth of the budget, so a
+// near-budget value read back from L2 again and again cannot empty the cache on every store.
+constexpr std::size_t entry_share_divisor = 8;
 
 detail::l1_core_config core_config(const l1_options& options) {
   return {.max_charge = options.max_bytes,
@@ -13,6 +16,7 @@ detail::l1_core_config core_config(const l1_options& options) {
           .shards = options.shards,
           .clock = options.clock,
           .min_auto_shard_charge = min_auto_shard_bytes,
+          .entry_share_divisor = entry_share_divisor,
           .options_name = "l1_options",
           .charge_name = "max_bytes"};
 }

@@ -132,10 +132,12 @@ l1_core::l1_core(const l1_core_config& config)
   }
   const std::size_t n = resolve_shards(config);
   shard_mask_ = n - 1;
-  max_entry_charge_ = config.max_charge / n;
+  const std::size_t shard_budget = config.max_charge / n;
+  max_entry_charge_ = std::min(
+      shard_budget, config.max_charge / std::max<std::size_t>(1, config.entry_share_divisor));
   shards_ = std::make_unique<shard[]>(n);
   for (std::size_t i = 0; i < n; ++i) {
-    shard_limits limits{.max_charge = max_entry_charge_ + (i < config.max_charge % n ? 1 : 0),
+    shard_limits limits{.max_charge = shard_budget + (i < config.max_charge % n ? 1 : 0),
                         .max_entries = std::nullopt,
                         .small_fraction = config.small_fraction,
                         .promote_threshold = config.promote_threshold};
@@ -172,9 +174,9 @@ bool l1_core::visit_impl(std::string_view key, visitor on_hit, void* context) {
     if (const l1_entry* entry = s.store.find(hash, key); entry != nullptr) {
       if (now < entry->expires_at) {
         // S3-FIFO's only bookkeeping on a hit; a lost race between two readers loses a count.
-        if (const auto freq = entry->freq.load(std::memory_order_relaxed); freq < 3) {
-          const_cast<l1_entry*>(entry)->freq.store(static_cast<std::uint8_t>(freq + 1),
-                                                   std::memory_order_relaxed);
+        if (const auto freq = entry->freq.load(std::memory_order_relaxed);
+            freq < s3fifo_shard::max_freq) {
+          entry->freq.store(static_cast<std::uint8_t>(freq + 1), std::memory_order_relaxed);
         }
         on_hit(context, *entry);
         s.hits.fetch_add(1, std::memory_order_relaxed);

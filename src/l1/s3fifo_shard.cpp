@@ -8,8 +8,6 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
-constexpr std::uint8_t max_freq = 3;
-
 std::size_t share_of(std::size_t total, double fraction) {
   return std::max<std::size_t>(
       1, static_cast<std::size_t>(std::floor(static_cast<double>(total) * fraction)));

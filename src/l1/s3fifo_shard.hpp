@@ -55,6 +55,9 @@ struct shard_limits {
 
 class s3fifo_shard {
  public:
+  /// The access counter saturates here (2 bits): a hit at this value writes nothing.
+  static constexpr std::uint8_t max_freq = 3;
+
   s3fifo_shard() = default;
   ~s3fifo_shard();
   s3fifo_shard(const s3fifo_shard&) = delete;
