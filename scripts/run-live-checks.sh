@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Live cross-checks: the pinned cachekit-py (tests/live/requirements.txt) against the C++ CLI.
+# Live cross-checks against the pinned cachekit-py (tests/live/requirements.txt):
+#   1. the C++ CLI on random protocol cases (tests/live/run_live_checks.py);
+#   2. the C++ cache's memoize against cachekit-py's @cache through real redis-server, memcached
+#      and a shared directory (tests/live/cache_interop.py, with BUILD_DIR/tests/cachekit_cache_peer).
 #
 #   scripts/run-live-checks.sh BUILD_DIR [run_live_checks.py options...]
 #
 # e.g. scripts/run-live-checks.sh build --seed 123 --only frame_cpp_to_py --case 17
-# Creates .venv if needed, writes every finding to BUILD_DIR/live-checks-report.json, and exits
-# non-zero on any mismatch (the seed and a rerun command are printed with each one).
+# The options go to run_live_checks.py; the cache interop checks always run whole (about 3 s).
+# Creates .venv if needed, writes every CLI finding to BUILD_DIR/live-checks-report.json, and exits
+# non-zero on any mismatch in either part (the seed and a rerun command are printed with each one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +25,17 @@ if [[ ! -x "$cli" ]]; then
   exit 2
 fi
 
+peer="$build_dir/tests/cachekit_cache_peer"
+if [[ ! -x "$peer" ]]; then
+  echo "run-live-checks: $peer not found; build it first: cmake --build $build_dir --target cachekit_cache_peer" >&2
+  exit 2
+fi
+
 bash scripts/python-venv.sh
-exec .venv/bin/python tests/live/run_live_checks.py --cli "$cli" --report "$build_dir/live-checks-report.json" "$@"
+cli_status=0
+.venv/bin/python tests/live/run_live_checks.py --cli "$cli" --report "$build_dir/live-checks-report.json" "$@" \
+  || cli_status=$?
+cache_status=0
+.venv/bin/python tests/live/cache_interop.py --peer "$peer" --quiet || cache_status=$?
+if ((cli_status != 0)); then exit "$cli_status"; fi
+exit "$cache_status"

@@ -6,7 +6,8 @@
 /// Failures are values: `result<...>` whose code is one of
 /// - `errc::transient` — connection refused or lost, server loading, read-only replica: retry;
 /// - `errc::timeout` — no answer within the configured time: retry;
-/// - `errc::backend_permanent` — the server rejected the request (too large, bad key): do not retry;
+/// - `errc::backend_permanent` — the server rejected the request (too large, bad key): do not
+/// retry;
 /// - `errc::backend_authentication` — wrong password / ACL: fix the configuration;
 /// - `errc::not_supported` — the backend has no such operation (e.g. reading a TTL on memcached);
 /// - `errc::invalid_configuration` — only at construction, with a message that says what to fix.
@@ -38,8 +39,15 @@ using ttl_seconds = std::optional<std::chrono::seconds>;
 
 /// What `backend::ttl` found for a key.
 struct remaining_ttl {
-  bool exists = false;   ///< false: no such key (the TTL is meaningless)
-  ttl_seconds ttl;       ///< when it exists: seconds left, or nullopt for no expiry
+  bool exists = false;  ///< false: no such key (the TTL is meaningless)
+  ttl_seconds ttl;      ///< when it exists: seconds left, or nullopt for no expiry
+};
+
+/// A value read together with its remaining lifetime (`backend::get_with_ttl`).
+struct timed_value {
+  byte_buffer value;
+  /// nullopt: the backend cannot tell; else the entry's TTL (itself nullopt for no expiry).
+  std::optional<ttl_seconds> remaining;
 };
 
 /// What `backend::health` reports (cachekit-py's `health_check()` fields).
@@ -65,7 +73,8 @@ class CACHEKIT_EXPORT backend {
   [[nodiscard]] virtual result<std::optional<byte_buffer>> get(std::string_view key) = 0;
 
   /// Stores `value` under `key`, replacing any previous value.
-  [[nodiscard]] virtual result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) = 0;
+  [[nodiscard]] virtual result<void> set(std::string_view key, byte_view value,
+                                         ttl_seconds ttl) = 0;
 
   /// Deletes `key`. Returns whether it existed.
   [[nodiscard]] virtual result<bool> erase(std::string_view key) = 0;
@@ -80,14 +89,20 @@ class CACHEKIT_EXPORT backend {
   /// The time left on `key`. Default: `errc::not_supported`.
   [[nodiscard]] virtual result<remaining_ttl> ttl(std::string_view key);
 
+  /// `key`'s value with the time it has left, so a copy kept elsewhere (the L1) never outlives
+  /// it; nullopt when absent. The default runs `get` then `ttl`: `remaining` is nullopt when the
+  /// backend cannot tell (memcached), and 0 s when the entry expired between the two.
+  /// Backends that know both in one step override it (Redis pipelines GET and PTTL).
+  [[nodiscard]] virtual result<std::optional<timed_value>> get_with_ttl(std::string_view key);
+
   /// Sets a new TTL on an existing key; returns whether the key existed.
   /// Default: `errc::not_supported`.
   [[nodiscard]] virtual result<bool> touch(std::string_view key, ttl_seconds ttl);
 
   /// Takes the distributed fill lock of `key` if free: `SET {key}:lock <token> NX PX <timeout>`
   /// on Redis. Returns the token, nullopt when another holder has it. Default: not_supported.
-  [[nodiscard]] virtual result<std::optional<lock_token>> try_lock(std::string_view key,
-                                                                   std::chrono::milliseconds timeout);
+  [[nodiscard]] virtual result<std::optional<lock_token>> try_lock(
+      std::string_view key, std::chrono::milliseconds timeout);
 
   /// Releases a lock taken by `try_lock` if it is still ours (compare-and-delete). Returns
   /// whether it was released. Default: not_supported.

@@ -118,6 +118,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// `TTL`. `{.exists = false}` for a missing key; `{.exists = true, .ttl = nullopt}` for a key
   /// without expiry; otherwise the whole seconds left.
   [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
+  /// GET and PTTL in one pipelined round trip; the remaining time is rounded down to seconds.
+  [[nodiscard]] result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
 
   /// `EXPIRE key ttl`, or `PERSIST` (plus `EXISTS`, in the same round trip) when `ttl` is
   /// nullopt, zero or less. Returns whether the key existed.

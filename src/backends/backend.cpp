@@ -23,7 +23,21 @@ result<std::vector<std::optional<byte_buffer>>> backend::get_many(
   return out;
 }
 
-result<remaining_ttl> backend::ttl(std::string_view) { return unsupported(*this, "ttl"); }
+result<remaining_ttl> backend::ttl(std::string_view) {
+  return unsupported(*this, "ttl");
+}
+
+result<std::optional<timed_value>> backend::get_with_ttl(std::string_view key) {
+  auto found = get(key);
+  if (!found) return std::move(found).error();
+  if (!*found) return std::optional<timed_value>{};
+  timed_value out{std::move(**found), std::nullopt};
+  // The value is already in hand: a TTL that cannot be read only makes the lifetime unknown.
+  if (auto left = ttl(key)) {
+    out.remaining.emplace(left->exists ? left->ttl : ttl_seconds{std::chrono::seconds{0}});
+  }
+  return std::optional<timed_value>{std::move(out)};
+}
 
 result<bool> backend::touch(std::string_view, ttl_seconds) {
   return unsupported(*this, "touch");
@@ -33,7 +47,9 @@ result<std::optional<lock_token>> backend::try_lock(std::string_view, std::chron
   return unsupported(*this, "lock");
 }
 
-result<bool> backend::release_lock(const lock_token&) { return unsupported(*this, "lock"); }
+result<bool> backend::release_lock(const lock_token&) {
+  return unsupported(*this, "lock");
+}
 
 }  // namespace v0
 }  // namespace cachekit

@@ -210,6 +210,43 @@ result<remaining_ttl> redis_backend::ttl(std::string_view key) {
   });
 }
 
+result<std::optional<timed_value>> redis_backend::get_with_ttl(std::string_view key) {
+  std::string scratch;
+  const auto wire = state_->wire(key, scratch);
+  // GET and PTTL pipelined: one round trip, and both see the same entry (Redis runs them back
+  // to back on this connection).
+  auto connection = state_->pool.acquire("GET");
+  if (!connection) return std::move(connection).error();
+  auto& conn = **connection;
+  const std::array<std::string_view, 2> get = {"GET", wire};
+  const std::array<std::string_view, 2> pttl = {"PTTL", wire};
+  conn.append(get);
+  conn.append(pttl);
+  auto value = conn.read_reply("GET");
+  if (!value) return std::move(value).error();
+  auto left = conn.read_reply("PTTL");
+  if (!left) return std::move(left).error();
+  if (auto c = conn.check("GET", **value); !c) return c.error();
+  if (auto c = conn.check("PTTL", **left); !c) return c.error();
+  if ((*value)->type == REDIS_REPLY_NIL) return std::optional<timed_value>{};
+  if ((*value)->type != REDIS_REPLY_STRING) {
+    return detail::unexpected_reply("GET", state_->where(), **value);
+  }
+  if ((*left)->type != REDIS_REPLY_INTEGER) {
+    return detail::unexpected_reply("PTTL", state_->where(), **left);
+  }
+  timed_value out{detail::copy_bytes(**value), std::nullopt};
+  const long long millis = (*left)->integer;
+  if (millis == -1) {
+    out.remaining.emplace(std::nullopt);  // the entry never expires
+  } else {
+    // Rounded down, so a copy kept for this long never outlives the entry; -2 (gone since the
+    // GET, impossible in one pipeline but harmless) reads as 0.
+    out.remaining.emplace(std::chrono::seconds(std::max<long long>(millis, 0) / 1000));
+  }
+  return std::optional<timed_value>{std::move(out)};
+}
+
 result<bool> redis_backend::touch(std::string_view key, ttl_seconds ttl) {
   std::string scratch;
   const auto wire = state_->wire(key, scratch);

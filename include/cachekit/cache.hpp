@@ -1,0 +1,225 @@
+/// @file
+/// `cachekit::cache`: the two-level cache (in-process L1 over a shared L2 backend) with a typed
+/// get/set API and `memoize`, storing what cachekit-py stores so C++ and Python services share
+/// entries.
+///
+///     auto cache = cachekit::cache::from_env();        // REDIS_URL, CACHEKIT_*; none: L1 only
+///     auto get_user = cache.memoize("myapp.users.get_user", fetch_user, {.ttl = 10min});
+///     user u = get_user(42);
+///
+///     cache.set("greeting", std::string("hello"), {.ttl = 60s, .ns = "demo"}).value();
+///     std::optional<std::string> g = cache.get<std::string>("greeting", {.ns = "demo"}).value();
+///
+/// Three storage modes (docs/architecture.md):
+/// - frame (default): keys and bytes of cachekit-py's `@cache` (CK v3 frame over the ByteStorage
+///   envelope, or ciphertext), so `memoize("module.qualname", ...)` shares entries with a Python
+///   function of that qualified name;
+/// - interop: `memoize_interop(ns, operation, ...)` and `{.interop = true}`: interop/v1 keys and
+///   plain canonical MessagePack, shared with cachekit-py/-rs/-ts interop mode;
+/// - raw: `get_bytes` / `set_bytes`: the caller's key and bytes, stored as they are.
+///
+/// Reads go L1, then L2; an L2 hit backfills L1 for no longer than the L2 entry has left (30 s
+/// at most when the backend cannot tell, e.g. memcached). A stored entry that fails to open
+/// (checksum, tag, truncation, wrong tenant key) or to decode is a miss: it is evicted from both
+/// layers and counted in `stats().corrupt_entries`, never returned. There is no cross-process
+/// L1 invalidation (as in cachekit-py): `erase` and `invalidate` remove the L2 entry and this
+/// process's L1 copy; other processes' copies live out their L1 TTL.
+///
+/// Thread safety: thread-safe; one `cache` is meant to be shared by all threads. A `cache` is
+/// movable; `memoized` functions keep what they need alive, so they may outlive it.
+#pragma once
+
+#include <cachekit/backend.hpp>
+#include <cachekit/bytes.hpp>
+#include <cachekit/cache_options.hpp>
+#include <cachekit/codec.hpp>
+#include <cachekit/default_key.hpp>
+#include <cachekit/export.hpp>
+#include <cachekit/interop_key.hpp>
+#include <cachekit/l1_cache.hpp>
+#include <cachekit/memoized.hpp>
+#include <cachekit/result.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+
+class CACHEKIT_EXPORT cache {
+ public:
+  /// Builds the cache. Does not contact the L2: a backend that is down at start-up only makes
+  /// the first calls run uncached.
+  /// Throws cachekit::error (errc::invalid_configuration) when the options cannot work:
+  /// `intent::secure` without `encryption`, a zero L1 budget, `max_value_bytes` of 0.
+  explicit cache(cache_options options = {});
+
+  /// `cache(cache_options::from_env(i))`, throwing the error `from_env` returns.
+  [[nodiscard]] static cache from_env(intent i = intent::standard);
+
+  cache(cache&&) noexcept;
+  cache& operator=(cache&&) noexcept;
+  ~cache();
+
+  // ---- memoize --------------------------------------------------------------------------
+
+  /// Wraps `fn` so calls are served from the cache (see memoized.hpp). `name` is the function's
+  /// identity in keys: use the Python `module.qualname` to share entries with a cachekit-py
+  /// function (e.g. "myapp.users.get_user"). With `intent::local` the results are held as
+  /// decoded objects in a per-function L1 of `object_max_entries` and never reach L2.
+  /// Throws cachekit::error (errc::invalid_argument) when `name` or `ns` is not UTF-8.
+  template <class F>
+  [[nodiscard]] memoized<std::decay_t<F>> memoize(std::string_view name, F&& fn,
+                                                  const memoize_options& options = {});
+
+  /// As `memoize`, in interop mode: the key is `{ns}:{operation}:{hash of the arguments in
+  /// order}` and the value plain MessagePack, shared with the interop mode of the other SDKs.
+  /// Throws cachekit::error: errc::invalid_key when `ns` or `operation` is not a valid interop
+  /// segment; errc::invalid_configuration when the L2 rewrites keys (a tenant-scoped Redis
+  /// layout or a memcached key prefix), since other SDKs would not find the entries.
+  template <class F>
+  [[nodiscard]] memoized<std::decay_t<F>> memoize_interop(std::string_view ns,
+                                                          std::string_view operation, F&& fn,
+                                                          const memoize_options& options = {});
+
+  // ---- typed values --------------------------------------------------------------------
+
+  /// The value stored under `key` (`ns:{ns}:{key}` with a namespace) decoded as `T`, or
+  /// nullopt on a miss. A corrupt entry or one that does not decode as `T` is a miss (evicted,
+  /// counted). Errors: the L2's (errc_group::retry, e.g. errc::transient) when L1 missed and the
+  /// L2 could not be read.
+  template <class T>
+  [[nodiscard]] result<std::optional<T>> get(std::string_view key,
+                                             const entry_options& options = {}) const;
+
+  /// Stores `value` under `key` in L1 and L2. Errors: errc::value_too_large above
+  /// `max_value_bytes`; encoding errors of `T`'s codec; the L2's errors (L1 was written).
+  template <class T>
+  [[nodiscard]] result<void> set(std::string_view key, const T& value,
+                                 const entry_options& options = {});
+
+  /// Removes the entry from L1 and L2; returns whether L2 held it. Errors: the L2's.
+  [[nodiscard]] result<bool> erase(std::string_view key, const entry_options& options = {});
+  /// Whether a live entry exists in L1 or L2. Errors: the L2's.
+  [[nodiscard]] result<bool> exists(std::string_view key, const entry_options& options = {});
+  /// The L2 entry's remaining TTL (L1 when there is no L2). Errors: the L2's.
+  [[nodiscard]] result<remaining_ttl> ttl(std::string_view key, const entry_options& options = {});
+  /// Gives the L2 entry a new TTL (nullopt: no expiry) and drops the L1 copy so the next read
+  /// takes the new expiry; returns whether the entry existed. Errors: the L2's.
+  [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl,
+                                   const entry_options& options = {});
+
+  // ---- raw bytes -----------------------------------------------------------------------
+
+  /// The bytes stored under `key` exactly as stored (no envelope, no decryption), from L1 or
+  /// L2. Errors: the L2's.
+  [[nodiscard]] result<std::optional<byte_buffer>> get_bytes(std::string_view key);
+  /// Stores `bytes` under `key` as they are. Errors: errc::value_too_large; the L2's.
+  [[nodiscard]] result<void> set_bytes(std::string_view key, byte_view bytes,
+                                       ttl_seconds ttl = std::nullopt);
+
+  // ---- introspection -------------------------------------------------------------------
+
+  /// Fault counters (see `cache_stats`).
+  [[nodiscard]] cache_stats stats() const;
+  /// The L1's counters and sizes (zeros when L1 is disabled).
+  [[nodiscard]] l1_stats l1() const;
+  /// The L2 backend, or nullptr for an L1-only cache.
+  [[nodiscard]] backend* l2() const noexcept;
+  /// The options the cache was built with (the keyring stays inside).
+  [[nodiscard]] const cache_options& options() const noexcept;
+
+  /// Low-level access for `memoized` and tests: the storage-format index of a mode.
+  [[nodiscard]] int format_index(bool interop, bool integrity_checking) const noexcept;
+
+ private:
+  [[nodiscard]] result<std::optional<byte_buffer>> load_value(std::string_view key,
+                                                              const entry_options& options) const;
+  [[nodiscard]] result<void> store_value(std::string_view key, byte_view msgpack,
+                                         const entry_options& options);
+  void reject_value(std::string_view key, const entry_options& options, const failure& why) const;
+  [[nodiscard]] std::shared_ptr<detail::memo_binding> bind(bool interop,
+                                                           const memoize_options& options) const;
+  [[nodiscard]] std::size_t object_max_entries() const noexcept;
+  [[nodiscard]] bool object_mode() const noexcept;
+  void require_unprefixed_l2_for_interop() const;
+  [[nodiscard]] const monotonic_clock* clock() const noexcept;
+
+  std::shared_ptr<detail::cache_engine> engine_;
+};
+
+// ---- implementation ------------------------------------------------------------------------
+
+template <class F>
+memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
+                                         const memoize_options& options) {
+  using memo = memoized<std::decay_t<F>>;
+  const bool objects = object_mode();
+  const bool integrity =
+      objects ? false : options.integrity_checking.value_or(this->options().integrity_checking);
+  default_key_builder builder(name, {.ns = options.ns,
+                                     .integrity_checking = integrity,
+                                     .serializer = objects ? "local" : "default"});
+  auto s = std::make_shared<typename memo::state>(typename memo::state{
+      std::forward<F>(fn),
+      [builder = std::move(builder)](const auto&... args) { return builder(args...); }, nullptr,
+      nullptr});
+  if (objects) {
+    const std::size_t max_entries = object_max_entries();
+    const auto ttl =
+        options.ttl.value_or(this->options().default_ttl.value_or(this->options().l1_default_ttl));
+    s->objects.reset(new typename memo::object_state{
+        object_cache<typename memo::result_type>(
+            {.max_entries = max_entries, .default_ttl = ttl, .clock = clock()}),
+        max_entries,
+        {engine_, {}, this->options().collect_stats}});
+  } else {
+    s->binding = bind(false, options);
+  }
+  return memo(std::move(s));
+}
+
+template <class F>
+memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::string_view operation,
+                                                 F&& fn, const memoize_options& options) {
+  using memo = memoized<std::decay_t<F>>;
+  if (auto ok = validate_interop_namespace(ns); !ok)
+    throw error(ok.error().code, ok.error().detail);
+  if (auto ok = validate_interop_operation(operation); !ok)
+    throw error(ok.error().code, ok.error().detail);
+  require_unprefixed_l2_for_interop();
+  auto s = std::make_shared<typename memo::state>(typename memo::state{
+      std::forward<F>(fn),
+      [ns = std::string(ns), op = std::string(operation)](const auto&... args) {
+        return interop_key_for(ns, op, args...);
+      },
+      nullptr, nullptr});
+  s->binding = bind(true, options);
+  return memo(std::move(s));
+}
+
+template <class T>
+result<std::optional<T>> cache::get(std::string_view key, const entry_options& options) const {
+  auto stored = load_value(key, options);
+  if (!stored) return stored.error();
+  if (!*stored) return std::optional<T>{};
+  auto decoded = detail::stored_value_codec<T>::decode(**stored, options.interop);
+  if (!decoded) {
+    reject_value(key, options, decoded.error());
+    return std::optional<T>{};
+  }
+  return std::optional<T>{std::move(*decoded)};
+}
+
+template <class T>
+result<void> cache::set(std::string_view key, const T& value, const entry_options& options) {
+  auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
+  if (!encoded) return encoded.error();
+  return store_value(key, *encoded, options);
+}
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,211 @@
+/// @file
+/// What a `cachekit::cache` is made of: its L2 backend, its L1, its storage format and
+/// encryption, and the intent presets that switch those on and off as cachekit-py's
+/// `@cache.minimal / dev / test / production / secure / local` do.
+///
+///     auto options = cachekit::cache_options::for_intent(cachekit::intent::production);
+///     options.l2 = std::make_shared<cachekit::redis_backend>(
+///         cachekit::redis_options{.url = "redis://cache:6379/0",
+///                                 .key_layout = cachekit::redis_key_layout::tenant_scoped});
+///     cachekit::cache cache(std::move(options));
+///
+/// `cache_options::from_env()` reads the same environment variables as cachekit-py
+/// (see `from_env` below). Plain structs: thread-compatible (build one, then hand it over).
+#pragma once
+
+#include <cachekit/backend.hpp>
+#include <cachekit/encryption.hpp>
+#include <cachekit/export.hpp>
+#include <cachekit/monotonic_clock.hpp>
+#include <cachekit/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cachekit {
+inline namespace v0 {
+
+/// The intent presets of cachekit-py 0.24.1 (`DecoratorConfig.<preset>()`), and the bare
+/// `@cache` as `standard`. What each switches:
+///
+/// | intent       | integrity | stats | TTL   | other                                        |
+/// |--------------|-----------|-------|-------|----------------------------------------------|
+/// | `standard`   | on        | on    | none  | bare `@cache`                                |
+/// | `minimal`    | off       | off   | 300 s | speed first                                  |
+/// | `dev`        | on        | on    | 300 s |                                              |
+/// | `test`       | off       | off   | 300 s |                                              |
+/// | `production` | on        | on    | 600 s |                                              |
+/// | `secure`     | forced on | on    | 600 s | needs `encryption`; the cache refuses to start
+/// without it | | `local`      | n/a       | on    | 300 s | L1 only, decoded objects, 256 entries
+/// per function, keys end `:0l` |
+///
+/// Circuit breaker, backpressure and metrics switches arrive with the reliability layer.
+enum class intent { standard, minimal, dev, test, production, secure, local };
+
+/// The preset's name as cachekit-py spells it (`"production"`; `standard` is `"cache"`).
+[[nodiscard]] CACHEKIT_EXPORT std::string_view to_string(intent i) noexcept;
+
+/// Parses a preset name (`"production"`, `"secure"`, ...; `"cache"` or `"standard"` for the bare
+/// decorator), spelt exactly so. Errors: errc::not_supported for `"io"` (cachekit.io is not
+/// available in this release); errc::invalid_configuration listing the valid names otherwise.
+[[nodiscard]] CACHEKIT_EXPORT result<intent> parse_intent(std::string_view name);
+
+/// Client-side encryption (AES-256-GCM under HKDF-SHA256 tenant keys), as cachekit-py's
+/// `EncryptionConfig` in single-tenant mode.
+struct encryption_options {
+  /// The current master key and up to three previous ones (reads try them by fingerprint).
+  keyring keys;
+  /// The tenant every entry is sealed for: cachekit-py's `deployment_uuid`
+  /// (`CACHEKIT_DEPLOYMENT_UUID`, in canonical lowercase 8-4-4-4-12 form, as cachekit-py
+  /// normalizes it), literally `"default"` when unset (cachekit-py 0.24.1).
+  std::string tenant = "default";
+};
+
+/// How a `cache` is built. Fill a preset and change fields, or use designated initializers.
+struct cache_options {
+  /// The preset these options came from; `secure` makes the cache refuse to start without
+  /// `encryption`, `local` makes `memoize` hold decoded objects with no L2.
+  intent preset = intent::standard;
+
+  /// The shared L2 (redis_backend, memcached_backend, file_backend, memory_backend, ...).
+  /// nullptr: L1 only (what cachekit-py does with nothing configured).
+  std::shared_ptr<backend> l2 = nullptr;
+
+  /// The in-process L1 holding the stored bytes (ciphertext stays ciphertext).
+  bool l1_enabled = true;
+  /// L1 budget in bytes (CACHEKIT_L1_MAX_SIZE_MB); one entry may take an eighth of it.
+  std::size_t l1_max_bytes = std::size_t{100} * 1024 * 1024;
+
+  /// Wrap values in the ByteStorage envelope (LZ4 + xxHash3-64). Also the `1`/`0` flag of keys,
+  /// so it must match the Python service that shares the entries.
+  bool integrity_checking = true;
+
+  /// Client-side encryption; nullopt: plaintext. Required by `intent::secure`.
+  std::optional<encryption_options> encryption = std::nullopt;
+
+  /// TTL of an entry when the call gives none; nullopt: the L2 entry never expires (L1 still
+  /// drops it after `l1_default_ttl`).
+  ttl_seconds default_ttl = std::nullopt;
+  /// How long L1 keeps an entry written with no TTL (cachekit-py: 300 s).
+  std::chrono::seconds l1_default_ttl = std::chrono::seconds{300};
+
+  /// Largest stored entry (after framing, compression and encryption) written to L1 or L2
+  /// (CACHEKIT_MAX_VALUE_SIZE). Bigger results are returned to the caller but not stored.
+  std::size_t max_value_bytes = std::size_t{100} * 1024 * 1024;
+
+  /// Per-function counters for `memoized::info()`; off in `minimal` and `test`.
+  bool collect_stats = true;
+
+  /// Entries per memoized function in object mode (`intent::local`; cachekit-py's
+  /// `max_entries`, 256).
+  std::size_t object_max_entries = 256;
+
+  /// Time source of L1 expiry (tests inject a `manual_clock`). Must outlive the cache.
+  const monotonic_clock* clock = &monotonic_clock::coarse();
+
+  /// Called for every fault the cache absorbed (L2 unreachable, corrupt entry evicted, value
+  /// too large, ...), after it was counted. Must be thread-safe and must not throw. Never
+  /// receives key material or values. nullptr: counted only.
+  std::function<void(const failure&)> on_error = nullptr;
+
+  /// The options of an intent preset (table on `intent`), with no L2 and no encryption.
+  [[nodiscard]] CACHEKIT_EXPORT static cache_options for_intent(intent i);
+
+  /// Options from the environment, as cachekit-py 0.24.1 reads it:
+  /// - L2: `CACHEKIT_API_KEY` (the HTTP backend: not available yet, errc::not_supported says
+  ///   so), `CACHEKIT_REDIS_URL` (tenant-scoped Redis, tenant `default`, pool 50),
+  ///   `CACHEKIT_MEMCACHED_SERVERS` (a JSON list, + `CACHEKIT_MEMCACHED_*`),
+  ///   `CACHEKIT_FILE_CACHE_DIR` (+ `CACHEKIT_FILE_*`); more than one of these is a conflict and
+  ///   an error naming them. Else `REDIS_URL`: tenant-scoped Redis. Nothing set: L1 only, except
+  ///   `intent::secure`, which gets tenant-scoped Redis at `redis://localhost:6379` (as
+  ///   cachekit-py's encrypted decorators: ciphertext needs an L2). A backend's own variables
+  ///   are read only when that backend is selected.
+  /// - Redis tuning: `CACHEKIT_CONNECTION_POOL_SIZE`, `CACHEKIT_SOCKET_TIMEOUT`,
+  ///   `CACHEKIT_SOCKET_CONNECT_TIMEOUT` (seconds, fractions allowed).
+  /// - `CACHEKIT_MASTER_KEY` (+ `CACHEKIT_PREVIOUS_MASTER_KEYS`, comma-separated hex, at most 3,
+  ///   `CACHEKIT_DEPLOYMENT_UUID`, a UUID in any form `uuid.UUID()` takes, used in canonical
+  ///   lowercase form) enables encryption only for `intent::secure`, which fails without it;
+  ///   with another intent a master key is an error (cachekit-py 0.24.1 no longer encrypts
+  ///   implicitly).
+  /// - `CACHEKIT_L1_MAX_SIZE_MB`, `CACHEKIT_MAX_VALUE_SIZE`. Other cachekit-py settings that
+  ///   have no effect here are still checked, so an environment cachekit-py refuses is refused.
+  /// - `intent::local` reads nothing (as `@cache.local`): the result is `for_intent(local)`.
+  /// Variable names are matched case-insensitively, as pydantic-settings does; when two
+  /// spellings are set, the later one in `environ` wins. A backend selector other than
+  /// `CACHEKIT_REDIS_URL` must be upper case, though: cachekit-py selects by the exact name.
+  /// Empty selectors, URLs, keys and deployment UUIDs count as unset; an empty number or
+  /// boolean is invalid, as in cachekit-py.
+  /// Errors: errc::invalid_configuration / errc::invalid_master_key / errc::not_supported with a
+  /// message naming the variable and the fix; values are never repeated in messages.
+  /// Building a backend does not connect: a server that is down does not fail this call (the
+  /// file backend does create its directory).
+  ///
+  /// Reads `environ`: do not call it while another thread changes the environment.
+  [[nodiscard]] CACHEKIT_EXPORT static result<cache_options> from_env(intent i = intent::standard);
+
+  /// As `from_env`, reading variables through `lookup` (for tests and embedding: return the
+  /// value of the named variable, or nullopt when unset). `lookup` is asked for the upper-case
+  /// names (`"CACHEKIT_REDIS_URL"`); matching other spellings is up to it.
+  ///
+  ///     std::map<std::string, std::string, std::less<>> vars{{"REDIS_URL", "redis://cache"}};
+  ///     auto options = cachekit::cache_options::from_env(cachekit::intent::production,
+  ///         [&](std::string_view n) -> std::optional<std::string> {
+  ///           auto it = vars.find(n); return it == vars.end() ? std::nullopt
+  ///                                                           : std::optional(it->second); });
+  using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
+  [[nodiscard]] CACHEKIT_EXPORT static result<cache_options> from_env(intent i,
+                                                                      const env_lookup& lookup);
+};
+
+/// Per-function settings of `cache::memoize`. Unset fields take the cache's.
+struct memoize_options {
+  /// Entry TTL; nullopt: the cache's `default_ttl`.
+  ttl_seconds ttl = std::nullopt;
+  /// Key namespace (`ns:{ns}:` in front of the key; cachekit-py's `namespace=`).
+  std::optional<std::string> ns = std::nullopt;
+  /// Overrides the cache's `integrity_checking` for this function (and its key flag).
+  std::optional<bool> integrity_checking = std::nullopt;
+};
+
+/// Per-call settings of the typed `cache::get` / `cache::set` API.
+struct entry_options {
+  /// Entry TTL on writes; nullopt: the cache's `default_ttl`.
+  ttl_seconds ttl = std::nullopt;
+  /// Key namespace: the stored key is `ns:{ns}:{key}`.
+  std::optional<std::string> ns = std::nullopt;
+  /// `frame` (cachekit-py `@cache` format) or `interop` (plain canonical MessagePack).
+  bool interop = false;
+};
+
+/// What `memoized::info()` reports, as cachekit-py's `cache_info()`: `hits = l1_hits + l2_hits`.
+struct cache_info {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t l1_hits = 0;
+  std::uint64_t l2_hits = 0;
+  /// Object mode: the entry bound and the entries held; nullopt otherwise (as cachekit-py).
+  std::optional<std::size_t> maxsize = std::nullopt;
+  std::optional<std::size_t> currsize = std::nullopt;
+  /// Mean latency of L2 reads (hits and misses); nullopt before the first one.
+  std::optional<double> l2_avg_latency_ms = std::nullopt;
+  /// Wall-clock time of the last call; nullopt before the first one.
+  std::optional<std::chrono::system_clock::time_point> last_operation_at = std::nullopt;
+};
+
+/// Cache-wide fault counters (`cache::stats()`), for dashboards and tests.
+struct cache_stats {
+  std::uint64_t l2_errors = 0;        ///< L2 operations that failed (the call went on without L2)
+  std::uint64_t corrupt_entries = 0;  ///< stored entries that failed to open or decode (evicted)
+  std::uint64_t oversize_values = 0;  ///< results not stored: above `max_value_bytes`
+  std::uint64_t uncacheable_calls =
+      0;  ///< calls run uncached: a key or a value could not be encoded
+};
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,304 @@
+/// @file
+/// `memoized<F>`: the callable `cache::memoize` returns, the C++ counterpart of a function
+/// decorated with cachekit-py's `@cache`.
+///
+///     auto get_user = cache.memoize("myapp.users.get_user", fetch_user, {.ttl = 10min});
+///     user u = get_user(42);      // miss: runs fetch_user, stores the result in L1 and L2
+///     u = get_user(42);           // L1 hit
+///     get_user.invalidate(42);    // drops the L1 and L2 entries of these arguments
+///     cachekit::cache_info info = get_user.info();
+///
+/// A call derives the key from its arguments (the default key of `default_key.hpp`, or the
+/// interop key for `memoize_interop`), serves L1, then L2 (backfilling L1 for no longer than the
+/// L2 entry has left), else runs the function and stores its result. The cache never makes a
+/// call fail: an unreachable L2, a corrupt entry (evicted, counted) or an argument that cannot
+/// be keyed means the function runs and its result is returned. Exceptions thrown by the
+/// function reach the caller and nothing is stored.
+///
+/// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
+/// is called concurrently when callers miss together). Copies share the function, the counters
+/// and the set of written keys, as re-decorating a Python function shares its counters.
+#pragma once
+
+#include <cachekit/cache_options.hpp>
+#include <cachekit/codec.hpp>
+#include <cachekit/default_key.hpp>
+#include <cachekit/interop_key.hpp>
+#include <cachekit/object_cache.hpp>
+#include <cachekit/value_codec.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+
+class cache;
+
+namespace detail {
+
+// ---- the callable's signature -------------------------------------------------------------
+
+template <class T>
+struct callable_traits : callable_traits<decltype(&T::operator())> {};
+template <class R, class... P>
+struct callable_traits<R (*)(P...)> {
+  using signature = R(P...);
+};
+template <class R, class... P>
+struct callable_traits<R (*)(P...) noexcept> : callable_traits<R (*)(P...)> {};
+template <class R, class... P>
+struct callable_traits<R(P...)> : callable_traits<R (*)(P...)> {};
+template <class R, class... P>
+struct callable_traits<R(P...) noexcept> : callable_traits<R (*)(P...)> {};
+#define CACHEKIT_MEMBER_CALL_TRAITS(QUALIFIERS) \
+  template <class C, class R, class... P>       \
+  struct callable_traits<R (C::*)(P...) QUALIFIERS> : callable_traits<R (*)(P...)> {};
+CACHEKIT_MEMBER_CALL_TRAITS()
+CACHEKIT_MEMBER_CALL_TRAITS(const)
+CACHEKIT_MEMBER_CALL_TRAITS(noexcept)
+CACHEKIT_MEMBER_CALL_TRAITS(const noexcept)
+CACHEKIT_MEMBER_CALL_TRAITS(&)
+CACHEKIT_MEMBER_CALL_TRAITS(const&)
+#undef CACHEKIT_MEMBER_CALL_TRAITS
+
+template <class F>
+concept has_call_signature = requires {
+  typename callable_traits<std::decay_t<F>>::signature;
+};
+
+template <class F>
+struct memoize_signature {
+  static_assert(has_call_signature<F>,
+                "cachekit::memoize needs one call signature to derive keys from: wrap a generic "
+                "or overloaded callable in a lambda with explicit parameter types, e.g. "
+                "[&](std::int64_t id) { return fetch(id); }");
+  using type = typename callable_traits<std::decay_t<F>>::signature;
+};
+
+// ---- how results become bytes in each storage mode ---------------------------------------
+
+template <class T>
+struct stored_value_codec {
+  static result<byte_buffer> encode(const T& v, bool /*interop*/) { return codec<T>::encode(v); }
+  static result<T> decode(byte_view bytes, bool /*interop*/) { return codec<T>::decode(bytes); }
+};
+// A dynamic value is written as cachekit-py writes it in each mode (datetime sentinels in frame
+// mode, canonical interop MessagePack in interop mode).
+template <>
+struct stored_value_codec<value> {
+  static result<byte_buffer> encode(const value& v, bool interop) {
+    return interop ? encode_interop_value(v) : encode_standard_value(v);
+  }
+  static result<value> decode(byte_view bytes, bool interop) {
+    return interop ? decode_interop_value(bytes) : decode_standard_value(bytes);
+  }
+};
+
+// ---- the non-template engine (src/cache/) -------------------------------------------------
+
+class cache_engine;
+
+/// Which layer answered a lookup.
+enum class served_by : std::uint8_t { nothing, l1, l2 };
+
+/// The counters behind `memoized::info()`; shared by copies of one memoized function.
+class CACHEKIT_EXPORT function_stats {
+ public:
+  void record_l1_hit() noexcept;
+  void record_l2_hit() noexcept;
+  void record_miss() noexcept;
+  void record_l2_latency(std::chrono::nanoseconds elapsed) noexcept;
+  void reset() noexcept;
+  [[nodiscard]] cache_info snapshot() const noexcept;
+
+ private:
+  void touch() noexcept;
+  std::atomic<std::uint64_t> l1_hits_{0};
+  std::atomic<std::uint64_t> l2_hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
+  std::atomic<std::uint64_t> l2_reads_{0};
+  std::atomic<std::uint64_t> l2_nanos_{0};
+  std::atomic<std::int64_t> last_operation_us_{0};  // unix microseconds; 0 = never
+};
+
+/// What a memoized function shares with the engine: its storage mode, TTL, written keys.
+struct CACHEKIT_EXPORT memo_binding {
+  std::shared_ptr<cache_engine> engine;
+  int format = 0;  ///< engine storage-format index (frame with/without integrity, interop)
+  bool interop = false;
+  ttl_seconds ttl;
+  bool collect_stats = true;
+  function_stats stats;
+
+  /// Looks `key` up in L1 then L2 and opens the entry; nullopt on a miss. Never fails: faults
+  /// are counted, reported and treated as misses.
+  [[nodiscard]] std::optional<byte_buffer> load(std::string_view key, served_by& layer);
+  /// Seals `msgpack` and writes it to L1 and L2; remembers `key` for `clear()`.
+  void store(std::string_view key, byte_view msgpack);
+  /// An entry that opened but did not decode as the result type: evicts it and counts it.
+  void reject(std::string_view key, const failure& why);
+  /// The key could not be derived or the result could not be encoded: counted, reported.
+  void uncacheable(const failure& why);
+  void invalidate(std::string_view key);
+  void clear();
+  [[nodiscard]] cache_info info() const;
+
+  memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop, ttl_seconds entry_ttl,
+               bool stats_on);
+  ~memo_binding();
+
+ private:
+  struct written_keys;
+  std::unique_ptr<written_keys> written_;
+};
+
+/// Object mode (`intent::local`): the decoded results themselves, per function.
+struct CACHEKIT_EXPORT object_binding {
+  std::shared_ptr<cache_engine> engine;
+  function_stats stats;
+  bool collect_stats = true;
+  void uncacheable(const failure& why);
+};
+
+template <class F, class Signature>
+class memoized_impl;
+
+template <class F, class R, class... P>
+class memoized_impl<F, R(P...)> {
+ public:
+  using result_type = std::remove_cvref_t<R>;
+  static_assert(!std::is_void_v<result_type>,
+                "cachekit::memoize: the function returns void, so there is nothing to cache");
+  static_assert(std::is_copy_constructible_v<result_type> ||
+                    std::is_move_constructible_v<result_type>,
+                "cachekit::memoize: the result type must be movable");
+
+  /// Calls the function through the cache (see the file comment).
+  result_type operator()(P... args) const {
+    if (state_->objects) return call_objects(args...);
+    return call_bytes(args...);
+  }
+
+  /// Drops the entries (L1 and L2) of calling with `args`. Does nothing when the arguments
+  /// cannot be keyed. L2 failures are counted and reported, not thrown.
+  void invalidate(P... args) const {
+    auto key = make_key(args...);
+    if (!key) return;
+    if (state_->objects) {
+      state_->objects->cache.erase(*key);
+    } else {
+      state_->binding->invalidate(*key);
+    }
+  }
+
+  /// Resets the counters and drops every entry this process wrote for the function (entries
+  /// written by other processes stay), as cachekit-py's `cache_clear()`.
+  void clear() const {
+    if (state_->objects) {
+      state_->objects->cache.clear();
+      state_->objects->binding.stats.reset();
+    } else {
+      state_->binding->clear();
+    }
+  }
+
+  /// Counters since creation or the last `clear()`.
+  [[nodiscard]] cache_info info() const {
+    if (state_->objects) {
+      cache_info info = state_->objects->binding.stats.snapshot();
+      info.maxsize = state_->objects->max_entries;
+      info.currsize = state_->objects->cache.size();
+      return info;
+    }
+    return state_->binding->info();
+  }
+
+  /// The key a call with `args` uses (for logs, tests and the CLI's `--explain`).
+  [[nodiscard]] result<std::string> key(P... args) const { return make_key(args...); }
+
+ private:
+  friend class ::cachekit::v0::cache;
+  using key_function = std::function<result<std::string>(const std::remove_cvref_t<P>&...)>;
+
+  struct object_state {
+    object_cache<result_type> cache;
+    std::size_t max_entries;
+    object_binding binding;
+  };
+  struct state {
+    F fn;
+    key_function keys;
+    std::shared_ptr<memo_binding> binding;  // bytes mode
+    std::unique_ptr<object_state> objects;  // object mode
+  };
+
+  explicit memoized_impl(std::shared_ptr<state> s) : state_(std::move(s)) {}
+
+  result<std::string> make_key(const std::remove_cvref_t<P>&... args) const {
+    return state_->keys(args...);
+  }
+
+  result_type call_bytes(P&... args) const {
+    memo_binding& b = *state_->binding;
+    auto key = make_key(args...);
+    if (!key) {
+      b.uncacheable(key.error());
+      return std::invoke(state_->fn, std::forward<P>(args)...);
+    }
+    served_by layer = served_by::nothing;
+    if (auto stored = b.load(*key, layer)) {
+      auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
+      if (decoded) {
+        if (b.collect_stats) {
+          layer == served_by::l1 ? b.stats.record_l1_hit() : b.stats.record_l2_hit();
+        }
+        return std::move(*decoded);
+      }
+      b.reject(*key, decoded.error());
+    }
+    if (b.collect_stats) b.stats.record_miss();
+    result_type fresh = std::invoke(state_->fn, std::forward<P>(args)...);
+    if (auto encoded = stored_value_codec<result_type>::encode(fresh, b.interop)) {
+      b.store(*key, *encoded);
+    } else {
+      b.uncacheable(encoded.error());
+    }
+    return fresh;
+  }
+
+  result_type call_objects(P&... args) const {
+    object_state& o = *state_->objects;
+    auto key = make_key(args...);
+    if (!key) {
+      o.binding.uncacheable(key.error());
+      return std::invoke(state_->fn, std::forward<P>(args)...);
+    }
+    if (auto held = o.cache.get(*key)) {
+      if (o.binding.collect_stats) o.binding.stats.record_l1_hit();
+      return *held;
+    }
+    if (o.binding.collect_stats) o.binding.stats.record_miss();
+    auto fresh =
+        std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
+    o.cache.put(*key, fresh);
+    return *fresh;
+  }
+
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace detail
+
+/// The callable returned by `cache::memoize` for a callable of type `F` (a function pointer,
+/// a lambda, any object with one non-template `operator()`). Its call operator takes the same
+/// parameters as `F` and returns the result by value.
+template <class F>
+using memoized = detail::memoized_impl<F, typename detail::memoize_signature<F>::type>;
+
+}  // namespace v0
+}  // namespace cachekit

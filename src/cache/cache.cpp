@@ -1,0 +1,162 @@
+#include <cachekit/cache.hpp>
+
+#include "cache/cache_engine.hpp"
+
+#include <string>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+namespace {
+
+std::string full_key(std::string_view key, const entry_options& options) {
+  if (!options.ns || options.ns->empty()) return std::string(key);
+  std::string out;
+  out.reserve(4 + options.ns->size() + key.size());
+  out.append("ns:").append(*options.ns).append(":").append(key);
+  return out;
+}
+
+}  // namespace
+
+cache::cache(cache_options options)
+    : engine_(std::make_shared<detail::cache_engine>(std::move(options))) {}
+
+cache cache::from_env(intent i) {
+  auto options = cache_options::from_env(i);
+  if (!options) throw error(options.error().code, options.error().detail);
+  return cache(std::move(*options));
+}
+
+cache::cache(cache&&) noexcept = default;
+cache& cache::operator=(cache&&) noexcept = default;
+cache::~cache() = default;
+
+int cache::format_index(bool interop, bool integrity_checking) const noexcept {
+  if (interop) return detail::interop_format;
+  return integrity_checking ? detail::frame_with_integrity : detail::frame_without_integrity;
+}
+
+std::shared_ptr<detail::memo_binding> cache::bind(bool interop,
+                                                  const memoize_options& options) const {
+  const cache_options& base = engine_->options();
+  const bool integrity = options.integrity_checking.value_or(base.integrity_checking);
+  return std::make_shared<detail::memo_binding>(engine_, format_index(interop, integrity), interop,
+                                                options.ttl ? options.ttl : base.default_ttl,
+                                                base.collect_stats);
+}
+
+std::size_t cache::object_max_entries() const noexcept {
+  return engine_->options().object_max_entries;
+}
+
+bool cache::object_mode() const noexcept {
+  return engine_->options().preset == intent::local;
+}
+
+const monotonic_clock* cache::clock() const noexcept {
+  return engine_->options().clock;
+}
+
+void cache::require_unprefixed_l2_for_interop() const {
+  const backend* l2 = engine_->l2();
+  if (l2 == nullptr || l2->key_prefix().empty()) return;
+  throw error(errc::invalid_configuration,
+              "interop mode shares entries with other SDKs under their bare keys, but this " +
+                  std::string(l2->type()) + " backend stores every key under the prefix '" +
+                  std::string(l2->key_prefix()) +
+                  "'; use redis_key_layout::plain (or no memcached key_prefix) for interop");
+}
+
+result<std::optional<byte_buffer>> cache::load_value(std::string_view key,
+                                                     const entry_options& options) const {
+  const std::string stored_key = full_key(key, options);
+  auto found = engine_->load(stored_key,
+                             format_index(options.interop, engine_->options().integrity_checking),
+                             options.ttl ? options.ttl : engine_->options().default_ttl, nullptr);
+  if (!found) return std::move(found).error();
+  return std::move(found->msgpack);
+}
+
+result<void> cache::store_value(std::string_view key, byte_view msgpack,
+                                const entry_options& options) {
+  return engine_->store(full_key(key, options),
+                        format_index(options.interop, engine_->options().integrity_checking),
+                        msgpack, options.ttl ? options.ttl : engine_->options().default_ttl);
+}
+
+void cache::reject_value(std::string_view key, const entry_options& options,
+                         const failure& why) const {
+  engine_->reject(full_key(key, options), why);
+}
+
+result<bool> cache::erase(std::string_view key, const entry_options& options) {
+  return engine_->erase(full_key(key, options));
+}
+
+result<bool> cache::exists(std::string_view key, const entry_options& options) {
+  const std::string stored_key = full_key(key, options);
+  if (auto* l1 = engine_->l1(); l1 != nullptr && l1->contains(stored_key)) return true;
+  if (engine_->l2() == nullptr) return false;
+  auto found = engine_->l2()->exists(stored_key);
+  if (!found) engine_->report_l2_error(found.error());
+  return found;
+}
+
+result<remaining_ttl> cache::ttl(std::string_view key, const entry_options& options) {
+  const std::string stored_key = full_key(key, options);
+  if (engine_->l2() == nullptr) {
+    remaining_ttl out;
+    if (auto* l1 = engine_->l1(); l1 != nullptr) {
+      if (auto left = l1->ttl(stored_key)) {
+        out.exists = true;
+        out.ttl = std::chrono::ceil<std::chrono::seconds>(*left);
+      }
+    }
+    return out;
+  }
+  auto left = engine_->l2()->ttl(stored_key);
+  if (!left && left.error().code != make_error_code(errc::not_supported)) {
+    engine_->report_l2_error(left.error());
+  }
+  return left;
+}
+
+result<bool> cache::touch(std::string_view key, ttl_seconds ttl, const entry_options& options) {
+  const std::string stored_key = full_key(key, options);
+  if (auto* l1 = engine_->l1(); l1 != nullptr) l1->erase(stored_key);
+  if (engine_->l2() == nullptr) return false;
+  auto touched = engine_->l2()->touch(stored_key, ttl);
+  if (!touched && touched.error().code != make_error_code(errc::not_supported)) {
+    engine_->report_l2_error(touched.error());
+  }
+  return touched;
+}
+
+result<std::optional<byte_buffer>> cache::get_bytes(std::string_view key) {
+  return engine_->load_raw(key);
+}
+
+result<void> cache::set_bytes(std::string_view key, byte_view bytes, ttl_seconds ttl) {
+  return engine_->store_raw(key, bytes, ttl ? ttl : engine_->options().default_ttl);
+}
+
+cache_stats cache::stats() const {
+  return engine_->stats();
+}
+
+l1_stats cache::l1() const {
+  if (auto* l1 = engine_->l1(); l1 != nullptr) return l1->stats();
+  return {};
+}
+
+backend* cache::l2() const noexcept {
+  return engine_->l2();
+}
+
+const cache_options& cache::options() const noexcept {
+  return engine_->options();
+}
+
+}  // namespace v0
+}  // namespace cachekit

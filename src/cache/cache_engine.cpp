@@ -1,0 +1,261 @@
+#include "cache/cache_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+namespace {
+
+// An L2 that cannot say how long an entry has left (memcached) gets L1 copies this short, so a
+// delete or overwrite by another process shows through soon (cachekit-rs backfills likewise).
+constexpr std::chrono::seconds unknown_remaining_cap{30};
+
+std::optional<tenant_keyring> tenant_keys(const cache_options& options) {
+  if (!options.encryption) return std::nullopt;
+  auto keys = options.encryption->keys.for_tenant(options.encryption->tenant);
+  if (!keys) {
+    throw error(errc::invalid_configuration, "encryption_options.tenant: " + keys.error().detail);
+  }
+  return std::move(*keys);
+}
+
+storage_format make_format(storage_mode mode, bool integrity,
+                           const std::optional<tenant_keyring>& keys) {
+  return storage_format(
+      storage_options{.mode = mode, .integrity_checking = integrity, .encryption = keys});
+}
+
+cache_options checked(cache_options options) {
+  if (options.preset == intent::secure) {
+    if (!options.encryption) {
+      throw error(errc::invalid_configuration,
+                  "intent::secure needs a master key: set cache_options.encryption (or "
+                  "CACHEKIT_MASTER_KEY for cache::from_env; generate one with: "
+                  "openssl rand -hex 32)");
+    }
+    options.integrity_checking = true;  // secure forces integrity, as cachekit-py's preset
+  }
+  if (options.max_value_bytes == 0) {
+    throw error(errc::invalid_configuration,
+                "cache_options.max_value_bytes is 0, so nothing could be stored; use a limit "
+                "such as 100 MiB (the default)");
+  }
+  if (options.clock == nullptr) {
+    throw error(errc::invalid_configuration,
+                "cache_options.clock is null; leave the default (monotonic_clock::coarse())");
+  }
+  if (options.l1_default_ttl <= std::chrono::seconds{0}) {
+    throw error(errc::invalid_configuration,
+                "cache_options.l1_default_ttl must be positive (default 300 s)");
+  }
+  return options;
+}
+
+std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
+  if (!options.l1_enabled || options.preset == intent::local) return nullptr;
+  return std::make_unique<l1_cache>(l1_options{.max_bytes = options.l1_max_bytes,
+                                               .default_ttl = options.l1_default_ttl,
+                                               .clock = options.clock});
+}
+
+std::array<storage_format, 3> make_formats(const cache_options& options) {
+  const auto keys = tenant_keys(options);
+  return {make_format(storage_mode::frame, true, keys),
+          make_format(storage_mode::frame, false, keys),
+          make_format(storage_mode::interop, options.integrity_checking, keys)};
+}
+
+}  // namespace
+
+cache_engine::cache_engine(cache_options options)
+    : options_(checked(std::move(options))),
+      l1_(make_l1(options_)),
+      formats_(make_formats(options_)),
+      encrypted_(options_.encryption.has_value()) {}
+
+std::string cache_engine::aad_key(std::string_view key) const {
+  if (!encrypted_) return {};
+  std::string out;
+  if (l2() != nullptr) out = l2()->key_prefix();
+  out += key;
+  return out;
+}
+
+monotonic_clock::duration cache_engine::l1_lifetime(ttl_seconds ttl) const noexcept {
+  return ttl ? *ttl : options_.l1_default_ttl;
+}
+
+std::optional<monotonic_clock::duration> cache_engine::backfill_lifetime(
+    ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept {
+  monotonic_clock::duration lifetime = l1_lifetime(entry_ttl);
+  if (!l2_remaining) {
+    lifetime = std::min<monotonic_clock::duration>(lifetime, unknown_remaining_cap);
+  } else if (*l2_remaining) {  // the entry expires: never keep the copy longer
+    lifetime = std::min<monotonic_clock::duration>(lifetime, **l2_remaining);
+  }
+  if (lifetime <= monotonic_clock::duration::zero()) return std::nullopt;
+  return lifetime;
+}
+
+void cache_engine::notify(const failure& why) const noexcept {
+  if (!options_.on_error) return;
+  try {
+    options_.on_error(why);
+  } catch (...) {  // a faulty handler must not turn an absorbed fault into a failed call
+  }
+}
+
+void cache_engine::report_l2_error(const failure& why) {
+  l2_errors_.fetch_add(1, std::memory_order_relaxed);
+  notify(why);
+}
+
+void cache_engine::report_uncacheable(const failure& why) {
+  uncacheable_calls_.fetch_add(1, std::memory_order_relaxed);
+  notify(why);
+}
+
+void cache_engine::report_corrupt(std::string_view key, const failure& why, bool evict_l2) {
+  corrupt_entries_.fetch_add(1, std::memory_order_relaxed);
+  if (l1_) l1_->erase(key);
+  if (evict_l2 && l2() != nullptr) {
+    if (auto erased = l2()->erase(key); !erased) report_l2_error(erased.error());
+  }
+  notify(why);
+}
+
+void cache_engine::reject(std::string_view key, const failure& why) {
+  report_corrupt(key, why, true);
+}
+
+result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
+                                                ttl_seconds entry_ttl,
+                                                std::chrono::nanoseconds* l2_latency) {
+  const storage_format& fmt = formats_.at(index);
+  std::string aad;  // built once, and only when encryption binds the key
+  if (encrypted_) aad = aad_key(key);
+  if (l1_) {
+    if (auto held = l1_->get(key)) {
+      auto opened = fmt.open(held->bytes(), aad);
+      if (opened) return lookup{std::move(opened->msgpack), served_by::l1};
+      // L1 holds what we wrote or read from L2, so L2 gets its own check below.
+      report_corrupt(key, opened.error(), false);
+    }
+  }
+  if (l2() == nullptr) return lookup{};
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<byte_buffer> stored;
+  std::optional<ttl_seconds> remaining;
+  if (l1_) {
+    auto got = l2()->get_with_ttl(key);
+    if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
+    if (!got) {
+      report_l2_error(got.error());
+      return std::move(got).error();
+    }
+    if (*got) {
+      stored = std::move((*got)->value);
+      remaining = (*got)->remaining;
+    }
+  } else {
+    auto got = l2()->get(key);
+    if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
+    if (!got) {
+      report_l2_error(got.error());
+      return std::move(got).error();
+    }
+    stored = std::move(*got);
+  }
+  if (!stored) return lookup{};
+  auto opened = fmt.open(*stored, aad);
+  if (!opened) {
+    report_corrupt(key, opened.error(), true);
+    return lookup{};
+  }
+  if (l1_ && stored->size() <= options_.max_value_bytes) {
+    if (auto lifetime = backfill_lifetime(entry_ttl, remaining)) l1_->put(key, *stored, *lifetime);
+  }
+  return lookup{std::move(opened->msgpack), served_by::l2};
+}
+
+result<void> cache_engine::store(std::string_view key, int index, byte_view msgpack,
+                                 ttl_seconds ttl) {
+  std::string aad;
+  if (encrypted_) aad = aad_key(key);
+  auto sealed = formats_.at(index).seal(msgpack, aad);
+  if (!sealed) {
+    report_uncacheable(sealed.error());
+    return std::move(sealed).error();
+  }
+  return store_raw(key, *sealed, ttl);
+}
+
+result<void> cache_engine::store_raw(std::string_view key, byte_view bytes, ttl_seconds ttl) {
+  if (bytes.size() > options_.max_value_bytes) {
+    oversize_values_.fetch_add(1, std::memory_order_relaxed);
+    if (l1_) l1_->erase(key);  // an older, smaller value must not stand in for this one
+    auto why =
+        fail(errc::value_too_large, "entry of " + std::to_string(bytes.size()) +
+                                        " bytes is above max_value_bytes (" +
+                                        std::to_string(options_.max_value_bytes) +
+                                        "); it was not stored. Raise cache_options.max_value_bytes "
+                                        "(CACHEKIT_MAX_VALUE_SIZE) or cache a smaller result");
+    notify(why);
+    return why;
+  }
+  // L1 first: when L2 is unreachable this process still serves the value it just computed.
+  if (l1_) l1_->put(key, bytes, l1_lifetime(ttl));
+  if (l2() != nullptr) {
+    if (auto written = l2()->set(key, bytes, ttl); !written) {
+      report_l2_error(written.error());
+      return std::move(written).error();
+    }
+  }
+  return {};
+}
+
+result<std::optional<byte_buffer>> cache_engine::load_raw(std::string_view key) {
+  if (l1_) {
+    if (auto held = l1_->get(key)) return std::optional<byte_buffer>{held->to_buffer()};
+  }
+  if (l2() == nullptr) return std::optional<byte_buffer>{};
+  if (!l1_) {
+    auto plain = l2()->get(key);
+    if (!plain) report_l2_error(plain.error());
+    return plain;
+  }
+  auto got = l2()->get_with_ttl(key);
+  if (!got) {
+    report_l2_error(got.error());
+    return std::move(got).error();
+  }
+  if (!*got) return std::optional<byte_buffer>{};
+  if ((*got)->value.size() <= options_.max_value_bytes) {
+    if (auto lifetime = backfill_lifetime(std::nullopt, (*got)->remaining)) {
+      l1_->put(key, (*got)->value, *lifetime);
+    }
+  }
+  return std::optional<byte_buffer>{std::move((*got)->value)};
+}
+
+result<bool> cache_engine::erase(std::string_view key) {
+  const bool in_l1 = l1_ ? l1_->erase(key) : false;
+  if (l2() == nullptr) return in_l1;
+  auto erased = l2()->erase(key);
+  if (!erased) report_l2_error(erased.error());
+  return erased;
+}
+
+cache_stats cache_engine::stats() const noexcept {
+  return {.l2_errors = l2_errors_.load(std::memory_order_relaxed),
+          .corrupt_entries = corrupt_entries_.load(std::memory_order_relaxed),
+          .oversize_values = oversize_values_.load(std::memory_order_relaxed),
+          .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

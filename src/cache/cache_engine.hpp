@@ -1,0 +1,91 @@
+// The shared state behind `cachekit::cache` and every `memoized` function it made: the L1, the
+// L2, the storage formats, and the fault counters. Held by shared_ptr so memoized functions
+// keep it alive after the `cache` object is gone.
+#pragma once
+
+#include <cachekit/backend.hpp>
+#include <cachekit/cache_options.hpp>
+#include <cachekit/l1_cache.hpp>
+#include <cachekit/memoized.hpp>
+#include <cachekit/storage_format.hpp>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
+
+// Storage-format indices (`cache::format_index`).
+inline constexpr int frame_with_integrity = 0;
+inline constexpr int frame_without_integrity = 1;
+inline constexpr int interop_format = 2;
+
+class cache_engine {
+ public:
+  // Throws cachekit::error (errc::invalid_configuration) as `cache::cache` documents.
+  explicit cache_engine(cache_options options);
+
+  [[nodiscard]] const cache_options& options() const noexcept { return options_; }
+  [[nodiscard]] l1_cache* l1() const noexcept { return l1_.get(); }
+  [[nodiscard]] backend* l2() const noexcept { return options_.l2.get(); }
+  [[nodiscard]] const storage_format& format(int index) const { return formats_.at(index); }
+
+  // L1, then L2: the opened MessagePack of `key` in format `index`, or nullopt on a miss.
+  // `l2_latency` receives the L2 read time when L2 was asked. Corrupt entries are evicted and
+  // counted; an L2 failure is returned (callers that must not fail treat it as a miss).
+  struct lookup {
+    std::optional<byte_buffer> msgpack;
+    served_by layer = served_by::nothing;
+  };
+  [[nodiscard]] result<lookup> load(std::string_view key, int index, ttl_seconds entry_ttl,
+                                    std::chrono::nanoseconds* l2_latency);
+
+  // Seals `msgpack` in format `index` and writes it to L1 and L2. Errors: sealing failures,
+  // errc::value_too_large, the L2's (each counted and reported before returning).
+  [[nodiscard]] result<void> store(std::string_view key, int index, byte_view msgpack,
+                                   ttl_seconds ttl);
+
+  // Raw bytes, no format: L1 then L2 (backfilling L1), and the write of both.
+  [[nodiscard]] result<std::optional<byte_buffer>> load_raw(std::string_view key);
+  [[nodiscard]] result<void> store_raw(std::string_view key, byte_view bytes, ttl_seconds ttl);
+
+  // Drops `key` from L1 and L2; returns whether L2 held it (L1 when there is no L2).
+  [[nodiscard]] result<bool> erase(std::string_view key);
+
+  // An entry that opened but did not decode as the caller's type: evicted from both layers.
+  void reject(std::string_view key, const failure& why);
+
+  // Fault accounting: each counts, then tells `options.on_error`.
+  void report_l2_error(const failure& why);
+  void report_uncacheable(const failure& why);
+
+  [[nodiscard]] cache_stats stats() const noexcept;
+
+ private:
+  // The AAD's cache_key: what the backend really stores under (its prefix + our key), as
+  // cachekit-py binds ciphertext to the storage key.
+  [[nodiscard]] std::string aad_key(std::string_view key) const;
+  [[nodiscard]] monotonic_clock::duration l1_lifetime(ttl_seconds ttl) const noexcept;
+  [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
+      ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
+  void report_corrupt(std::string_view key, const failure& why, bool evict_l2);
+  void notify(const failure& why) const noexcept;
+
+  cache_options options_;
+  std::unique_ptr<l1_cache> l1_;
+  std::array<storage_format, 3> formats_;
+  bool encrypted_ = false;
+  std::atomic<std::uint64_t> l2_errors_{0};
+  std::atomic<std::uint64_t> corrupt_entries_{0};
+  std::atomic<std::uint64_t> oversize_values_{0};
+  std::atomic<std::uint64_t> uncacheable_calls_{0};
+};
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,106 @@
+// The intent presets of cachekit-py 0.24.1 (`DecoratorConfig.minimal() / dev() / test() /
+// production() / secure()` in config/decorator.py, the bare `DecoratorConfig()`, and
+// `create_local_wrapper` in decorators/local_wrapper.py for `@cache.local`).
+#include <cachekit/cache_options.hpp>
+
+#include <array>
+#include <chrono>
+#include <string>
+
+namespace cachekit {
+inline namespace v0 {
+namespace {
+
+struct intent_name {
+  intent value;
+  std::string_view name;
+};
+
+// cachekit-py's spelling of each preset; `standard` is the bare `@cache`.
+constexpr std::array<intent_name, 7> intent_names{{
+    {intent::standard, "cache"},
+    {intent::minimal, "minimal"},
+    {intent::dev, "dev"},
+    {intent::test, "test"},
+    {intent::production, "production"},
+    {intent::secure, "secure"},
+    {intent::local, "local"},
+}};
+
+constexpr std::string_view valid_names =
+    "cache (or standard), minimal, dev, test, production, secure, local";
+
+}  // namespace
+
+std::string_view to_string(intent i) noexcept {
+  for (const auto& entry : intent_names) {
+    if (entry.value == i) return entry.name;
+  }
+  return "unknown";
+}
+
+result<intent> parse_intent(std::string_view name) {
+  if (name == "standard") return intent::standard;
+  for (const auto& entry : intent_names) {
+    if (entry.name == name) return entry.value;
+  }
+  if (name == "io") {
+    return fail(errc::not_supported,
+                "the io preset (the cachekit.io HTTP backend) is not available in this C++ "
+                "release; use production with a Redis backend. Valid presets: " +
+                    std::string(valid_names));
+  }
+  return fail(errc::invalid_configuration,
+              "unknown cache preset; use one of " + std::string(valid_names));
+}
+
+cache_options cache_options::for_intent(intent i) {
+  using std::chrono::seconds;
+  cache_options options;
+  options.preset = i;
+  switch (i) {
+    case intent::standard:
+      // DecoratorConfig(): no TTL, integrity and stats on.
+      options.integrity_checking = true;
+      options.collect_stats = true;
+      options.default_ttl = std::nullopt;
+      break;
+    case intent::minimal:
+      options.integrity_checking = false;
+      options.collect_stats = false;
+      options.default_ttl = seconds{300};
+      break;
+    case intent::dev:
+      options.integrity_checking = true;
+      options.collect_stats = true;
+      options.default_ttl = seconds{300};
+      break;
+    case intent::test:
+      options.integrity_checking = false;
+      options.collect_stats = false;
+      options.default_ttl = seconds{300};
+      break;
+    case intent::production:
+      options.integrity_checking = true;
+      options.collect_stats = true;
+      options.default_ttl = seconds{600};
+      break;
+    case intent::secure:
+      // Integrity is forced on: cachekit-py refuses integrity_checking=False on this preset.
+      options.integrity_checking = true;
+      options.collect_stats = true;
+      options.default_ttl = seconds{600};
+      break;
+    case intent::local:
+      // Object mode: no envelope and keys flagged `0l`, so integrity is off; cache_info() counts.
+      options.integrity_checking = false;
+      options.collect_stats = true;
+      options.default_ttl = seconds{300};
+      options.object_max_entries = 256;
+      break;
+  }
+  return options;
+}
+
+}  // namespace v0
+}  // namespace cachekit

@@ -1,0 +1,261 @@
+// cachekit_cache_peer: the C++ side of the live cache interop checks (tests/live/cache_interop.py).
+//
+// Reads one JSON command per line on stdin and answers one JSON line on stdout:
+//
+//   {"cmd": "configure", "backend": "redis", "url": "redis://127.0.0.1:6380/0",
+//    "layout": "plain" | "tenant_scoped"}
+//   {"cmd": "configure", "backend": "memcached", "servers": ["127.0.0.1:11311"], "key_prefix": ""}
+//   {"cmd": "configure", "backend": "file", "dir": "/tmp/..."}
+//       optional on every configure: "integrity": bool (the cache's default),
+//       "secure": {"master_key_hex": "...", "tenant": "default"} (intent::secure with encryption)
+//     -> {"ok": true}                  a new cache: empty L1, no memoized functions
+//
+//   {"cmd": "call", "function": "module.qualname" | "interop": {"ns": "...", "op": "..."},
+//    "args": ["shape", 3], "type": "value" | "record", "fresh": <tagged JSON>,
+//    "integrity": bool (optional, memoize_options), "ns": "..." (optional, frame mode)}
+//     -> {"ok": true, "value": <tagged JSON>, "ran": bool, "key": "...",
+//         "info": {"hits", "misses", "l1_hits", "l2_hits"}, "stats": {...}}
+//   A "value" function returns `fresh` when it runs; a "record" function returns the struct
+//   `record` computed from its arguments (see `compute_record`, mirrored in cache_interop.py).
+//   `ran` says whether the function ran during this call. Functions are memoized once per
+//   (type, mode, name, ns, integrity) and kept until the next configure, so `info` accumulates.
+//
+//   {"cmd": "stats"} -> {"ok": true, "stats": {...}}
+//
+// Any failure answers {"ok": false, "error": "..."} and the peer goes on reading.
+#include <cachekit/cache.hpp>
+#include <cachekit/cache_options.hpp>
+#include <cachekit/encryption.hpp>
+#include <cachekit/file_backend.hpp>
+#include <cachekit/memcached_backend.hpp>
+#include <cachekit/redis_backend.hpp>
+#include <cachekit/value.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codec/tagged_json.hpp"
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// A typed result, stored as a MessagePack map {"computed_by", "n", "tags", "score"}: what a
+// Python function returning that dict stores.
+struct record {
+  std::string computed_by;
+  std::int64_t n = 0;
+  std::vector<std::string> tags;
+  double score = 0;
+  MSGPACK_DEFINE_MAP(computed_by, n, tags, score);
+};
+
+// Mirrors `record_value(shape, n, "cpp")` in cache_interop.py.
+record compute_record(const std::string& shape, std::int64_t n) {
+  return {"cpp", n, {shape, "cpp"}, static_cast<double>(n) + 0.25};
+}
+
+cachekit::value record_to_value(const record& r) {
+  cachekit::value_array tags(r.tags.begin(), r.tags.end());
+  return cachekit::value_map{
+      {"computed_by", r.computed_by}, {"n", r.n}, {"tags", std::move(tags)}, {"score", r.score}};
+}
+
+json info_json(const cachekit::cache_info& info) {
+  return {{"hits", info.hits},
+          {"misses", info.misses},
+          {"l1_hits", info.l1_hits},
+          {"l2_hits", info.l2_hits}};
+}
+
+json stats_json(const cachekit::cache_stats& s) {
+  return {{"l2_errors", s.l2_errors},
+          {"corrupt_entries", s.corrupt_entries},
+          {"oversize_values", s.oversize_values},
+          {"uncacheable_calls", s.uncacheable_calls}};
+}
+
+// One memoized function, type-erased so functions of both result types live in one table.
+struct function_entry {
+  // Calls through the cache; returns the result as a value.
+  std::function<cachekit::value(const json& call, const std::string& shape, std::int64_t n)> call;
+  std::function<cachekit::cache_info()> info;
+  std::function<std::string(const std::string& shape, std::int64_t n)> key;
+  std::shared_ptr<std::uint64_t> runs;
+};
+
+template <class Memo>
+std::function<std::string(const std::string&, std::int64_t)> key_of(Memo memo) {
+  return [memo](const std::string& shape, std::int64_t n) {
+    auto key = memo.key(shape, n);
+    if (!key) throw std::runtime_error("key: " + key.error().message());
+    return *key;
+  };
+}
+
+class peer {
+ public:
+  json handle(const json& command) {
+    const std::string cmd = command.at("cmd").get<std::string>();
+    if (cmd == "configure") return configure(command);
+    if (cmd == "call") return call(command);
+    if (cmd == "stats") return {{"ok", true}, {"stats", stats_json(require_cache().stats())}};
+    throw std::invalid_argument("unknown cmd '" + cmd + "'");
+  }
+
+ private:
+  json configure(const json& command) {
+    functions_.clear();
+    cache_.reset();
+    const bool secure = command.contains("secure") && !command.at("secure").is_null();
+    auto options = cachekit::cache_options::for_intent(secure ? cachekit::intent::secure
+                                                              : cachekit::intent::standard);
+    options.integrity_checking = command.value("integrity", true);
+    const std::string backend = command.at("backend").get<std::string>();
+    if (backend == "redis") {
+      const std::string layout = command.value("layout", std::string("plain"));
+      if (layout != "plain" && layout != "tenant_scoped") {
+        throw std::invalid_argument("layout must be plain or tenant_scoped");
+      }
+      options.l2 = std::make_shared<cachekit::redis_backend>(cachekit::redis_options{
+          .url = command.at("url").get<std::string>(),
+          .key_layout = layout == "plain" ? cachekit::redis_key_layout::plain
+                                          : cachekit::redis_key_layout::tenant_scoped});
+    } else if (backend == "memcached") {
+      options.l2 = std::make_shared<cachekit::memcached_backend>(cachekit::memcached_options{
+          .servers = command.at("servers").get<std::vector<std::string>>(),
+          .key_prefix = command.value("key_prefix", std::string())});
+    } else if (backend == "file") {
+      options.l2 = std::make_shared<cachekit::file_backend>(
+          cachekit::file_backend_options{.cache_dir = command.at("dir").get<std::string>()});
+    } else {
+      throw std::invalid_argument("backend must be redis, memcached or file");
+    }
+    if (secure) {
+      const json& s = command.at("secure");
+      auto ring = cachekit::keyring::from_hex(s.at("master_key_hex").get<std::string>());
+      if (!ring) throw std::invalid_argument("master key: " + ring.error().message());
+      options.encryption = cachekit::encryption_options{
+          .keys = std::move(*ring), .tenant = s.value("tenant", std::string("default"))};
+    }
+    cache_.emplace(std::move(options));
+    return {{"ok", true}};
+  }
+
+  json call(const json& command) {
+    cachekit::cache& cache = require_cache();
+    const json& args = command.at("args");
+    if (!args.is_array() || args.size() != 2) {
+      throw std::invalid_argument("args must be [shape, n]");
+    }
+    const auto shape = args.at(0).get<std::string>();
+    const auto n = args.at(1).get<std::int64_t>();
+    function_entry& fn = function_for(cache, command);
+    const std::uint64_t runs_before = *fn.runs;
+    cachekit::value result = fn.call(command, shape, n);
+    return {{"ok", true},
+            {"value", cachekit::detail::value_to_tagged_json(result)},
+            {"ran", *fn.runs != runs_before},
+            {"key", fn.key(shape, n)},
+            {"info", info_json(fn.info())},
+            {"stats", stats_json(cache.stats())}};
+  }
+
+  function_entry& function_for(cachekit::cache& cache, const json& command) {
+    const std::string type = command.value("type", std::string("value"));
+    const bool interop = command.contains("interop");
+    cachekit::memoize_options options;
+    if (command.contains("integrity"))
+      options.integrity_checking = command.at("integrity").get<bool>();
+    if (command.contains("ns")) options.ns = command.at("ns").get<std::string>();
+    std::string name;
+    std::string ns;
+    std::string op;
+    if (interop) {
+      ns = command.at("interop").at("ns").get<std::string>();
+      op = command.at("interop").at("op").get<std::string>();
+      name = ns + "/" + op;
+    } else {
+      name = command.at("function").get<std::string>();
+    }
+    const std::string id =
+        type + "|" + (interop ? "interop" : "frame") + "|" + name + "|" + options.ns.value_or("-") +
+        "|" + (options.integrity_checking ? (*options.integrity_checking ? "1" : "0") : "default");
+    if (auto it = functions_.find(id); it != functions_.end()) return it->second;
+
+    auto runs = std::make_shared<std::uint64_t>(0);
+    function_entry entry;
+    entry.runs = runs;
+    if (type == "value") {
+      // The value the function returns when it runs: set by each call before invoking.
+      auto fresh = std::make_shared<cachekit::value>();
+      auto fn = [runs, fresh](std::string /*shape*/, std::int64_t /*n*/) -> cachekit::value {
+        ++*runs;
+        return *fresh;
+      };
+      auto memo =
+          interop ? cache.memoize_interop(ns, op, fn, options) : cache.memoize(name, fn, options);
+      entry.call = [memo, fresh](const json& call, const std::string& shape, std::int64_t n) {
+        auto parsed = cachekit::detail::value_from_tagged_json(call.at("fresh"));
+        if (!parsed) throw std::invalid_argument("fresh: " + parsed.error().message());
+        *fresh = std::move(*parsed);
+        return memo(shape, n);
+      };
+      entry.info = [memo] { return memo.info(); };
+      entry.key = key_of(memo);
+    } else if (type == "record") {
+      auto fn = [runs](std::string shape, std::int64_t n) -> record {
+        ++*runs;
+        return compute_record(shape, n);
+      };
+      auto memo =
+          interop ? cache.memoize_interop(ns, op, fn, options) : cache.memoize(name, fn, options);
+      entry.call = [memo](const json& /*call*/, const std::string& shape, std::int64_t n) {
+        return record_to_value(memo(shape, n));
+      };
+      entry.info = [memo] { return memo.info(); };
+      entry.key = key_of(memo);
+    } else {
+      throw std::invalid_argument("type must be value or record");
+    }
+    return functions_.emplace(id, std::move(entry)).first->second;
+  }
+
+  cachekit::cache& require_cache() {
+    if (!cache_) throw std::logic_error("no cache: send a configure command first");
+    return *cache_;
+  }
+
+  std::optional<cachekit::cache> cache_;
+  std::map<std::string, function_entry> functions_;
+};
+
+}  // namespace
+
+int main() {
+  std::ios::sync_with_stdio(false);
+  peer p;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    json answer;
+    try {
+      answer = p.handle(json::parse(line));
+    } catch (const std::exception& e) {
+      answer = {{"ok", false}, {"error", e.what()}};
+    }
+    std::cout << answer.dump(-1, ' ', false, json::error_handler_t::strict) << '\n' << std::flush;
+  }
+  return 0;
+}
