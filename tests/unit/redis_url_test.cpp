@@ -151,6 +151,17 @@ TEST(redis_url, no_error_message_contains_the_password) {
   }
 }
 
+TEST(redis_url, no_fragment_of_a_password_split_by_an_unescaped_slash_is_quoted) {
+  // The '/' ends the authority early, so the parser reads "hun" as the port and "ter2@host" as
+  // the path; neither may appear in the message.
+  for (const char* url :
+       {"redis://:hun/ter2@host", "redis://u:hun/ter2@host:6379/0", "redis://:hunter2?x/@host"}) {
+    const auto f = parse_error(url);
+    EXPECT_EQ(f.message().find("hun"), std::string::npos) << url << " -> " << f.message();
+    EXPECT_EQ(f.message().find("ter2"), std::string::npos) << url << " -> " << f.message();
+  }
+}
+
 TEST(redis_url, percent_decode_rejects_truncated_escapes) {
   std::string out;
   EXPECT_TRUE(percent_decode("a%2fb%2F+", out));

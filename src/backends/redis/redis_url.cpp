@@ -196,6 +196,18 @@ failure without_credentials(failure f, std::string_view url) {
       f.detail.replace(pos, secret.size(), "***");
     }
   }
+  // A password with an unescaped '/' or '?' splits where the parser did not expect it, and a
+  // fragment of it can land in a quoted port or path (`redis://:ab/cd@host` reads port "ab").
+  // With credentials in the URL, no quoted piece of it is repeated; one-character quotes are
+  // the message's own (`'#'`, `']'`).
+  for (auto open = f.detail.find('\''); open != std::string::npos;
+       open = f.detail.find('\'', open + 1)) {
+    const auto close = f.detail.find('\'', open + 1);
+    if (close == std::string::npos) break;
+    if (close - open > 2) f.detail.replace(open + 1, close - open - 1, "***");
+    open = f.detail.find('\'', open + 1);
+    if (open == std::string::npos) break;
+  }
   return f;
 }
 
