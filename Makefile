@@ -38,7 +38,9 @@ test-unit: build
 test-live: build venv
 	bash scripts/run-live-checks.sh $(BUILD_DIR)
 
-demo: build
+# Builds only what the demo needs (not the test suites), then runs it.
+demo: deps $(BUILD_DIR)/build.ninja
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target cachekit_demo
 	$(BUILD_DIR)/examples/cachekit_demo
 
 # Fast feedback (< 2 minutes): formatting and the unit tests.

@@ -1,8 +1,7 @@
-// The cachekit protocol pipeline on a sample value: what a memoized call computes and stores.
-// (The two-level cache itself arrives with the next milestone; this shows every byte it will
-// write, with the cost of each step.)
+// The cachekit protocol pipeline on a sample value: what a memoized call computes and stores
+// (key, msgpack, CK frame, encryption), with the cost of each step.
 //
-// Run with `make demo`. No server is needed.
+// Run with `build/examples/cachekit_protocol_demo` after `make build`. No server is needed.
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/encryption.hpp>

@@ -1,0 +1,338 @@
+// The two-level cache on its hot paths, beside the pieces it is made of, in the same run:
+// - a memoized call served by L1, bytes mode (the stored CK frame is opened and decoded on
+//   every hit) and object mode (`intent::local`: the decoded struct is held), with and without
+//   the per-function counters (`collect_stats`), on 1 and 2 threads (report the 2/1 ratio of
+//   items_per_second, beside `cache_piece_key`'s: a loaded machine does not scale at all);
+// - the same work done by hand with no cache around it (`cache_pieces_in_sequence_*`: key,
+//   L1 lookup, open, decode), the fair baseline of the memoized call; and each piece alone:
+//   key derivation, `l1_cache::get`, opening the stored frame (`storage_format::open`),
+//   decoding the msgpack (`codec<T>::decode`), `object_cache::get`;
+// - a memoized call served by L2 on a loopback redis-server (L1 off) against a bare hiredis GET
+//   of the same stored bytes on its own connection.
+// docs/benchmarks.md ("Cache and memoize") has the figures and the commands.
+#include <cachekit/cache.hpp>
+#include <cachekit/codec.hpp>
+#include <cachekit/default_key.hpp>
+#include <cachekit/l1_cache.hpp>
+#include <cachekit/object_cache.hpp>
+#include <cachekit/redis_backend.hpp>
+#include <cachekit/storage_format.hpp>
+
+#include "support/local_server.hpp"
+
+#include <benchmark/benchmark.h>
+#include <hiredis/hiredis.h>
+
+#include <sys/time.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using cachekit::testing::local_server;
+
+// The memoized function: two small arguments, a small struct result (a 3-entry dict).
+struct product {
+  std::int64_t id = 0;
+  std::string name;
+  double price = 0;
+  MSGPACK_DEFINE_MAP(id, name, price);
+};
+
+std::atomic<int> lookup_runs{0};
+
+product lookup(std::int64_t id, const std::string& region) {
+  ++lookup_runs;
+  return product{id, "item-" + region, 1.5 * static_cast<double>(id)};
+}
+
+constexpr std::string_view function_name = "bench.catalog.lookup";
+constexpr std::size_t key_count = 1024;  // a power of two: the order index is masked
+const std::array<std::string, 4> regions = {"eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"};
+
+struct call_args {
+  std::int64_t id;
+  const std::string* region;
+};
+
+const std::vector<call_args>& arguments() {
+  static const std::vector<call_args> args = [] {
+    std::vector<call_args> out;
+    for (std::size_t i = 0; i < key_count; ++i) {
+      out.push_back({static_cast<std::int64_t>(100'000 + i * 7), &regions[i % regions.size()]});
+    }
+    return out;
+  }();
+  return args;
+}
+
+// Consecutive calls use keys far apart (a stride co-prime with key_count), as unrelated
+// requests would; each thread starts elsewhere.
+std::size_t next_index(std::size_t& i) {
+  i += 389;
+  return i & (key_count - 1);
+}
+
+std::size_t start_index(const benchmark::State& state) {
+  return static_cast<std::size_t>(state.thread_index()) * 7919;
+}
+
+// ---- L1 hits -----------------------------------------------------------------------------
+
+enum class mode { bytes, objects };
+
+// One cache per mode, shared by the threads, every key already cached. `Stats` false turns off
+// the per-function counters (`cache_options::collect_stats`), to show what they cost.
+template <mode Mode, bool Stats>
+struct l1_fixture {
+  l1_fixture()
+      : cache([] {
+          auto o = Mode == mode::objects
+                       ? cachekit::cache_options::for_intent(cachekit::intent::local)
+                       : cachekit::cache_options{};  // bytes mode, L1 only, integrity on
+          o.object_max_entries = 4 * key_count;      // every key fits in every shard
+          o.collect_stats = Stats;
+          return o;
+        }()),
+        memo(cache.memoize(function_name, lookup)) {
+    for (const auto& a : arguments()) (void)memo(a.id, *a.region);
+    const int runs = lookup_runs;
+    for (const auto& a : arguments()) (void)memo(a.id, *a.region);
+    if (lookup_runs != runs) std::abort();  // every read must hit
+  }
+  cachekit::cache cache;
+  decltype(cache.memoize(function_name, lookup)) memo;
+};
+
+template <mode Mode, bool Stats = true>
+l1_fixture<Mode, Stats>& fixture() {
+  static l1_fixture<Mode, Stats> f;
+  return f;
+}
+
+template <mode Mode, bool Stats>
+void memo_l1_hit(benchmark::State& state) {
+  auto& f = fixture<Mode, Stats>();
+  const auto& args = arguments();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    const call_args& a = args[next_index(i)];
+    product p = f.memo(a.id, *a.region);
+    benchmark::DoNotOptimize(p.id);
+    benchmark::DoNotOptimize(p.name.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void cache_memo_l1_hit_bytes(benchmark::State& state) {
+  memo_l1_hit<mode::bytes, true>(state);
+}
+void cache_memo_l1_hit_objects(benchmark::State& state) {
+  memo_l1_hit<mode::objects, true>(state);
+}
+void cache_memo_l1_hit_bytes_no_stats(benchmark::State& state) {
+  memo_l1_hit<mode::bytes, false>(state);
+}
+void cache_memo_l1_hit_objects_no_stats(benchmark::State& state) {
+  memo_l1_hit<mode::objects, false>(state);
+}
+
+// ---- the pieces of a hit -----------------------------------------------------------------
+
+// What the bytes-mode cache holds for every key: the key, the stored frame, its msgpack.
+struct piece_fixture {
+  piece_fixture() {
+    auto& f = fixture<mode::bytes>();
+    for (const auto& a : arguments()) {
+      keys.push_back(f.memo.key(a.id, *a.region).value());
+      auto stored = f.cache.get_bytes(keys.back()).value();
+      if (!stored) std::abort();
+      l1.put(keys.back(), *stored);
+      objects.put(keys.back(), product{a.id, "item-" + *a.region, 1.5 * static_cast<double>(a.id)});
+      msgpack.push_back(format.open(*stored, "").value().msgpack);
+      frames.push_back(std::move(*stored));
+    }
+  }
+  cachekit::default_key_builder key_of{function_name};  // what memoize builds: integrity on
+  cachekit::storage_format format{{.mode = cachekit::storage_mode::frame}};
+  cachekit::l1_cache l1;
+  cachekit::object_cache<product> objects{{.max_entries = 4 * key_count}};
+  std::vector<std::string> keys;
+  std::vector<cachekit::byte_buffer> frames;
+  std::vector<cachekit::byte_buffer> msgpack;
+};
+
+piece_fixture& pieces() {
+  static piece_fixture p;
+  return p;
+}
+
+void cache_piece_key(benchmark::State& state) {
+  auto& p = pieces();
+  const auto& args = arguments();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    const call_args& a = args[next_index(i)];
+    auto key = p.key_of(a.id, *a.region);
+    benchmark::DoNotOptimize(key->data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void cache_piece_l1_get(benchmark::State& state) {
+  auto& p = pieces();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    auto hit = p.l1.get(p.keys[next_index(i)]);
+    benchmark::DoNotOptimize(hit->data());
+  }
+}
+
+void cache_piece_open(benchmark::State& state) {
+  auto& p = pieces();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    auto opened = p.format.open(p.frames[next_index(i)], "");
+    benchmark::DoNotOptimize(opened->msgpack.data());
+  }
+}
+
+void cache_piece_decode(benchmark::State& state) {
+  auto& p = pieces();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    auto decoded = cachekit::codec<product>::decode(p.msgpack[next_index(i)]);
+    benchmark::DoNotOptimize(decoded->id);
+    benchmark::DoNotOptimize(decoded->name.data());
+  }
+}
+
+void cache_piece_object_get(benchmark::State& state) {
+  auto& p = pieces();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    auto held = p.objects.get(p.keys[next_index(i)]);
+    product copy = *held;  // what the memoized call returns
+    benchmark::DoNotOptimize(copy.name.data());
+  }
+}
+
+// The pieces in sequence, with no cache around them: what a bytes-mode hit must do at least.
+void cache_pieces_in_sequence_bytes(benchmark::State& state) {
+  auto& p = pieces();
+  const auto& args = arguments();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    const call_args& a = args[next_index(i)];
+    auto key = p.key_of(a.id, *a.region);
+    auto hit = p.l1.get(*key);
+    auto opened = p.format.open(hit->bytes(), "");
+    auto decoded = cachekit::codec<product>::decode(opened->msgpack);
+    benchmark::DoNotOptimize(decoded->id);
+    benchmark::DoNotOptimize(decoded->name.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// The same for an object-mode hit: the key, the lookup, the copy returned.
+void cache_pieces_in_sequence_objects(benchmark::State& state) {
+  auto& p = pieces();
+  const auto& args = arguments();
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    const call_args& a = args[next_index(i)];
+    auto key = p.key_of(a.id, *a.region);
+    auto held = p.objects.get(*key);
+    product copy = *held;
+    benchmark::DoNotOptimize(copy.id);
+    benchmark::DoNotOptimize(copy.name.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+// ---- L2 hits on Redis ----------------------------------------------------------------------
+
+local_server& redis_server() {
+  static const std::unique_ptr<local_server> server = local_server::start_redis();
+  return *server;
+}
+
+struct redis_fixture {
+  redis_fixture()
+      : cache(cachekit::cache_options{
+            .l2 = std::make_shared<cachekit::redis_backend>(
+                cachekit::redis_options{.url = redis_server().address(), .pool_size = 1}),
+            .l1_enabled = false}),
+        memo(cache.memoize(function_name, lookup)),
+        key(memo.key(42, regions[0]).value()) {
+    (void)memo(42, regions[0]);  // stores the entry
+    const auto info = memo.info();
+    (void)memo(42, regions[0]);
+    if (memo.info().l2_hits != info.l2_hits + 1) std::abort();  // must be an L2 hit
+  }
+  cachekit::cache cache;
+  decltype(cache.memoize(function_name, lookup)) memo;
+  std::string key;
+};
+
+redis_fixture& redis() {
+  static redis_fixture f;
+  return f;
+}
+
+void cache_memo_l2_hit_redis(benchmark::State& state) {
+  auto& f = redis();
+  for (auto _ : state) {
+    product p = f.memo(42, regions[0]);
+    benchmark::DoNotOptimize(p.id);
+  }
+  if (f.cache.stats().l2_errors != 0) state.SkipWithError("L2 errors during the run");
+}
+
+// The same stored bytes through bare hiredis, on a connection set up as redis_backend's is.
+void cache_l2_baseline_hiredis_get(benchmark::State& state) {
+  auto& f = redis();
+  const timeval five_seconds{5, 0};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", redis_server().port(), five_seconds);
+  if (c == nullptr || c->err != 0) {
+    state.SkipWithError("connect failed");
+    redisFree(c);
+    return;
+  }
+  redisSetTimeout(c, five_seconds);
+  std::array<const char*, 2> argv = {"GET", f.key.data()};
+  const std::array<std::size_t, 2> lens = {3, f.key.size()};
+  for (auto _ : state) {
+    auto* reply = static_cast<redisReply*>(redisCommandArgv(c, 2, argv.data(), lens.data()));
+    if (reply == nullptr || reply->type != REDIS_REPLY_STRING) {
+      state.SkipWithError("GET missed or failed");
+      break;
+    }
+    benchmark::DoNotOptimize(reply->str);
+    freeReplyObject(reply);
+  }
+  redisFree(c);
+}
+
+}  // namespace
+
+BENCHMARK(cache_memo_l1_hit_bytes)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_memo_l1_hit_objects)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_memo_l1_hit_bytes_no_stats)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_memo_l1_hit_objects_no_stats)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_pieces_in_sequence_bytes)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_pieces_in_sequence_objects)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_piece_key)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_piece_l1_get);
+BENCHMARK(cache_piece_open);
+BENCHMARK(cache_piece_decode);
+BENCHMARK(cache_piece_object_get);
+BENCHMARK(cache_l2_baseline_hiredis_get)->UseRealTime();
+BENCHMARK(cache_memo_l2_hit_redis)->UseRealTime();
