@@ -163,10 +163,21 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
   default_key_builder builder(name, {.ns = options.ns,
                                      .integrity_checking = integrity,
                                      .serializer = objects ? "local" : "default"});
+  // Object mode keys its per-function L1 by the arguments' exact pre-image (no hash) unless the
+  // arguments are long; the protocol key stays what `key()` reports.
+  constexpr std::size_t max_exact_key = 256;
+  typename memo::key_function object_keys = nullptr;
+  if (objects) {
+    object_keys = [builder](const auto&... args) -> result<std::string> {
+      auto exact = builder.preimage_of(args...);
+      if (exact && exact->size() > max_exact_key) return builder(args...);
+      return exact;
+    };
+  }
   auto s = std::make_shared<typename memo::state>(typename memo::state{
       std::forward<F>(fn),
-      [builder = std::move(builder)](const auto&... args) { return builder(args...); }, nullptr,
-      nullptr});
+      [builder = std::move(builder)](const auto&... args) { return builder(args...); },
+      std::move(object_keys), nullptr, nullptr});
   if (objects) {
     const std::size_t max_entries = object_max_entries();
     const auto ttl =
@@ -196,7 +207,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
       [ns = std::string(ns), op = std::string(operation)](const auto&... args) {
         return interop_key_for(ns, op, args...);
       },
-      nullptr, nullptr});
+      nullptr, nullptr, nullptr});
   s->binding = bind(true, options);
   return memo(std::move(s));
 }

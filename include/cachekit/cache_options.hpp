@@ -34,16 +34,15 @@ inline namespace v0 {
 /// The intent presets of cachekit-py 0.24.1 (`DecoratorConfig.<preset>()`), and the bare
 /// `@cache` as `standard`. What each switches:
 ///
-/// | intent       | integrity | stats | TTL   | other                                        |
-/// |--------------|-----------|-------|-------|----------------------------------------------|
-/// | `standard`   | on        | on    | none  | bare `@cache`                                |
-/// | `minimal`    | off       | off   | 300 s | speed first                                  |
-/// | `dev`        | on        | on    | 300 s |                                              |
-/// | `test`       | off       | off   | 300 s |                                              |
-/// | `production` | on        | on    | 600 s |                                              |
-/// | `secure`     | forced on | on    | 600 s | needs `encryption`; the cache refuses to start
-/// without it | | `local`      | n/a       | on    | 300 s | L1 only, decoded objects, 256 entries
-/// per function, keys end `:0l` |
+/// | intent       | integrity | stats | TTL   | other                                   |
+/// |--------------|-----------|-------|-------|-----------------------------------------|
+/// | `standard`   | on        | on    | none  | bare `@cache`                           |
+/// | `minimal`    | off       | off   | 300 s | speed first                             |
+/// | `dev`        | on        | on    | 300 s |                                         |
+/// | `test`       | off       | off   | 300 s |                                         |
+/// | `production` | on        | on    | 600 s |                                         |
+/// | `secure`     | forced on | on    | 600 s | refuses to start without `encryption`   |
+/// | `local`      | n/a       | on    | 300 s | L1 only, decoded objects (see `memoize`) |
 ///
 /// Circuit breaker, backpressure and metrics switches arrive with the reliability layer.
 enum class intent { standard, minimal, dev, test, production, secure, local };

@@ -116,6 +116,12 @@ class CACHEKIT_EXPORT default_key_builder {
   template <class... Args>
   [[nodiscard]] result<std::string> operator()(const Args&... args) const;
 
+  /// The call's pre-image itself (what `default_key_preimage` gives) as a string: an exact key
+  /// for caches that never leave the process (no hash, so no collisions and no hashing cost).
+  /// Errors: as `default_key`.
+  template <class... Args>
+  [[nodiscard]] result<std::string> preimage_of(const Args&... args) const;
+
   /// The key for dynamic arguments. Errors: as `default_key`.
   [[nodiscard]] result<std::string> key(const value_array& args,
                                         const key_kwargs& kwargs = {}) const;
@@ -128,6 +134,8 @@ class CACHEKIT_EXPORT default_key_builder {
   [[nodiscard]] result<std::string> finish(const key_writer& w) const;
   template <class... Args>
   [[nodiscard]] result<std::string> write_typed(const Args&... args) const;
+  template <class... Args>
+  static void write_call(key_writer& w, const Args&... args);
 
   std::string head_;        // "[ns:{ns}:]func:{name}:args:" with spaces/CR/LF already replaced
   std::string tail_;        // ":{ic}{code}"
@@ -186,13 +194,11 @@ result<std::string> default_key_builder::operator()(const Args&... args) const {
 }
 
 template <class... Args>
-result<std::string> default_key_builder::write_typed(const Args&... args) const {
+void default_key_builder::write_call(key_writer& w, const Args&... args) {
   constexpr std::size_t keyword_count =
       (std::size_t{0} + ... + std::size_t{detail::is_keyword_argument<Args>::value});
   constexpr std::size_t positional_count = sizeof...(Args) - keyword_count;
 
-  detail::key_scratch scratch;
-  key_writer w(scratch.buffer(), key_profile::default_key);
   w.write_array_header(2);
   w.write_array_header(positional_count);
   (detail::write_if_positional(w, args), ...);
@@ -206,7 +212,29 @@ result<std::string> default_key_builder::write_typed(const Args&... args) const 
     (detail::write_if_keyword(w, args, names, ends, next), ...);
     w.write_sorted_kwargs(begin, names, ends);
   }
+}
+
+template <class... Args>
+result<std::string> default_key_builder::write_typed(const Args&... args) const {
+  detail::key_scratch scratch;
+  key_writer w(scratch.buffer(), key_profile::default_key);
+  write_call(w, args...);
   return finish(w);
+}
+
+template <class... Args>
+result<std::string> default_key_builder::preimage_of(const Args&... args) const {
+  constexpr bool supported = (detail::require_keyword_value<Args>() && ...);
+  if constexpr (!supported) {
+    return fail(errc::unsupported_type, "unsupported argument type");
+  } else {
+    detail::key_scratch scratch;
+    key_writer w(scratch.buffer(), key_profile::default_key);
+    write_call(w, args...);
+    if (w.failed()) return w.error();
+    const byte_view bytes = w.bytes();
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
 }
 
 template <class... Args>

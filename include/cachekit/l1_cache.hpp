@@ -272,6 +272,18 @@ class CACHEKIT_EXPORT l1_cache {
   /// bytes is made.
   [[nodiscard]] std::optional<l1_value> get(std::string_view key);
 
+  /// Calls `fn(byte_view value, monotonic_clock::time_point expires_at)` with the live value of
+  /// `key` and returns true, or returns false when it is absent or expired; counts as `get`.
+  /// Unlike `get` it writes no per-entry reference count, so threads reading the same hot keys
+  /// do not pass cache lines back and forth; in exchange `fn` runs under the shard's read lock:
+  /// keep it short, do not call back into this cache, and copy what must outlive the call.
+  template <typename F>
+  bool visit(std::string_view key, F&& fn) {
+    return core_.visit(key, [&fn](const detail::l1_entry& entry) {
+      fn(byte_view(entry.value_data(), entry.value_size), entry.expires_at);
+    });
+  }
+
   /// Stores a copy of `value` under `key` for `ttl` (nullopt: `default_ttl`), replacing any
   /// older value. Makes room by evicting other entries. Returns false, and drops any older
   /// value of `key`, when the entry would exceed `max_entry_bytes()` or `ttl` is not positive.

@@ -27,6 +27,10 @@
 #include <cachekit/object_cache.hpp>
 #include <cachekit/value_codec.hpp>
 
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -106,7 +110,8 @@ class cache_engine;
 /// Which layer answered a lookup.
 enum class served_by : std::uint8_t { nothing, l1, l2 };
 
-/// The counters behind `memoized::info()`; shared by copies of one memoized function.
+/// The counters behind `memoized::info()`; shared by copies of one memoized function. Striped
+/// over cache-line-sized slots picked per thread, so concurrent hits do not bounce one line.
 class CACHEKIT_EXPORT function_stats {
  public:
   void record_l1_hit() noexcept;
@@ -117,13 +122,18 @@ class CACHEKIT_EXPORT function_stats {
   [[nodiscard]] cache_info snapshot() const noexcept;
 
  private:
+  static constexpr std::size_t stripe_count = 8;
+  struct alignas(64) stripe {
+    std::atomic<std::uint64_t> l1_hits{0};
+    std::atomic<std::uint64_t> l2_hits{0};
+    std::atomic<std::uint64_t> misses{0};
+    std::atomic<std::uint64_t> l2_reads{0};
+    std::atomic<std::uint64_t> l2_nanos{0};
+  };
+  [[nodiscard]] stripe& mine() noexcept;
   void touch() noexcept;
-  std::atomic<std::uint64_t> l1_hits_{0};
-  std::atomic<std::uint64_t> l2_hits_{0};
-  std::atomic<std::uint64_t> misses_{0};
-  std::atomic<std::uint64_t> l2_reads_{0};
-  std::atomic<std::uint64_t> l2_nanos_{0};
-  std::atomic<std::int64_t> last_operation_us_{0};  // unix microseconds; 0 = never
+  std::array<stripe, stripe_count> stripes_{};
+  alignas(64) std::atomic<std::int64_t> last_operation_us_{0};  // unix microseconds; 0 = never
 };
 
 /// What a memoized function shares with the engine: its storage mode, TTL, written keys.
@@ -190,7 +200,7 @@ class memoized_impl<F, R(P...)> {
     auto key = make_key(args...);
     if (!key) return;
     if (state_->objects) {
-      state_->objects->cache.erase(*key);
+      if (auto local = state_->object_keys(args...)) state_->objects->cache.erase(*local);
     } else {
       state_->binding->invalidate(*key);
     }
@@ -232,7 +242,8 @@ class memoized_impl<F, R(P...)> {
   };
   struct state {
     F fn;
-    key_function keys;
+    key_function keys;                      // the protocol key (`key()`, bytes mode)
+    key_function object_keys;               // object mode: the exact in-process key
     std::shared_ptr<memo_binding> binding;  // bytes mode
     std::unique_ptr<object_state> objects;  // object mode
   };
@@ -273,14 +284,16 @@ class memoized_impl<F, R(P...)> {
 
   result_type call_objects(P&... args) const {
     object_state& o = *state_->objects;
-    auto key = make_key(args...);
+    auto key = state_->object_keys(args...);
     if (!key) {
       o.binding.uncacheable(key.error());
       return std::invoke(state_->fn, std::forward<P>(args)...);
     }
-    if (auto held = o.cache.get(*key)) {
+    // Copied out under the shard's read lock: no shared_ptr reference counting on a hit.
+    std::optional<result_type> held;
+    if (o.cache.visit(*key, [&held](const result_type& v) { held.emplace(v); }) && held) {
       if (o.binding.collect_stats) o.binding.stats.record_l1_hit();
-      return *held;
+      return std::move(*held);
     }
     if (o.binding.collect_stats) o.binding.stats.record_miss();
     auto fresh =

@@ -138,11 +138,16 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   std::string aad;  // built once, and only when encryption binds the key
   if (encrypted_) aad = aad_key(key);
   if (l1_) {
-    if (auto held = l1_->get(key)) {
-      auto opened = fmt.open(held->bytes(), aad);
-      if (opened) return lookup{std::move(opened->msgpack), served_by::l1};
+    // Opened under the shard's read lock rather than through a handle: no per-entry reference
+    // counting, so threads reading the same hot keys do not trade cache lines.
+    std::optional<result<opened_entry>> opened;
+    l1_->visit(key, [&](byte_view stored, monotonic_clock::time_point) {
+      opened.emplace(fmt.open(stored, aad));
+    });
+    if (opened) {
+      if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
       // L1 holds what we wrote or read from L2, so L2 gets its own check below.
-      report_corrupt(key, opened.error(), false);
+      report_corrupt(key, opened->error(), false);
     }
   }
   if (l2() == nullptr) return lookup{};

@@ -2,6 +2,7 @@
 #include <cachekit/frame.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -16,13 +17,15 @@ bool starts_with_ck(byte_view bytes) {
   return bytes.size() >= 2 && bytes[0] == std::byte{'C'} && bytes[1] == std::byte{'K'};
 }
 
-std::string yes_no(bool b) { return b ? "true" : "false"; }
+std::string yes_no(bool b) {
+  return b ? "true" : "false";
+}
 
 // The frame header cachekit-py's default serializer writes for this configuration.
 frame::header frame_header_for(const storage_options& options) {
-  frame::header h{.serializer = std::string(default_serializer),
-                  .metadata = frame::standard_metadata(
-                      {.integrity_checking = options.integrity_checking})};
+  frame::header h{
+      .serializer = std::string(default_serializer),
+      .metadata = frame::standard_metadata({.integrity_checking = options.integrity_checking})};
   if (options.encryption) {
     h.metadata.encrypted = true;
     h.metadata.tenant_id = std::string(options.encryption->tenant_id());
@@ -75,13 +78,43 @@ struct storage_format::impl {
     out.resize(header_size + inner.size() + aes_gcm_overhead);
     std::copy(prefix->bytes().begin(), prefix->bytes().end(), out.begin());
     // Seal straight into the frame, after its header: no second copy of the payload.
-    auto sealed = options.encryption->encrypt_to(std::span(out).subspan(header_size), inner,
-                                                 aad_bytes);
+    auto sealed =
+        options.encryption->encrypt_to(std::span(out).subspan(header_size), inner, aad_bytes);
     if (!sealed) return sealed.error();
     return out;
   }
 
+  // An entry whose header is byte for byte the one this format writes (what cachekit-py writes
+  // for the same configuration too) needs no JSON parse: every header field is known.
+  result<opened_entry> open_own_frame(byte_view payload, std::string_view aad_key) const {
+    opened_entry out;
+    byte_buffer plain;
+    byte_view inner = payload;
+    if (options.encryption) {
+      const auto aad_bytes = aad(aad_key, options.integrity_checking, msgpack_format);
+      auto opened = options.encryption->decrypt_by_fingerprint(
+          options.encryption->current_fingerprint(), inner, aad_bytes);
+      if (!opened) return std::move(opened).error();
+      plain = std::move(*opened);
+      inner = plain;
+    }
+    if (options.integrity_checking) {
+      auto env = envelope::decode(inner);
+      if (!env) return std::move(env).error();
+      out.msgpack = std::move(env->data);
+    } else if (options.encryption) {
+      out.msgpack = std::move(plain);
+    } else {
+      out.msgpack.assign(inner.begin(), inner.end());
+    }
+    return out;
+  }
+
   result<opened_entry> open_frame(byte_view stored, std::string_view aad_key, bool explain) const {
+    if (const byte_view own = prefix->bytes(); !explain && stored.size() >= own.size() &&
+                                               std::equal(own.begin(), own.end(), stored.begin())) {
+      return open_own_frame(stored.subspan(own.size()), aad_key);
+    }
     opened_entry out;
     auto fr = frame::decode(stored);
     if (!fr) return std::move(fr).error();
@@ -97,38 +130,37 @@ struct storage_format::impl {
     }
     if (h.serializer != default_serializer || m.format != msgpack_format) {
       return fail(errc::serializer_mismatch,
-                  "entry written by serializer \"" + h.serializer + "\" with format \"" +
-                      m.format + "\"; this reader decodes the default (msgpack) serializer");
+                  "entry written by serializer \"" + h.serializer + "\" with format \"" + m.format +
+                      "\"; this reader decodes the default (msgpack) serializer");
     }
 
     byte_buffer plain;
     byte_view inner = fr->payload();
     if (m.encrypted) {
       if (!options.encryption) {
-        return fail(errc::authentication_failed,
-                    "entry is encrypted; configure the master key (and tenant) it was written with");
+        return fail(
+            errc::authentication_failed,
+            "entry is encrypted; configure the master key (and tenant) it was written with");
       }
       if (!m.tenant_id) {
         return fail(errc::plaintext_downgrade, "encrypted frame without a tenant_id");
       }
       if (*m.tenant_id != options.encryption->tenant_id()) {
-        return fail(errc::authentication_failed, "entry belongs to tenant \"" + *m.tenant_id +
-                                                     "\", this reader is tenant \"" +
-                                                     std::string(options.encryption->tenant_id()) +
-                                                     "\"");
+        return fail(errc::authentication_failed,
+                    "entry belongs to tenant \"" + *m.tenant_id + "\", this reader is tenant \"" +
+                        std::string(options.encryption->tenant_id()) + "\"");
       }
       std::optional<std::string_view> original_type;
       if (m.original_type) original_type = *m.original_type;
       const auto aad_bytes = aad(aad_key, m.compressed, original_type);
-      auto opened = m.key_fingerprint
-                        ? options.encryption->decrypt_by_fingerprint(*m.key_fingerprint, inner,
-                                                                     aad_bytes)
-                        : options.encryption->decrypt_sequential(inner, aad_bytes);
+      auto opened = m.key_fingerprint ? options.encryption->decrypt_by_fingerprint(
+                                            *m.key_fingerprint, inner, aad_bytes)
+                                      : options.encryption->decrypt_sequential(inner, aad_bytes);
       if (!opened) return std::move(opened).error();
       if (explain) {
-        out.layers.push_back("AES-256-GCM: tag verified for tenant \"" + *m.tenant_id +
-                             "\", key " + m.key_fingerprint.value_or("(no fingerprint)") +
-                             ", AAD key \"" + std::string(aad_key) + "\"");
+        out.layers.push_back("AES-256-GCM: tag verified for tenant \"" + *m.tenant_id + "\", key " +
+                             m.key_fingerprint.value_or("(no fingerprint)") + ", AAD key \"" +
+                             std::string(aad_key) + "\"");
       }
       plain = std::move(*opened);
       inner = plain;
@@ -141,10 +173,9 @@ struct storage_format::impl {
       auto env = envelope::decode(inner);
       if (!env) return std::move(env).error();
       if (explain) {
-        out.layers.push_back("ByteStorage envelope: format " + env->format + ", " +
-                             std::to_string(inner.size()) + " -> " +
-                             std::to_string(env->data.size()) +
-                             " bytes, xxHash3-64 and size verified");
+        out.layers.push_back(
+            "ByteStorage envelope: format " + env->format + ", " + std::to_string(inner.size()) +
+            " -> " + std::to_string(env->data.size()) + " bytes, xxHash3-64 and size verified");
       }
       out.msgpack = std::move(env->data);
     } else if (!plain.empty() || m.encrypted) {
@@ -164,7 +195,8 @@ struct storage_format::impl {
                                     bool explain) const {
     opened_entry out;
     if (options.encryption) {
-      auto opened = options.encryption->decrypt_sequential(stored, aad(aad_key, false, std::nullopt));
+      auto opened =
+          options.encryption->decrypt_sequential(stored, aad(aad_key, false, std::nullopt));
       if (!opened) return std::move(opened).error();
       if (explain) {
         out.layers.push_back("AES-256-GCM (interop): tag verified for tenant \"" +
@@ -191,7 +223,9 @@ storage_format::storage_format(storage_format&&) noexcept = default;
 storage_format& storage_format::operator=(storage_format&&) noexcept = default;
 storage_format::~storage_format() = default;
 
-const storage_options& storage_format::options() const noexcept { return impl_->options; }
+const storage_options& storage_format::options() const noexcept {
+  return impl_->options;
+}
 
 result<byte_buffer> storage_format::seal(byte_view msgpack, std::string_view aad_key) const {
   return impl_->options.mode == storage_mode::frame ? impl_->seal_frame(msgpack, aad_key)

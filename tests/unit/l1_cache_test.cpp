@@ -67,6 +67,26 @@ TEST(l1_cache, get_returns_the_bytes_put_and_counts_hits_and_misses) {
   EXPECT_EQ(cache.size_bytes(), 1 + 5 + cachekit::l1_entry_overhead);
 }
 
+TEST(l1_cache, visit_shows_the_live_bytes_and_its_expiry_and_counts_like_get) {
+  manual_clock clock;
+  l1_cache cache(one_shard(clock));
+  EXPECT_TRUE(cache.put("a", cachekit::as_byte_view("hello"), std::chrono::seconds{10}));
+  std::string seen;
+  cachekit::monotonic_clock::time_point expiry{};
+  EXPECT_TRUE(
+      cache.visit("a", [&](cachekit::byte_view v, cachekit::monotonic_clock::time_point at) {
+        seen.assign(reinterpret_cast<const char*>(v.data()), v.size());
+        expiry = at;
+      }));
+  EXPECT_EQ(seen, "hello");
+  EXPECT_EQ(expiry, clock.now() + std::chrono::seconds{10});
+  EXPECT_FALSE(cache.visit("b", [](cachekit::byte_view, auto) { FAIL() << "no value for b"; }));
+  clock.advance(std::chrono::seconds{10});
+  EXPECT_FALSE(cache.visit("a", [](cachekit::byte_view, auto) { FAIL() << "a has expired"; }));
+  EXPECT_EQ(cache.stats().hits, 1u);
+  EXPECT_EQ(cache.stats().misses, 2u);
+}
+
 TEST(l1_cache, entry_is_served_until_just_before_its_ttl_and_missed_from_it_on) {
   manual_clock clock;
   l1_cache cache(one_shard(clock));
@@ -480,6 +500,19 @@ TEST(object_cache, get_returns_the_stored_object_itself) {
   EXPECT_EQ(stats.hits, 1u);
   EXPECT_EQ(stats.misses, 1u);
   EXPECT_EQ(stats.entries, 1u);
+}
+
+TEST(object_cache, visit_lends_the_object_without_sharing_ownership) {
+  object_cache<user> cache;
+  auto ada = std::make_shared<const user>(user{42, "Ada"});
+  cache.put("user:42", ada);
+  const user* lent = nullptr;
+  EXPECT_TRUE(cache.visit("user:42", [&](const user& u) { lent = &u; }));
+  EXPECT_EQ(lent, ada.get());
+  EXPECT_EQ(ada.use_count(), 2);  // ours and the cache's: the visit took no reference
+  EXPECT_FALSE(cache.visit("user:7", [](const user&) { FAIL() << "no user 7"; }));
+  EXPECT_FALSE(cache.put("user:0", std::shared_ptr<const user>()));  // null is never held
+  EXPECT_FALSE(cache.visit("user:0", [](const user&) { FAIL() << "nothing stored"; }));
 }
 
 TEST(object_cache, put_by_value_moves_the_object_in) {

@@ -341,6 +341,29 @@ TEST_F(memoize_test, local_intent_holds_objects_and_never_touches_l2) {
   EXPECT_EQ(info.currsize, 1u);
 }
 
+TEST_F(memoize_test, local_intent_invalidates_and_keys_long_arguments_by_their_hash) {
+  auto c = make_cache(cache_options::for_intent(intent::local));
+  auto get_user = c.memoize("m.get_user", counting_fetch());
+  const std::string long_region(1000, 'r');  // pre-image above the exact-key limit
+  (void)get_user(1, "eu");
+  (void)get_user(1, long_region);
+  (void)get_user(1, long_region);
+  EXPECT_EQ(calls, 2);
+  get_user.invalidate(1, "eu");
+  get_user.invalidate(1, long_region);
+  (void)get_user(1, "eu");
+  (void)get_user(1, long_region);
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(get_user.info().currsize, 2u);
+}
+
+TEST(default_key_builder_preimage, typed_preimage_is_the_dynamic_preimage) {
+  const default_key_builder builder("m.f");
+  const std::string exact = builder.preimage_of(std::int64_t{42}, std::string("eu")).value();
+  const byte_buffer expected = default_key_preimage({value(42), value("eu")}).value();
+  EXPECT_EQ(exact, std::string(reinterpret_cast<const char*>(expected.data()), expected.size()));
+}
+
 TEST_F(memoize_test, secure_intent_requires_a_master_key) {
   try {
     (void)make_cache(cache_options::for_intent(intent::secure));
