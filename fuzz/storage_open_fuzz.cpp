@@ -1,0 +1,65 @@
+// libFuzzer target: `storage_format::open` of untrusted stored entries, in every configuration
+// the cache uses. Half of the inputs are put behind the exact frame header the format writes,
+// so the fast path (no header parse) sees hostile payloads too. Never crashes; whatever opens
+// through the fast path must open to the same bytes through the parsing path (`explain`).
+#include <cachekit/encryption.hpp>
+#include <cachekit/storage_format.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+using cachekit::storage_format;
+using cachekit::storage_mode;
+
+storage_format make(storage_mode mode, bool integrity, bool encrypted) {
+  std::optional<cachekit::tenant_keyring> keys;
+  if (encrypted) {
+    static const auto ring = cachekit::keyring::from_hex(std::string(64, 'a')).value();
+    keys = ring.for_tenant("default").value();
+  }
+  return storage_format({.mode = mode, .integrity_checking = integrity, .encryption = keys});
+}
+
+const std::array<storage_format, 6>& formats() {
+  static const std::array<storage_format, 6> all = {
+      make(storage_mode::frame, true, false),   make(storage_mode::frame, false, false),
+      make(storage_mode::frame, true, true),    make(storage_mode::frame, false, true),
+      make(storage_mode::interop, true, false), make(storage_mode::interop, true, true)};
+  return all;
+}
+
+// The bytes a format writes in front of any payload: what it seals an empty value into, up
+// to where the payload starts (frame formats only).
+cachekit::byte_buffer own_prefix(const storage_format& f) {
+  const auto sealed = f.seal(cachekit::byte_view{}, "k").value();
+  const std::size_t header = (std::to_integer<std::size_t>(sealed[3]) << 24) |
+                             (std::to_integer<std::size_t>(sealed[4]) << 16) |
+                             (std::to_integer<std::size_t>(sealed[5]) << 8) |
+                             std::to_integer<std::size_t>(sealed[6]);
+  return {sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(7 + header)};
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const bool behind_own_header = (data[0] & 1) != 0;
+  const cachekit::byte_view input(reinterpret_cast<const std::byte*>(data + 1), size - 1);
+  for (const auto& f : formats()) {
+    cachekit::byte_buffer stored;
+    if (behind_own_header && f.options().mode == storage_mode::frame) {
+      stored = own_prefix(f);
+    }
+    stored.insert(stored.end(), input.begin(), input.end());
+    auto fast = f.open(stored, "k");
+    auto parsed = f.open(stored, "k", /*explain=*/true);
+    if (fast.has_value() != parsed.has_value()) std::abort();
+    if (fast && fast->msgpack != parsed->msgpack) std::abort();
+  }
+  return 0;
+}
