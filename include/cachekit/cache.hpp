@@ -123,6 +123,11 @@ class CACHEKIT_EXPORT cache {
 
   // ---- introspection -------------------------------------------------------------------
 
+  /// The L2's health probe (Redis PING, memcached version, a file-system check ...), as
+  /// cachekit-py's `health_check()`; an L1-only cache reports healthy with type "none".
+  /// Blocks for at most the backend's timeouts. Never throws.
+  [[nodiscard]] backend_health health() const;
+
   /// Fault counters (see `cache_stats`).
   [[nodiscard]] cache_stats stats() const;
   /// The L1's counters and sizes (zeros when L1 is disabled).

@@ -228,6 +228,12 @@ class memoized_impl<F, R(P...)> {
     return state_->binding->info();
   }
 
+  /// Runs the function without the cache (no lookup, no store, not counted), as cachekit-py's
+  /// `_bypass_cache=True` call argument.
+  result_type uncached(P... args) const {
+    return std::invoke(state_->fn, std::forward<P>(args)...);
+  }
+
   /// The key a call with `args` uses (for logs, tests and the CLI's `--explain`).
   [[nodiscard]] result<std::string> key(P... args) const { return make_key(args...); }
 

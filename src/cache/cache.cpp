@@ -141,6 +141,12 @@ result<void> cache::set_bytes(std::string_view key, byte_view bytes, ttl_seconds
   return engine_->store_raw(key, bytes, ttl ? ttl : engine_->options().default_ttl);
 }
 
+backend_health cache::health() const {
+  if (engine_->l2() == nullptr)
+    return {.healthy = true, .latency = std::chrono::microseconds{0}, .backend_type = "none"};
+  return engine_->l2()->health();
+}
+
 cache_stats cache::stats() const {
   return engine_->stats();
 }

@@ -417,6 +417,25 @@ TEST_F(memoize_test, backend_down_at_start_does_not_stop_the_cache) {
   EXPECT_EQ(faults.load(), static_cast<int>(c.stats().l2_errors));
 }
 
+TEST_F(memoize_test, uncached_calls_bypass_the_cache_entirely) {
+  auto c = make_cache();
+  auto get_user = c.memoize("m.get_user", counting_fetch());
+  (void)get_user(1, "eu");
+  EXPECT_EQ(get_user.uncached(1, "eu"), (user{1, "user-1-eu"}));
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(get_user.info().hits + get_user.info().misses, 1u);
+}
+
+TEST_F(memoize_test, health_reports_the_l2_probe_or_l1_only) {
+  auto c = make_cache();
+  const backend_health h = c.health();
+  EXPECT_TRUE(h.healthy);
+  EXPECT_EQ(h.backend_type, "memory");
+  cache l1_only;
+  EXPECT_TRUE(l1_only.health().healthy);
+  EXPECT_EQ(l1_only.health().backend_type, "none");
+}
+
 TEST_F(memoize_test, memoized_functions_outlive_their_cache) {
   std::optional<memoized<decltype(&twice)>> f;
   {
