@@ -69,6 +69,12 @@ bench: deps
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
 	build-release/bench/cachekit_bench --benchmark_min_time=0.2
 
+# cachekit-py, cachekit-core and cachekit-rs beside ours, same operations and inputs, as ratios
+# (bench/peers/run_peers.py; about 2.5 minutes once built; the Rust side needs rustc >= 1.91).
+.PHONY: bench-peers
+bench-peers: venv
+	.venv/bin/python bench/peers/run_peers.py
+
 test-asan: deps
 	$(CMAKE) -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
