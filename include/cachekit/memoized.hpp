@@ -197,11 +197,9 @@ class memoized_impl<F, R(P...)> {
   /// Drops the entries (L1 and L2) of calling with `args`. Does nothing when the arguments
   /// cannot be keyed. L2 failures are counted and reported, not thrown.
   void invalidate(P... args) const {
-    auto key = make_key(args...);
-    if (!key) return;
     if (state_->objects) {
       if (auto local = state_->object_keys(args...)) state_->objects->cache.erase(*local);
-    } else {
+    } else if (auto key = make_key(args...)) {
       state_->binding->invalidate(*key);
     }
   }
