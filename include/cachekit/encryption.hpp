@@ -268,6 +268,11 @@ class CACHEKIT_EXPORT keyring {
   /// Returns `errc::invalid_argument` when `tenant_id` is empty or longer than 1024 bytes.
   [[nodiscard]] result<tenant_keyring> for_tenant(std::string_view tenant_id) const;
 
+  /// As `for_tenant`, but derived afresh and not cached: for tenant ids read from untrusted
+  /// input (a stored frame's header), which must not grow the keyring without bound. Costs one
+  /// HKDF derivation per key (a few microseconds). Errors: as `for_tenant`.
+  [[nodiscard]] result<tenant_keyring> derive_uncached(std::string_view tenant_id) const;
+
   /// How many previous master keys the keyring holds (0 to 3).
   [[nodiscard]] std::size_t previous_key_count() const noexcept;
 

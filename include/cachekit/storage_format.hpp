@@ -50,6 +50,12 @@ struct storage_options {
   bool integrity_checking = true;
   /// Set to seal values with AES-256-GCM under this tenant's keys; reads then refuse plaintext.
   std::optional<tenant_keyring> encryption;
+  /// The keyring `encryption` came from, to open frames sealed for another tenant with that
+  /// tenant's keys, as cachekit-py's single-tenant readers do (they follow the header's
+  /// `tenant_id`). Such keys are derived per read and not cached. nullptr: only `encryption`'s
+  /// tenant is read (another tenant's entry is `errc::authentication_failed`). Must outlive the
+  /// storage_format.
+  const keyring* header_tenants = nullptr;
 };
 
 /// The msgpack bytes recovered from a stored entry, with a note per layer peeled.

@@ -23,9 +23,9 @@ std::optional<tenant_keyring> tenant_keys(const cache_options& options) {
 }
 
 storage_format make_format(storage_mode mode, bool integrity,
-                           const std::optional<tenant_keyring>& keys) {
-  return storage_format(
-      storage_options{.mode = mode, .integrity_checking = integrity, .encryption = keys});
+                           const std::optional<tenant_keyring>& keys, const keyring* ring) {
+  return storage_format(storage_options{
+      .mode = mode, .integrity_checking = integrity, .encryption = keys, .header_tenants = ring});
 }
 
 cache_options checked(cache_options options) {
@@ -63,9 +63,12 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
 
 std::array<storage_format, 3> make_formats(const cache_options& options) {
   const auto keys = tenant_keys(options);
-  return {make_format(storage_mode::frame, true, keys),
-          make_format(storage_mode::frame, false, keys),
-          make_format(storage_mode::interop, options.integrity_checking, keys)};
+  // Frame readers follow the header's tenant as cachekit-py's single-tenant readers do; interop
+  // entries carry no header, so they are read as this cache's tenant.
+  const keyring* ring = options.encryption ? &options.encryption->keys : nullptr;
+  return {make_format(storage_mode::frame, true, keys, ring),
+          make_format(storage_mode::frame, false, keys, ring),
+          make_format(storage_mode::interop, options.integrity_checking, keys, nullptr)};
 }
 
 }  // namespace

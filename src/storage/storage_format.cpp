@@ -145,17 +145,32 @@ struct storage_format::impl {
       if (!m.tenant_id) {
         return fail(errc::plaintext_downgrade, "encrypted frame without a tenant_id");
       }
+      const tenant_keyring* keys = &*options.encryption;
+      std::optional<tenant_keyring> header_keys;
       if (*m.tenant_id != options.encryption->tenant_id()) {
-        return fail(errc::authentication_failed,
-                    "entry belongs to tenant \"" + *m.tenant_id + "\", this reader is tenant \"" +
-                        std::string(options.encryption->tenant_id()) + "\"");
+        if (options.header_tenants == nullptr) {
+          return fail(errc::authentication_failed,
+                      "entry belongs to tenant \"" + *m.tenant_id + "\", this reader is tenant \"" +
+                          std::string(options.encryption->tenant_id()) + "\"");
+        }
+        auto derived = options.header_tenants->derive_uncached(*m.tenant_id);
+        if (!derived) {
+          return fail(errc::authentication_failed,
+                      "entry names an unusable tenant: " + derived.error().detail);
+        }
+        header_keys = std::move(*derived);
+        keys = &*header_keys;
       }
       std::optional<std::string_view> original_type;
       if (m.original_type) original_type = *m.original_type;
-      const auto aad_bytes = aad(aad_key, m.compressed, original_type);
-      auto opened = m.key_fingerprint ? options.encryption->decrypt_by_fingerprint(
-                                            *m.key_fingerprint, inner, aad_bytes)
-                                      : options.encryption->decrypt_sequential(inner, aad_bytes);
+      const auto aad_bytes = encode_aad({.tenant_id = keys->tenant_id(),
+                                         .cache_key = aad_key,
+                                         .format = msgpack_format,
+                                         .compressed = m.compressed,
+                                         .original_type = original_type});
+      auto opened = m.key_fingerprint
+                        ? keys->decrypt_by_fingerprint(*m.key_fingerprint, inner, aad_bytes)
+                        : keys->decrypt_sequential(inner, aad_bytes);
       if (!opened) return std::move(opened).error();
       if (explain) {
         out.layers.push_back("AES-256-GCM: tag verified for tenant \"" + *m.tenant_id + "\", key " +

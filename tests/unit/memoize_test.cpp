@@ -401,6 +401,24 @@ TEST_F(memoize_test, secure_entries_are_ciphertext_and_need_the_same_key) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST_F(memoize_test, secure_readers_follow_the_tenant_an_entry_was_sealed_for) {
+  auto secure = [&](std::string tenant) {
+    auto options = cache_options::for_intent(intent::secure);
+    options.encryption = encryption_options{.keys = keyring::from_hex(std::string(64, 'a')).value(),
+                                            .tenant = std::move(tenant)};
+    return make_cache(std::move(options));
+  };
+  auto writer = secure("6f1c2a3b-0000-4000-8000-000000000001");
+  auto reader = secure("default");
+  auto w = writer.memoize("m.secret", counting_fetch());
+  auto r = reader.memoize("m.secret", counting_fetch());
+  (void)w(1, "eu");
+  EXPECT_EQ(r(1, "eu"), (user{1, "user-1-eu"}));
+  EXPECT_EQ(r.info().l2_hits, 1u);
+  EXPECT_EQ(reader.stats().corrupt_entries, 0u);
+  EXPECT_EQ(calls, 1);
+}
+
 TEST_F(memoize_test, backend_down_at_start_does_not_stop_the_cache) {
   auto down = std::make_shared<redis_backend>(redis_options{
       .url = "redis://127.0.0.1:1/0", .connect_timeout = 200ms, .command_timeout = 200ms});

@@ -1,6 +1,6 @@
+#include <gtest/gtest.h>
 #include <cachekit/envelope.hpp>
 #include <cachekit/storage_format.hpp>
-#include <gtest/gtest.h>
 
 #include <string>
 
@@ -121,13 +121,31 @@ TEST(storage_format, plaintext_reader_cannot_read_encrypted_entries) {
 }
 
 TEST(storage_format, another_tenant_never_decrypts) {
-  auto stored = encrypted(storage_mode::frame, tenant_of(master_hex, {}, "tenant-a"))
-                    .seal(a1, "k")
-                    .value();
+  auto stored =
+      encrypted(storage_mode::frame, tenant_of(master_hex, {}, "tenant-a")).seal(a1, "k").value();
   auto opened =
       encrypted(storage_mode::frame, tenant_of(master_hex, {}, "tenant-b")).open(stored, "k");
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.code(), errc::authentication_failed);
+}
+
+TEST(storage_format, reader_given_the_keyring_follows_the_header_tenant_like_cachekit_py) {
+  auto stored =
+      encrypted(storage_mode::frame, tenant_of(master_hex, {}, "tenant-a")).seal(a1, "k").value();
+  const auto ring = keyring::from_hex(master_hex).value();
+  storage_format reader({.mode = storage_mode::frame,
+                         .encryption = ring.for_tenant("tenant-b").value(),
+                         .header_tenants = &ring});
+  auto opened = reader.open(stored, "k");
+  ASSERT_TRUE(opened) << opened.error().message();
+  EXPECT_EQ(opened->msgpack, a1);
+  // Still bound to the key and to the master key.
+  EXPECT_EQ(reader.open(stored, "other").code(), errc::authentication_failed);
+  const auto other_ring = keyring::from_hex(old_master_hex).value();
+  storage_format stranger({.mode = storage_mode::frame,
+                           .encryption = other_ring.for_tenant("tenant-b").value(),
+                           .header_tenants = &other_ring});
+  EXPECT_EQ(stranger.open(stored, "k").code(), errc_group::security);  // unknown key fingerprint
 }
 
 TEST(storage_format, rotated_key_still_reads_entries_of_the_previous_key) {

@@ -164,6 +164,18 @@ result<tenant_keyring> keyring::for_tenant(std::string_view tenant_id) const {
   return tenant_keyring(std::move(*entry));
 }
 
+result<tenant_keyring> keyring::derive_uncached(std::string_view tenant_id) const {
+  {
+    std::shared_lock lock(state_->mutex);
+    if (auto it = state_->tenants.find(tenant_id); it != state_->tenants.end()) {
+      return tenant_keyring(it->second);
+    }
+  }
+  auto entry = state_->derive(tenant_id);
+  if (!entry) return std::move(entry).error();
+  return tenant_keyring(std::move(*entry));
+}
+
 std::size_t keyring::previous_key_count() const noexcept {
   return state_->previous.size();
 }
