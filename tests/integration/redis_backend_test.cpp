@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -336,6 +337,11 @@ TEST_F(redis_backend_test, databases_are_isolated_by_the_url_path) {
 TEST_F(redis_backend_test, unix_socket_url_connects_and_selects_the_database) {
   const std::string socket = "/tmp/cachekit-redis-test-" + std::to_string(::getpid()) + ".sock";
   auto server = local_server::start_redis({"--unixsocket", socket, "--unixsocketperm", "700"});
+  // The harness waits for the TCP port; the socket file can appear a moment later.
+  for (int i = 0; i < 500 && !std::filesystem::exists(socket); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(std::filesystem::exists(socket)) << socket;
   redis_backend redis({.url = "unix://" + socket + "?db=2"});
   ASSERT_TRUE(redis.set("k", as_byte_view("over-unix"), std::nullopt));
   raw_redis raw(server->port());
