@@ -1,7 +1,9 @@
 // libFuzzer target: `storage_format::open` of untrusted stored entries, in every configuration
-// the cache uses. Half of the inputs are put behind the exact frame header the format writes,
-// so the fast path (no header parse) sees hostile payloads too. Never crashes; whatever opens
-// through the fast path must open to the same bytes through the parsing path (`explain`).
+// the cache uses, and the typed codec (msgpack-cxx, unpacked into the per-thread zone) on what
+// opens and on the raw input. Half of the inputs are put behind the exact frame header the format
+// writes, so the fast path (no header parse) sees hostile payloads too. Never crashes; whatever
+// opens through the fast path must open to the same bytes through the parsing path (`explain`).
+#include <cachekit/codec.hpp>
 #include <cachekit/encryption.hpp>
 #include <cachekit/storage_format.hpp>
 
@@ -9,9 +11,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace {
+
+// A struct the way users write them: every msgpack-cxx adaptor kind a cached result tends to use.
+struct record {
+  std::int64_t id = 0;
+  std::string name;
+  std::vector<double> scores;
+  std::map<std::string, std::int64_t> counts;
+  std::optional<std::string> note;
+  MSGPACK_DEFINE_MAP(id, name, scores, counts, note);
+};
 
 using cachekit::storage_format;
 using cachekit::storage_mode;
@@ -50,6 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const bool behind_own_header = (data[0] & 1) != 0;
   const cachekit::byte_view input(reinterpret_cast<const std::byte*>(data + 1), size - 1);
+  (void)cachekit::codec<record>::decode(input);
+  (void)cachekit::codec<std::vector<std::string>>::decode(input);
   for (const auto& f : formats()) {
     cachekit::byte_buffer stored;
     if (behind_own_header && f.options().mode == storage_mode::frame) {
@@ -60,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto parsed = f.open(stored, "k", /*explain=*/true);
     if (fast.has_value() != parsed.has_value()) std::abort();
     if (fast && fast->msgpack != parsed->msgpack) std::abort();
+    if (fast) (void)cachekit::codec<record>::decode(fast->msgpack);
   }
   return 0;
 }

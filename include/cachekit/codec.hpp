@@ -36,6 +36,7 @@
 #include <cstddef>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -95,9 +96,24 @@ struct byte_buffer_sink {
   }
 };
 
-// Unpacks one document with every msgpack-cxx limit bounded by the input size, so a few
-// hostile bytes cannot ask for gigabytes. Throws msgpack exceptions; callers translate.
-CACHEKIT_EXPORT msgpack::object_handle unpack_bounded(byte_view bytes);
+// One MessagePack document unpacked with every msgpack-cxx limit bounded by the input size (a
+// few hostile bytes cannot ask for gigabytes), into a per-thread zone that is cleared, not freed,
+// afterwards; strings and binaries point into `bytes`, which must outlive this object. Throws
+// msgpack exceptions (callers translate), including for trailing bytes.
+class CACHEKIT_EXPORT unpacked_document {
+ public:
+  explicit unpacked_document(byte_view bytes);
+  ~unpacked_document();
+  unpacked_document(const unpacked_document&) = delete;
+  unpacked_document& operator=(const unpacked_document&) = delete;
+
+  [[nodiscard]] const msgpack::object& get() const noexcept { return object_; }
+
+ private:
+  msgpack::zone* zone_;
+  std::unique_ptr<msgpack::zone> own_;  // when this thread's zone is already in use
+  msgpack::object object_;
+};
 
 CACHEKIT_EXPORT failure msgpack_failure(const char* what, const char* type_name);
 
@@ -135,8 +151,8 @@ struct codec {
   /// bytes, errc::type_mismatch when the document does not fit `T`.
   static result<T> decode(byte_view bytes) {
     try {
-      auto handle = detail::unpack_bounded(bytes);
-      return handle.get().as<T>();
+      const detail::unpacked_document document(bytes);
+      return document.get().as<T>();
     } catch (const msgpack::type_error&) {
       return detail::msgpack_failure("type", typeid(T).name());
     } catch (const std::exception&) {

@@ -6,16 +6,51 @@ namespace cachekit {
 inline namespace v0 {
 namespace detail {
 
-msgpack::object_handle unpack_bounded(byte_view bytes) {
+namespace {
+
+struct thread_zone {
+  msgpack::zone zone;
+  bool in_use = false;
+};
+thread_local thread_zone tls_zone;
+
+// Strings, binaries and extensions point into the input instead of being copied into the zone:
+// the caller converts them before the input goes away.
+bool reference_input(msgpack::type::object_type, std::size_t, void*) { return true; }
+
+}  // namespace
+
+unpacked_document::unpacked_document(byte_view bytes) : zone_(nullptr) {
+  if (!tls_zone.in_use) {
+    tls_zone.in_use = true;
+    zone_ = &tls_zone.zone;
+  } else {
+    own_ = std::make_unique<msgpack::zone>();
+    zone_ = own_.get();
+  }
   const std::size_t n = bytes.size();
   // Every element of an array or map, and every byte of a str/bin/ext, needs at least one input
   // byte, so the input size bounds them all.
   const msgpack::unpack_limit limit(n, n / 2, n, n, n, 512);
   std::size_t offset = 0;
-  auto handle = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), n, offset, nullptr,
-                                nullptr, limit);
-  if (offset != n) throw msgpack::unpack_error("trailing bytes after the MessagePack document");
-  return handle;
+  bool referenced = false;
+  try {
+    object_ = msgpack::unpack(*zone_, reinterpret_cast<const char*>(bytes.data()), n, offset,
+                              referenced, reference_input, nullptr, limit);
+    if (offset != n) throw msgpack::unpack_error("trailing bytes after the MessagePack document");
+  } catch (...) {
+    if (!own_) {
+      tls_zone.zone.clear();
+      tls_zone.in_use = false;
+    }
+    throw;
+  }
+}
+
+unpacked_document::~unpacked_document() {
+  if (own_) return;
+  tls_zone.zone.clear();  // keeps its first chunk: the next decode on this thread allocates nothing
+  tls_zone.in_use = false;
 }
 
 failure msgpack_failure(const char* what, const char* type_name) {
