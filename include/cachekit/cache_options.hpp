@@ -64,6 +64,11 @@ struct encryption_options {
   /// (`CACHEKIT_DEPLOYMENT_UUID`, in canonical lowercase 8-4-4-4-12 form, as cachekit-py
   /// normalizes it), literally `"default"` when unset (cachekit-py 0.24.1).
   std::string tenant = "default";
+  /// Multi-tenant mode (cachekit-py's `tenant_extractor`): each operation seals and opens with
+  /// the keys of the calling thread's `tenant_scope` (`tenant_scope.hpp`), `tenant` is unused,
+  /// and an entry sealed for another tenant is a counted miss (cachekit-py's
+  /// TenantMismatchError). With no scope on the thread, calls run uncached.
+  bool multi_tenant = false;
 };
 
 /// How a `cache` is built. Fill a preset and change fields, or use designated initializers.

@@ -25,5 +25,6 @@
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/result.hpp>
 #include <cachekit/storage_format.hpp>
+#include <cachekit/tenant_scope.hpp>
 #include <cachekit/value.hpp>
 #include <cachekit/value_codec.hpp>

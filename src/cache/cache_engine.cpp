@@ -1,5 +1,7 @@
 #include "cache/cache_engine.hpp"
 
+#include <cachekit/tenant_scope.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -61,6 +63,10 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
                                                .clock = options.clock});
 }
 
+// Multi-tenant mode keeps at most this many tenants' formats (each holds derived keys and
+// AES contexts); past it the table starts over, costing each active tenant one derivation.
+constexpr std::size_t max_tenant_formats = 1024;
+
 std::array<storage_format, 3> make_formats(const cache_options& options) {
   const auto keys = tenant_keys(options);
   // Frame readers follow the header's tenant as cachekit-py's single-tenant readers do; interop
@@ -78,6 +84,36 @@ cache_engine::cache_engine(cache_options options)
       l1_(make_l1(options_)),
       formats_(make_formats(options_)),
       encrypted_(options_.encryption.has_value()) {}
+
+result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
+  if (!options_.encryption || !options_.encryption->multi_tenant) {
+    // Non-owning: the engine's own formats live as long as the engine.
+    return std::shared_ptr<const storage_format>(std::shared_ptr<const void>(),
+                                                 &formats_.at(index));
+  }
+  const auto tenant = tenant_scope::current();
+  if (!tenant) {
+    return fail(errc::invalid_configuration,
+                "multi-tenant encryption needs the caller's tenant: open a "
+                "cachekit::tenant_scope on this thread");
+  }
+  std::lock_guard lock(tenant_formats_mutex_);
+  auto it = tenant_formats_.find(std::string(*tenant));
+  if (it == tenant_formats_.end()) {
+    auto keys = options_.encryption->keys.derive_uncached(*tenant);
+    if (!keys) return std::move(keys).error();
+    if (tenant_formats_.size() >= max_tenant_formats) tenant_formats_.clear();
+    // Readers decrypt as the caller's tenant (no header_tenants): another tenant's entry is a
+    // mismatch and a miss, as in cachekit-py 0.24.1's multi-tenant reads.
+    auto set = std::make_shared<const format_set>(format_set{
+        make_format(storage_mode::frame, true, *keys, nullptr),
+        make_format(storage_mode::frame, false, *keys, nullptr),
+        make_format(storage_mode::interop, options_.integrity_checking, *keys, nullptr)});
+    it = tenant_formats_.emplace(std::string(*tenant), std::move(set)).first;
+  }
+  // Shares ownership of the tenant's set, so clearing the table cannot pull it from under us.
+  return std::shared_ptr<const storage_format>(it->second, &it->second->at(index));
+}
 
 std::string cache_engine::aad_key(std::string_view key) const {
   if (!encrypted_) return {};
@@ -137,8 +173,10 @@ void cache_engine::reject(std::string_view key, const failure& why) {
 result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
                                                 ttl_seconds entry_ttl,
                                                 std::chrono::nanoseconds* l2_latency) {
-  const storage_format& fmt = formats_.at(index);
-  std::string aad;  // built once, and only when encryption binds the key
+  auto chosen = format(index);
+  if (!chosen) return std::move(chosen).error();
+  const storage_format& fmt = **chosen;  // `chosen` keeps it alive for this call
+  std::string aad;                       // built once, and only when encryption binds the key
   if (encrypted_) aad = aad_key(key);
   if (l1_) {
     // Opened under the shard's read lock rather than through a handle: no per-entry reference
@@ -193,7 +231,12 @@ result<void> cache_engine::store(std::string_view key, int index, byte_view msgp
                                  ttl_seconds ttl) {
   std::string aad;
   if (encrypted_) aad = aad_key(key);
-  auto sealed = formats_.at(index).seal(msgpack, aad);
+  auto chosen = format(index);
+  if (!chosen) {
+    report_uncacheable(chosen.error());  // counted once per call: here, not on the read
+    return std::move(chosen).error();
+  }
+  auto sealed = (*chosen)->seal(msgpack, aad);
   if (!sealed) {
     report_uncacheable(sealed.error());
     return std::move(sealed).error();

@@ -12,9 +12,11 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace cachekit {
 inline namespace v0 {
@@ -33,7 +35,10 @@ class cache_engine {
   [[nodiscard]] const cache_options& options() const noexcept { return options_; }
   [[nodiscard]] l1_cache* l1() const noexcept { return l1_.get(); }
   [[nodiscard]] backend* l2() const noexcept { return options_.l2.get(); }
-  [[nodiscard]] const storage_format& format(int index) const { return formats_.at(index); }
+  // The storage format `index` for this call: the cache's own, or in multi-tenant mode the
+  // calling thread's tenant's. Errors: errc::invalid_configuration when multi-tenant and the
+  // thread has no tenant_scope.
+  [[nodiscard]] result<std::shared_ptr<const storage_format>> format(int index);
 
   // L1, then L2: the opened MessagePack of `key` in format `index`, or nullopt on a miss.
   // `l2_latency` receives the L2 read time when L2 was asked. Corrupt entries are evicted and
@@ -79,6 +84,11 @@ class cache_engine {
   cache_options options_;
   std::unique_ptr<l1_cache> l1_;
   std::array<storage_format, 3> formats_;
+  // Multi-tenant mode: the formats of each tenant seen, built on first use (keys derived
+  // without growing the keyring) and dropped all at once past `max_tenant_formats`.
+  using format_set = std::array<storage_format, 3>;
+  std::mutex tenant_formats_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const format_set>> tenant_formats_;
   bool encrypted_ = false;
   std::atomic<std::uint64_t> l2_errors_{0};
   std::atomic<std::uint64_t> corrupt_entries_{0};

@@ -53,6 +53,7 @@ from cachekit.backends.file import FileBackend, FileBackendConfig  # noqa: E402
 from cachekit.backends.memcached import MemcachedBackend, MemcachedBackendConfig  # noqa: E402
 from cachekit.backends.redis import RedisBackend  # noqa: E402
 from cachekit.config.singleton import reset_settings  # noqa: E402
+from cachekit.decorators.tenant_context import ContextVarExtractor  # noqa: E402
 
 MODULE = "cachekit_live"
 PEER_TIMEOUT_S = 20.0
@@ -359,6 +360,19 @@ def scenarios() -> list[Scenario]:
                  python=lambda env, op: cache.secure(master_key=KEY_A, deployment_uuid=DEPLOYMENT_UUID),
                  cpp=secure(redis_cpp("tenant_scoped"), KEY_B, DEPLOYMENT_UUID), stored=tenant_scoped,
                  shapes=("int", "dict", "record"), expect_corrupt=True),
+        Scenario("multi_tenant", "@cache.secure(tenant_extractor=ContextVarExtractor()) with set_tenant_id(U) / "
+                 "encryption_options{.multi_tenant = true} called inside tenant_scope(U)",
+                 python=lambda env, op: _multi_tenant_secure(DEPLOYMENT_UUID),
+                 cpp=lambda env: {**redis_cpp("tenant_scoped")(env),
+                                  "secure": {"master_key_hex": KEY_A, "multi_tenant": True}},
+                 stored=tenant_scoped, call={"tenant": DEPLOYMENT_UUID}, shapes=("int", "dict", "record")),
+        Scenario("multi_tenant_mismatch", "the same, Python under tenant U, C++ under tenant V: the entry is a "
+                 "counted miss, the C++ function runs (cachekit-py's TenantMismatchError)",
+                 python=lambda env, op: _multi_tenant_secure(DEPLOYMENT_UUID),
+                 cpp=lambda env: {**redis_cpp("tenant_scoped")(env),
+                                  "secure": {"master_key_hex": KEY_A, "multi_tenant": True}},
+                 stored=tenant_scoped, call={"tenant": OTHER_UUID}, shapes=("int", "dict"),
+                 expect_corrupt=True),
         Scenario("other_tenant", "@cache.secure for one deployment_uuid / intent::secure for another, same master "
                  "key: each side opens the other's entries with the tenant the frame names (as cachekit-py's "
                  "single-tenant readers do)",
@@ -399,6 +413,13 @@ def check_stored(scenario: Scenario, env: Env, key: str) -> None:
 class PythonFunction:
     decorated: Callable
     runs: list = field(default_factory=list)
+
+
+def _multi_tenant_secure(tenant: str) -> Callable:
+    # The tenant lives in a ContextVar set by request middleware in a real service; here the
+    # cases run in the main thread's context, so setting it before decorating covers their calls.
+    ContextVarExtractor.set_tenant_id(tenant)
+    return cache.secure(master_key=KEY_A, tenant_extractor=ContextVarExtractor())
 
 
 def python_function(scenario: Scenario, env: Env, qualname: str, op: str) -> PythonFunction:

@@ -7,12 +7,14 @@
 //   {"cmd": "configure", "backend": "memcached", "servers": ["127.0.0.1:11311"], "key_prefix": ""}
 //   {"cmd": "configure", "backend": "file", "dir": "/tmp/..."}
 //       optional on every configure: "integrity": bool (the cache's default),
-//       "secure": {"master_key_hex": "...", "tenant": "default"} (intent::secure with encryption)
+//       "secure": {"master_key_hex": "...", "tenant": "default", "multi_tenant": false}
+//           (intent::secure with encryption)
 //     -> {"ok": true}                  a new cache: empty L1, no memoized functions
 //
 //   {"cmd": "call", "function": "module.qualname" | "interop": {"ns": "...", "op": "..."},
 //    "args": ["shape", 3], "type": "value" | "record", "fresh": <tagged JSON>,
-//    "integrity": bool (optional, memoize_options), "ns": "..." (optional, frame mode)}
+//    "integrity": bool (optional, memoize_options), "ns": "..." (optional, frame mode),
+//    "tenant": "uuid" (optional: the call runs inside a tenant_scope)}
 //     -> {"ok": true, "value": <tagged JSON>, "ran": bool, "key": "...",
 //         "info": {"hits", "misses", "l1_hits", "l2_hits"}, "stats": {...}}
 //   A "value" function returns `fresh` when it runs; a "record" function returns the struct
@@ -29,6 +31,7 @@
 #include <cachekit/file_backend.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/redis_backend.hpp>
+#include <cachekit/tenant_scope.hpp>
 #include <cachekit/value.hpp>
 
 #include <nlohmann/json.hpp>
@@ -146,8 +149,10 @@ class peer {
       const json& s = command.at("secure");
       auto ring = cachekit::keyring::from_hex(s.at("master_key_hex").get<std::string>());
       if (!ring) throw std::invalid_argument("master key: " + ring.error().message());
-      options.encryption = cachekit::encryption_options{
-          .keys = std::move(*ring), .tenant = s.value("tenant", std::string("default"))};
+      options.encryption =
+          cachekit::encryption_options{.keys = std::move(*ring),
+                                       .tenant = s.value("tenant", std::string("default")),
+                                       .multi_tenant = s.value("multi_tenant", false)};
     }
     cache_.emplace(std::move(options));
     return {{"ok", true}};
@@ -163,6 +168,9 @@ class peer {
     const auto n = args.at(1).get<std::int64_t>();
     function_entry& fn = function_for(cache, command);
     const std::uint64_t runs_before = *fn.runs;
+    // Multi-tenant caches take the tenant from the calling thread's scope.
+    std::optional<cachekit::tenant_scope> tenant;
+    if (command.contains("tenant")) tenant.emplace(command.at("tenant").get<std::string>());
     cachekit::value result = fn.call(command, shape, n);
     return {{"ok", true},
             {"value", cachekit::detail::value_to_tagged_json(result)},

@@ -5,6 +5,7 @@
 #include <cachekit/memory_backend.hpp>
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/storage_format.hpp>
+#include <cachekit/tenant_scope.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -417,6 +418,52 @@ TEST_F(memoize_test, secure_readers_follow_the_tenant_an_entry_was_sealed_for) {
   EXPECT_EQ(r.info().l2_hits, 1u);
   EXPECT_EQ(reader.stats().corrupt_entries, 0u);
   EXPECT_EQ(calls, 1);
+}
+
+TEST_F(memoize_test, multi_tenant_entries_open_only_for_the_tenant_they_were_sealed_for) {
+  const std::string tenant_a = "6f1c2a3b-0000-4000-8000-00000000000a";
+  const std::string tenant_b = "6f1c2a3b-0000-4000-8000-00000000000b";
+  auto multi = [&] {
+    auto options = cache_options::for_intent(intent::secure);
+    options.encryption = encryption_options{.keys = keyring::from_hex(std::string(64, 'a')).value(),
+                                            .multi_tenant = true};
+    return make_cache(std::move(options));
+  };
+  auto writer = multi();
+  auto reader = multi();
+  auto w = writer.memoize("m.report", counting_fetch());
+  auto r = reader.memoize("m.report", counting_fetch());
+  {
+    tenant_scope scope(tenant_a);
+    (void)w(1, "eu");
+    const byte_buffer stored = *l2->get(w.key(1, "eu").value()).value();
+    const std::string text(reinterpret_cast<const char*>(stored.data()), stored.size());
+    EXPECT_NE(text.find("\"tenant_id\": \"" + tenant_a + "\""), std::string::npos);
+  }
+  {
+    tenant_scope scope(tenant_a);  // same tenant, another process: served by L2
+    EXPECT_EQ(r(1, "eu"), (user{1, "user-1-eu"}));
+    EXPECT_EQ(r.info().l2_hits, 1u);
+  }
+  EXPECT_EQ(calls, 1);
+  auto other = multi();
+  auto o = other.memoize("m.report", counting_fetch());
+  {
+    tenant_scope outer(tenant_a);
+    tenant_scope scope(tenant_b);  // the innermost scope wins
+    EXPECT_EQ(tenant_scope::current(), tenant_b);
+    EXPECT_EQ(o(1, "eu"), (user{1, "user-1-eu"}));  // tenant A's entry: a counted miss
+    EXPECT_EQ(other.stats().corrupt_entries, 1u);
+    EXPECT_EQ(calls, 2);
+  }
+  EXPECT_FALSE(tenant_scope::current().has_value());
+  auto unscoped = multi();
+  auto u = unscoped.memoize("m.report", counting_fetch());
+  EXPECT_EQ(u(1, "eu"), (user{1, "user-1-eu"}));  // no tenant: runs, not cached
+  EXPECT_EQ(u(1, "eu"), (user{1, "user-1-eu"}));
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(unscoped.stats().uncacheable_calls, 2u);
+  EXPECT_THROW(tenant_scope("not-a-uuid"), error);
 }
 
 TEST_F(memoize_test, backend_down_at_start_does_not_stop_the_cache) {
