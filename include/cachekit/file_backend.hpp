@@ -110,6 +110,8 @@ class CACHEKIT_EXPORT file_backend final : public backend {
   /// when the entry never expires; else int(expiry - now) seconds (truncated, so 0 in the last
   /// second).
   [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
+  /// The value and its remaining lifetime from one open of the entry's file.
+  [[nodiscard]] result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
 
   /// Rewrites the expiry field (bytes 6..14) in place and fsyncs; the value is not rewritten.
   /// `ttl` nullopt or 0 s makes the entry permanent. Returns whether a live entry existed.

@@ -222,6 +222,23 @@ TEST(file_backend, entry_expires_at_its_expiry_second) {
   EXPECT_FALSE(fs::exists(files.path_of("k")));  // the expired file is deleted
 }
 
+TEST(file_backend, get_with_ttl_reads_the_value_and_its_lifetime_in_one_open) {
+  temp_dir dir;
+  fake_wall_clock clock(wall_time{1000500ms});
+  file_backend files({.cache_dir = dir.path(), .clock = clock.function()});
+  ASSERT_TRUE(files.set("k", to_byte_buffer("v"), 10s));
+  ASSERT_TRUE(files.set("forever", to_byte_buffer("w"), std::nullopt));
+  clock.set(wall_time{1003000ms});
+  auto timed = files.get_with_ttl("k").value();
+  ASSERT_TRUE(timed.has_value());
+  EXPECT_EQ(timed->value, to_byte_buffer("v"));
+  EXPECT_EQ(timed->remaining, std::optional<ttl_seconds>(7s));  // expiry 1010, now 1003
+  auto permanent = files.get_with_ttl("forever").value();
+  ASSERT_TRUE(permanent.has_value());
+  EXPECT_EQ(permanent->remaining, std::optional<ttl_seconds>(ttl_seconds{}));
+  EXPECT_FALSE(files.get_with_ttl("absent").value().has_value());
+}
+
 TEST(file_backend, ttl_reports_missing_permanent_and_truncated_seconds) {
   temp_dir dir;
   fake_wall_clock clock(wall_time{2000s});

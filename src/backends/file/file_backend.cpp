@@ -637,12 +637,19 @@ fs::path file_backend::path_of(std::string_view key) const {
 }
 
 result<std::optional<byte_buffer>> file_backend::get(std::string_view key) {
+  auto entry = get_with_ttl(key);
+  if (!entry) return std::move(entry).error();
+  if (!*entry) return std::optional<byte_buffer>{};
+  return std::optional<byte_buffer>{std::move((*entry)->value)};
+}
+
+result<std::optional<timed_value>> file_backend::get_with_ttl(std::string_view key) {
   const std::string name = state::name_of(key);
   const std::string path = state_->path_of_name(name);
   std::shared_lock stripe(state_->stripe_for(name));
   auto opened = state_->open_live(path, /*writable=*/false, "get");
   if (!opened) return std::move(opened).error();
-  if (!*opened) return std::optional<byte_buffer>{};
+  if (!*opened) return std::optional<timed_value>{};
   auto& entry = **opened;
 
   const auto payload_size =
@@ -657,9 +664,18 @@ result<std::optional<byte_buffer>> file_backend::get(std::string_view key) {
   if (got < payload_size) {
     // The file shrank under us (truncated in place): corrupt, like a short header.
     state_->unlink_if_same_inode(entry.fd.get(), path);
-    return std::optional<byte_buffer>{};
+    return std::optional<timed_value>{};
   }
-  return std::optional<byte_buffer>{std::move(payload)};
+  timed_value out{std::move(payload), std::nullopt};
+  // The header read with the payload: the lifetime comes with no second open.
+  if (entry.header.expiry == 0) {
+    out.remaining.emplace(std::nullopt);
+  } else {
+    const auto left = std::chrono::seconds{static_cast<std::int64_t>(entry.header.expiry)} -
+                      state_->now().time_since_epoch();
+    out.remaining.emplace(std::chrono::duration_cast<std::chrono::seconds>(left));
+  }
+  return std::optional<timed_value>{std::move(out)};
 }
 
 result<void> file_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
