@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace cachekit;
   const byte_view input(reinterpret_cast<const std::byte*>(data), size);
 
-  for (auto mode : {cli::stored_mode::automatic, cli::stored_mode::frame,
-                    cli::stored_mode::interop}) {
+  for (auto mode :
+       {cli::stored_mode::automatic, cli::stored_mode::frame, cli::stored_mode::interop}) {
     auto plain = cli::decode_command(input, {.mode = mode});
     if (plain) (void)detail::dump_tagged_json(plain->data);
   }

@@ -2,13 +2,13 @@
 /// `storage_format`: the codec pipeline between a value's MessagePack bytes and the bytes a
 /// backend stores, for one configuration (DESIGN §2–3):
 ///
-/// | mode    | integrity | encryption | stored bytes                                               |
-/// |---------|-----------|------------|------------------------------------------------------------|
-/// | frame   | on        | off        | CK frame(compressed: true)  + ByteStorage envelope(msgpack) |
-/// | frame   | off       | off        | CK frame(compressed: false) + msgpack                      |
-/// | frame   | on / off  | on         | CK frame(+ encryption fields) + AES-GCM(envelope / msgpack), AAD with 5 parts |
-/// | interop | —         | off        | canonical msgpack                                          |
-/// | interop | —         | on         | AES-GCM(canonical msgpack), AAD with 4 parts              |
+/// | mode    | integrity | encryption | stored bytes                                       |
+/// |---------|-----------|------------|----------------------------------------------------|
+/// | frame   | on        | off        | CK frame(compressed) + ByteStorage envelope(msgpack) |
+/// | frame   | off       | off        | CK frame(not compressed) + msgpack                 |
+/// | frame   | on / off  | on         | CK frame + AES-GCM(envelope / msgpack), 5-part AAD |
+/// | interop | —         | off        | canonical msgpack                                  |
+/// | interop | —         | on         | AES-GCM(canonical msgpack), 4-part AAD             |
 ///
 /// This is byte for byte what cachekit-py 0.24.1 writes with its default serializer, so either
 /// side reads the other's entries. Reading is strict: any layer that does not check out is a

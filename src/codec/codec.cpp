@@ -16,7 +16,9 @@ thread_local thread_zone tls_zone;
 
 // Strings, binaries and extensions point into the input instead of being copied into the zone:
 // the caller converts them before the input goes away.
-bool reference_input(msgpack::type::object_type, std::size_t, void*) { return true; }
+bool reference_input(msgpack::type::object_type, std::size_t, void*) {
+  return true;
+}
 
 }  // namespace
 

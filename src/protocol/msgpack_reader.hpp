@@ -20,7 +20,18 @@ inline namespace v0 {
 namespace detail {
 
 // The kind of the next item, from its first byte.
-enum class msgpack_type { nil, boolean, integer, floating, string, binary, array, map, ext, invalid };
+enum class msgpack_type {
+  nil,
+  boolean,
+  integer,
+  floating,
+  string,
+  binary,
+  array,
+  map,
+  ext,
+  invalid
+};
 
 inline msgpack_type type_of_tag(std::uint8_t tag) noexcept {
   if (tag <= 0x7f || tag >= 0xe0) return msgpack_type::integer;
@@ -259,8 +270,8 @@ class msgpack_reader {
         }
         case msgpack_type::invalid:
           if (at_end()) return truncated("item");
-          return fail(errc::malformed, "byte 0xc1 at offset " + std::to_string(pos_) +
-                                           " is not a MessagePack type");
+          return fail(errc::malformed,
+                      "byte 0xc1 at offset " + std::to_string(pos_) + " is not a MessagePack type");
       }
     }
     return {};
@@ -276,11 +287,11 @@ class msgpack_reader {
     const msgpack_type got = type_of_tag(tag_at(pos_));
     if (got == want) return {};
     if (got == msgpack_type::invalid) {
-      return fail(errc::malformed, "byte 0xc1 at offset " + std::to_string(pos_) +
-                                       " is not a MessagePack type");
+      return fail(errc::malformed,
+                  "byte 0xc1 at offset " + std::to_string(pos_) + " is not a MessagePack type");
     }
-    return fail(errc::type_mismatch, std::string("expected ") + what + " at offset " +
-                                         std::to_string(pos_));
+    return fail(errc::type_mismatch,
+                std::string("expected ") + what + " at offset " + std::to_string(pos_));
   }
 
   result<std::size_t> read_length(std::size_t width) {
@@ -327,8 +338,8 @@ class msgpack_reader {
   }
 
   [[nodiscard]] failure truncated(const char* what) const {
-    return fail(errc::truncated, std::string("input ends inside a ") + what + " at offset " +
-                                     std::to_string(pos_));
+    return fail(errc::truncated,
+                std::string("input ends inside a ") + what + " at offset " + std::to_string(pos_));
   }
   [[nodiscard]] failure too_long(const char* what, std::size_t n) const {
     return fail(errc::length_limit, std::string(what) + " declares " + std::to_string(n) +

@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
 
-bool is_continuation(unsigned char c) noexcept { return (c & 0xC0) == 0x80; }
+bool is_continuation(unsigned char c) noexcept {
+  return (c & 0xC0) == 0x80;
+}
 
 }  // namespace
 

@@ -61,23 +61,27 @@ local_server::local_server(std::string program, std::vector<std::string> args, i
 
 std::unique_ptr<local_server> local_server::start_redis(std::vector<std::string> extra_args) {
   const int port = find_free_port();
-  std::vector<std::string> args = {"--port", std::to_string(port), "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--daemonize", "no",
-                                   "--protected-mode", "no", "--loglevel", "warning"};
+  std::vector<std::string> args = {"--port",           std::to_string(port),
+                                   "--bind",           "127.0.0.1",
+                                   "--save",           "",
+                                   "--appendonly",     "no",
+                                   "--daemonize",      "no",
+                                   "--protected-mode", "no",
+                                   "--loglevel",       "warning"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::unique_ptr<local_server> server(new local_server("redis-server", std::move(args), port, true));
+  std::unique_ptr<local_server> server(
+      new local_server("redis-server", std::move(args), port, true));
   server->launch();
   return server;
 }
 
 std::unique_ptr<local_server> local_server::start_memcached(std::vector<std::string> extra_args) {
   const int port = find_free_port();
-  std::vector<std::string> args = {"-p", std::to_string(port), "-l", "127.0.0.1", "-U", "0",
-                                   "-m", "64"};
+  std::vector<std::string> args = {"-p", std::to_string(port), "-l", "127.0.0.1", "-U", "0", "-m",
+                                   "64"};
   if (::geteuid() == 0) args.insert(args.end(), {"-u", "root"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::unique_ptr<local_server> server(
-      new local_server("memcached", std::move(args), port, false));
+  std::unique_ptr<local_server> server(new local_server("memcached", std::move(args), port, false));
   server->launch();
   return server;
 }
@@ -102,8 +106,9 @@ void local_server::launch() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error(program_ + " exited at start (is it installed? run "
-                                          "scripts/install-deps.sh)");
+      throw std::runtime_error(program_ +
+                               " exited at start (is it installed? run "
+                               "scripts/install-deps.sh)");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -38,17 +38,16 @@ result<key_kwargs> parse_kwargs(const std::string& json) {
     out.emplace_back(*name, std::move(v));
   }
   // cachekit-py builds the kwargs map in sorted name order.
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
 // A storage format for the request; encryption needs all three of key, tenant, cache key.
 result<storage_format> make_format(stored_mode mode, bool integrity,
                                    const encryption_request& req) {
-  storage_options options{.mode = mode == stored_mode::interop ? storage_mode::interop
-                                                               : storage_mode::frame,
-                          .integrity_checking = integrity};
+  storage_options options{
+      .mode = mode == stored_mode::interop ? storage_mode::interop : storage_mode::frame,
+      .integrity_checking = integrity};
   if (!req.master_key_hex) {
     if (!req.previous_key_hex.empty()) {
       return fail(errc::invalid_argument, "--previous-key-hex needs --master-key-hex");
@@ -60,8 +59,7 @@ result<storage_format> make_format(stored_mode mode, bool integrity,
                 "--master-key-hex needs --tenant and --cache-key (both are bound into the AAD); "
                 "cachekit-py's single-tenant default tenant is \"default\"");
   }
-  std::vector<std::string_view> previous(req.previous_key_hex.begin(),
-                                         req.previous_key_hex.end());
+  std::vector<std::string_view> previous(req.previous_key_hex.begin(), req.previous_key_hex.end());
   auto ring = keyring::from_hex(*req.master_key_hex, previous);
   if (!ring) return std::move(ring).error();
   auto tenant = ring->for_tenant(*req.tenant);
@@ -117,8 +115,8 @@ result<byte_buffer> encode_command(const encode_request& request) {
   if (!v) return std::move(v).error();
   auto format = make_format(request.mode, request.integrity_checking, request.encryption);
   if (!format) return std::move(format).error();
-  auto msgpack = request.mode == stored_mode::interop ? encode_interop_value(*v)
-                                                      : encode_standard_value(*v);
+  auto msgpack =
+      request.mode == stored_mode::interop ? encode_interop_value(*v) : encode_standard_value(*v);
   if (!msgpack) return std::move(msgpack).error();
   return format->seal(*msgpack, request.encryption.cache_key.value_or(""));
 }
