@@ -67,14 +67,21 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
 // AES contexts); past it the table starts over, costing each active tenant one derivation.
 constexpr std::size_t max_tenant_formats = 1024;
 
+// The three formats of the format indices, sealing with `keys`. `header_tenants`: frame readers
+// open another tenant's frame with that tenant's keys (interop entries carry no header).
+std::array<storage_format, 3> make_format_set(const std::optional<tenant_keyring>& keys,
+                                              const keyring* header_tenants,
+                                              bool interop_integrity) {
+  return {make_format(storage_mode::frame, true, keys, header_tenants),
+          make_format(storage_mode::frame, false, keys, header_tenants),
+          make_format(storage_mode::interop, interop_integrity, keys, nullptr)};
+}
+
 std::array<storage_format, 3> make_formats(const cache_options& options) {
-  const auto keys = tenant_keys(options);
-  // Frame readers follow the header's tenant as cachekit-py's single-tenant readers do; interop
-  // entries carry no header, so they are read as this cache's tenant.
-  const keyring* ring = options.encryption ? &options.encryption->keys : nullptr;
-  return {make_format(storage_mode::frame, true, keys, ring),
-          make_format(storage_mode::frame, false, keys, ring),
-          make_format(storage_mode::interop, options.integrity_checking, keys, nullptr)};
+  // Single-tenant frame readers follow the header's tenant, as cachekit-py's do.
+  return make_format_set(tenant_keys(options),
+                         options.encryption ? &options.encryption->keys : nullptr,
+                         options.integrity_checking);
 }
 
 }  // namespace
@@ -105,10 +112,8 @@ result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
     if (tenant_formats_.size() >= max_tenant_formats) tenant_formats_.clear();
     // Readers decrypt as the caller's tenant (no header_tenants): another tenant's entry is a
     // mismatch and a miss, as in cachekit-py 0.24.1's multi-tenant reads.
-    auto set = std::make_shared<const format_set>(format_set{
-        make_format(storage_mode::frame, true, *keys, nullptr),
-        make_format(storage_mode::frame, false, *keys, nullptr),
-        make_format(storage_mode::interop, options_.integrity_checking, *keys, nullptr)});
+    auto set = std::make_shared<const format_set>(
+        make_format_set(std::move(*keys), nullptr, options_.integrity_checking));
     it = tenant_formats_.emplace(std::string(*tenant), std::move(set)).first;
   }
   // Shares ownership of the tenant's set, so clearing the table cannot pull it from under us.
@@ -193,37 +198,16 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   }
   if (l2() == nullptr) return lookup{};
   const auto started = std::chrono::steady_clock::now();
-  std::optional<byte_buffer> stored;
-  std::optional<ttl_seconds> remaining;
-  if (l1_) {
-    auto got = l2()->get_with_ttl(key);
-    if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
-    if (!got) {
-      report_l2_error(got.error());
-      return std::move(got).error();
-    }
-    if (*got) {
-      stored = std::move((*got)->value);
-      remaining = (*got)->remaining;
-    }
-  } else {
-    auto got = l2()->get(key);
-    if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
-    if (!got) {
-      report_l2_error(got.error());
-      return std::move(got).error();
-    }
-    stored = std::move(*got);
-  }
-  if (!stored) return lookup{};
-  auto opened = fmt.open(*stored, aad);
+  auto got = read_l2(key);
+  if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
+  if (!got) return std::move(got).error();
+  if (!*got) return lookup{};
+  auto opened = fmt.open((*got)->value, aad);
   if (!opened) {
     report_corrupt(key, opened.error(), true);
     return lookup{};
   }
-  if (l1_ && stored->size() <= options_.max_value_bytes) {
-    if (auto lifetime = backfill_lifetime(entry_ttl, remaining)) l1_->put(key, *stored, *lifetime);
-  }
+  backfill(key, **got, entry_ttl);
   return lookup{std::move(opened->msgpack), served_by::l2};
 }
 
@@ -273,23 +257,34 @@ result<std::optional<byte_buffer>> cache_engine::load_raw(std::string_view key) 
     if (auto held = l1_->get(key)) return std::optional<byte_buffer>{held->to_buffer()};
   }
   if (l2() == nullptr) return std::optional<byte_buffer>{};
-  if (!l1_) {
-    auto plain = l2()->get(key);
-    if (!plain) report_l2_error(plain.error());
-    return plain;
+  auto got = read_l2(key);
+  if (!got) return std::move(got).error();
+  if (!*got) return std::optional<byte_buffer>{};
+  backfill(key, **got, std::nullopt);
+  return std::optional<byte_buffer>{std::move((*got)->value)};
+}
+
+result<std::optional<timed_value>> cache_engine::read_l2(std::string_view key) {
+  // The lifetime costs Redis a pipelined PTTL: asked only when an L1 copy will be made.
+  if (l1_) {
+    auto got = l2()->get_with_ttl(key);
+    if (!got) report_l2_error(got.error());
+    return got;
   }
-  auto got = l2()->get_with_ttl(key);
+  auto got = l2()->get(key);
   if (!got) {
     report_l2_error(got.error());
     return std::move(got).error();
   }
-  if (!*got) return std::optional<byte_buffer>{};
-  if ((*got)->value.size() <= options_.max_value_bytes) {
-    if (auto lifetime = backfill_lifetime(std::nullopt, (*got)->remaining)) {
-      l1_->put(key, (*got)->value, *lifetime);
-    }
+  if (!*got) return std::optional<timed_value>{};
+  return std::optional<timed_value>{timed_value{std::move(**got), std::nullopt}};
+}
+
+void cache_engine::backfill(std::string_view key, const timed_value& entry, ttl_seconds entry_ttl) {
+  if (!l1_ || entry.value.size() > options_.max_value_bytes) return;
+  if (auto lifetime = backfill_lifetime(entry_ttl, entry.remaining)) {
+    l1_->put(key, entry.value, *lifetime);
   }
-  return std::optional<byte_buffer>{std::move((*got)->value)};
 }
 
 result<bool> cache_engine::erase(std::string_view key) {

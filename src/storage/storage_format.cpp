@@ -84,36 +84,73 @@ struct storage_format::impl {
     return out;
   }
 
-  // An entry whose header is byte for byte the one this format writes (what cachekit-py writes
-  // for the same configuration too) needs no JSON parse: every header field is known.
-  result<opened_entry> open_own_frame(byte_view payload, std::string_view aad_key) const {
-    opened_entry out;
+  // How a frame's payload is wrapped: what its header says, or for this format's own header,
+  // what the options say.
+  struct payload_layers {
+    bool compressed = false;
+    const tenant_keyring* keys = nullptr;  // set: the payload is AES-256-GCM ciphertext
+    std::optional<std::string_view> fingerprint;
+    std::optional<std::string_view> original_type;
+  };
+
+  // Decrypts and unwraps the payload after a frame header into `out.msgpack`.
+  result<void> open_payload(byte_view payload, const payload_layers& layers,
+                            std::string_view aad_key, bool explain, opened_entry& out) const {
     byte_buffer plain;
     byte_view inner = payload;
-    if (options.encryption) {
-      const auto aad_bytes = aad(aad_key, options.integrity_checking, msgpack_format);
-      auto opened = options.encryption->decrypt_by_fingerprint(
-          options.encryption->current_fingerprint(), inner, aad_bytes);
+    if (layers.keys != nullptr) {
+      const auto aad_bytes = encode_aad({.tenant_id = layers.keys->tenant_id(),
+                                         .cache_key = aad_key,
+                                         .format = msgpack_format,
+                                         .compressed = layers.compressed,
+                                         .original_type = layers.original_type});
+      auto opened = layers.fingerprint
+                        ? layers.keys->decrypt_by_fingerprint(*layers.fingerprint, inner, aad_bytes)
+                        : layers.keys->decrypt_sequential(inner, aad_bytes);
       if (!opened) return std::move(opened).error();
+      if (explain) {
+        out.layers.push_back("AES-256-GCM: tag verified for tenant \"" +
+                             std::string(layers.keys->tenant_id()) + "\", key " +
+                             std::string(layers.fingerprint.value_or("(no fingerprint)")) +
+                             ", AAD key \"" + std::string(aad_key) + "\"");
+      }
       plain = std::move(*opened);
       inner = plain;
     }
-    if (options.integrity_checking) {
+    if (layers.compressed) {
       auto env = envelope::decode(inner);
       if (!env) return std::move(env).error();
+      if (explain) {
+        out.layers.push_back(
+            "ByteStorage envelope: format " + env->format + ", " + std::to_string(inner.size()) +
+            " -> " + std::to_string(env->data.size()) + " bytes, xxHash3-64 and size verified");
+      }
       out.msgpack = std::move(env->data);
-    } else if (options.encryption) {
+    } else if (layers.keys != nullptr) {
       out.msgpack = std::move(plain);
     } else {
       out.msgpack.assign(inner.begin(), inner.end());
     }
-    return out;
+    return {};
   }
 
   result<opened_entry> open_frame(byte_view stored, std::string_view aad_key, bool explain) const {
     if (const byte_view own = prefix->bytes(); !explain && stored.size() >= own.size() &&
                                                std::equal(own.begin(), own.end(), stored.begin())) {
-      return open_own_frame(stored.subspan(own.size()), aad_key);
+      // The header is byte for byte the one this format writes (what cachekit-py writes for the
+      // same configuration too): every field is known, so no JSON parse.
+      opened_entry out;
+      const payload_layers layers{
+          .compressed = options.integrity_checking,
+          .keys = options.encryption ? &*options.encryption : nullptr,
+          .fingerprint = options.encryption ? std::optional<std::string_view>(
+                                                  options.encryption->current_fingerprint())
+                                            : std::nullopt,
+          .original_type = msgpack_format};
+      if (auto ok = open_payload(stored.subspan(own.size()), layers, aad_key, false, out); !ok) {
+        return std::move(ok).error();
+      }
+      return out;
     }
     opened_entry out;
     auto fr = frame::decode(stored);
@@ -134,8 +171,8 @@ struct storage_format::impl {
                       "\"; this reader decodes the default (msgpack) serializer");
     }
 
-    byte_buffer plain;
-    byte_view inner = fr->payload();
+    const tenant_keyring* keys = nullptr;  // set when the payload is ciphertext
+    std::optional<tenant_keyring> header_keys;
     if (m.encrypted) {
       if (!options.encryption) {
         return fail(
@@ -145,8 +182,7 @@ struct storage_format::impl {
       if (!m.tenant_id) {
         return fail(errc::plaintext_downgrade, "encrypted frame without a tenant_id");
       }
-      const tenant_keyring* keys = &*options.encryption;
-      std::optional<tenant_keyring> header_keys;
+      keys = &*options.encryption;
       if (*m.tenant_id != options.encryption->tenant_id()) {
         if (options.header_tenants == nullptr) {
           return fail(errc::authentication_failed,
@@ -161,42 +197,15 @@ struct storage_format::impl {
         header_keys = std::move(*derived);
         keys = &*header_keys;
       }
-      std::optional<std::string_view> original_type;
-      if (m.original_type) original_type = *m.original_type;
-      const auto aad_bytes = encode_aad({.tenant_id = keys->tenant_id(),
-                                         .cache_key = aad_key,
-                                         .format = msgpack_format,
-                                         .compressed = m.compressed,
-                                         .original_type = original_type});
-      auto opened = m.key_fingerprint
-                        ? keys->decrypt_by_fingerprint(*m.key_fingerprint, inner, aad_bytes)
-                        : keys->decrypt_sequential(inner, aad_bytes);
-      if (!opened) return std::move(opened).error();
-      if (explain) {
-        out.layers.push_back("AES-256-GCM: tag verified for tenant \"" + *m.tenant_id + "\", key " +
-                             m.key_fingerprint.value_or("(no fingerprint)") + ", AAD key \"" +
-                             std::string(aad_key) + "\"");
-      }
-      plain = std::move(*opened);
-      inner = plain;
     } else if (options.encryption) {
       return fail(errc::plaintext_downgrade,
                   "entry is plaintext but this reader requires encryption");
     }
-
-    if (m.compressed) {
-      auto env = envelope::decode(inner);
-      if (!env) return std::move(env).error();
-      if (explain) {
-        out.layers.push_back(
-            "ByteStorage envelope: format " + env->format + ", " + std::to_string(inner.size()) +
-            " -> " + std::to_string(env->data.size()) + " bytes, xxHash3-64 and size verified");
-      }
-      out.msgpack = std::move(env->data);
-    } else if (!plain.empty() || m.encrypted) {
-      out.msgpack = std::move(plain);
-    } else {
-      out.msgpack.assign(inner.begin(), inner.end());
+    payload_layers layers{.compressed = m.compressed, .keys = keys};
+    if (m.key_fingerprint) layers.fingerprint = *m.key_fingerprint;
+    if (m.original_type) layers.original_type = *m.original_type;
+    if (auto ok = open_payload(fr->payload(), layers, aad_key, explain, out); !ok) {
+      return std::move(ok).error();
     }
     return out;
   }
