@@ -18,6 +18,7 @@
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "bench_inputs.hpp"
 #include "support/local_server.hpp"
 
 #include <benchmark/benchmark.h>
@@ -38,48 +39,18 @@ namespace {
 
 using cachekit::testing::local_server;
 
-// The memoized function: two small arguments, a small struct result (a 3-entry dict).
-struct product {
-  std::int64_t id = 0;
-  std::string name;
-  double price = 0;
-  MSGPACK_DEFINE_MAP(id, name, price);
-};
-
-std::atomic<int> lookup_runs{0};
-
-product lookup(std::int64_t id, const std::string& region) {
-  ++lookup_runs;
-  return product{id, "item-" + region, 1.5 * static_cast<double>(id)};
-}
+using cachekit_bench::arguments;
+using cachekit_bench::call_args;
+using cachekit_bench::key_count;
+using cachekit_bench::lookup;
+using cachekit_bench::lookup_runs;
+using cachekit_bench::next_index;
+using cachekit_bench::product;
+using cachekit_bench::regions;
 
 constexpr std::string_view function_name = "bench.catalog.lookup";
-constexpr std::size_t key_count = 1024;  // a power of two: the order index is masked
-const std::array<std::string, 4> regions = {"eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"};
 
-struct call_args {
-  std::int64_t id;
-  const std::string* region;
-};
-
-const std::vector<call_args>& arguments() {
-  static const std::vector<call_args> args = [] {
-    std::vector<call_args> out;
-    for (std::size_t i = 0; i < key_count; ++i) {
-      out.push_back({static_cast<std::int64_t>(100'000 + i * 7), &regions[i % regions.size()]});
-    }
-    return out;
-  }();
-  return args;
-}
-
-// Consecutive calls use keys far apart (a stride co-prime with key_count), as unrelated
-// requests would; each thread starts elsewhere.
-std::size_t next_index(std::size_t& i) {
-  i += 389;
-  return i & (key_count - 1);
-}
-
+// Each thread starts elsewhere in the scattered order.
 std::size_t start_index(const benchmark::State& state) {
   return static_cast<std::size_t>(state.thread_index()) * 7919;
 }

@@ -17,7 +17,7 @@
 #define XXH_DISPATCH_DISABLE_REPLACE 1
 #include <xxh_x86dispatch.h>
 
-#include "protocol/msgpack_writer.hpp"
+#include "bench_inputs.hpp"
 
 #include <cstdint>
 #include <random>
@@ -28,42 +28,7 @@ namespace {
 
 using cachekit::byte_buffer;
 
-// Concatenated msgpack maps of a user record with varying ids, names and scores, cut to size
-// (the "realistic" payload of research/limits.md).
-byte_buffer realistic(std::size_t size) {
-  static const char* const countries[] = {"DE", "FR", "US", "JP", "BR", "IN"};
-  static const char* const tags[] = {"admin", "beta", "staff", "trial", "vip"};
-  std::mt19937_64 rng(42);
-  byte_buffer out;
-  cachekit::detail::msgpack_writer w(out);
-  for (std::uint64_t id = 1; out.size() < size; ++id) {
-    const std::size_t n_tags = 1 + rng() % 3;
-    w.write_map_header(9);
-    w.write_str("id");
-    w.write_uint(100000 + id * 37);
-    w.write_str("name");
-    w.write_str("user_" + std::to_string(rng() % 5000));
-    w.write_str("email");
-    w.write_str("user" + std::to_string(id) + "@example.com");
-    w.write_str("active");
-    w.write_bool(rng() % 4 != 0);
-    w.write_str("scores");
-    w.write_array_header(3);
-    for (int i = 0; i < 3; ++i) w.write_float64(static_cast<double>(rng() % 10000) / 100.0);
-    w.write_str("country");
-    w.write_str(countries[rng() % 6]);
-    w.write_str("created_at");
-    w.write_str("2026-0" + std::to_string(1 + rng() % 9) + "-1" + std::to_string(rng() % 10) +
-                "T12:00:00+00:00");
-    w.write_str("tags");
-    w.write_array_header(n_tags);
-    for (std::size_t i = 0; i < n_tags; ++i) w.write_str(tags[rng() % 5]);
-    w.write_str("v");
-    w.write_uint(rng() % 3);
-  }
-  out.resize(size);
-  return out;
-}
+using cachekit_bench::realistic_payload;
 
 void sizes(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {64, 1024, 16 * 1024, 64 * 1024, 1024 * 1024}) b->Arg(n);
@@ -76,7 +41,7 @@ void set_bytes(benchmark::State& state) {
 // ---- floor ------------------------------------------------------------------------------------
 
 void raw_compress_checksum(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   std::vector<char> out(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(data.size()))));
   for (auto _ : state) {
     const int n = LZ4_compress_default(reinterpret_cast<const char*>(data.data()), out.data(),
@@ -90,7 +55,7 @@ void raw_compress_checksum(benchmark::State& state) {
 BENCHMARK(raw_compress_checksum)->Apply(sizes);
 
 void raw_stream_compress_checksum(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   std::vector<char> out(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(data.size()))));
   LZ4_stream_t stream;
   for (auto _ : state) {
@@ -116,7 +81,7 @@ std::vector<char> lz4_block_of(const byte_buffer& data) {
 }
 
 void raw_decompress_checksum(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   const std::vector<char> block = lz4_block_of(data);
   std::vector<char> out(data.size());
   for (auto _ : state) {
@@ -130,7 +95,7 @@ void raw_decompress_checksum(benchmark::State& state) {
 BENCHMARK(raw_decompress_checksum)->Apply(sizes);
 
 void raw_stream_decompress_checksum(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   const std::vector<char> block = lz4_block_of(data);
   std::vector<char> out(data.size());
   for (auto _ : state) {
@@ -144,7 +109,7 @@ void raw_stream_decompress_checksum(benchmark::State& state) {
 BENCHMARK(raw_stream_decompress_checksum)->Apply(sizes);
 
 void raw_roundtrip(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   std::vector<char> block(
       static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(data.size()))));
   std::vector<char> out(data.size());
@@ -164,7 +129,7 @@ BENCHMARK(raw_roundtrip)->Apply(sizes);
 // ---- envelope ---------------------------------------------------------------------------------
 
 void envelope_encode(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     auto env = cachekit::envelope::encode(data);
     benchmark::DoNotOptimize(env);
@@ -176,7 +141,7 @@ void envelope_encode(benchmark::State& state) {
 BENCHMARK(envelope_encode)->Apply(sizes);
 
 void envelope_encode_into_reused_buffer(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   byte_buffer out;
   out.reserve(cachekit::envelope::encoded_size_bound(data.size()));
   for (auto _ : state) {
@@ -190,7 +155,7 @@ void envelope_encode_into_reused_buffer(benchmark::State& state) {
 BENCHMARK(envelope_encode_into_reused_buffer)->Apply(sizes);
 
 void envelope_decode(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   const byte_buffer env = cachekit::envelope::encode(data).value();
   for (auto _ : state) {
     auto back = cachekit::envelope::decode(env);
@@ -201,7 +166,7 @@ void envelope_decode(benchmark::State& state) {
 BENCHMARK(envelope_decode)->Apply(sizes);
 
 void envelope_roundtrip(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     auto env = cachekit::envelope::encode(data);
     auto back = cachekit::envelope::decode(*env);
@@ -212,14 +177,14 @@ void envelope_roundtrip(benchmark::State& state) {
 BENCHMARK(envelope_roundtrip)->Apply(sizes);
 
 void checksum_xxh3(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(cachekit::checksum_xxh3(data));
   set_bytes(state);
 }
 BENCHMARK(checksum_xxh3)->Apply(sizes);
 
 void raw_xxh3_sse2(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(XXH3_64bits(data.data(), data.size()));
   set_bytes(state);
 }
@@ -228,7 +193,7 @@ BENCHMARK(raw_xxh3_sse2)->Apply(sizes);
 // ---- frame ------------------------------------------------------------------------------------
 
 void frame_encode_standard(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     auto stored = cachekit::frame::encode_standard(data);
     benchmark::DoNotOptimize(stored);
@@ -238,7 +203,7 @@ void frame_encode_standard(benchmark::State& state) {
 BENCHMARK(frame_encode_standard)->Apply(sizes);
 
 void frame_decode_standard(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   const byte_buffer stored = cachekit::frame::encode_standard(data).value();
   for (auto _ : state) {
     auto back = cachekit::frame::decode_standard(stored);
@@ -249,7 +214,7 @@ void frame_decode_standard(benchmark::State& state) {
 BENCHMARK(frame_decode_standard)->Apply(sizes);
 
 void frame_encode_standard_no_integrity(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     auto stored = cachekit::frame::encode_standard(data, {.integrity_checking = false});
     benchmark::DoNotOptimize(stored);
@@ -259,7 +224,7 @@ void frame_encode_standard_no_integrity(benchmark::State& state) {
 BENCHMARK(frame_encode_standard_no_integrity)->Apply(sizes);
 
 void frame_decode_standard_no_integrity(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   const byte_buffer stored =
       cachekit::frame::encode_standard(data, {.integrity_checking = false}).value();
   for (auto _ : state) {
@@ -272,7 +237,7 @@ BENCHMARK(frame_decode_standard_no_integrity)->Apply(sizes);
 
 // Floor of the integrity-off rows: one copy of the payload into a fresh buffer.
 void raw_copy(benchmark::State& state) {
-  const byte_buffer data = realistic(static_cast<std::size_t>(state.range(0)));
+  const byte_buffer data = realistic_payload(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
     byte_buffer copy(data.begin(), data.end());
     benchmark::DoNotOptimize(copy.data());
@@ -285,7 +250,7 @@ BENCHMARK(raw_copy)->Apply(sizes);
 void frame_prefix_wrap(benchmark::State& state) {
   const auto prefix =
       cachekit::frame::prefix::make({.metadata = cachekit::frame::standard_metadata({})}).value();
-  const byte_buffer payload = realistic(64);
+  const byte_buffer payload = realistic_payload(64);
   for (auto _ : state) benchmark::DoNotOptimize(prefix.wrap(payload));
 }
 BENCHMARK(frame_prefix_wrap);
@@ -293,7 +258,7 @@ BENCHMARK(frame_prefix_wrap);
 void frame_decode_header(benchmark::State& state) {
   const auto prefix =
       cachekit::frame::prefix::make({.metadata = cachekit::frame::standard_metadata({})}).value();
-  const byte_buffer stored = prefix.wrap(realistic(64));
+  const byte_buffer stored = prefix.wrap(realistic_payload(64));
   for (auto _ : state) benchmark::DoNotOptimize(cachekit::frame::decode(stored));
 }
 BENCHMARK(frame_decode_header);
@@ -306,7 +271,7 @@ void frame_decode_header_unmemoized(benchmark::State& state) {
         cachekit::frame::prefix::make({.serializer = "custom" + std::to_string(i),
                                        .metadata = cachekit::frame::standard_metadata({})})
             .value()
-            .wrap(realistic(64)));
+            .wrap(realistic_payload(64)));
   }
   std::size_t i = 0;
   for (auto _ : state) {

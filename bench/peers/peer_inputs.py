@@ -2,7 +2,7 @@
 
 Each constant names the C++ source it mirrors; bench/peers/rust/src/main.rs repeats them (its
 comments point here). The envelope payloads are not rebuilt here: the C++ peer binary writes the
-exact bytes of bench/envelope_bench.cpp's ``realistic(N)`` (``cachekit_peers_bench
+exact bytes of bench/bench_inputs.hpp's ``realistic_payload(N)`` (``cachekit_peers_bench
 --write-payloads DIR``) and every side reads those files.
 """
 

@@ -238,13 +238,13 @@ class Side:
 
 
 def check_payloads(expected_sizes: dict[int, int], cpp_times: dict[str, float]) -> None:
-    """The payload files (peers_bench.cpp's copy of realistic(N)) must envelope to the size
+    """The payload files (bench_inputs.hpp's realistic_payload(N)) must envelope to the size
     cachekit_bench's envelope_encode/N reports for the original."""
     for size, env_size in expected_sizes.items():
         ratio = cpp_times.get(f"envelope_encode/{size}#ratio")
         if ratio is None or round(ratio * size) != env_size:
             raise SystemExit(f"run_peers: the {size}-byte payload copy in bench/peers/cpp/peers_bench.cpp no longer "
-                             f"matches bench/envelope_bench.cpp's realistic() (envelope {env_size} bytes, "
+                             f"matches bench/bench_inputs.hpp's realistic_payload() (envelope {env_size} bytes, "
                              f"cachekit_bench reports ratio {ratio})")
 
 

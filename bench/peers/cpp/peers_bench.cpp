@@ -5,7 +5,7 @@
 //   `@cache(interop=...)` too. Served by L1 (1,024 keys in bench/cache_bench.cpp's scattered
 //   order and with its function) and by Redis with L1 off (one key, as cache_memo_l2_hit_redis);
 // - `--write-payloads DIR`: writes the envelope payloads of bench/envelope_bench.cpp
-//   (`realistic(N)`, copied below) so that every side compresses the same bytes.
+//   (`realistic_payload(N)`, bench/bench_inputs.hpp) so every side compresses the same bytes.
 // The Redis case needs CACHEKIT_PEERS_REDIS_URL (the driver starts the server); without it the
 // case is skipped with an error.
 #include <cachekit/cache.hpp>
@@ -14,7 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "protocol/msgpack_writer.hpp"  // from the source tree, as bench/envelope_bench.cpp
+#include "../../bench_inputs.hpp"  // the inputs every suite shares
 
 #include <array>
 #include <atomic>
@@ -24,7 +24,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,47 +31,19 @@
 
 namespace {
 
-// ---- bench/cache_bench.cpp's memoized function and arguments -----------------------------------
+// ---- bench/cache_bench.cpp's memoized function and arguments (bench/bench_inputs.hpp) --------
 
-struct product {
-  std::int64_t id = 0;
-  std::string name;
-  double price = 0;
-  MSGPACK_DEFINE_MAP(id, name, price);
-};
-
-std::atomic<int> lookup_runs{0};
-
-product lookup(std::int64_t id, const std::string& region) {
-  ++lookup_runs;
-  return product{id, "item-" + region, 1.5 * static_cast<double>(id)};
-}
+using cachekit_bench::arguments;
+using cachekit_bench::call_args;
+using cachekit_bench::key_count;
+using cachekit_bench::lookup;
+using cachekit_bench::lookup_runs;
+using cachekit_bench::next_index;
+using cachekit_bench::product;
+using cachekit_bench::regions;
 
 constexpr std::string_view interop_ns = "catalog";  // bench/peers/peer_inputs.py MEMO_INTEROP_*
 constexpr std::string_view interop_op = "lookup";
-constexpr std::size_t key_count = 1024;
-const std::array<std::string, 4> regions = {"eu-west-1", "us-east-1", "ap-south-1", "sa-east-1"};
-
-struct call_args {
-  std::int64_t id;
-  const std::string* region;
-};
-
-const std::vector<call_args>& arguments() {
-  static const std::vector<call_args> args = [] {
-    std::vector<call_args> out;
-    for (std::size_t i = 0; i < key_count; ++i) {
-      out.push_back({static_cast<std::int64_t>(100'000 + i * 7), &regions[i % regions.size()]});
-    }
-    return out;
-  }();
-  return args;
-}
-
-std::size_t next_index(std::size_t& i) {
-  i += 389;
-  return i & (key_count - 1);
-}
 
 using memo_type = decltype(std::declval<cachekit::cache&>().memoize_interop("", "", lookup));
 
@@ -142,47 +113,9 @@ BENCHMARK(peers_memo_interop_l2_hit_redis)->UseRealTime();
 
 // ---- bench/envelope_bench.cpp's payload --------------------------------------------------------
 
-// A copy of envelope_bench.cpp's realistic(size), line for line (the order GCC evaluates the two
-// rng() calls of `created_at` in is part of the bytes). run_peers.py checks the copy: the envelope
-// of these bytes must be as large as envelope_encode/N of cachekit_bench reports.
-cachekit::byte_buffer realistic(std::size_t size) {
-  static const char* const countries[] = {"DE", "FR", "US", "JP", "BR", "IN"};
-  static const char* const tags[] = {"admin", "beta", "staff", "trial", "vip"};
-  std::mt19937_64 rng(42);
-  cachekit::byte_buffer out;
-  cachekit::detail::msgpack_writer w(out);
-  for (std::uint64_t id = 1; out.size() < size; ++id) {
-    const std::size_t n_tags = 1 + rng() % 3;
-    w.write_map_header(9);
-    w.write_str("id");
-    w.write_uint(100000 + id * 37);
-    w.write_str("name");
-    w.write_str("user_" + std::to_string(rng() % 5000));
-    w.write_str("email");
-    w.write_str("user" + std::to_string(id) + "@example.com");
-    w.write_str("active");
-    w.write_bool(rng() % 4 != 0);
-    w.write_str("scores");
-    w.write_array_header(3);
-    for (int i = 0; i < 3; ++i) w.write_float64(static_cast<double>(rng() % 10000) / 100.0);
-    w.write_str("country");
-    w.write_str(countries[rng() % 6]);
-    w.write_str("created_at");
-    w.write_str("2026-0" + std::to_string(1 + rng() % 9) + "-1" + std::to_string(rng() % 10) +
-                "T12:00:00+00:00");
-    w.write_str("tags");
-    w.write_array_header(n_tags);
-    for (std::size_t i = 0; i < n_tags; ++i) w.write_str(tags[rng() % 5]);
-    w.write_str("v");
-    w.write_uint(rng() % 3);
-  }
-  out.resize(size);
-  return out;
-}
-
 int write_payloads(const std::string& dir) {
   for (std::size_t size : {std::size_t{1024}, std::size_t{64 * 1024}}) {
-    const cachekit::byte_buffer data = realistic(size);
+    const cachekit::byte_buffer data = cachekit_bench::realistic_payload(size);
     const std::string path = dir + "/realistic_" + std::to_string(size) + ".bin";
     std::ofstream f(path, std::ios::binary);
     f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
