@@ -4,8 +4,9 @@
 /// A type is cacheable when it has a `cachekit::codec<T>`. Provided:
 /// - `cachekit::value` (the dynamic value; StandardSerializer profile, see value_codec.hpp);
 /// - every type msgpack-cxx knows how to pack and convert: arithmetic types, `std::string`,
-///   standard containers of such types, `std::optional`, `std::tuple`, and your own structs
-///   with an intrusive adaptor:
+///   `std::vector<std::byte>` (bin), standard containers of such types, `std::optional`,
+///   `std::tuple`, `cachekit::datetime` / `date` / `time_of_day` (temporal_msgpack.hpp), and your
+///   own structs with an intrusive adaptor:
 ///
 ///       struct user {
 ///         std::int64_t id;
@@ -18,6 +19,8 @@
 /// - anything else: specialize `cachekit::codec<T>` with `encode`/`decode` as below.
 ///
 /// A type with none of these fails to compile with a message that says how to add one.
+/// Whatever the type, the bytes are what msgpack-python writes for the same data, and the same
+/// bytes `cachekit::value` gets (typed_packer.hpp): a `double` is always a float64.
 /// Decoding reads untrusted bytes: declared lengths are bounded by the input size, nesting by
 /// 512 levels, and any mismatch is a `result` error (errc::malformed / type_mismatch), never a
 /// crash or an unchecked allocation.
@@ -27,6 +30,8 @@
 
 #include <cachekit/bytes.hpp>
 #include <cachekit/result.hpp>
+#include <cachekit/temporal_msgpack.hpp>
+#include <cachekit/typed_packer.hpp>
 #include <cachekit/value.hpp>
 #include <cachekit/value_codec.hpp>
 
@@ -64,6 +69,14 @@ struct is_msgpack_adapted : std::bool_constant<std::is_arithmetic_v<T> || has_ms
                                                enable_msgpack_codec<T>> {};
 template <>
 struct is_msgpack_adapted<std::string> : std::true_type {};
+template <>
+struct is_msgpack_adapted<std::byte> : std::true_type {};  // vector<std::byte> packs as bin
+template <>
+struct is_msgpack_adapted<datetime> : std::true_type {};  // temporal_msgpack.hpp
+template <>
+struct is_msgpack_adapted<date> : std::true_type {};
+template <>
+struct is_msgpack_adapted<time_of_day> : std::true_type {};
 template <typename U, typename A>
 struct is_msgpack_adapted<std::vector<U, A>> : is_msgpack_adapted<U> {};
 template <typename U, std::size_t N>
@@ -82,19 +95,6 @@ struct is_msgpack_adapted<std::pair<A, B>>
 template <typename... Ts>
 struct is_msgpack_adapted<std::tuple<Ts...>>
     : std::bool_constant<(is_msgpack_adapted<Ts>::value && ...)> {};
-
-// Writes msgpack-cxx output straight into a byte_buffer (msgpack-cxx's buffer concept).
-struct byte_buffer_sink {
-  byte_buffer* out;
-  void write(const char* data, std::size_t size) {
-    // resize + memcpy rather than insert: GCC 12 at -O3 reports a false -Wstringop-overflow
-    // for the inlined insert of the 1-byte writes msgpack-cxx makes.
-    if (size == 0) return;
-    const std::size_t at = out->size();
-    out->resize(at + size);
-    std::memcpy(out->data() + at, data, size);
-  }
-};
 
 // One MessagePack document unpacked with every msgpack-cxx limit bounded by the input size (a
 // few hostile bytes cannot ask for gigabytes), into a per-thread zone that is cleared, not freed,
@@ -134,17 +134,21 @@ struct codec {
                 "cachekit::enable_msgpack_codec<T> = true, or specialize cachekit::codec<T> "
                 "with encode/decode.");
 
-  /// MessagePack bytes of `v` (msgpack-cxx's packing; structs with MSGPACK_DEFINE_MAP become
-  /// string-keyed maps, readable by Python as dicts).
+  /// MessagePack bytes of `v`, as msgpack-python packs the same data (typed_packer.hpp):
+  /// structs with MSGPACK_DEFINE_MAP become string-keyed maps in declaration order (Python
+  /// dicts), floating-point numbers float64, byte vectors bin. Errors: errc::invalid_argument
+  /// for a string that is not UTF-8, errc::unsupported_type for what packs as an extension.
   static result<byte_buffer> encode(const T& v) {
-    byte_buffer out;
-    detail::byte_buffer_sink sink{&out};
+    detail::packing_scratch scratch;
+    detail::byte_buffer_sink sink{&scratch.buffer()};
     try {
       msgpack::pack(sink, v);
+    } catch (const detail::unstorable_value& e) {
+      return fail(e.code(), std::string(e.what()) + " (in " + typeid(T).name() + ")");
     } catch (const std::exception&) {
       return detail::msgpack_failure("encode", typeid(T).name());
     }
-    return out;
+    return sink.take();
   }
 
   /// Reads exactly one document into a `T`. Errors: errc::malformed for invalid or trailing

@@ -86,9 +86,15 @@ struct memoize_signature {
 
 // ---- how results become bytes in each storage mode ---------------------------------------
 
+// A typed result is packed as msgpack-python packs the same data (typed_packer.hpp); in interop
+// mode those bytes are rewritten canonically by the one interop encoder.
 template <class T>
 struct stored_value_codec {
-  static result<byte_buffer> encode(const T& v, bool /*interop*/) { return codec<T>::encode(v); }
+  static result<byte_buffer> encode(const T& v, bool interop) {
+    auto packed = codec<T>::encode(v);
+    if (!interop || !packed) return packed;
+    return standard_to_interop(*packed);
+  }
   static result<T> decode(byte_view bytes, bool /*interop*/) { return codec<T>::decode(bytes); }
 };
 // A dynamic value is written as cachekit-py writes it in each mode (datetime sentinels in frame

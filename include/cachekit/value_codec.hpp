@@ -62,6 +62,14 @@ CACHEKIT_EXPORT result<value> decode_standard_value(byte_view bytes,
 /// temporal/nesting limits of `encode_standard_value`.
 CACHEKIT_EXPORT result<byte_buffer> encode_interop_value(const value& v);
 
+/// Rewrites one standard-profile MessagePack document (what `encode_standard_value` or a typed
+/// `codec<T>` writes) in the canonical interop profile: the bytes `encode_interop_value` writes
+/// for the same data (maps in key order, the same refusals). This is how typed results are
+/// stored in interop mode, so the interop rules live in one encoder.
+/// Errors: those of `encode_interop_value`; errc::unsupported_type for a map key that is neither
+/// str nor bin; decode errors of `decode_standard_value` for bytes that are not one document.
+CACHEKIT_EXPORT result<byte_buffer> standard_to_interop(byte_view standard_msgpack);
+
 /// Decodes an interop value as cachekit-py 0.24.1's `decode_interop_value`: exactly one
 /// document; map keys may be any hashable scalar (str, bin, int, float, bool, nil — not arrays
 /// or maps), at most 32 per map that are neither str nor bin; sentinel maps revived when the

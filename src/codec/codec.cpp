@@ -1,5 +1,7 @@
 #include <cachekit/codec.hpp>
 
+#include "protocol/utf8_check.hpp"
+
 #include <string>
 
 namespace cachekit {
@@ -53,6 +55,32 @@ unpacked_document::~unpacked_document() {
   if (own_) return;
   tls_zone.zone.clear();  // keeps its first chunk: the next decode on this thread allocates nothing
   tls_zone.in_use = false;
+}
+
+namespace {
+struct thread_scratch {
+  byte_buffer buffer;
+  bool in_use = false;
+};
+thread_local thread_scratch tls_scratch;
+}  // namespace
+
+packing_scratch::packing_scratch() : buffer_(&own_), shared_(!tls_scratch.in_use) {
+  if (shared_) {
+    tls_scratch.in_use = true;
+    buffer_ = &tls_scratch.buffer;
+  }
+}
+
+packing_scratch::~packing_scratch() {
+  if (!shared_) return;
+  // A value that needed more than 64 KiB does not pin that much memory to the thread.
+  if (tls_scratch.buffer.size() > 65536) byte_buffer().swap(tls_scratch.buffer);
+  tls_scratch.in_use = false;
+}
+
+bool is_utf8_text(std::string_view text) noexcept {
+  return is_valid_utf8(text);
 }
 
 failure msgpack_failure(const char* what, const char* type_name) {

@@ -5,6 +5,7 @@
 // `{"__datetime__": true, "value": isoformat}` maps.
 // Interop: cachekit-py `encode_interop_value` — the same shapes, but map keys must be strings
 // and are written in UTF-8 byte order, and NaN/Infinity are refused.
+#include <cachekit/temporal_msgpack.hpp>
 #include <cachekit/value_codec.hpp>
 
 #include "codec/value_codec_internal.hpp"
@@ -132,26 +133,20 @@ class value_encoder {
                                             " value profile (cachekit-py rejects them too); store "
                                             "value(id.to_string()) instead");
   }
-  result<void> encode_one(const datetime& t, std::size_t depth) {
-    return sentinel(detail::datetime_marker, value(t), t.to_isoformat(), depth);
-  }
-  result<void> encode_one(const date& d, std::size_t depth) {
-    return sentinel(detail::date_marker, value(d), d.to_isoformat(), depth);
-  }
-  result<void> encode_one(const time_of_day& t, std::size_t depth) {
-    return sentinel(detail::time_marker, value(t), t.to_isoformat(), depth);
-  }
+  result<void> encode_one(const datetime& t, std::size_t depth) { return sentinel(t, depth); }
+  result<void> encode_one(const date& d, std::size_t depth) { return sentinel(d, depth); }
+  result<void> encode_one(const time_of_day& t, std::size_t depth) { return sentinel(t, depth); }
 
   // `{marker: true, "value": text}`; the same key order in both profiles ("__" sorts first).
-  result<void> sentinel(std::string_view marker, const value& original, const std::string& text,
-                        std::size_t depth) {
-    if (auto r = detail::check_temporal(original); !r) return r;
+  result<void> sentinel(const value& temporal, std::size_t depth) {
+    auto s = detail::sentinel_of(temporal);
+    if (!s) return s.error();
     if (auto r = enter(depth); !r) return r;
     writer_.write_map_header(2);
-    writer_.write_str(marker);
+    writer_.write_str(s->marker);
     writer_.write_bool(true);
     writer_.write_str(detail::sentinel_value_key);
-    writer_.write_str(text);
+    writer_.write_str(s->text);
     return {};
   }
 
@@ -186,12 +181,44 @@ result<byte_buffer> encode_with(profile p, const value& v) {
 
 }  // namespace
 
+namespace detail {
+
+result<temporal_sentinel> sentinel_of(const value& temporal) {
+  if (auto r = check_temporal(temporal); !r) return r.error();
+  if (const auto* t = temporal.get_if<datetime>()) {
+    return temporal_sentinel{datetime_marker, t->to_isoformat()};
+  }
+  if (const auto* d = temporal.get_if<date>())
+    return temporal_sentinel{date_marker, d->to_isoformat()};
+  if (const auto* t = temporal.get_if<time_of_day>()) {
+    return temporal_sentinel{time_marker, t->to_isoformat()};
+  }
+  return fail(errc::unsupported_type, "not a datetime, date or time_of_day");
+}
+
+}  // namespace detail
+
 result<byte_buffer> encode_standard_value(const value& v) {
   return encode_with(profile::standard, v);
 }
 
 result<byte_buffer> encode_interop_value(const value& v) {
   return encode_with(profile::interop, v);
+}
+
+result<byte_buffer> standard_to_interop(byte_view standard_msgpack) {
+  // Sentinel maps stay maps: the interop profile writes a temporal value as the same map.
+  auto decoded = decode_standard_value(standard_msgpack, {.revive_temporal_sentinels = false});
+  if (!decoded) {
+    if (decoded.error().code == make_error_code(errc::malformed) &&
+        decoded.error().detail.find("map key") != std::string::npos) {
+      return fail(errc::unsupported_type, "interop map keys must be strings (" +
+                                              decoded.error().detail +
+                                              "); convert the keys to strings first");
+    }
+    return decoded.error();
+  }
+  return encode_interop_value(*decoded);
 }
 
 }  // namespace v0

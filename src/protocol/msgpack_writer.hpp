@@ -1,10 +1,12 @@
 // Canonical MessagePack writer: every integer, string, binary, array and map header in the
-// shortest form msgpack-python emits, floats always as float64 (0xcb). Appends to a byte_buffer.
+// shortest form msgpack-python emits, floats always as float64 (msgpack_forms.hpp). Appends to a
+// byte_buffer.
 //
 // Not thread-safe; one writer per buffer.
 #pragma once
 
 #include <cachekit/bytes.hpp>
+#include <cachekit/msgpack_forms.hpp>
 
 #include "protocol/big_endian.hpp"
 
@@ -42,7 +44,7 @@ class msgpack_writer {
     put_be(0xcf, v);
   }
 
-  void write_float64(double v) { put_be(0xcb, std::bit_cast<std::uint64_t>(v)); }
+  void write_float64(double v) { append(float64_form(v)); }
 
   void write_str_header(std::size_t n) {
     if (n <= 31) return put(static_cast<std::uint8_t>(0xa0 | n));

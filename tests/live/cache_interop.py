@@ -29,10 +29,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import queue
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -71,6 +73,46 @@ def record_value(shape: str, n: int, side: str) -> dict:
     return {"computed_by": side, "n": n, "tags": [shape, side], "score": n + (0.5 if side == "python" else 0.25)}
 
 
+# The doubles and floats of the C++ peer's ``typed_sample`` (awkward_doubles / awkward_floats in
+# cache_peer.cpp): values a typed codec is most likely to store as integers or float32.
+AWKWARD_DOUBLES = (3.0, -0.0, 2.0**63, 2.0**64, 5e-324, -7.0, 0.0, 1e300, 2.5, 2.2250738585072014e-309)
+AWKWARD_FLOATS = (3.0, -0.0, 2.0**63, 0.5, 16777216.0, 1.401298464324817e-45, -2.0, 1e30)
+
+
+def as_float32(x: float) -> float:
+    """``x`` rounded to a C++ ``float`` and widened back, as the peer stores it."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def typed_value(shape: str, n: int, side: str) -> dict:
+    """What the C++ peer's ``typed_sample`` holds (compute_typed in cache_peer.cpp mirrors it)."""
+    every = list(AWKWARD_DOUBLES)
+    if shape == "typed_nonfinite":
+        every += [math.nan, math.inf, -math.inf]
+    return {
+        "zeta": side,
+        "whole": AWKWARD_DOUBLES[n % len(AWKWARD_DOUBLES)],
+        "ratio": as_float32(AWKWARD_FLOATS[(n + 1) % len(AWKWARD_FLOATS)]),
+        "all": every,
+        "by_name": {"a": -0.0, "b": 2.0},
+        "alpha": {"weight": float(n), "maybe": n * 2.0 if n % 2 == 0 else None},
+        "count": n,
+        "raw": bytes([0, 255, n % 256]),
+        "flag": n % 2 == 1,
+    }
+
+
+def float_bits(value: Any) -> Any:
+    """``value`` with every float replaced by its IEEE-754 bit pattern (NaN payloads and -0.0 kept)."""
+    if isinstance(value, float):
+        return ("float", struct.pack(">d", value).hex())
+    if isinstance(value, dict):
+        return {k: float_bits(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [float_bits(v) for v in value]
+    return (type(value).__name__, value)
+
+
 def model_value(shape: str, n: int, side: str) -> Any:
     """The result of ``shape``'s function for ``n`` when run on ``side`` ("python" or "cpp")."""
     s = 1 if side == "python" else 2
@@ -105,11 +147,16 @@ def model_value(shape: str, n: int, side: str) -> Any:
         return datetime(2024, 1, 2, 3, 4, 5, n * 10 + s, tzinfo=timezone(timedelta(hours=s)))
     if shape == "record":
         return record_value(shape, n, side)
+    if shape in ("typed", "typed_nonfinite"):
+        return typed_value(shape, n, side)
     raise ValueError(f"unknown shape {shape!r}")
 
 
 ALL_SHAPES = ("int", "uint64", "negint", "str", "float", "bool", "none", "bytes", "list", "dict", "empty",
-              "datetime", "record")
+              "datetime", "record", "typed", "typed_nonfinite")
+# Interop mode refuses NaN and infinities (cachekit-py raises InteropError; C++ does not store).
+INTEROP_SHAPES = tuple(s for s in ALL_SHAPES if s != "typed_nonfinite")
+TYPED_SHAPES = ("record", "typed", "typed_nonfinite")
 
 
 # --- servers ----------------------------------------------------------------------------------
@@ -250,6 +297,10 @@ class Scenario:
     shapes: tuple[str, ...] = ALL_SHAPES
     # Negative scenarios: only Python writes, and the C++ read must miss as corrupt.
     expect_corrupt: bool = False
+    # The stored bytes of a key, read with the backend's own client, for unencrypted scenarios whose
+    # MessagePack is not compressed (interop, integrity off): C++ must store what cachekit-py writes
+    # for the same value, byte for byte.
+    raw: Callable[[Env, str], bytes | None] | None = None
 
 
 def _redis_plain(env: Env) -> RedisBackend:
@@ -289,6 +340,25 @@ def memcached_entry(prefix: str) -> Callable[[Env, str], str | None]:
             client.close()
 
     return find
+
+
+def redis_raw(env: Env, key: str) -> bytes | None:
+    client = redis.Redis.from_url(env.redis_url)
+    try:
+        return client.get(key)
+    finally:
+        client.close()
+
+
+def memcached_raw(env: Env, key: str) -> bytes | None:
+    from pymemcache.client.base import Client
+
+    host, port = env.memcached_server.rsplit(":", 1)
+    client = Client((host, int(port)))
+    try:
+        return client.get(key)
+    finally:
+        client.close()
 
 
 def file_entry(env: Env, key: str) -> str | None:
@@ -336,21 +406,23 @@ def scenarios() -> list[Scenario]:
                  cpp=secure(file_cpp, KEY_A, DEPLOYMENT_UUID), stored=file_entry),
         Scenario("interop_redis", "@cache(interop=op, namespace=ns, backend=RedisBackend) / memoize_interop",
                  python=lambda env, op: cache(interop=op, namespace="liveops", backend=_redis_plain(env)),
-                 cpp=redis_cpp("plain"), interop_ns="liveops", stored=plain),
+                 cpp=redis_cpp("plain"), interop_ns="liveops", stored=plain, shapes=INTEROP_SHAPES,
+                 raw=redis_raw),
         Scenario("interop_memcached", "@cache(interop=op, namespace=ns, backend=MemcachedBackend) / memoize_interop",
                  python=lambda env, op: cache(interop=op, namespace="liveops", backend=_memcached(env)),
-                 cpp=memcached_cpp(), interop_ns="liveops", stored=memcached_entry("")),
+                 cpp=memcached_cpp(), interop_ns="liveops", stored=memcached_entry(""), shapes=INTEROP_SHAPES,
+                 raw=memcached_raw),
         Scenario("interop_file", "@cache(interop=op, namespace=ns, backend=FileBackend) / memoize_interop",
                  python=lambda env, op: cache(interop=op, namespace="liveops", backend=_file(env)),
-                 cpp=file_cpp, interop_ns="liveops", stored=file_entry),
+                 cpp=file_cpp, interop_ns="liveops", stored=file_entry, shapes=INTEROP_SHAPES),
         Scenario("integrity_off_redis", "@cache(integrity_checking=False, backend=RedisBackend) / "
                  "memoize_options{.integrity_checking = false}",
                  python=lambda env, op: cache(integrity_checking=False, backend=_redis_plain(env)),
-                 cpp=redis_cpp("plain"), call={"integrity": False}, stored=plain),
+                 cpp=redis_cpp("plain"), call={"integrity": False}, stored=plain, raw=redis_raw),
         Scenario("integrity_off_memcached", "@cache(integrity_checking=False, backend=MemcachedBackend) / "
                  "memoize_options{.integrity_checking = false}",
                  python=lambda env, op: cache(integrity_checking=False, backend=_memcached(env)),
-                 cpp=memcached_cpp(), call={"integrity": False}, stored=memcached_entry("")),
+                 cpp=memcached_cpp(), call={"integrity": False}, stored=memcached_entry(""), raw=memcached_raw),
         Scenario("integrity_off_file", "@cache(integrity_checking=False, backend=FileBackend) / "
                  "cache_options{.integrity_checking = false}",
                  python=lambda env, op: cache(integrity_checking=False, backend=_file(env)),
@@ -441,8 +513,8 @@ def peer_call(peer: Peer, scenario: Scenario, qualname: str, op: str, shape: str
         command["interop"] = {"ns": scenario.interop_ns, "op": op}
     else:
         command["function"] = f"{MODULE}.{qualname}"
-    if shape == "record":
-        command["type"] = "record"
+    if shape in TYPED_SHAPES:
+        command["type"] = "typed" if shape.startswith("typed") else "record"
     else:
         command["type"] = "value"
         command["fresh"] = tagged_json.to_input(model_value(shape, n, "cpp"))
@@ -485,10 +557,22 @@ def case_cpp_to_py(peer: Peer, scenario: Scenario, env: Env, shape: str, n: int)
     check_counts(first["info"], "C++ info after the write", misses=1, hits=0)
     check_stored(scenario, env, first["key"])
 
+    if scenario.raw is not None:
+        # Byte for byte: the MessagePack C++ stored is what cachekit-py writes for the same value.
+        stored = scenario.raw(env, first["key"]) or b""
+        if scenario.interop_ns is not None:
+            got_bytes, want = stored, python_sdk.interop_encode(expected, cache_key=first["key"])
+        else:
+            got_bytes = python_sdk.split_frame(stored)[1]
+            want = python_sdk.standard_payload(expected, integrity=False)
+        check(got_bytes == want, f"C++ stored MessagePack {got_bytes.hex()} under {first['key']!r}; "
+              f"cachekit-py writes {want.hex()} for the same value")
     py = python_function(scenario, env, qualname, op)
     got = py.decorated(shape, n)
     check(not py.runs, f"Python function ran: the entry under {first['key']!r} was not served")
     check_value(expected, tagged_json.to_output(got), "Python first call")
+    check(float_bits(got) == float_bits(expected),
+          f"Python read {float_bits(got)!r}, expected exactly {float_bits(expected)!r} (types and float bits)")
     check_counts(py.decorated.cache_info(), "Python cache_info after the first call", hits=1, l2_hits=1, l1_hits=0,
                  misses=0)
     again = py.decorated(shape, n)

@@ -12,13 +12,15 @@
 //     -> {"ok": true}                  a new cache: empty L1, no memoized functions
 //
 //   {"cmd": "call", "function": "module.qualname" | "interop": {"ns": "...", "op": "..."},
-//    "args": ["shape", 3], "type": "value" | "record", "fresh": <tagged JSON>,
+//    "args": ["shape", 3], "type": "value" | "record" | "typed", "fresh": <tagged JSON>,
 //    "integrity": bool (optional, memoize_options), "ns": "..." (optional, frame mode),
 //    "tenant": "uuid" (optional: the call runs inside a tenant_scope)}
 //     -> {"ok": true, "value": <tagged JSON>, "ran": bool, "key": "...",
 //         "info": {"hits", "misses", "l1_hits", "l2_hits"}, "stats": {...}}
 //   A "value" function returns `fresh` when it runs; a "record" function returns the struct
-//   `record` computed from its arguments (see `compute_record`, mirrored in cache_interop.py).
+//   `record` computed from its arguments (see `compute_record`, mirrored in cache_interop.py);
+//   a "typed" function the struct `typed_sample` (`compute_typed`), whose doubles are the ones a
+//   typed codec is most likely to store wrongly.
 //   `ran` says whether the function ran during this call. Functions are memoized once per
 //   (type, mode, name, ns, integrity) and kept until the next configure, so `info` accumulates.
 //
@@ -36,10 +38,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +77,77 @@ cachekit::value record_to_value(const record& r) {
   cachekit::value_array tags(r.tags.begin(), r.tags.end());
   return cachekit::value_map{
       {"computed_by", r.computed_by}, {"n", r.n}, {"tags", std::move(tags)}, {"score", r.score}};
+}
+
+// Doubles and floats a typed codec must store as float64 whatever their value (msgpack-cxx alone
+// stores whole numbers as integers and floats as float32); the live "typed" shapes pick them by n.
+// Mirrored by AWKWARD_DOUBLES / AWKWARD_FLOATS in cache_interop.py.
+constexpr std::array<double, 10> awkward_doubles = {
+    3.0,   -0.0, 9223372036854775808.0,  18446744073709551616.0, 5e-324, -7.0, 0.0,
+    1e300, 2.5,  2.2250738585072014e-309};
+constexpr std::array<float, 8> awkward_floats = {
+    3.0F, -0.0F, 9223372036854775808.0F, 0.5F, 16777216.0F, 1.401298464324817e-45F, -2.0F, 1e30F};
+
+struct typed_inner {
+  double weight = 0;
+  std::optional<double> maybe;
+  MSGPACK_DEFINE_MAP(weight, maybe);
+};
+
+// A typed result covering what the typed packer decides (float64 doubles, widened floats, bin,
+// nested structs, maps); fields out of key order, so interop mode must reorder them.
+struct typed_sample {
+  std::string zeta;
+  double whole = 0;
+  float ratio = 0;
+  std::vector<double> all;
+  std::map<std::string, double> by_name;
+  typed_inner alpha;
+  std::int64_t count = 0;
+  std::vector<std::byte> raw;
+  bool flag = false;
+  MSGPACK_DEFINE_MAP(zeta, whole, ratio, all, by_name, alpha, count, raw, flag);
+};
+
+// Mirrors `typed_value(n, side)` in cache_interop.py ("typed_nonfinite" adds NaN and infinities,
+// which interop mode refuses).
+typed_sample compute_typed(const std::string& shape, std::int64_t n) {
+  const auto at = [n](std::size_t size, std::int64_t shift) {
+    return static_cast<std::size_t>((n + shift) % static_cast<std::int64_t>(size));
+  };
+  typed_sample t;
+  t.zeta = "cpp";
+  t.whole = awkward_doubles[at(awkward_doubles.size(), 0)];
+  t.ratio = awkward_floats[at(awkward_floats.size(), 1)];
+  t.all.assign(awkward_doubles.begin(), awkward_doubles.end());
+  if (shape == "typed_nonfinite") {
+    t.all.push_back(std::numeric_limits<double>::quiet_NaN());
+    t.all.push_back(std::numeric_limits<double>::infinity());
+    t.all.push_back(-std::numeric_limits<double>::infinity());
+  }
+  t.by_name = {{"b", 2.0}, {"a", -0.0}};
+  t.alpha = {static_cast<double>(n), n % 2 == 0 ? std::optional<double>(n * 2.0) : std::nullopt};
+  t.count = n;
+  t.raw = {std::byte{0}, std::byte{0xff}, static_cast<std::byte>(n % 256)};
+  t.flag = n % 2 == 1;
+  return t;
+}
+
+cachekit::value typed_to_value(const typed_sample& t) {
+  cachekit::value_array all(t.all.begin(), t.all.end());
+  cachekit::value_map by_name;
+  for (const auto& [k, v] : t.by_name) by_name.emplace_back(k, v);
+  cachekit::value maybe = t.alpha.maybe ? cachekit::value(*t.alpha.maybe) : cachekit::value();
+  return cachekit::value_map{
+      {"zeta", t.zeta},
+      {"whole", t.whole},
+      {"ratio", static_cast<double>(t.ratio)},
+      {"all", std::move(all)},
+      {"by_name", std::move(by_name)},
+      {"alpha", cachekit::value_map{{"weight", t.alpha.weight}, {"maybe", std::move(maybe)}}},
+      {"count", t.count},
+      {"raw", cachekit::value::binary(t.raw)},
+      {"flag", t.flag}};
 }
 
 json info_json(const cachekit::cache_info& info) {
@@ -234,8 +309,20 @@ class peer {
       };
       entry.info = [memo] { return memo.info(); };
       entry.key = key_of(memo);
+    } else if (type == "typed") {
+      auto fn = [runs](std::string shape, std::int64_t n) -> typed_sample {
+        ++*runs;
+        return compute_typed(shape, n);
+      };
+      auto memo =
+          interop ? cache.memoize_interop(ns, op, fn, options) : cache.memoize(name, fn, options);
+      entry.call = [memo](const json& /*call*/, const std::string& shape, std::int64_t n) {
+        return typed_to_value(memo(shape, n));
+      };
+      entry.info = [memo] { return memo.info(); };
+      entry.key = key_of(memo);
     } else {
-      throw std::invalid_argument("type must be value or record");
+      throw std::invalid_argument("type must be value, record or typed");
     }
     return functions_.emplace(id, std::move(entry)).first->second;
   }
