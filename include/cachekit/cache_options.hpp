@@ -103,6 +103,15 @@ struct cache_options {
   /// (CACHEKIT_MAX_VALUE_SIZE). Bigger results are returned to the caller but not stored.
   std::size_t max_value_bytes = std::size_t{100} * 1024 * 1024;
 
+  /// Reads bound what a stored entry may cost before decoding it, because anyone who can write
+  /// to L2 chooses those bytes: an entry above `max_value_bytes`, an envelope that would
+  /// decompress to more than `max_value_bytes` (or more than LZ4 can produce), or a payload with
+  /// more than `max_value_items` MessagePack items (each decodes to tens of bytes however small
+  /// its encoding: 4 Mi nils are 4 MiB of MessagePack and ~160 MiB of decoded values) is a
+  /// counted corrupt entry, evicted, and the function runs. Raise it if your results really hold
+  /// more items. A read then costs at most about 2x `max_value_bytes` plus 40 bytes per item.
+  std::size_t max_value_items = std::size_t{4} << 20;
+
   /// Per-function counters for `memoized::info()`; off in `minimal` and `test`.
   bool collect_stats = true;
 

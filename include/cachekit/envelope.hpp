@@ -50,8 +50,18 @@ inline constexpr std::size_t max_uncompressed_size = std::size_t{512} << 20;
 inline constexpr std::size_t max_compressed_size = std::size_t{512} << 20;
 /// Largest serialized envelope a reader accepts: 512 MiB.
 inline constexpr std::size_t max_envelope_size = std::size_t{512} << 20;
-/// Largest declared expansion, original_size / compressed size.
+/// Largest declared expansion, original_size / compressed size, that the protocol allows.
 inline constexpr std::uint64_t max_compression_ratio = 1000;
+/// Largest expansion a valid LZ4 block can produce: each input byte yields fewer than 255 output
+/// bytes (a match's length extension bytes add at most 255 each). Readers refuse more before
+/// allocating, so a small lying envelope cannot ask for 1000x its size.
+inline constexpr std::uint64_t max_lz4_expansion = 255;
+
+/// What a reader accepts beyond the protocol's own limits.
+struct decode_limits {
+  /// Largest original_size to allocate for (the cache passes its `max_value_bytes`).
+  std::size_t max_original_size = max_uncompressed_size;
+};
 
 /// How `compressed_data` is written.
 enum class payload_encoding {
@@ -96,10 +106,12 @@ struct decoded {
 /// Errors (all in the corrupt-data group), in the order they are checked:
 /// errc::input_too_large (envelope above 512 MiB); errc::truncated, errc::malformed,
 /// errc::trailing_bytes (structure); errc::input_too_large (compressed data or original_size
-/// above 512 MiB); errc::decompression_bomb (empty compressed data, or original_size above 1000×
-/// its size); errc::decompression_failed (invalid LZ4 block, or more output than original_size);
+/// above 512 MiB or `limits.max_original_size`); errc::decompression_bomb (empty compressed
+/// data, or original_size above 255× its size, more than LZ4 can produce);
+/// errc::decompression_failed (invalid LZ4 block, or more output than original_size);
 /// errc::checksum_mismatch; errc::size_mismatch (fewer bytes than original_size).
-[[nodiscard]] CACHEKIT_EXPORT result<decoded> decode(byte_view envelope);
+[[nodiscard]] CACHEKIT_EXPORT result<decoded> decode(byte_view envelope,
+                                                     const decode_limits& limits = {});
 
 }  // namespace envelope
 }  // namespace v0

@@ -29,7 +29,8 @@ enum class errc {
   length_limit,          ///< a declared length exceeds the input or a protocol limit
   checksum_mismatch,     ///< xxHash3-64 of the decompressed data differs from the stored one
   size_mismatch,         ///< decompressed length differs from the declared original size
-  decompression_bomb,    ///< declared expansion ratio above 1000:1 (or nothing to expand)
+  decompression_bomb,    ///< declared expansion above what LZ4 can produce (255:1), or nothing to
+                         ///< expand
   input_too_large,       ///< a size above the 512 MiB protocol limit
   decompression_failed,  ///< the LZ4 block is not valid
   unsupported_version,   ///< a frame or header version this SDK does not read

@@ -46,6 +46,9 @@ namespace frame {
 inline constexpr std::uint8_t version = 3;
 /// "CK", the version byte and the u32 header length.
 inline constexpr std::size_t prefix_size = 7;
+/// Longest header (JSON plus padding) a reader accepts. cachekit's writers produce a few hundred
+/// bytes (plus at most 63 of padding); a longer one is errc::length_limit, never parsed.
+inline constexpr std::size_t max_header_len = 16 * 1024;
 /// The `encryption_algorithm` cachekit writes for encrypted values.
 inline constexpr std::string_view aes_256_gcm = "AES-256-GCM";
 

@@ -31,8 +31,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -87,7 +89,9 @@ struct memoize_signature {
 // ---- how results become bytes in each storage mode ---------------------------------------
 
 // A typed result is packed as msgpack-python packs the same data (typed_packer.hpp); in interop
-// mode those bytes are rewritten canonically by the one interop encoder.
+// mode those bytes are rewritten canonically by the one interop encoder. Decoding reads stored,
+// untrusted bytes: whatever a codec throws (std::bad_alloc included, or a user codec's own
+// exception) becomes a failure, which the cache counts as a corrupt entry.
 template <class T>
 struct stored_value_codec {
   static result<byte_buffer> encode(const T& v, bool interop) {
@@ -95,7 +99,22 @@ struct stored_value_codec {
     if (!interop || !packed) return packed;
     return standard_to_interop(*packed);
   }
-  static result<T> decode(byte_view bytes, bool /*interop*/) { return codec<T>::decode(bytes); }
+  static result<T> decode(byte_view bytes, bool /*interop*/) {
+    return guarded_decode([bytes] { return codec<T>::decode(bytes); });
+  }
+
+  template <class Decode>
+  static result<T> guarded_decode(Decode&& decode) {
+    try {
+      return decode();
+    } catch (const std::bad_alloc&) {
+      return fail(errc::length_limit, "decoding the stored value ran out of memory");
+    } catch (const std::exception& e) {
+      return fail(errc::malformed, std::string("decoding the stored value threw: ") + e.what());
+    } catch (...) {
+      return fail(errc::malformed, "decoding the stored value threw a non-standard exception");
+    }
+  }
 };
 // A dynamic value is written as cachekit-py writes it in each mode (datetime sentinels in frame
 // mode, canonical interop MessagePack in interop mode).
@@ -105,6 +124,7 @@ struct stored_value_codec<value> {
     return interop ? encode_interop_value(v) : encode_standard_value(v);
   }
   static result<value> decode(byte_view bytes, bool interop) {
+    // The value decoders return failures for everything, running out of memory included.
     return interop ? decode_interop_value(bytes) : decode_standard_value(bytes);
   }
 };

@@ -24,6 +24,7 @@
 
 #include <cachekit/bytes.hpp>
 #include <cachekit/encryption.hpp>
+#include <cachekit/envelope.hpp>
 #include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 
@@ -56,6 +57,9 @@ struct storage_options {
   /// tenant is read (another tenant's entry is `errc::authentication_failed`). Must outlive the
   /// storage_format.
   const keyring* header_tenants = nullptr;
+  /// Largest MessagePack payload a read decompresses: an envelope declaring more is refused
+  /// (errc::input_too_large) before anything is allocated for it.
+  std::size_t max_payload_bytes = envelope::max_uncompressed_size;
 };
 
 /// The msgpack bytes recovered from a stored entry, with a note per layer peeled.

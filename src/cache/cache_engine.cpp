@@ -1,5 +1,7 @@
 #include "cache/cache_engine.hpp"
 
+#include "protocol/msgpack_bounds.hpp"
+
 #include <cachekit/tenant_scope.hpp>
 
 #include <algorithm>
@@ -25,9 +27,13 @@ std::optional<tenant_keyring> tenant_keys(const cache_options& options) {
 }
 
 storage_format make_format(storage_mode mode, bool integrity,
-                           const std::optional<tenant_keyring>& keys, const keyring* ring) {
-  return storage_format(storage_options{
-      .mode = mode, .integrity_checking = integrity, .encryption = keys, .header_tenants = ring});
+                           const std::optional<tenant_keyring>& keys, const keyring* ring,
+                           std::size_t max_payload) {
+  return storage_format(storage_options{.mode = mode,
+                                        .integrity_checking = integrity,
+                                        .encryption = keys,
+                                        .header_tenants = ring,
+                                        .max_payload_bytes = max_payload});
 }
 
 cache_options checked(cache_options options) {
@@ -69,19 +75,43 @@ constexpr std::size_t max_tenant_formats = 1024;
 
 // The three formats of the format indices, sealing with `keys`. `header_tenants`: frame readers
 // open another tenant's frame with that tenant's keys (interop entries carry no header).
+// Reads decompress at most `max_payload` bytes: what this cache would have agreed to store.
 std::array<storage_format, 3> make_format_set(const std::optional<tenant_keyring>& keys,
-                                              const keyring* header_tenants,
-                                              bool interop_integrity) {
-  return {make_format(storage_mode::frame, true, keys, header_tenants),
-          make_format(storage_mode::frame, false, keys, header_tenants),
-          make_format(storage_mode::interop, interop_integrity, keys, nullptr)};
+                                              const keyring* header_tenants, bool interop_integrity,
+                                              std::size_t max_payload) {
+  return {make_format(storage_mode::frame, true, keys, header_tenants, max_payload),
+          make_format(storage_mode::frame, false, keys, header_tenants, max_payload),
+          make_format(storage_mode::interop, interop_integrity, keys, nullptr, max_payload)};
 }
 
 std::array<storage_format, 3> make_formats(const cache_options& options) {
   // Single-tenant frame readers follow the header's tenant, as cachekit-py's do.
   return make_format_set(tenant_keys(options),
                          options.encryption ? &options.encryption->keys : nullptr,
-                         options.integrity_checking);
+                         options.integrity_checking, options.max_value_bytes);
+}
+
+// Deepest nesting a stored value may have (msgpack-python's and cachekit-py's reader's limit).
+constexpr std::size_t max_value_depth = 1024;
+
+// Opens stored bytes, whatever they hold: an entry above what this cache stores is refused
+// unread, and running out of memory (or any other exception) while opening is a corrupt entry,
+// never an exception out of a cached call.
+result<opened_entry> open_stored(const storage_format& fmt, byte_view stored, std::string_view aad,
+                                 std::size_t max_bytes) {
+  if (stored.size() > max_bytes) {
+    return fail(errc::input_too_large, "stored entry of " + std::to_string(stored.size()) +
+                                           " bytes is above max_value_bytes (" +
+                                           std::to_string(max_bytes) +
+                                           "), more than this cache ever writes");
+  }
+  try {
+    return fmt.open(stored, aad);
+  } catch (const std::bad_alloc&) {
+    return fail(errc::length_limit, "opening the entry needed more memory than is available");
+  } catch (const std::exception& e) {
+    return fail(errc::malformed, std::string("opening the entry failed: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -112,8 +142,8 @@ result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
     if (tenant_formats_.size() >= max_tenant_formats) tenant_formats_.clear();
     // Readers decrypt as the caller's tenant (no header_tenants): another tenant's entry is a
     // mismatch and a miss, as in cachekit-py 0.24.1's multi-tenant reads.
-    auto set = std::make_shared<const format_set>(
-        make_format_set(std::move(*keys), nullptr, options_.integrity_checking));
+    auto set = std::make_shared<const format_set>(make_format_set(
+        std::move(*keys), nullptr, options_.integrity_checking, options_.max_value_bytes));
     it = tenant_formats_.emplace(std::string(*tenant), std::move(set)).first;
   }
   // Shares ownership of the tenant's set, so clearing the table cannot pull it from under us.
@@ -188,7 +218,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
     // counting, so threads reading the same hot keys do not trade cache lines.
     std::optional<result<opened_entry>> opened;
     l1_->visit(key, [&](byte_view stored, monotonic_clock::time_point) {
-      opened.emplace(fmt.open(stored, aad));
+      opened.emplace(open_stored(fmt, stored, aad, options_.max_value_bytes));
     });
     if (opened) {
       if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
@@ -202,7 +232,16 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
   if (!got) return std::move(got).error();
   if (!*got) return lookup{};
-  auto opened = fmt.open((*got)->value, aad);
+  auto opened = open_stored(fmt, (*got)->value, aad, options_.max_value_bytes);
+  if (opened) {
+    // Checked once here, so L1 (filled below or by this process's own writes) holds only
+    // entries whose decode is bounded, and L1 hits skip the walk.
+    if (auto bounded = detail::check_msgpack_bounds(opened->msgpack, max_value_depth,
+                                                    options_.max_value_items);
+        !bounded) {
+      opened = std::move(bounded).error();
+    }
+  }
   if (!opened) {
     report_corrupt(key, opened.error(), true);
     return lookup{};

@@ -1,5 +1,6 @@
 #include <cachekit/codec.hpp>
 
+#include "protocol/msgpack_bounds.hpp"
 #include "protocol/utf8_check.hpp"
 
 #include <string>
@@ -16,6 +17,9 @@ struct thread_zone {
 };
 thread_local thread_zone tls_zone;
 
+// Nesting accepted by typed decoding (the protocol allows 32..1024; a C++ type nests statically).
+constexpr std::size_t max_typed_depth = 512;
+
 // Strings, binaries and extensions point into the input instead of being copied into the zone:
 // the caller converts them before the input goes away.
 bool reference_input(msgpack::type::object_type, std::size_t, void*) {
@@ -25,6 +29,11 @@ bool reference_input(msgpack::type::object_type, std::size_t, void*) {
 }  // namespace
 
 unpacked_document::unpacked_document(byte_view bytes) : zone_(nullptr) {
+  // msgpack-cxx's limits are per container: nested headers could each reserve up to the input
+  // size. The protocol's whole-document budget is checked first, without allocating.
+  if (auto bounded = check_msgpack_bounds(bytes, max_typed_depth); !bounded) {
+    throw msgpack::unpack_error(bounded.error().detail);
+  }
   if (!tls_zone.in_use) {
     tls_zone.in_use = true;
     zone_ = &tls_zone.zone;
@@ -35,7 +44,7 @@ unpacked_document::unpacked_document(byte_view bytes) : zone_(nullptr) {
   const std::size_t n = bytes.size();
   // Every element of an array or map, and every byte of a str/bin/ext, needs at least one input
   // byte, so the input size bounds them all.
-  const msgpack::unpack_limit limit(n, n / 2, n, n, n, 512);
+  const msgpack::unpack_limit limit(n, n / 2, n, n, n, max_typed_depth);
   std::size_t offset = 0;
   bool referenced = false;
   try {

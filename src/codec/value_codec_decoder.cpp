@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <new>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -438,10 +439,23 @@ class value_decoder {
   const value_decode_options& options_;
 };
 
+// The decoder allocates at most a few dozen bytes per input byte (every declared element needs
+// an input byte), but the bytes are untrusted: running out of memory is a decode failure, never
+// an exception out of a cached call.
+result<value> decode_guarded(profile p, byte_view bytes, const value_decode_options& options) {
+  try {
+    return value_decoder(p, bytes, options).run();
+  } catch (const std::bad_alloc&) {
+    return fail(errc::length_limit, "decoding " + std::to_string(bytes.size()) +
+                                        " bytes of MessagePack needed more memory than is "
+                                        "available");
+  }
+}
+
 }  // namespace
 
 result<value> decode_standard_value(byte_view bytes, const value_decode_options& options) {
-  return value_decoder(profile::standard, bytes, options).run();
+  return decode_guarded(profile::standard, bytes, options);
 }
 
 result<value> decode_interop_value(byte_view bytes, const value_decode_options& options) {
@@ -450,7 +464,7 @@ result<value> decode_interop_value(byte_view bytes, const value_decode_options& 
                 "stored value starts with 'CK': it is a cachekit-py auto-mode entry (CK v3 frame), "
                 "not an interop value; make every writer of this key use interop mode");
   }
-  return value_decoder(profile::interop, bytes, options).run();
+  return decode_guarded(profile::interop, bytes, options);
 }
 
 }  // namespace v0

@@ -472,7 +472,7 @@ result<envelope_fields> read_fields(byte_view input, byte_buffer& legacy_storage
 
 }  // namespace
 
-result<decoded> decode(byte_view input) {
+result<decoded> decode(byte_view input, const decode_limits& limits) {
   if (input.size() > max_envelope_size) {
     return fail(errc::input_too_large, "envelope is " + std::to_string(input.size()) +
                                            " bytes; the limit is " + limit_text(max_envelope_size));
@@ -493,6 +493,12 @@ result<decoded> decode(byte_view input) {
                                            " is above the limit of " +
                                            limit_text(max_uncompressed_size));
   }
+  if (f.original_size > limits.max_original_size) {
+    return fail(errc::input_too_large, "original_size " + std::to_string(f.original_size) +
+                                           " is above this reader's limit of " +
+                                           std::to_string(limits.max_original_size) +
+                                           " bytes (cache_options::max_value_bytes)");
+  }
   if (compressed_size == 0) {
     return fail(errc::decompression_bomb, "compressed_data is empty but original_size is " +
                                               std::to_string(f.original_size) +
@@ -500,13 +506,13 @@ result<decoded> decode(byte_view input) {
   }
   // compressed_size <= 512 MiB, so the product fits in 64 bits; kept explicit for the reader.
   std::uint64_t allowed = 0;
-  if (__builtin_mul_overflow(static_cast<std::uint64_t>(compressed_size), max_compression_ratio,
+  if (__builtin_mul_overflow(static_cast<std::uint64_t>(compressed_size), max_lz4_expansion,
                              &allowed) ||
       f.original_size > allowed) {
     return fail(errc::decompression_bomb,
                 "original_size " + std::to_string(f.original_size) + " is more than " +
-                    std::to_string(max_compression_ratio) + "x the " +
-                    std::to_string(compressed_size) + " compressed bytes");
+                    std::to_string(max_lz4_expansion) + "x the " + std::to_string(compressed_size) +
+                    " compressed bytes, more than a valid LZ4 block can produce");
   }
 
   decoded out;

@@ -227,8 +227,29 @@ parsed_header make_parsed(std::string recorded, metadata m) {
   return parsed_header{header{std::move(canonical), std::move(m)}, std::move(recorded)};
 }
 
+// A header or legacy envelope holds a dozen values two levels deep; anything far beyond that is
+// hostile, and a DOM of it would cost tens of bytes per input byte. Elements past the budget are
+// discarded as they are parsed (the parser cannot stop early), so memory stays bounded.
+constexpr std::size_t max_json_values = 128;
+constexpr int max_json_depth = 8;
+
 result<json> parse_json(std::string_view text, const char* what) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  std::size_t values = 0;
+  bool over_budget = false;
+  const json::parser_callback_t bound = [&](int depth, json::parse_event_t event, json&) {
+    if (event == json::parse_event_t::key) return !over_budget;
+    if (event == json::parse_event_t::value || event == json::parse_event_t::object_start ||
+        event == json::parse_event_t::array_start) {
+      if (++values > max_json_values || depth > max_json_depth) over_budget = true;
+    }
+    return !over_budget;
+  };
+  json doc = json::parse(text.begin(), text.end(), bound, /*allow_exceptions=*/false);
+  if (over_budget) {
+    return malformed(std::string(what) + " holds more than " + std::to_string(max_json_values) +
+                     " JSON values or nests deeper than " + std::to_string(max_json_depth) +
+                     " levels; no cachekit writer produces that");
+  }
   if (doc.is_discarded()) return malformed(std::string(what) + " is not valid JSON");
   if (!doc.is_object()) {
     return malformed(std::string(what) + " must be a JSON object, got " + json_type(doc));
@@ -517,6 +538,11 @@ result<decoded> decode(byte_view stored) {
     return fail(errc::truncated,
                 "CK frame header_len " + std::to_string(header_len) + " runs past the end: only " +
                     std::to_string(stored.size() - prefix_size) + " bytes follow the prefix");
+  }
+  if (header_len > max_header_len) {
+    return fail(errc::length_limit, "CK frame header_len " + std::to_string(header_len) +
+                                        " is above the " + std::to_string(max_header_len) +
+                                        "-byte limit (cachekit writers use a few hundred)");
   }
   auto h = parse_v3_header_memo(as_string_view(stored.subspan(prefix_size, header_len)));
   if (!h) return std::move(h).error();

@@ -118,7 +118,7 @@ struct storage_format::impl {
       inner = plain;
     }
     if (layers.compressed) {
-      auto env = envelope::decode(inner);
+      auto env = envelope::decode(inner, {.max_original_size = options.max_payload_bytes});
       if (!env) return std::move(env).error();
       if (explain) {
         out.layers.push_back(

@@ -265,23 +265,46 @@ TEST(envelope, accepts_wider_than_shortest_integer_and_array_forms) {
 
 // ---- decode: limits, in cachekit-core's order ------------------------------------------------
 
-TEST(envelope, rejects_ratio_above_1000) {
+// The protocol allows 1000:1, but no valid LZ4 block expands more than 255:1, so a reader refuses
+// a larger claim before allocating for it (issue: a 537 KB envelope asked for 512 MiB).
+TEST(envelope, rejects_ratio_above_what_lz4_can_produce) {
   auto env = build(
-      {.compressed = hex("00"), .checksum = checksum_bytes(xxh3_empty), .original_size = 1001});
+      {.compressed = hex("00"), .checksum = checksum_bytes(xxh3_empty), .original_size = 256});
   auto back = envelope::decode(env);
   ASSERT_FALSE(back);
   EXPECT_EQ(back.code(), errc::decompression_bomb);
-  EXPECT_EQ(back.error().detail, "original_size 1001 is more than 1000x the 1 compressed bytes");
+  EXPECT_EQ(back.error().detail,
+            "original_size 256 is more than 255x the 1 compressed bytes, more than a valid LZ4 "
+            "block can produce");
 }
 
-TEST(envelope, ratio_of_exactly_1000_passes_the_bomb_check) {
+TEST(envelope, ratio_of_exactly_255_passes_the_bomb_check) {
   // "00" decompresses to nothing: the checksum of nothing matches, the size does not.
   auto env = build(
-      {.compressed = hex("00"), .checksum = checksum_bytes(xxh3_empty), .original_size = 1000});
+      {.compressed = hex("00"), .checksum = checksum_bytes(xxh3_empty), .original_size = 255});
   auto back = envelope::decode(env);
   ASSERT_FALSE(back);
   EXPECT_EQ(back.code(), errc::size_mismatch);
-  EXPECT_EQ(back.error().detail, "decompressed 0 bytes but original_size says 1000");
+  EXPECT_EQ(back.error().detail, "decompressed 0 bytes but original_size says 255");
+}
+
+TEST(envelope, lz4_at_its_best_ratio_stays_under_the_bound) {
+  const byte_buffer zeros(4 << 20, std::byte{0});
+  auto env = envelope::encode(zeros);
+  ASSERT_TRUE(env);
+  auto back = envelope::decode(*env);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->data.size(), zeros.size());
+}
+
+TEST(envelope, refuses_original_size_above_the_readers_limit_before_allocating) {
+  const byte_buffer data(2000, std::byte{7});
+  auto env = envelope::encode(data);
+  ASSERT_TRUE(env);
+  auto back = envelope::decode(*env, {.max_original_size = 1999});
+  ASSERT_FALSE(back);
+  EXPECT_EQ(back.code(), errc::input_too_large);
+  EXPECT_TRUE(envelope::decode(*env, {.max_original_size = 2000}));
 }
 
 TEST(envelope, rejects_empty_compressed_data_as_a_bomb) {

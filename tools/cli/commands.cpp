@@ -1,5 +1,8 @@
 #include "commands.hpp"
 
+#include "protocol/msgpack_bounds.hpp"
+
+#include <cachekit/cache_options.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/encryption.hpp>
 #include <cachekit/envelope.hpp>
@@ -129,6 +132,12 @@ result<decoded> decode_command(byte_view stored, const decode_request& request) 
   if (!format) return std::move(format).error();
   auto opened = format->open(stored, request.encryption.cache_key.value_or(""), true);
   if (!opened) return std::move(opened).error();
+  // The cache's read bounds: a few KB of input must not decode to gigabytes of values.
+  if (auto bounded =
+          detail::check_msgpack_bounds(opened->msgpack, 1024, cache_options{}.max_value_items);
+      !bounded) {
+    return std::move(bounded).error();
+  }
   decoded out;
   out.layers = std::move(opened->layers);
   auto v = mode == stored_mode::interop ? decode_interop_value(opened->msgpack)
