@@ -209,5 +209,57 @@ TEST_F(cache_fork, memcached_parent_and_children_never_read_each_others_replies)
   EXPECT_GE(connections_after - connections_before, std::uint64_t{children + 1});
 }
 
+TEST_F(cache_fork, child_of_a_process_whose_threads_are_inside_the_cache_never_hangs) {
+  if (CACHEKIT_TESTS_UNDER_TSAN) {
+    GTEST_SKIP() << "TSan does not support fork() while other threads run";
+  }
+  // L1 on, Redis L2, encryption: parent threads hold L1 shard locks, pool locks, the keyring's
+  // and the memoized function's locks at random moments of the forks.
+  cache_options options;
+  options.l2 = std::make_shared<redis_backend>(redis_options{.url = redis_->address()});
+  options.encryption = encryption_options{
+      .keys = keyring::from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+                  .value(),
+      .tenant = "fork-tenant"};
+  cache c(std::move(options));
+  auto derive = c.memoize("tests.fork.busy", [](int i) { return value_of(i); });
+  for (int i = 0; i < key_count; ++i) ASSERT_EQ(derive(i), value_of(i));
+
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> busy;
+  for (int t = 0; t < 2; ++t) {
+    busy.emplace_back([&, t] {
+      std::mt19937 random(static_cast<std::uint32_t>(t));
+      while (!stop.load(std::memory_order_relaxed)) {
+        const int i = static_cast<int>(random() % (2 * key_count));  // hits, misses, L1 churn
+        (void)derive(i);
+        (void)c.set(key_of(i), value_of(i));
+        if (random() % 8 == 0) derive.invalidate(i);
+      }
+    });
+  }
+  constexpr int rounds = 20;
+  int good = 0;
+  for (int round = 0; round < rounds; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(round % 5));
+    forked_child child([&](int) {
+      for (int i = 0; i < key_count; ++i) {
+        if (derive(i) != value_of(i)) return 2;
+        auto got = c.get<std::string>(key_of(i));
+        if (got && got->has_value() && **got != value_of(i)) return 3;
+        if (!c.set(key_of(i), value_of(i))) return 4;
+      }
+      return 0;
+    });
+    const child_outcome out = child.finish(std::chrono::seconds(10));
+    EXPECT_FALSE(out.timed_out) << "the child of round " << round << " hung";
+    EXPECT_EQ(out.exit_code, 0) << "round " << round;
+    good += out.exit_code == 0 ? 1 : 0;
+  }
+  stop = true;
+  for (auto& t : busy) t.join();
+  EXPECT_EQ(good, rounds);
+}
+
 }  // namespace
 }  // namespace cachekit
