@@ -106,16 +106,18 @@ struct keyring::state {
       return *seen;
     }
     auto fresh = std::make_unique<detail::tenant_table>(generation);
+    // Keep the parent's derivations when its table is consistent: no writer held its lock at
+    // the fork. (Their encryptors start fresh nonce runs on their own.) Copied before the table
+    // is published, so no other thread sees it half-filled.
+    if (seen->mutex.try_lock_shared()) {
+      fresh->tenants = seen->tenants;
+      seen->mutex.unlock_shared();
+    }
     while (seen->generation != generation) {
+      // The parent's table is never freed: its lock may be held by a thread that no longer
+      // exists.
       if (table.compare_exchange_weak(seen, fresh.get(), std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
-        // Keep the parent's derivations when its table is consistent: no writer held its lock
-        // at the fork. (Their encryptors start fresh nonce runs on their own.) The parent's
-        // table is never freed: its lock may be held by a thread that no longer exists.
-        if (seen->mutex.try_lock_shared()) {
-          fresh->tenants = seen->tenants;
-          seen->mutex.unlock_shared();
-        }
         return *fresh.release();
       }
     }
