@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cachekit/encryption.hpp>
+#include <cachekit/l1_cache.hpp>
 
 #include "support/forked_child.hpp"
 
@@ -218,6 +219,39 @@ TEST(fork_safety, fork_while_other_threads_encrypt_never_hangs_the_child) {
   stop = true;
   for (auto& t : busy) t.join();
   EXPECT_EQ(finished, 40);
+}
+
+TEST(fork_safety, l1_shard_read_locked_by_a_parent_thread_keeps_its_entries_and_takes_writes) {
+  if (CACHEKIT_TESTS_UNDER_TSAN) {
+    GTEST_SKIP() << "TSan does not support fork() while other threads run";
+  }
+  l1_cache l1({.max_bytes = 1 << 20, .shards = 1});
+  ASSERT_TRUE(l1.put("a", as_byte_view("parent"), std::nullopt));
+  std::atomic<bool> inside{false};
+  std::atomic<bool> release{false};
+  // Parked inside visit(): the only shard's lock is read-held across the fork, for good in the
+  // child. Without fork handling the child's put would wait for that reader forever.
+  std::thread reader([&] {
+    (void)l1.visit("a", [&](byte_view, monotonic_clock::time_point) {
+      inside = true;
+      while (!release) std::this_thread::yield();
+    });
+  });
+  while (!inside) std::this_thread::yield();
+  forked_child child([&](int) {
+    auto a = l1.get("a");
+    if (!a || std::string(reinterpret_cast<const char*>(a->data()), a->size()) != "parent") {
+      return 2;
+    }
+    if (!l1.put("b", as_byte_view("child"), std::nullopt)) return 3;
+    return l1.get("b") ? 0 : 4;
+  });
+  const child_outcome out = child.finish(std::chrono::seconds(10));
+  release = true;
+  reader.join();
+  EXPECT_FALSE(out.timed_out) << "the child waited on its parent's reader";
+  EXPECT_EQ(out.exit_code, 0);
+  EXPECT_FALSE(l1.get("b"));  // the child's write stayed in the child
 }
 
 }  // namespace
