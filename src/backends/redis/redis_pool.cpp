@@ -10,22 +10,6 @@
 namespace cachekit {
 inline namespace v0 {
 namespace detail {
-namespace {
-
-// Slots inherited from the parent. Its idle connections' sockets are shared with the parent:
-// closing this process's copy of a descriptor (redisFree only close()s, it sends nothing) leaves
-// the parent's connection working. Never freed: if a thread of the parent held the lock at the
-// fork, the idle list may be half-updated, and the condition variable may count waiters that
-// do not exist here (destroying it would wait for them forever).
-template <typename Slots>
-void abandon(Slots* inherited) noexcept {
-  if (!inherited->mutex.try_lock()) return;  // held by a thread that did not survive the fork
-  auto idle = std::move(inherited->idle);
-  inherited->mutex.unlock();
-  idle.clear();
-}
-
-}  // namespace
 
 redis_pool::lease::~lease() {
   if (connection_) pool_->give_back(*slots_, std::move(connection_));
@@ -46,6 +30,18 @@ redis_pool::~redis_pool() {
   delete slots_.load(std::memory_order_acquire);
 }
 
+// Slots inherited from the parent. Their idle connections' sockets are shared with the parent:
+// closing this process's copy of a descriptor (redisFree only close()s, it sends nothing) leaves
+// the parent's connection working. Never freed: if a thread of the parent held the lock at the
+// fork, the idle list may be half-updated, and the condition variable may count waiters that
+// do not exist here (destroying it would wait for them forever).
+void redis_pool::abandon(slots& inherited) noexcept {
+  if (!inherited.mutex.try_lock()) return;  // held by a thread that did not survive the fork
+  auto idle = std::move(inherited.idle);
+  inherited.mutex.unlock();
+  idle.clear();
+}
+
 redis_pool::slots& redis_pool::current_slots() {
   slots* current = slots_.load(std::memory_order_acquire);
   const std::uint64_t generation = fork_generation();
@@ -57,7 +53,7 @@ redis_pool::slots& redis_pool::current_slots() {
   while (current->generation != generation) {
     if (slots_.compare_exchange_weak(current, fresh.get(), std::memory_order_acq_rel,
                                      std::memory_order_acquire)) {
-      abandon(current);
+      abandon(*current);
       return *fresh.release();
     }
   }

@@ -83,6 +83,7 @@ class redis_pool {
   [[nodiscard]] slots& current_slots();
   void give_back(slots& owner, std::unique_ptr<redis_connection> connection) noexcept;
   static void close_slot(slots& owner) noexcept;
+  static void abandon(slots& inherited) noexcept;
 
   const redis_connect_settings settings_;
   const std::size_t capacity_;
