@@ -27,6 +27,25 @@
 ///
 /// Thread safety: thread-safe; one `cache` is meant to be shared by all threads. A `cache` is
 /// movable; `memoized` functions keep what they need alive, so they may outlive it.
+///
+/// Fork safety: a `cache` (and its `memoized` functions) made before fork() may be used in the
+/// parent and in any number of children at once, as pre-fork servers and process pools do.
+/// A pthread_atfork child handler marks the new process; each part then replaces, on its first
+/// use in the child, what must not be shared:
+/// - encryption: every encryptor starts a new nonce run under a fresh random instance id from
+///   the OS, so no two processes ever seal with the same nonce;
+/// - Redis and memcached: the child opens its own connections and never touches its parent's.
+///   Its copies of the parent's idle Redis sockets are closed without sending anything (no
+///   QUIT, no shutdown), so the parent's connections keep working; memcached handles are left
+///   open (freeing them would send "quit" on the parent's socket);
+/// - locks a parent thread held at the fork do not block the child: the pools, the keyring's
+///   tenant table and memoize's bookkeeping are rebuilt, and L1 shards that a writer held start
+///   empty (the other shards keep their entries; L1 is otherwise a copy of the parent's).
+/// cachekit starts no background threads, so none need restarting. Not covered: a fork while
+/// another thread is inside a `memory_backend` or `file_backend` (the child may block on their
+/// locks), inside an `on_error` handler or a memoized function's own locks, or processes made
+/// by a raw clone(2) or a vfork() that does not exec (glibc runs no atfork handlers for them).
+/// Fork-then-exec is always safe.
 #pragma once
 
 #include <cachekit/backend.hpp>

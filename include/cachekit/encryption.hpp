@@ -4,10 +4,11 @@
 /// additional authenticated data (AAD), the AES-256-GCM encryptor and the rotation keyring.
 ///
 /// A stored ciphertext is `nonce(12) || ciphertext || tag(16)`. The nonce is
-/// `instance_id (u64 BE) || counter (u32 BE)`: `instance_id` comes from a process-wide counter
-/// seeded with 8 random bytes and advanced once per encryptor, `counter` counts that
-/// encryptor's messages from 0, so nonces never repeat for a key while the process lives. Readers
-/// never interpret the nonce.
+/// `instance_id (u64 BE) || counter (u32 BE)`: `instance_id` is 8 random bytes from the OS
+/// (getrandom), taken afresh whenever an encryptor starts a nonce run — when it is made, when its
+/// counter has used all 2^32-1 values, and on its first use in a forked child — and `counter`
+/// counts the run's messages from 0. So a parent and its children never walk the same nonce
+/// sequence, and an encryptor never runs out. Readers never interpret the nonce.
 ///
 ///     auto ring = cachekit::keyring::from_hex(master_key_hex).value();  // throws on a bad key
 ///     auto tenant = ring.for_tenant("6f1c...uuid").value();
@@ -20,11 +21,15 @@
 /// or domain), `errc::invalid_configuration` (a keyring that breaks the rotation rules, or an
 /// OpenSSL that cannot provide AES-256-GCM or HMAC-SHA256),
 /// `errc::invalid_ciphertext` (shorter than nonce + tag), `errc::authentication_failed` (wrong
-/// key, wrong tenant, wrong AAD, or tampered bytes), `errc::unknown_key_fingerprint`,
-/// `errc::nonce_exhausted`. Messages never contain key material.
+/// key, wrong tenant, wrong AAD, or tampered bytes), `errc::unknown_key_fingerprint`.
+/// Messages never contain key material.
 ///
 /// Thread safety: `aes_gcm_encryptor`, `keyring` and `tenant_keyring` are thread-safe (encrypt
 /// and decrypt may be called concurrently on one object); the free functions are thread-safe.
+///
+/// Fork safety: all three may be used in a child after fork(), also when another thread of the
+/// parent was inside them at the fork: the child starts its own nonce runs, cipher contexts and
+/// tenant table (its parent's locks may be held for good) without touching the parent's.
 #pragma once
 
 #include <cachekit/bytes.hpp>
@@ -52,7 +57,8 @@ inline constexpr std::size_t aes_gcm_nonce_size = 12;
 inline constexpr std::size_t aes_gcm_tag_size = 16;
 /// Bytes a ciphertext adds to its plaintext (nonce + tag); also the shortest valid ciphertext.
 inline constexpr std::size_t aes_gcm_overhead = aes_gcm_nonce_size + aes_gcm_tag_size;
-/// Messages one encryptor can seal: counters 0 .. 2^32-2. The counter never wraps.
+/// Messages one encryptor seals under one instance id: counters 0 .. 2^32-2. The counter never
+/// wraps: the next message takes a fresh instance id.
 inline constexpr std::uint64_t aes_gcm_max_messages = 0xFFFF'FFFFull;
 /// The shortest master key the SDKs accept (cachekit-py and cachekit-rs both require 32 bytes).
 inline constexpr std::size_t min_master_key_size = 32;
@@ -142,9 +148,10 @@ struct tenant_entry;
 }  // namespace detail
 
 /// AES-256-GCM with one key and its own nonce sequence. Movable, not copyable. Each encryptor
-/// takes a fresh `instance_id`, so two encryptors over the same key never share a nonce.
-/// After `aes_gcm_max_messages` encryptions it refuses with `errc::nonce_exhausted`: rotate
-/// the key or make a new encryptor. A moved-from encryptor may only be destroyed or assigned.
+/// takes a random `instance_id`, so two encryptors over the same key never share a nonce (short
+/// of a 2^-64 coincidence). After `aes_gcm_max_messages` encryptions under one instance id, and
+/// in a forked child, it continues under a fresh random one. A moved-from encryptor may only be
+/// destroyed or assigned.
 class CACHEKIT_EXPORT aes_gcm_encryptor {
  public:
   /// Makes an encryptor for a 32-byte `key` (copied into wiped storage).
@@ -156,7 +163,7 @@ class CACHEKIT_EXPORT aes_gcm_encryptor {
   ~aes_gcm_encryptor();
 
   /// Seals `plaintext`, binding `aad`. Returns `nonce(12) || ciphertext || tag(16)`
-  /// (`plaintext.size() + 28` bytes), or `errc::nonce_exhausted`.
+  /// (`plaintext.size() + 28` bytes); an OpenSSL failure is `errc::invalid_configuration`.
   [[nodiscard]] result<byte_buffer> encrypt(byte_view plaintext, byte_view aad);
 
   /// As `encrypt`, writing into `out`, which must be exactly `plaintext.size() + 28` bytes
@@ -176,9 +183,11 @@ class CACHEKIT_EXPORT aes_gcm_encryptor {
   [[nodiscard]] result<void> decrypt_to(std::span<std::byte> out, byte_view ciphertext,
                                         byte_view aad) const;
 
-  /// The first 8 bytes of every nonce this encryptor makes.
+  /// The first 8 bytes of the nonces this encryptor makes now (it changes after 2^32-1
+  /// messages and in a forked child).
   [[nodiscard]] std::uint64_t instance_id() const noexcept;
-  /// How many nonces this encryptor has used (0 to `aes_gcm_max_messages`).
+  /// How many nonces this encryptor has used under its current `instance_id` (0 to
+  /// `aes_gcm_max_messages`).
   [[nodiscard]] std::uint64_t nonces_used() const noexcept;
 
  private:
@@ -204,8 +213,7 @@ class CACHEKIT_EXPORT tenant_keyring {
   /// Fingerprints of all keys, current first, then the previous keys in keyring order.
   [[nodiscard]] std::vector<std::string_view> fingerprints() const;
 
-  /// Seals with the current key. Returns `nonce || ciphertext || tag`, or
-  /// `errc::nonce_exhausted` (make a new keyring or rotate).
+  /// Seals with the current key. Returns `nonce || ciphertext || tag`.
   [[nodiscard]] result<byte_buffer> encrypt(byte_view plaintext, byte_view aad);
 
   /// As `encrypt`, writing into `out`, which must be exactly `plaintext.size() + 28` bytes

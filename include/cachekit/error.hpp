@@ -40,7 +40,7 @@ enum class errc {
   authentication_failed = 100,  ///< AES-GCM tag verification failed (tampered or wrong key)
   invalid_ciphertext,           ///< shorter than nonce + tag: cannot be a ciphertext
   unknown_key_fingerprint,      ///< frame names a key fingerprint not in the keyring
-  nonce_exhausted,              ///< the encryptor used all 2^32-1 nonces; rotate keys
+  nonce_exhausted,              ///< unused since encryptors renew their instance id (kept)
   plaintext_downgrade,          ///< encryption is on but the entry claims to be plaintext
 
   // Fix the configuration or the call: retrying will not help.

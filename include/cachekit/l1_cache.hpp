@@ -154,7 +154,8 @@ struct l1_core_config {
 };
 
 /// Sharded S3-FIFO store of `l1_entry`s, shared by `l1_cache` and `object_cache<T>`.
-/// Thread-safe.
+/// Thread-safe. Usable in a forked child: shards whose lock a thread of the parent held for
+/// writing at the fork start empty there; the others keep their entries.
 class CACHEKIT_EXPORT l1_core {
  public:
   /// Throws `cachekit::error` (`errc::invalid_configuration`) on an impossible configuration.
@@ -205,8 +206,17 @@ class CACHEKIT_EXPORT l1_core {
   void reject(std::string_view key, std::uint64_t hash);
   void insert(l1_entry* fresh, monotonic_clock::time_point now);
 
+  // Called first by every operation that takes a shard lock: after a fork, frees the shards
+  // from locks held by the parent's threads (one relaxed and one acquire load otherwise).
+  void follow_fork() const;
+  void adopt_after_fork(std::uint64_t generation) const;
+
   std::unique_ptr<shard[]> shards_;
   std::size_t shard_mask_ = 0;
+  // The fork generation (src/process/fork_generation.hpp) whose threads alone may hold shard
+  // locks, and the one being adopted.
+  mutable std::atomic<std::uint64_t> generation_{0};
+  mutable std::atomic<std::uint64_t> adopting_{0};
   const monotonic_clock* clock_ = nullptr;
   monotonic_clock::duration default_ttl_{};
   std::size_t max_entry_charge_ = 0;

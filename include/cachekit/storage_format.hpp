@@ -79,7 +79,7 @@ class CACHEKIT_EXPORT storage_format {
   /// The stored bytes of a value whose MessagePack is `msgpack`. `aad_key` is the key the entry
   /// is stored under *as the backend sees it* (including a client-side prefix such as
   /// `t:default:`); it is only used when encrypting.
-  /// Errors: errc::nonce_exhausted (rotate keys); errc::input_too_large above 512 MiB.
+  /// Errors: errc::input_too_large above 512 MiB.
   [[nodiscard]] result<byte_buffer> seal(byte_view msgpack, std::string_view aad_key) const;
 
   /// The MessagePack bytes of a stored entry. With `explain`, `layers` says what was checked.

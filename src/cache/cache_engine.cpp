@@ -134,17 +134,18 @@ result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
                 "multi-tenant encryption needs the caller's tenant: open a "
                 "cachekit::tenant_scope on this thread");
   }
-  std::lock_guard lock(tenant_formats_mutex_);
-  auto it = tenant_formats_.find(std::string(*tenant));
-  if (it == tenant_formats_.end()) {
+  tenant_format_table& table = tenant_formats_.get();
+  std::lock_guard lock(table.mutex);
+  auto it = table.sets.find(std::string(*tenant));
+  if (it == table.sets.end()) {
     auto keys = options_.encryption->keys.derive_uncached(*tenant);
     if (!keys) return std::move(keys).error();
-    if (tenant_formats_.size() >= max_tenant_formats) tenant_formats_.clear();
+    if (table.sets.size() >= max_tenant_formats) table.sets.clear();
     // Readers decrypt as the caller's tenant (no header_tenants): another tenant's entry is a
     // mismatch and a miss, as in cachekit-py 0.24.1's multi-tenant reads.
     auto set = std::make_shared<const format_set>(make_format_set(
         std::move(*keys), nullptr, options_.integrity_checking, options_.max_value_bytes));
-    it = tenant_formats_.emplace(std::string(*tenant), std::move(set)).first;
+    it = table.sets.emplace(std::string(*tenant), std::move(set)).first;
   }
   // Shares ownership of the tenant's set, so clearing the table cannot pull it from under us.
   return std::shared_ptr<const storage_format>(it->second, &it->second->at(index));

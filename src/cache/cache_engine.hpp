@@ -9,6 +9,8 @@
 #include <cachekit/memoized.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "process/per_process.hpp"
+
 #include <array>
 #include <atomic>
 #include <memory>
@@ -90,9 +92,13 @@ class cache_engine {
   std::array<storage_format, 3> formats_;
   // Multi-tenant mode: the formats of each tenant seen, built on first use (keys derived
   // without growing the keyring) and dropped all at once past `max_tenant_formats`.
+  // Per process (a forked child builds its own table, never taking its parent's lock).
   using format_set = std::array<storage_format, 3>;
-  std::mutex tenant_formats_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const format_set>> tenant_formats_;
+  struct tenant_format_table {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const format_set>> sets;  // guarded by mutex
+  };
+  per_process<tenant_format_table> tenant_formats_;
   bool encrypted_ = false;
   std::atomic<std::uint64_t> l2_errors_{0};
   std::atomic<std::uint64_t> corrupt_entries_{0};

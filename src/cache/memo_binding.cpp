@@ -1,5 +1,7 @@
 #include "cache/cache_engine.hpp"
 
+#include "process/per_process.hpp"
+
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -14,12 +16,16 @@ namespace {
 // clear; the entries still expire by TTL).
 constexpr std::size_t max_tracked_keys = std::size_t{1} << 20;
 
-}  // namespace
-
-struct memo_binding::written_keys {
+struct written_key_set {
   std::mutex mutex;
   std::unordered_set<std::string> keys;  // guarded by mutex
 };
+
+}  // namespace
+
+// Per process: a forked child clears only what it wrote, and never waits on a lock that a
+// thread of its parent held at the fork.
+struct memo_binding::written_keys : per_process<written_key_set> {};
 
 memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop,
                            ttl_seconds entry_ttl, bool stats_on)
@@ -43,8 +49,9 @@ std::optional<byte_buffer> memo_binding::load(std::string_view key, served_by& l
 
 void memo_binding::store(std::string_view key, byte_view msgpack) {
   if (!engine->store(key, format, msgpack, ttl)) return;  // counted and reported
-  std::lock_guard lock(written_->mutex);
-  if (written_->keys.size() < max_tracked_keys) written_->keys.emplace(key);
+  written_key_set& written = written_->get();
+  std::lock_guard lock(written.mutex);
+  if (written.keys.size() < max_tracked_keys) written.keys.emplace(key);
 }
 
 void memo_binding::reject(std::string_view key, const failure& why) {
@@ -57,15 +64,17 @@ void memo_binding::uncacheable(const failure& why) {
 
 void memo_binding::invalidate(std::string_view key) {
   (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
-  std::lock_guard lock(written_->mutex);
-  written_->keys.erase(std::string(key));
+  written_key_set& written = written_->get();
+  std::lock_guard lock(written.mutex);
+  written.keys.erase(std::string(key));
 }
 
 void memo_binding::clear() {
   std::unordered_set<std::string> keys;
   {
-    std::lock_guard lock(written_->mutex);
-    keys.swap(written_->keys);
+    written_key_set& written = written_->get();
+    std::lock_guard lock(written.mutex);
+    keys.swap(written.keys);
   }
   for (const auto& key : keys) (void)engine->erase(key);
   stats.reset();

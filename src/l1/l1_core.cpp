@@ -3,6 +3,7 @@
 // counters. The eviction policy lives in s3fifo_shard.
 #include "l1/s3fifo_shard.hpp"
 #include "l1/shard_mutex.hpp"
+#include "process/fork_generation.hpp"
 
 #include <cachekit/error.hpp>
 #include <cachekit/l1_cache.hpp>
@@ -109,6 +110,7 @@ struct alignas(64) l1_core::shard {
   // Copies of the store's sizes, so size() and size_bytes() take no lock.
   std::atomic<std::size_t> charge{0};
   std::atomic<std::size_t> entries{0};
+  shard_limits limits{};  // set once by the constructor
 
   void publish_sizes() CACHEKIT_REQUIRES(mutex) {
     charge.store(store.charge(), std::memory_order_relaxed);
@@ -144,9 +146,41 @@ l1_core::l1_core(const l1_core_config& config)
     if (config.max_entries) {
       limits.max_entries = *config.max_entries / n + (i < *config.max_entries % n ? 1 : 0);
     }
+    shards_[i].limits = limits;
     exclusive_lock lock(shards_[i].mutex);
     shards_[i].store.set_limits(limits);
   }
+  generation_.store(watch_forks(), std::memory_order_release);
+  adopting_.store(generation_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+void l1_core::follow_fork() const {
+  const std::uint64_t generation = fork_generation();
+  if (generation_.load(std::memory_order_acquire) != generation) [[unlikely]] {
+    adopt_after_fork(generation);
+  }
+}
+
+void l1_core::adopt_after_fork(std::uint64_t generation) const {
+  // One thread of the child adopts; the others wait for it, before touching any shard.
+  std::uint64_t claimed = adopting_.load(std::memory_order_acquire);
+  while (claimed != generation) {
+    if (adopting_.compare_exchange_weak(claimed, generation, std::memory_order_acq_rel)) {
+      for (std::size_t i = 0; i <= shard_mask_; ++i) {
+        shard& s = shards_[i];
+        if (!s.mutex.forget_holders_after_fork()) continue;  // no writer: entries are whole
+        // A writer of the parent was inside: the shard's lists may be half-linked. Its entries
+        // are abandoned (never freed: freeing walks those lists) and it starts empty.
+        exclusive_lock lock(s.mutex);
+        new (&s.store) s3fifo_shard();
+        s.store.set_limits(s.limits);
+        s.publish_sizes();
+      }
+      generation_.store(generation, std::memory_order_release);
+      return;
+    }
+  }
+  while (generation_.load(std::memory_order_acquire) != generation) std::this_thread::yield();
 }
 
 l1_core::~l1_core() = default;
@@ -165,6 +199,7 @@ l1_entry* l1_core::acquire(std::string_view key) {
 }
 
 bool l1_core::visit_impl(std::string_view key, visitor on_hit, void* context) {
+  follow_fork();
   const std::uint64_t hash = hash_key(key);
   shard& s = shard_for(hash);
   const monotonic_clock::time_point now = clock_->now();
@@ -225,6 +260,7 @@ void l1_core::insert(l1_entry* fresh, monotonic_clock::time_point now) {
 
 bool l1_core::put_bytes(std::string_view key, byte_view value,
                         std::optional<monotonic_clock::duration> ttl) {
+  follow_fork();
   const std::uint64_t hash = hash_key(key);
   const std::size_t charge = key.size() + value.size() + l1_entry_overhead;
   const monotonic_clock::duration lifetime = ttl.value_or(default_ttl_);
@@ -243,6 +279,7 @@ bool l1_core::put_bytes(std::string_view key, byte_view value,
 
 bool l1_core::put_object(std::string_view key, std::shared_ptr<const void> object,
                          std::size_t charge, std::optional<monotonic_clock::duration> ttl) {
+  follow_fork();
   const std::uint64_t hash = hash_key(key);
   const monotonic_clock::duration lifetime = ttl.value_or(default_ttl_);
   if (object == nullptr || !admissible(key, charge, lifetime)) {
@@ -261,6 +298,7 @@ bool l1_core::put_object(std::string_view key, std::shared_ptr<const void> objec
 }
 
 std::optional<monotonic_clock::duration> l1_core::ttl(std::string_view key) const {
+  follow_fork();
   const std::uint64_t hash = hash_key(key);
   shard& s = shard_for(hash);
   const monotonic_clock::time_point now = clock_->now();
@@ -277,6 +315,7 @@ bool l1_core::contains(std::string_view key) const {
 }
 
 bool l1_core::erase(std::string_view key) {
+  follow_fork();
   const std::uint64_t hash = hash_key(key);
   shard& s = shard_for(hash);
   retired_entries retired;
@@ -289,6 +328,7 @@ bool l1_core::erase(std::string_view key) {
 }
 
 std::size_t l1_core::erase_prefix(std::string_view prefix) {
+  follow_fork();
   std::size_t removed = 0;
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     retired_entries retired;
@@ -300,6 +340,7 @@ std::size_t l1_core::erase_prefix(std::string_view prefix) {
 }
 
 void l1_core::clear() {
+  follow_fork();
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     retired_entries retired;
     exclusive_lock lock(shards_[i].mutex);
@@ -309,6 +350,7 @@ void l1_core::clear() {
 }
 
 std::size_t l1_core::sweep_expired() {
+  follow_fork();
   std::size_t removed = 0;
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     const monotonic_clock::time_point now = clock_->now();
@@ -321,6 +363,7 @@ std::size_t l1_core::sweep_expired() {
 }
 
 l1_stats l1_core::stats() const {
+  follow_fork();
   l1_stats total;
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     shard& s = shards_[i];

@@ -56,6 +56,13 @@ class CACHEKIT_CAPABILITY("mutex") shard_mutex {
     state_.notify_all();
   }
 
+  // In a forked child, before any of its threads takes the lock: forgets the holders, threads of
+  // the parent that do not exist here and will never unlock. Returns whether one of them was a
+  // writer, whose change to the guarded data may be half done.
+  bool forget_holders_after_fork() noexcept {
+    return (state_.exchange(0, std::memory_order_acq_rel) & writer) != 0;
+  }
+
  private:
   static constexpr std::uint32_t writer = std::uint32_t{1} << 31;
 

@@ -14,6 +14,9 @@ For each scenario and each value shape, both directions:
              without running, and its ``cache_info()`` counts an L2 hit (hits 1, l2_hits 1,
              misses 0); a second Python call is an L1 hit.
 
+Fork: in the secure Redis scenario, the C++ cache is used, then the peer forks 3 children; the
+parent and the children store sealed entries at once, and cachekit-py reads every one of them.
+
 Negative scenarios: an entry cachekit-py sealed under another master key (or tenant) is a miss for
 the C++ secure cache: its function runs, ``stats().corrupt_entries`` grows by one and the fresh
 value is returned.
@@ -582,6 +585,40 @@ def case_cpp_to_py(peer: Peer, scenario: Scenario, env: Env, shape: str, n: int)
                  misses=0)
 
 
+FORK_CHILDREN = 3
+FORK_CALLS = 8
+
+
+def case_forked_cpp_to_py(peer: Peer, scenario: Scenario, env: Env) -> None:
+    """The C++ cache is used, then the peer forks: parent and children write sealed entries at
+    once, and cachekit-py reads every one of them (a nonce or a socket shared across the fork
+    shows up as an entry that fails to open, or a wrong value)."""
+    qualname = f"{scenario.name}.forked_cpp_to_py.str"
+    warm = peer_call(peer, scenario, qualname, "", "str", 0)
+    check(warm["ran"], "C++ function did not run before the fork")
+    per_process = []
+    for p in range(1 + FORK_CHILDREN):
+        calls = []
+        for i in range(FORK_CALLS):
+            command: dict = {"cmd": "call", "args": ["str", 1 + p * 100 + i], **scenario.call,
+                             "function": f"{MODULE}.{qualname}", "type": "value"}
+            command["fresh"] = tagged_json.to_input(model_value("str", 1 + p * 100 + i, "cpp"))
+            calls.append(command)
+        per_process.append(calls)
+    answers = peer.request({"cmd": "fork_calls", "per_process": per_process})["answers"]
+    check(len(answers) == 1 + FORK_CHILDREN, f"{len(answers)} processes answered, expected {1 + FORK_CHILDREN}")
+    py = python_function(scenario, env, qualname, "")
+    for p, process_answers in enumerate(answers):
+        for i, answer in enumerate(process_answers):
+            n = 1 + p * 100 + i
+            check(answer.get("ok") and answer["ran"], f"process {p} call {i}: C++ did not run and store: {answer}")
+            check(answer["stats"]["l2_errors"] == 0, f"process {p}: C++ counted L2 errors: {answer['stats']}")
+            check_stored(scenario, env, answer["key"])
+            got = py.decorated("str", n)
+            check(not py.runs, f"Python function ran: the entry of process {p} under {answer['key']!r} was not served")
+            check_value(model_value("str", n, "cpp"), tagged_json.to_output(got), f"Python read of process {p}")
+
+
 @dataclass
 class Outcome:
     passed: int = 0
@@ -619,6 +656,28 @@ def run_scenario(peer: Peer, scenario: Scenario, env: Env, outcome: Outcome, ver
             else:
                 outcome.failed += 1
                 print(f"FAIL {scenario.name:<24} {label:<8} {shape}: {failure}")
+
+
+def run_fork_case(peer: Peer, scenario: Scenario, env: Env, outcome: Outcome, verbose: bool) -> None:
+    peer.request({"cmd": "configure", **scenario.cpp(env)})
+    counts = outcome.per_scenario.setdefault(f"{scenario.name}+fork", [0, 0])
+    try:
+        case_forked_cpp_to_py(peer, scenario, env)
+        failure = None
+    except CaseFailure as e:
+        failure = str(e)
+    except PeerError:
+        raise
+    except Exception as e:  # noqa: BLE001 — a cachekit-py exception fails the case, not the run
+        failure = f"{type(e).__name__}: {e}\n{traceback.format_exc()[-2000:]}"
+    counts[0 if failure is None else 1] += 1
+    if failure is None:
+        outcome.passed += 1
+        if verbose:
+            print(f"ok   {scenario.name:<24} forked cpp->py")
+    else:
+        outcome.failed += 1
+        print(f"FAIL {scenario.name:<24} forked cpp->py: {failure}")
 
 
 def main(argv: list[str]) -> int:
@@ -670,6 +729,9 @@ def main(argv: list[str]) -> int:
             peer = Peer(args.peer)
             for scenario in chosen:
                 run_scenario(peer, scenario, env, outcome, verbose=not args.quiet)
+            for scenario in chosen:
+                if scenario.name == "secure_redis_tenant":
+                    run_fork_case(peer, scenario, env, outcome, verbose=not args.quiet)
         except PeerError as e:
             print(f"FAIL the C++ peer: {e}")
             outcome.failed += 1

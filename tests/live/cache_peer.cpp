@@ -26,6 +26,12 @@
 //
 //   {"cmd": "stats"} -> {"ok": true, "stats": {...}}
 //
+//   {"cmd": "fork_calls", "per_process": [[<call>, ...], [<call>, ...], ...]}
+//     -> {"ok": true, "answers": [[<call answer>, ...], ...]}
+//   Forks one child per list after the first, with the cache as configured (and used) so far;
+//   the parent runs the first list while the children run theirs, all at once. Each answer is
+//   what "call" answers; a child that fails or exits badly fails the command.
+//
 // Any failure answers {"ok": false, "error": "..."} and the peer goes on reading.
 #include <cachekit/cache.hpp>
 #include <cachekit/cache_options.hpp>
@@ -37,6 +43,9 @@
 #include <cachekit/value.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdint>
@@ -189,6 +198,7 @@ class peer {
     if (cmd == "configure") return configure(command);
     if (cmd == "call") return call(command);
     if (cmd == "stats") return {{"ok", true}, {"stats", stats_json(require_cache().stats())}};
+    if (cmd == "fork_calls") return fork_calls(command);
     throw std::invalid_argument("unknown cmd '" + cmd + "'");
   }
 
@@ -253,6 +263,64 @@ class peer {
             {"key", fn.key(shape, n)},
             {"info", info_json(fn.info())},
             {"stats", stats_json(cache.stats())}};
+  }
+
+  json run_calls(const json& calls) {
+    json answers = json::array();
+    for (const json& c : calls) answers.push_back(handle(c));
+    return answers;
+  }
+
+  json fork_calls(const json& command) {
+    const json& lists = command.at("per_process");
+    std::vector<std::pair<pid_t, int>> children;  // pid, read end of its answer pipe
+    for (std::size_t i = 1; i < lists.size(); ++i) {
+      int fds[2];
+      if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error("fork failed");
+      if (pid == 0) {
+        ::close(fds[0]);
+        int code = 0;
+        try {
+          const std::string text = run_calls(lists.at(i)).dump();
+          for (std::size_t sent = 0; sent < text.size();) {
+            const ssize_t n = ::write(fds[1], text.data() + sent, text.size() - sent);
+            if (n <= 0) {
+              code = 3;
+              break;
+            }
+            sent += static_cast<std::size_t>(n);
+          }
+        } catch (...) {
+          code = 2;
+        }
+        ::_exit(code);  // no atexit handlers, no flushing of the parent's stdout buffer
+      }
+      ::close(fds[1]);
+      children.emplace_back(pid, fds[0]);
+    }
+    json answers = json::array();
+    answers.push_back(run_calls(lists.at(0)));
+    std::string failures;
+    for (auto [pid, fd] : children) {
+      std::string text;
+      char buffer[4096];
+      for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+        text.append(buffer, static_cast<std::size_t>(n));
+      }
+      ::close(fd);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        failures +=
+            " child " + std::to_string(pid) + " exited with status " + std::to_string(status);
+        continue;
+      }
+      answers.push_back(json::parse(text));
+    }
+    if (!failures.empty()) throw std::runtime_error("fork_calls:" + failures);
+    return {{"ok", true}, {"answers", answers}};
   }
 
   function_entry& function_for(cachekit::cache& cache, const json& command) {

@@ -118,10 +118,11 @@ TEST(aes_gcm, nonce_is_instance_id_big_endian_then_counter_from_zero) {
   EXPECT_EQ(encryptor.nonces_used(), 3u);
 }
 
-TEST(aes_gcm, each_encryptor_takes_the_next_instance_id) {
+TEST(aes_gcm, each_encryptor_takes_its_own_random_instance_id) {
   auto first = fixed_key_encryptor();
   auto second = fixed_key_encryptor();
-  EXPECT_EQ(second.instance_id(), first.instance_id() + 1);
+  // 8 random bytes each: equal with probability 2^-64.
+  EXPECT_NE(second.instance_id(), first.instance_id());
   // Same key, same counter: the nonces still differ.
   EXPECT_NE(nonce_of(first.encrypt({}, {}).value()), nonce_of(second.encrypt({}, {}).value()));
 }
@@ -137,20 +138,47 @@ TEST(aes_gcm, moving_keeps_the_instance_id_and_counter) {
   EXPECT_EQ(be32(byte_view(*sealed).subspan(8, 4)), 1u);
 }
 
-TEST(aes_gcm, counter_stops_at_2_pow_32_minus_1_and_never_wraps) {
+TEST(aes_gcm, after_2_pow_32_minus_1_nonces_it_continues_under_a_fresh_instance_id) {
   auto encryptor = fixed_key_encryptor();
+  const std::uint64_t first_id = encryptor.instance_id();
   aes_gcm_test_access::set_next_counter(encryptor, aes_gcm_max_messages - 1);
   auto last = encryptor.encrypt(to_byte_buffer("last"), {});
   ASSERT_TRUE(last);
-  EXPECT_EQ(be32(byte_view(*last).subspan(8, 4)), 0xFFFFFFFEu);
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto refused = encryptor.encrypt(to_byte_buffer("more"), {});
-    ASSERT_FALSE(refused);
-    EXPECT_EQ(refused.code(), errc::nonce_exhausted);
-  }
-  EXPECT_EQ(encryptor.nonces_used(), aes_gcm_max_messages);
-  // Decryption is unaffected.
+  EXPECT_EQ(be64(nonce_of(*last)), first_id);
+  EXPECT_EQ(be32(byte_view(*last).subspan(8, 4)), 0xFFFFFFFEu);  // the counter never wraps
+
+  auto next = encryptor.encrypt(to_byte_buffer("more"), {});
+  ASSERT_TRUE(next);
+  EXPECT_NE(encryptor.instance_id(), first_id);
+  EXPECT_EQ(be64(nonce_of(*next)), encryptor.instance_id());
+  EXPECT_EQ(be32(byte_view(*next).subspan(8, 4)), 0u);
+  EXPECT_EQ(encryptor.nonces_used(), 1u);
+  // Values sealed under either run open with the same key.
   EXPECT_TRUE(encryptor.decrypt(*last, {}));
+  EXPECT_TRUE(encryptor.decrypt(*next, {}));
+}
+
+TEST(aes_gcm, threads_that_exhaust_a_run_together_move_to_one_fresh_run) {
+  auto encryptor = fixed_key_encryptor();
+  const std::uint64_t first_id = encryptor.instance_id();
+  aes_gcm_test_access::set_next_counter(encryptor, aes_gcm_max_messages);
+  constexpr int threads = 4;
+  constexpr int per_thread = 50;
+  std::vector<std::vector<std::array<std::byte, 12>>> seen(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i)
+        seen[t].push_back(nonce_of(encryptor.encrypt({}, {}).value()));
+    });
+  }
+  for (auto& w : workers) w.join();
+  std::vector<std::array<std::byte, 12>> all;
+  for (auto& v : seen) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
+  for (const auto& nonce : all) EXPECT_NE(be64(nonce), first_id);
+  EXPECT_EQ(encryptor.nonces_used(), std::uint64_t{threads * per_thread});
 }
 
 TEST(aes_gcm, changing_any_byte_fails_authentication) {

@@ -1,5 +1,7 @@
 #include "backends/memcached/connection_pool.hpp"
 
+#include "process/fork_generation.hpp"
+
 #include <libmemcached-1.0/memcached.h>
 
 #include <new>
@@ -21,12 +23,19 @@ std::string milliseconds_text(std::chrono::milliseconds ms) {
 
 memcached_connection_pool::lease::lease(lease&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
+      slots_(std::exchange(other.slots_, nullptr)),
       handle_(std::exchange(other.handle_, nullptr)),
       reused_(other.reused_),
       discard_(other.discard_) {}
 
 memcached_connection_pool::lease::~lease() {
-  if (pool_ != nullptr) pool_->give_back(handle_, discard_);
+  if (pool_ != nullptr) pool_->give_back(*slots_, handle_, discard_);
+}
+
+memcached_connection_pool::slots::slots(std::uint64_t gen, std::size_t max_connections)
+    : generation(gen) {
+  // give_back runs in destructors: its push_back must never need to allocate.
+  idle.reserve(max_connections);
 }
 
 memcached_connection_pool::memcached_connection_pool(const memcached_server_address& server,
@@ -50,8 +59,7 @@ memcached_connection_pool::memcached_connection_pool(const memcached_server_addr
                 "libmemcached does not accept memcached server " + address_ + ": " + reason);
   }
   try {
-    // give_back runs in destructors: its push_back must never need to allocate.
-    idle_.reserve(settings.max_connections);
+    slots_.store(new slots(watch_forks(), settings.max_connections), std::memory_order_release);
   } catch (...) {
     memcached_free(template_);
     throw;
@@ -60,50 +68,74 @@ memcached_connection_pool::memcached_connection_pool(const memcached_server_addr
 
 memcached_connection_pool::~memcached_connection_pool() {
   // Every lease has ended: the backend is destroyed only when no operation runs.
-  for (const idle_handle& idle : idle_) memcached_free(idle.handle);
+  slots* current = slots_.load(std::memory_order_acquire);
+  for (const idle_handle& idle : current->idle) memcached_free(idle.handle);
+  delete current;
   memcached_free(template_);
 }
 
+memcached_connection_pool::slots& memcached_connection_pool::current_slots() {
+  slots* current = slots_.load(std::memory_order_acquire);
+  const std::uint64_t generation = fork_generation();
+  if (current->generation == generation) [[likely]] {
+    return *current;
+  }
+  // First use in a forked child. No lock: a lock of the parent's may be held forever here.
+  // The inherited slots are abandoned whole, never freed: their handles would say "quit" on
+  // the parent's sockets, and their condition variable may count waiters that do not exist
+  // here (destroying it would wait for them forever).
+  auto fresh = std::make_unique<slots>(generation, settings_.max_connections);
+  while (current->generation != generation) {
+    if (slots_.compare_exchange_weak(current, fresh.get(), std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      return *fresh.release();
+    }
+  }
+  return *current;  // another thread of this child installed its slots first
+}
+
 result<memcached_connection_pool::lease> memcached_connection_pool::acquire(bool fresh) {
-  std::unique_lock lock(mutex_);
+  slots& s = current_slots();
+  std::unique_lock lock(s.mutex);
   // The clock is read only when it matters: a healthy server has no failures to time.
-  if (failures_in_a_row_ > 0) {
+  if (s.failures_in_a_row > 0) {
     const auto now = steady_clock::now();
-    if (now < skip_until_) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(skip_until_ - now);
-      return fail(errc::transient,
-                  "memcached server " + address_ + " failed " + std::to_string(failures_in_a_row_) +
-                      " times in a row and is skipped for another " + milliseconds_text(left) +
-                      " (memcached_options::retry_attempts / retry_timeout)");
+    if (now < s.skip_until) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(s.skip_until - now);
+      return fail(errc::transient, "memcached server " + address_ + " failed " +
+                                       std::to_string(s.failures_in_a_row) +
+                                       " times in a row and is skipped for another " +
+                                       milliseconds_text(left) +
+                                       " (memcached_options::retry_attempts / retry_timeout)");
     }
   }
   std::optional<steady_clock::time_point> deadline;
   for (;;) {
-    if (!idle_.empty()) {
-      const idle_handle idle = idle_.back();
-      idle_.pop_back();
-      if (!fresh) return lease(this, idle.handle, idle.used);
+    if (!s.idle.empty()) {
+      const idle_handle idle = s.idle.back();
+      s.idle.pop_back();
+      if (!fresh) return lease(this, &s, idle.handle, idle.used);
       memcached_st* replacement = memcached_clone(nullptr, template_);
-      if (replacement == nullptr) --open_;
+      if (replacement == nullptr) --s.open;
       lock.unlock();
       memcached_free(idle.handle);
       if (replacement == nullptr) {
-        returned_.notify_one();
+        s.returned.notify_one();
         return fail(errc::transient, "libmemcached could not allocate a connection handle");
       }
-      return lease(this, replacement, false);
+      return lease(this, &s, replacement, false);
     }
-    if (open_ < settings_.max_connections) {
+    if (s.open < settings_.max_connections) {
       memcached_st* handle = memcached_clone(nullptr, template_);
       if (handle == nullptr) {
         return fail(errc::transient, "libmemcached could not allocate a connection handle");
       }
-      ++open_;
-      return lease(this, handle, false);
+      ++s.open;
+      return lease(this, &s, handle, false);
     }
     if (!deadline) deadline = steady_clock::now() + settings_.timeout;
-    if (returned_.wait_until(lock, *deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= settings_.max_connections) {
+    if (s.returned.wait_until(lock, *deadline) == std::cv_status::timeout && s.idle.empty() &&
+        s.open >= settings_.max_connections) {
       return fail(errc::transient,
                   "all " + std::to_string(settings_.max_connections) +
                       " connections to memcached server " + address_ + " stayed busy for " +
@@ -113,48 +145,56 @@ result<memcached_connection_pool::lease> memcached_connection_pool::acquire(bool
   }
 }
 
-void memcached_connection_pool::give_back(memcached_st* handle, bool discard) noexcept {
+void memcached_connection_pool::give_back(slots& s, memcached_st* handle, bool discard) noexcept {
+  if (s.generation != fork_generation()) {
+    // Leased before a fork and ended in the child: abandoned like the rest of the parent's
+    // handles (freeing it would send "quit" on the parent's socket).
+    return;
+  }
   if (discard) {
     {
-      std::lock_guard lock(mutex_);
-      --open_;
+      std::lock_guard lock(s.mutex);
+      --s.open;
     }
     memcached_free(handle);  // may send "quit": outside the lock
   } else {
-    std::lock_guard lock(mutex_);
-    idle_.push_back({handle, true});
+    std::lock_guard lock(s.mutex);
+    s.idle.push_back({handle, true});
   }
-  returned_.notify_one();
+  s.returned.notify_one();
 }
 
 void memcached_connection_pool::close_idle() {
+  slots& s = current_slots();
   std::vector<idle_handle> closing;
-  closing.reserve(settings_.max_connections);  // idle_ never holds more
+  closing.reserve(settings_.max_connections);  // idle never holds more
   {
-    std::lock_guard lock(mutex_);
-    closing.assign(idle_.begin(), idle_.end());
-    open_ -= idle_.size();
-    idle_.clear();  // keeps the capacity reserved in the constructor
+    std::lock_guard lock(s.mutex);
+    closing.assign(s.idle.begin(), s.idle.end());
+    s.open -= s.idle.size();
+    s.idle.clear();  // keeps the capacity reserved in the constructor
   }
   for (const idle_handle& idle : closing) memcached_free(idle.handle);
-  if (!closing.empty()) returned_.notify_all();
+  if (!closing.empty()) s.returned.notify_all();
 }
 
 void memcached_connection_pool::record_success() noexcept {
-  if (!failing_.load(std::memory_order_relaxed)) return;  // the common case takes no lock
-  std::lock_guard lock(mutex_);
-  failures_in_a_row_ = 0;
-  failing_.store(false, std::memory_order_relaxed);
+  slots& s = current_slots();
+  if (!s.failing.load(std::memory_order_relaxed)) return;  // the common case takes no lock
+  std::lock_guard lock(s.mutex);
+  s.failures_in_a_row = 0;
+  s.failing.store(false, std::memory_order_relaxed);
 }
 
 void memcached_connection_pool::record_failure() noexcept {
-  std::lock_guard lock(mutex_);
-  ++failures_in_a_row_;
-  failing_.store(true, std::memory_order_relaxed);
+  slots& s = current_slots();
+  std::lock_guard lock(s.mutex);
+  ++s.failures_in_a_row;
+  s.failing.store(true, std::memory_order_relaxed);
   // The count is kept when the window opens: after it, one more failure skips the server
   // again (pymemcache does the same), and only a success clears it.
-  if (settings_.retry_attempts > 0 && failures_in_a_row_ >= settings_.retry_attempts) {
-    skip_until_ = steady_clock::now() + settings_.retry_timeout;
+  if (settings_.retry_attempts > 0 && s.failures_in_a_row >= settings_.retry_attempts) {
+    s.skip_until = steady_clock::now() + settings_.retry_timeout;
   }
 }
 

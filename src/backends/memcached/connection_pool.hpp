@@ -11,6 +11,11 @@
 // is skipped for `retry_timeout`: `acquire` fails at once with errc::transient. The first
 // operation after the window tries the server again; a success clears the record.
 //
+// Fork: handles, lock, wait queue and failure record live in a per-process `slots` record. A
+// forked child never uses its parent's handles: its first acquire installs fresh slots and
+// clones new handles. The inherited handles are abandoned, not freed: memcached_free sends
+// "quit" on a socket the parent is still using. See process/fork_generation.hpp.
+//
 // Thread safety: thread-safe.
 #pragma once
 
@@ -24,6 +29,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -41,6 +47,8 @@ struct memcached_pool_settings {
 };
 
 class memcached_connection_pool {
+  struct slots;
+
  public:
   // A handle on loan; goes back to the pool (or is closed, after `discard`) on destruction.
   class lease {
@@ -60,10 +68,11 @@ class memcached_connection_pool {
 
    private:
     friend class memcached_connection_pool;
-    lease(memcached_connection_pool* pool, memcached_st* handle, bool reused) noexcept
-        : pool_(pool), handle_(handle), reused_(reused) {}
+    lease(memcached_connection_pool* pool, slots* owner, memcached_st* handle, bool reused) noexcept
+        : pool_(pool), slots_(owner), handle_(handle), reused_(reused) {}
 
     memcached_connection_pool* pool_;
+    slots* slots_;
     memcached_st* handle_;
     bool reused_;
     bool discard_ = false;
@@ -99,21 +108,29 @@ class memcached_connection_pool {
     bool used;
   };
 
-  void give_back(memcached_st* handle, bool discard) noexcept;
+  // The handles and failure record of one process (one fork generation).
+  struct slots {
+    slots(std::uint64_t gen, std::size_t max_connections);
+
+    const std::uint64_t generation;
+    std::mutex mutex;
+    std::condition_variable returned;
+    std::vector<idle_handle> idle;  // guarded by mutex
+    std::size_t open = 0;           // guarded by mutex: handles idle or on loan
+    int failures_in_a_row = 0;      // guarded by mutex
+    std::chrono::steady_clock::time_point skip_until{};  // guarded by mutex
+    // failures_in_a_row > 0, readable without the lock. A stale read only delays clearing the
+    // count to the next success; record_failure sets it under the lock.
+    std::atomic<bool> failing{false};
+  };
+
+  [[nodiscard]] slots& current_slots();
+  void give_back(slots& owner, memcached_st* handle, bool discard) noexcept;
 
   const std::string address_;
   const memcached_pool_settings settings_;
-  memcached_st* template_;  // never connects; cloned under mutex_
-
-  std::mutex mutex_;
-  std::condition_variable returned_;
-  std::vector<idle_handle> idle_;  // guarded by mutex_
-  std::size_t open_ = 0;           // guarded by mutex_: handles idle or on loan
-  int failures_in_a_row_ = 0;      // guarded by mutex_
-  std::chrono::steady_clock::time_point skip_until_{};  // guarded by mutex_
-  // failures_in_a_row_ > 0, readable without the lock. A stale read only delays clearing the
-  // count to the next success; record_failure sets it under the lock.
-  std::atomic<bool> failing_{false};
+  memcached_st* template_;     // never connects; cloned under the current slots' mutex
+  std::atomic<slots*> slots_;  // owned; replaced (and the old one abandoned) after a fork
 };
 
 }  // namespace detail

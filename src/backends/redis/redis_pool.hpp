@@ -6,6 +6,11 @@
 // broken connection (I/O error, timeout, EOF) is closed instead, which frees its slot, so the
 // next acquire reconnects.
 //
+// Fork: the connections, lock and wait queue live in a per-process `slots` record. A forked
+// child never uses its parent's: its first acquire installs fresh slots, closes its copies of
+// the inherited idle sockets without sending anything (the parent keeps using them), and opens
+// its own connections. See process/fork_generation.hpp.
+//
 // Thread-safe. The pool must outlive its leases.
 #pragma once
 
@@ -28,6 +33,8 @@ inline namespace v0 {
 namespace detail {
 
 class redis_pool {
+  struct slots;
+
  public:
   // One operation's use of one connection.
   class lease {
@@ -41,14 +48,16 @@ class redis_pool {
 
    private:
     friend class redis_pool;
-    lease(redis_pool& pool, std::unique_ptr<redis_connection> connection) noexcept
-        : pool_(&pool), connection_(std::move(connection)) {}
+    lease(redis_pool& pool, slots& owner, std::unique_ptr<redis_connection> connection) noexcept
+        : pool_(&pool), slots_(&owner), connection_(std::move(connection)) {}
 
     redis_pool* pool_;
+    slots* slots_;
     std::unique_ptr<redis_connection> connection_;
   };
 
   redis_pool(redis_connect_settings settings, std::size_t capacity);
+  ~redis_pool();
   redis_pool(const redis_pool&) = delete;
   redis_pool& operator=(const redis_pool&) = delete;
 
@@ -60,16 +69,25 @@ class redis_pool {
   [[nodiscard]] const redis_connect_settings& settings() const noexcept { return settings_; }
 
  private:
-  void give_back(std::unique_ptr<redis_connection> connection) noexcept;
-  void close_slot() noexcept;
+  // The connections of one process (one fork generation).
+  struct slots {
+    slots(std::uint64_t gen, std::size_t capacity);
+
+    const std::uint64_t generation;
+    std::mutex mutex;
+    std::condition_variable returned;
+    std::vector<std::unique_ptr<redis_connection>> idle;  // guarded by mutex
+    std::size_t open = 0;                                 // guarded by mutex; idle + leased
+  };
+
+  [[nodiscard]] slots& current_slots();
+  void give_back(slots& owner, std::unique_ptr<redis_connection> connection) noexcept;
+  static void close_slot(slots& owner) noexcept;
+  static void abandon(slots& inherited) noexcept;
 
   const redis_connect_settings settings_;
   const std::size_t capacity_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable returned_;
-  std::vector<std::unique_ptr<redis_connection>> idle_;  // guarded by mutex_
-  std::size_t open_ = 0;                                 // guarded by mutex_; idle + leased
+  std::atomic<slots*> slots_;  // owned; replaced (and the old one abandoned) after a fork
 
   std::atomic<std::uint64_t> connects_{0};
   std::atomic<std::uint64_t> discarded_{0};

@@ -1,17 +1,17 @@
-// AES-256-GCM with counter nonces: instance_id (u64 BE, one per encryptor, from a randomly
-// seeded process-wide counter) || message counter (u32 BE, from 0, never wrapping).
+// AES-256-GCM with counter nonces: instance_id (u64 BE) || message counter (u32 BE, from 0, never
+// wrapping). An instance id is 8 random bytes from the OS, taken afresh whenever the encryptor
+// starts a new nonce run: when it is made, when its counter runs out, and in a forked child.
 #include "protocol/crypto/aes_gcm.hpp"
 
+#include "process/fork_generation.hpp"
 #include "protocol/crypto/cipher_context_pool.hpp"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <random>
 #include <string>
 #include <utility>
 
@@ -19,14 +19,32 @@ namespace cachekit {
 inline namespace v0 {
 namespace detail {
 
-struct aes_gcm_state {
-  aes_gcm_state(secret_bytes k, const EVP_CIPHER* cipher, std::uint64_t id)
-      : key(std::move(k)), instance_id(id), contexts(cipher, key.view()) {}
+// One run of nonces: an instance id, its counter, and the cipher contexts that seal with it.
+// A run belongs to one fork generation: a child never touches its parent's run (its counter
+// would repeat the parent's nonces, and its context pool's lock may be held by a thread that
+// did not survive the fork).
+struct nonce_run {
+  nonce_run(const EVP_CIPHER* cipher, byte_view key, std::uint64_t gen)
+      : generation(gen), instance_id(fresh_random_u64()), contexts(cipher, key) {}
 
-  secret_bytes key;  // declared before `contexts`, which keys new contexts from it
-  std::uint64_t instance_id;
+  const std::uint64_t generation;
+  const std::uint64_t instance_id;
   std::atomic<std::uint64_t> next_counter{0};
   cipher_context_pool contexts;
+  // The run this one replaced in the same process: other threads may still be sealing with it,
+  // so it lives as long as the encryptor.
+  std::unique_ptr<nonce_run> previous;
+};
+
+struct aes_gcm_state {
+  aes_gcm_state(secret_bytes k, const EVP_CIPHER* c) : key(std::move(k)), cipher(c) {}
+  aes_gcm_state(const aes_gcm_state&) = delete;
+  aes_gcm_state& operator=(const aes_gcm_state&) = delete;
+  ~aes_gcm_state() { delete run.load(std::memory_order_acquire); }
+
+  secret_bytes key;  // outlives every run's contexts, which are keyed from it
+  const EVP_CIPHER* cipher;
+  std::atomic<nonce_run*> run{nullptr};  // owned; never null after create()
 };
 
 namespace {
@@ -42,23 +60,30 @@ const EVP_CIPHER* aes_256_gcm() noexcept {
   return cipher;
 }
 
-std::uint64_t random_seed() {
-  std::array<unsigned char, 8> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    // OpenSSL's DRBG unavailable: the OS source through the standard library still gives
-    // processes sharing a key distinct instance ids.
-    ERR_clear_error();
-    std::random_device device;
-    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+// Replaces `seen` (stale: made before a fork, or out of nonces) with a fresh run, unless another
+// thread already did. Lock-free: a lock here could be held by a thread that a fork left behind.
+nonce_run* replace_run(aes_gcm_state& state, nonce_run* seen, std::uint64_t generation) {
+  auto fresh = std::make_unique<nonce_run>(state.cipher, state.key.view(), generation);
+  // A run from before a fork is left alone, never freed: its pool may be mid-update by a
+  // thread that exists only in the parent.
+  const bool same_process = seen->generation == generation;
+  if (same_process) fresh->previous.reset(seen);
+  if (state.run.compare_exchange_strong(seen, fresh.get(), std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+    return fresh.release();
   }
-  std::uint64_t seed = 0;
-  for (auto b : bytes) seed = (seed << 8) | b;
-  return seed;
+  if (same_process) (void)fresh->previous.release();  // still owned by the run that won
+  return seen;                                        // the winner's run
 }
 
-std::uint64_t next_instance_id() {
-  static std::atomic<std::uint64_t> counter{random_seed()};
-  return counter.fetch_add(1, std::memory_order_relaxed);
+// The run to use now: one relaxed load and a compare when nothing has forked.
+nonce_run& current_run(aes_gcm_state& state) {
+  nonce_run* run = state.run.load(std::memory_order_acquire);
+  const std::uint64_t generation = fork_generation();
+  while (run->generation != generation) [[unlikely]] {
+      run = replace_run(state, run, generation);
+    }
+  return *run;
 }
 
 nonce_bytes make_nonce(std::uint64_t instance_id, std::uint32_t counter) noexcept {
@@ -99,9 +124,9 @@ failure openssl_failure(const char* what) {
 }
 
 // out = nonce || ciphertext || tag; out.size() == plaintext.size() + aes_gcm_overhead.
-result<void> seal(aes_gcm_state& state, const nonce_bytes& nonce, std::span<std::byte> out,
+result<void> seal(nonce_run& run, const nonce_bytes& nonce, std::span<std::byte> out,
                   byte_view plaintext, byte_view aad) {
-  auto ctx = state.contexts.borrow();
+  auto ctx = run.contexts.borrow();
   if (!ctx) return openssl_failure("create a cipher context");
   std::copy(nonce.begin(), nonce.end(), out.begin());
   std::byte* body = out.data() + aes_gcm_nonce_size;
@@ -120,9 +145,8 @@ result<void> seal(aes_gcm_state& state, const nonce_bytes& nonce, std::span<std:
 }
 
 // out = plaintext; out.size() == ciphertext.size() - aes_gcm_overhead (checked by callers).
-result<void> open(aes_gcm_state& state, std::span<std::byte> out, byte_view ciphertext,
-                  byte_view aad) {
-  auto ctx = state.contexts.borrow();
+result<void> open(nonce_run& run, std::span<std::byte> out, byte_view ciphertext, byte_view aad) {
+  auto ctx = run.contexts.borrow();
   if (!ctx) return openssl_failure("create a cipher context");
   const byte_view nonce = ciphertext.first(aes_gcm_nonce_size);
   const byte_view body =
@@ -160,7 +184,7 @@ failure too_short(std::size_t size) {
 
 void aes_gcm_test_access::set_next_counter(aes_gcm_encryptor& encryptor,
                                            std::uint64_t next) noexcept {
-  encryptor.state_->next_counter.store(next, std::memory_order_relaxed);
+  current_run(*encryptor.state_).next_counter.store(next, std::memory_order_relaxed);
 }
 
 result<byte_buffer> aes_gcm_test_access::encrypt_with_nonce_for_testing(
@@ -169,7 +193,7 @@ result<byte_buffer> aes_gcm_test_access::encrypt_with_nonce_for_testing(
   nonce_bytes n{};
   std::copy(nonce.begin(), nonce.end(), n.begin());
   byte_buffer out(plaintext.size() + aes_gcm_overhead);
-  auto sealed = seal(*encryptor.state_, n, out, plaintext, aad);
+  auto sealed = seal(current_run(*encryptor.state_), n, out, plaintext, aad);
   if (!sealed) return std::move(sealed).error();
   return out;
 }
@@ -183,10 +207,11 @@ result<aes_gcm_encryptor> aes_gcm_encryptor::create(byte_view key) {
   }
   const EVP_CIPHER* cipher = detail::aes_256_gcm();
   if (cipher == nullptr) return detail::openssl_failure("load the cipher");
-  auto state = std::make_unique<detail::aes_gcm_state>(secret_bytes(key), cipher,
-                                                       detail::next_instance_id());
+  auto state = std::make_unique<detail::aes_gcm_state>(secret_bytes(key), cipher);
+  auto run = std::make_unique<detail::nonce_run>(cipher, state->key.view(), detail::watch_forks());
   // Key one context now, so a broken OpenSSL setup fails here rather than on first use.
-  if (!state->contexts.borrow()) return detail::openssl_failure("create a cipher context");
+  if (!run->contexts.borrow()) return detail::openssl_failure("create a cipher context");
+  state->run.store(run.release(), std::memory_order_release);
   return aes_gcm_encryptor(std::move(state));
 }
 
@@ -210,23 +235,28 @@ result<void> aes_gcm_encryptor::encrypt_to(std::span<std::byte> out, byte_view p
                                             std::to_string(plaintext.size() + aes_gcm_overhead) +
                                             " bytes, got " + std::to_string(out.size()));
   }
-  const std::uint64_t counter = state_->next_counter.fetch_add(1, std::memory_order_relaxed);
-  if (counter >= aes_gcm_max_messages) {
-    // Undo so repeated refusals cannot carry the 64-bit counter anywhere near wrapping.
-    state_->next_counter.store(aes_gcm_max_messages, std::memory_order_relaxed);
-    return fail(errc::nonce_exhausted,
-                "this encryptor has used all 2^32-1 nonces of its key; rotate the master key or "
-                "create a new encryptor");
+  const std::uint64_t generation = detail::fork_generation();
+  detail::nonce_run* run = state_->run.load(std::memory_order_acquire);
+  for (;;) {
+    if (run->generation != generation) [[unlikely]] {
+      run = detail::replace_run(*state_, run, generation);
+      continue;
+    }
+    const std::uint64_t counter = run->next_counter.fetch_add(1, std::memory_order_relaxed);
+    if (counter < aes_gcm_max_messages) [[likely]] {
+      return detail::seal(*run,
+                          detail::make_nonce(run->instance_id, static_cast<std::uint32_t>(counter)),
+                          out, plaintext, aad);
+    }
+    // Out of nonces: continue under a fresh random instance id instead of refusing.
+    run = detail::replace_run(*state_, run, generation);
   }
-  return detail::seal(*state_,
-                      detail::make_nonce(state_->instance_id, static_cast<std::uint32_t>(counter)),
-                      out, plaintext, aad);
 }
 
 result<byte_buffer> aes_gcm_encryptor::decrypt(byte_view ciphertext, byte_view aad) const {
   if (ciphertext.size() < aes_gcm_overhead) return detail::too_short(ciphertext.size());
   byte_buffer out(ciphertext.size() - aes_gcm_overhead);
-  auto opened = detail::open(*state_, out, ciphertext, aad);
+  auto opened = detail::open(detail::current_run(*state_), out, ciphertext, aad);
   if (!opened) return std::move(opened).error();
   return out;
 }
@@ -239,15 +269,16 @@ result<void> aes_gcm_encryptor::decrypt_to(std::span<std::byte> out, byte_view c
                                             std::to_string(ciphertext.size() - aes_gcm_overhead) +
                                             " bytes, got " + std::to_string(out.size()));
   }
-  return detail::open(*state_, out, ciphertext, aad);
+  return detail::open(detail::current_run(*state_), out, ciphertext, aad);
 }
 
 std::uint64_t aes_gcm_encryptor::instance_id() const noexcept {
-  return state_->instance_id;
+  return detail::current_run(*state_).instance_id;
 }
 
 std::uint64_t aes_gcm_encryptor::nonces_used() const noexcept {
-  return std::min(state_->next_counter.load(std::memory_order_relaxed), aes_gcm_max_messages);
+  return std::min(detail::current_run(*state_).next_counter.load(std::memory_order_relaxed),
+                  aes_gcm_max_messages);
 }
 
 }  // namespace v0

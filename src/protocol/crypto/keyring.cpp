@@ -1,10 +1,12 @@
 // Key rotation: the current master key seals, up to three previous ones still open. Per tenant
 // the derived encryption keys (and their encryptors, with their nonce sequences and cipher
 // contexts) are made once and shared by every handle.
+#include "process/fork_generation.hpp"
 #include "protocol/crypto/master_key.hpp"
 
 #include <cachekit/encryption.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -70,15 +72,57 @@ struct string_hash {
 }  // namespace
 }  // namespace detail
 
-struct keyring::state {
-  secret_bytes current;
-  std::vector<secret_bytes> previous;
+namespace detail {
 
+// The derived tenants of one process (one fork generation). A forked child makes its own table:
+// its parent's lock may be held for good by a thread that did not survive the fork.
+struct tenant_table {
+  explicit tenant_table(std::uint64_t gen) : generation(gen) {}
+
+  const std::uint64_t generation;
   std::shared_mutex mutex;
   // Guarded by `mutex`. Entries are never removed, so a handle's shared_ptr stays valid anyway.
-  std::unordered_map<std::string, std::shared_ptr<detail::tenant_entry>, detail::string_hash,
-                     std::equal_to<>>
+  std::unordered_map<std::string, std::shared_ptr<tenant_entry>, string_hash, std::equal_to<>>
       tenants;
+};
+
+}  // namespace detail
+
+struct keyring::state {
+  state() : table(new detail::tenant_table(detail::watch_forks())) {}
+  state(const state&) = delete;
+  state& operator=(const state&) = delete;
+  ~state() { delete table.load(std::memory_order_acquire); }
+
+  secret_bytes current;
+  std::vector<secret_bytes> previous;
+  std::atomic<detail::tenant_table*> table;  // owned; replaced after a fork
+
+  // This process's table: one relaxed load and a compare unless the process forked.
+  detail::tenant_table& tenants() {
+    detail::tenant_table* seen = table.load(std::memory_order_acquire);
+    const std::uint64_t generation = detail::fork_generation();
+    if (seen->generation == generation) [[likely]] {
+      return *seen;
+    }
+    auto fresh = std::make_unique<detail::tenant_table>(generation);
+    // Keep the parent's derivations when its table is consistent: no writer held its lock at
+    // the fork. (Their encryptors start fresh nonce runs on their own.) Copied before the table
+    // is published, so no other thread sees it half-filled.
+    if (seen->mutex.try_lock_shared()) {
+      fresh->tenants = seen->tenants;
+      seen->mutex.unlock_shared();
+    }
+    while (seen->generation != generation) {
+      // The parent's table is never freed: its lock may be held by a thread that no longer
+      // exists.
+      if (table.compare_exchange_weak(seen, fresh.get(), std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+        return *fresh.release();
+      }
+    }
+    return *seen;  // another thread of this child installed its table first
+  }
 
   result<std::shared_ptr<detail::tenant_entry>> derive(std::string_view tenant_id) const {
     auto entry = std::make_shared<detail::tenant_entry>();
@@ -146,28 +190,30 @@ keyring& keyring::operator=(keyring&&) noexcept = default;
 keyring::~keyring() = default;
 
 result<tenant_keyring> keyring::for_tenant(std::string_view tenant_id) const {
+  detail::tenant_table& table = state_->tenants();
   {
-    std::shared_lock lock(state_->mutex);
-    if (auto it = state_->tenants.find(tenant_id); it != state_->tenants.end()) {
+    std::shared_lock lock(table.mutex);
+    if (auto it = table.tenants.find(tenant_id); it != table.tenants.end()) {
       return tenant_keyring(it->second);
     }
   }
   // Derive under the exclusive lock: concurrent first uses of a tenant derive once. A derivation
   // takes a few microseconds and happens once per tenant.
-  std::unique_lock lock(state_->mutex);
-  if (auto it = state_->tenants.find(tenant_id); it != state_->tenants.end()) {
+  std::unique_lock lock(table.mutex);
+  if (auto it = table.tenants.find(tenant_id); it != table.tenants.end()) {
     return tenant_keyring(it->second);
   }
   auto entry = state_->derive(tenant_id);
   if (!entry) return std::move(entry).error();
-  state_->tenants.emplace(std::string(tenant_id), *entry);
+  table.tenants.emplace(std::string(tenant_id), *entry);
   return tenant_keyring(std::move(*entry));
 }
 
 result<tenant_keyring> keyring::derive_uncached(std::string_view tenant_id) const {
   {
-    std::shared_lock lock(state_->mutex);
-    if (auto it = state_->tenants.find(tenant_id); it != state_->tenants.end()) {
+    detail::tenant_table& table = state_->tenants();
+    std::shared_lock lock(table.mutex);
+    if (auto it = table.tenants.find(tenant_id); it != table.tenants.end()) {
       return tenant_keyring(it->second);
     }
   }
