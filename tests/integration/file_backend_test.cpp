@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <cachekit/file_backend.hpp>
 
+#include "integration/file_backend_support.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -24,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using namespace file_test;
 using wall_time = std::chrono::system_clock::time_point;
 
 // The time cachekit-py's clock was fixed at when it wrote the cross-check cases, and the time
@@ -75,27 +78,6 @@ std::vector<cross_check_case> cross_check_cases() {
   };
 }
 
-// A fresh private directory, removed with everything in it.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "ck-file-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, ec);
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // A wall clock the test sets by hand.
 class fake_wall_clock {
  public:
@@ -108,33 +90,6 @@ class fake_wall_clock {
  private:
   std::atomic<wall_time> now_;
 };
-
-std::string read_hex(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return to_hex(as_byte_view(bytes));
-}
-
-void write_bytes(const fs::path& file, byte_view bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
-
-void set_mtime(const fs::path& file, std::time_t seconds) {
-  const std::array<timespec, 2> times{timespec{seconds, 0}, timespec{seconds, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times.data(), AT_SYMLINK_NOFOLLOW), 0);
-}
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::size_t entry_files(const fs::path& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), {}));
-}
 
 std::error_code construction_error(file_backend_options options, std::string* message = nullptr) {
   try {
