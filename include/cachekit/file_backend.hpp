@@ -14,10 +14,24 @@
 /// or version is deleted and reads as a miss; so is an expired one. A nonzero reserved byte or
 /// flags word reads as a miss and the file is left alone (a transform this reader lacks).
 ///
-/// Limits are cachekit-py's: a value above `max_value_mb` is refused (`errc::backend_permanent`);
-/// a new entry is refused while the directory holds `max_entry_count` entries; after each
-/// write, once the files exceed 90% of `max_size_mb` or of `max_entry_count`, the
-/// oldest-written files (by mtime) are deleted until both are at or below 70%.
+/// The directory is opened once, refusing a symlink at its final component, and every
+/// operation goes through that one handle (`openat`, `renameat`, `unlinkat`), never following a
+/// symlink at an entry either. Only files with the backend's own names (32 lowercase hex digits,
+/// and the `{name}.tmp.{pid}.{ns}[.{seq}]` temp files) are counted, evicted or swept: anything
+/// else in the directory (a user's files, when the path names a directory in use) is left alone.
+/// A directory deleted while in use is recreated by the next write.
+///
+/// Limits are cachekit-py's: a value above `max_value_mb` is refused (`errc::backend_permanent`).
+/// After each write, once the files exceed 90% of `max_size_mb` (temp files included) or of
+/// `max_entry_count`, the oldest-written files (by mtime) are deleted until both are at or below
+/// 70%. Where cachekit-py refuses a new key while `max_entry_count` entries exist, this backend
+/// evicts the same way and stores it. The counters are rebuilt from a directory scan every 30 s
+/// and whenever this process has added 5% of either limit since the last scan, so the limits
+/// hold for the directory (shared by other processes), give or take 5% per process. Temp files
+/// of crashed writers (unlocked, and more than 60 s from the real clock) are deleted on each
+/// scan. On a full disk a write evicts the oldest entries to make room and retries once.
+/// File times are compared with the real wall clock, never the injected `clock`; an mtime more
+/// than 60 s in the future (written before the clock was stepped back) counts as the oldest.
 ///
 ///     cachekit::file_backend files({.cache_dir = "/var/cache/myapp"});
 ///     (void)files.set("user:42", bytes, std::chrono::minutes{10});
@@ -49,7 +63,7 @@ inline namespace v0 {
 /// the same default and range.
 struct file_backend_options {
   /// CACHEKIT_FILE_CACHE_DIR: the directory of the entries; created (with missing parents)
-  /// when absent.
+  /// when absent. It must not itself be a symlink (links above it are resolved).
   std::filesystem::path cache_dir = default_file_cache_dir();
   /// CACHEKIT_FILE_MAX_SIZE_MB: total size of the entry files (headers included) that
   /// eviction keeps under; 1 to 1,000,000.
@@ -78,12 +92,14 @@ struct file_backend_options {
 class CACHEKIT_EXPORT file_backend final : public backend {
  public:
   /// Opens (creating it, mode `dir_permissions`, if absent) the directory, counts its entries
-  /// and removes `*.tmp.*` files older than 60 s that crashed writers left behind.
+  /// and removes the temp files that crashed writers left behind (older than 60 s).
   ///
   /// Throws `cachekit::error` with `errc::invalid_configuration` when an option is out of
-  /// range, the directory cannot be created or is not a directory, or it is unsafe to share:
-  /// owned by another user than this process's effective user, or writable by group or others
-  /// (anyone could then plant or swap entries). The message says how to fix it.
+  /// range, the directory cannot be created or is not a directory, or it is unsafe: a symlink
+  /// (the backend deletes files in its directory; a link planted at the default
+  /// `<TMPDIR>/cachekit` would aim that at another directory), owned by another user than this
+  /// process's effective user, or writable by group or others (anyone could then plant or swap
+  /// entries). The message says how to fix it.
   explicit file_backend(file_backend_options options = {});
   ~file_backend() override;
   file_backend(const file_backend&) = delete;
@@ -94,10 +110,13 @@ class CACHEKIT_EXPORT file_backend final : public backend {
   /// longer than `lock_timeout`, `errc::transient` or `errc::backend_permanent` on I/O errors.
   [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
 
-  /// Writes `value` atomically. `ttl` nullopt or 0 s: no expiry. Fails with
+  /// Writes `value` atomically. `ttl` nullopt or 0 s: no expiry. A new key while
+  /// `max_entry_count` entries exist first evicts the oldest entries. A deleted directory is
+  /// recreated, and a full disk makes room by eviction, each with one retry. Fails with
   /// `errc::backend_permanent` for a negative TTL or one above 10 years, a value above
-  /// `max_value_mb`, or a new key while `max_entry_count` entries exist; `errc::transient` when
-  /// the disk is full.
+  /// `max_value_mb`, a directory at `max_entry_count` whose entries cannot be deleted, or a
+  /// deleted directory that cannot be recreated safely (its path is now a symlink);
+  /// `errc::transient` when the disk stays full.
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
 
   /// Deletes the entry's file; true when there was one (expired or not, as cachekit-py).
@@ -126,7 +145,8 @@ class CACHEKIT_EXPORT file_backend final : public backend {
   /// "file".
   [[nodiscard]] std::string_view type() const noexcept override { return "file"; }
 
-  /// The directory in use: the real path (symlinks resolved once, at construction).
+  /// The directory in use: its parent's real path (symlinks resolved once, at construction),
+  /// then its name.
   [[nodiscard]] const std::filesystem::path& directory() const noexcept;
 
   /// The file that holds `key`: `directory() / hex(BLAKE2b-128(key))`.

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <cachekit/file_backend.hpp>
 
+#include "integration/file_backend_support.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using namespace file_test;
 using wall_time = std::chrono::system_clock::time_point;
 
 // The time cachekit-py's clock was fixed at when it wrote the cross-check cases, and the time
@@ -75,27 +79,6 @@ std::vector<cross_check_case> cross_check_cases() {
   };
 }
 
-// A fresh private directory, removed with everything in it.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "ck-file-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, ec);
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // A wall clock the test sets by hand.
 class fake_wall_clock {
  public:
@@ -108,33 +91,6 @@ class fake_wall_clock {
  private:
   std::atomic<wall_time> now_;
 };
-
-std::string read_hex(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return to_hex(as_byte_view(bytes));
-}
-
-void write_bytes(const fs::path& file, byte_view bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-}
-
-void set_mtime(const fs::path& file, std::time_t seconds) {
-  const std::array<timespec, 2> times{timespec{seconds, 0}, timespec{seconds, 0}};
-  ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times.data(), AT_SYMLINK_NOFOLLOW), 0);
-}
-
-unsigned mode_of(const fs::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
-
-std::size_t entry_files(const fs::path& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), {}));
-}
 
 std::error_code construction_error(file_backend_options options, std::string* message = nullptr) {
   try {
@@ -181,9 +137,11 @@ TEST(file_backend, names_files_by_blake2b_128_of_the_key_under_the_real_path) {
   temp_dir dir;
   fs::create_directory(dir.path() / "real");
   fs::permissions(dir.path() / "real", fs::perms::owner_all);
+  // A symlink above the cache directory is resolved (macOS's /tmp is one); only the cache
+  // directory itself must not be a link.
   fs::create_directory_symlink(dir.path() / "real", dir.path() / "link");
-  file_backend files({.cache_dir = dir.path() / "link"});
-  EXPECT_EQ(files.directory(), fs::canonical(dir.path() / "real"));
+  file_backend files({.cache_dir = dir.path() / "link" / "cache"});
+  EXPECT_EQ(files.directory(), fs::canonical(dir.path() / "real") / "cache");
   EXPECT_EQ(files.path_of("ns:app:func:m.f:args:abc:v1"),
             files.directory() / "bcb35ae6f64fa65b2770ab3af631b1ce");
   EXPECT_EQ(files.type(), "file");
@@ -405,26 +363,30 @@ TEST(file_backend, size_above_90_percent_evicts_oldest_mtime_down_to_70_percent)
   EXPECT_TRUE(files.exists("v3").value());
 }
 
-TEST(file_backend, a_new_key_is_refused_at_max_entry_count_but_overwrites_pass) {
+TEST(file_backend, a_directory_at_max_entry_count_evicts_for_a_new_key_instead_of_refusing) {
   temp_dir dir;
-  // 100 entries written by someone else before this backend starts.
-  for (int i = 0; i < 100; ++i) {
-    write_bytes(dir.path() / (std::string(31, 'a') + std::to_string(i % 10) + std::to_string(i)),
-                hex("434b01000000000000000000000061"));
+  // 101 entries written by someone else before this backend starts: over the limit already.
+  const auto planted = [&](int i) {
+    char name[33];
+    std::snprintf(name, sizeof name, "%032x", i);
+    return dir.path() / name;
+  };
+  for (int i = 0; i < 101; ++i) {
+    write_bytes(planted(i), hex("434b01000000000000000000000061"));
+    set_mtime(planted(i), 1'000'000 + i);
   }
   file_backend files({.cache_dir = dir.path(), .max_entry_count = 100});
-  auto refused = files.set("new", to_byte_buffer("v"), std::nullopt);
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.code(), errc::backend_permanent);
-  EXPECT_NE(refused.error().detail.find("max_entry_count"), std::string::npos);
-  EXPECT_EQ(entry_files(dir.path()), 100u);  // no temp file left
-
-  // An overwrite is never refused, and its commit evicts down to 70.
-  write_bytes(files.path_of("old"), hex("434b01000000000000000000000061"));
-  ASSERT_TRUE(files.set("old", to_byte_buffer("v"), std::nullopt));
-  EXPECT_EQ(entry_files(dir.path()), 70u);
-  EXPECT_TRUE(files.exists("old").value());
-  EXPECT_TRUE(files.set("new", to_byte_buffer("v"), std::nullopt));
+  ASSERT_TRUE(files.set("new", to_byte_buffer("v"), std::nullopt));
+  // The oldest 31 went (down to 70% of the limit), then the new entry went in.
+  EXPECT_EQ(entry_files(dir.path()), 71u);
+  EXPECT_TRUE(files.exists("new").value());
+  for (int i = 0; i < 31; ++i) EXPECT_FALSE(fs::exists(planted(i))) << i;
+  for (int i = 31; i < 101; ++i) EXPECT_TRUE(fs::exists(planted(i))) << i;
+  // And the next new keys go in with no eviction and no refusal.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(files.set("more" + std::to_string(i), to_byte_buffer("v"), std::nullopt));
+  }
+  EXPECT_EQ(entry_files(dir.path()), 81u);
 }
 
 TEST(file_backend, start_removes_temp_files_older_than_60_seconds) {
@@ -541,16 +503,42 @@ TEST(file_backend, health_probes_a_round_trip_and_counts_entries) {
   EXPECT_FALSE(fs::exists(files.path_of("__health_check__")));
 }
 
-TEST(file_backend, health_fails_when_the_directory_is_gone) {
+TEST(file_backend, a_deleted_directory_is_recreated_by_the_next_write) {
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
   temp_dir dir;
   file_backend files({.cache_dir = dir.path() / "cache"});
+  ASSERT_TRUE(files.set("before", to_byte_buffer("v"), std::nullopt));
   fs::remove_all(dir.path() / "cache");
+  EXPECT_EQ(files.get("before").value(), std::nullopt);
+
+  ASSERT_TRUE(files.set("k", to_byte_buffer("v"), std::nullopt));
+  EXPECT_EQ(mode_of(dir.path() / "cache"), 0700u & ~mask);
+  EXPECT_TRUE(fs::exists(dir.path() / "cache" / files.path_of("k").filename()));
+  EXPECT_EQ(files.get("k").value(), to_byte_buffer("v"));
   auto h = files.health();
-  EXPECT_FALSE(h.healthy);
-  EXPECT_EQ(h.latency.count(), -1);
-  EXPECT_NE(h.details.at("error").find("No such file"), std::string::npos) << h.details["error"];
+  EXPECT_TRUE(h.healthy) << h.details["error"];
+  EXPECT_EQ(h.details.at("file_count"), "1");
+}
+
+TEST(file_backend, a_deleted_directory_replaced_by_a_symlink_is_not_followed) {
+  temp_dir dir;
+  const fs::path victim = dir.path() / "victim";
+  fs::create_directory(victim);
+  fs::permissions(victim, fs::perms::owner_all);
+  write_bytes(victim / "thesis.pdf", hex("2550"));
+  file_backend files({.cache_dir = dir.path() / "cache"});
+  fs::remove_all(dir.path() / "cache");
+  fs::create_directory_symlink(victim, dir.path() / "cache");
+
   auto stored = files.set("k", to_byte_buffer("v"), std::nullopt);
-  EXPECT_EQ(stored.code(), errc::transient);
+  ASSERT_FALSE(stored);
+  EXPECT_EQ(stored.code(), errc::backend_permanent);
+  EXPECT_NE(stored.error().detail.find("is a symbolic link"), std::string::npos)
+      << stored.error().detail;
+  EXPECT_FALSE(files.health().healthy);
+  EXPECT_EQ(entry_files(victim), 1u);  // nothing written into the link's target
+  EXPECT_TRUE(fs::exists(victim / "thesis.pdf"));
 }
 
 TEST(file_backend, eight_threads_on_one_key_never_read_a_torn_value) {

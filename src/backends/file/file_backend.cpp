@@ -1,9 +1,12 @@
 #include <cachekit/file_backend.hpp>
 
+#include "backends/file/cache_directory.hpp"
+#include "backends/file/directory_scan.hpp"
+#include "backends/file/entry_names.hpp"
+#include "backends/file/eviction_order.hpp"
 #include "backends/file/file_entry.hpp"
-#include "protocol/blake2b.hpp"
+#include "backends/file/unique_fd.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -16,8 +19,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -32,58 +38,23 @@ namespace fs = std::filesystem;
 namespace {
 
 using wall_clock = std::chrono::system_clock;
+using detail::unique_fd;
 
-constexpr std::string_view temp_marker = ".tmp.";
 constexpr std::string_view health_key = "__health_check__";
 constexpr std::string_view health_value = "health_check_data";
-// cachekit-py's TEMP_FILE_MAX_AGE_SECONDS and RECONCILE_INTERVAL_SECONDS.
-constexpr auto orphan_age = std::chrono::seconds{60};
+// cachekit-py's RECONCILE_INTERVAL_SECONDS.
 constexpr auto reconcile_interval = std::chrono::seconds{30};
+// Other processes sharing the directory move its real totals without this one's counters
+// seeing it, so the counters are also rebuilt from a scan once this process alone has added
+// this share of either limit since the last scan: the limits then hold for the directory, give
+// or take this share per process, instead of per process.
+constexpr double drift_share = 0.05;
 // cachekit-py's EVICTION_TRIGGER_THRESHOLD and EVICTION_TARGET_THRESHOLD.
 constexpr double eviction_trigger = 0.9;
 constexpr double eviction_target = 0.7;
 constexpr std::uint64_t mib = 1024 * 1024;
 constexpr std::size_t stripe_count = 64;
 constexpr auto max_lock_timeout = std::chrono::seconds{30};
-
-// An owned file descriptor; closing it also drops any flock taken through it.
-class unique_fd {
- public:
-  unique_fd() = default;
-  explicit unique_fd(int fd) noexcept : fd_(fd) {}
-  unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  unique_fd& operator=(unique_fd&& other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  unique_fd(const unique_fd&) = delete;
-  unique_fd& operator=(const unique_fd&) = delete;
-  ~unique_fd() { reset(); }
-
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-class unique_dir {
- public:
-  explicit unique_dir(DIR* dir) noexcept : dir_(dir) {}
-  unique_dir(const unique_dir&) = delete;
-  unique_dir& operator=(const unique_dir&) = delete;
-  ~unique_dir() {
-    if (dir_ != nullptr) ::closedir(dir_);
-  }
-  [[nodiscard]] DIR* get() const noexcept { return dir_; }
-
- private:
-  DIR* dir_;
-};
 
 std::string describe(int code) {
   return std::generic_category().message(code);
@@ -156,10 +127,6 @@ int lock_file(int fd, int operation, std::chrono::milliseconds wait) {
   }
 }
 
-std::int64_t mtime_ns(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
 std::string octal(fs::perms mode) {
   char text[8];
   std::snprintf(text, sizeof text, "0%03o", static_cast<unsigned>(mode));
@@ -191,18 +158,16 @@ fs::path default_file_cache_dir() {
 }
 
 struct file_backend::state {
-  // One entry file as a directory scan saw it.
-  struct scanned_entry {
-    std::string name;
-    std::int64_t mtime = 0;            // ns; 0 when the stat failed
-    std::optional<std::int64_t> size;  // nullopt when the stat failed
-    ino_t inode = 0;
-  };
+  // The directory descriptor every operation goes through. Shared, because a vanished
+  // directory is reopened while other threads may still hold the old one.
+  using dir_handle = std::shared_ptr<const unique_fd>;
 
   explicit state(file_backend_options opts) : options(std::move(opts)) {
     validate();
-    open_directory();
-    remove_orphaned_temp_files();
+    auto opened = detail::open_cache_directory(options.cache_dir, options.dir_permissions);
+    directory = std::move(opened.path);
+    dir = directory.string();
+    opened_dir = std::make_shared<const unique_fd>(std::move(opened.fd));
     std::lock_guard commit(commit_mutex);
     (void)reconcile();
   }
@@ -252,96 +217,47 @@ struct file_backend::state {
     }
   }
 
-  void open_directory() {
-    const fs::path& requested = options.cache_dir;
-    const auto refuse = [&](const std::string& why) {
-      throw error(errc::invalid_configuration,
-                  "file_backend cache directory " + requested.string() + ": " + why);
-    };
-    if (requested.empty()) refuse("the path is empty; set cache_dir or CACHEKIT_FILE_CACHE_DIR");
+  // ---- the directory handle ------------------------------------------------------------
 
-    struct stat st {};
-    if (::stat(requested.c_str(), &st) != 0) {
-      // Missing: create the parents with default modes and the directory itself with
-      // dir_permissions, as Python's mkdir(parents=True, mode=dir_permissions) does.
-      std::error_code ec;
-      const fs::path parent = requested.parent_path();
-      if (!parent.empty()) fs::create_directories(parent, ec);
-      if (ec) refuse("cannot create its parent: " + ec.message());
-      if (::mkdir(requested.c_str(), static_cast<mode_t>(options.dir_permissions)) != 0 &&
-          errno != EEXIST) {
-        const int code = errno;
-        refuse("cannot create it: " + describe(code) +
-               "; create it (mode 0700) or point cache_dir at a writable place");
-      }
-    }
+  dir_handle current_dir() const {
+    std::lock_guard guard(dir_mutex);
+    return opened_dir;
+  }
 
-    char* resolved = ::realpath(requested.c_str(), nullptr);
-    if (resolved == nullptr) {
-      const int code = errno;
-      refuse("cannot resolve it: " + describe(code));
-    }
-    directory = resolved;
-    std::free(resolved);  // NOLINT(cppcoreguidelines-no-malloc): realpath allocates with malloc
-    dir = directory.string();
-
-    if (::stat(dir.c_str(), &st) != 0) {
-      const int code = errno;
-      refuse("cannot stat " + dir + ": " + describe(code));
-    }
-    if (!S_ISDIR(st.st_mode)) refuse(dir + " exists and is not a directory; choose another path");
-    const uid_t euid = ::geteuid();
-    if (st.st_uid != euid) {
-      refuse(dir + " is owned by uid " + std::to_string(st.st_uid) + ", not by this process (uid " +
-             std::to_string(euid) +
-             "); another user could read or plant cache entries. Use a "
-             "directory you own (chown " +
-             std::to_string(euid) + " " + dir +
-             ") or set CACHEKIT_FILE_CACHE_DIR to a private path");
-    }
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-      char mode[8];
-      std::snprintf(mode, sizeof mode, "0%03o", static_cast<unsigned>(st.st_mode & 0777));
-      refuse(dir + " has mode " + std::string(mode) +
-             ": group or others can write it and so plant or swap cache entries. Fix: chmod 700 " +
-             dir + " (or go-w), or set CACHEKIT_FILE_CACHE_DIR to a private directory");
+  // Opens the configured path afresh (creating it, and refusing a symlink, exactly as at
+  // construction) when the directory `seen` was deleted or the path now names another one.
+  // Returns the handle to use: a new one, one another thread already swapped in, or `seen`
+  // itself when the directory is still in place. Fails with errc::backend_permanent (the
+  // construction message) when the path can no longer be opened safely.
+  result<dir_handle> reopen_if_gone(const dir_handle& seen) {
+    std::lock_guard guard(dir_mutex);
+    if (opened_dir != seen) return opened_dir;
+    if (!detail::cache_directory_deleted(seen->get()) && still_named(seen->get())) return seen;
+    try {
+      auto opened = detail::open_cache_directory(options.cache_dir, options.dir_permissions);
+      opened_dir = std::make_shared<const unique_fd>(std::move(opened.fd));
+      return opened_dir;
+    } catch (const error& e) {
+      return fail(errc::backend_permanent, e.what());
     }
   }
 
-  // Deletes `*.tmp.*` files older than 60 s: writes that crashed between create and rename.
-  // Best effort, like cachekit-py: failures are ignored. Symlinks are never touched.
-  void remove_orphaned_temp_files() {
-    unique_dir handle(::opendir(dir.c_str()));
-    if (handle.get() == nullptr) return;
-    const auto now_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now().time_since_epoch()).count();
-    const std::int64_t max_age_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(orphan_age).count();
-    while (const dirent* item = ::readdir(handle.get())) {
-      const std::string_view name = item->d_name;
-      if (name.find(temp_marker) == std::string_view::npos) continue;
-      struct stat st {};
-      if (::fstatat(::dirfd(handle.get()), item->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-      if (!S_ISREG(st.st_mode)) continue;
-      if (now_ns - mtime_ns(st) > max_age_ns) {
-        (void)::unlinkat(::dirfd(handle.get()), item->d_name, 0);
-      }
-    }
+  // Whether the configured path (as resolved at construction) still names the directory open
+  // as `fd`. Only decides whether to reopen; the reopen itself does the safe checks.
+  bool still_named(int fd) const {
+    struct stat open_stat {};
+    struct stat path_stat {};
+    if (::fstat(fd, &open_stat) != 0) return true;  // cannot tell: keep what works
+    if (::lstat(dir.c_str(), &path_stat) != 0) return false;
+    return open_stat.st_dev == path_stat.st_dev && open_stat.st_ino == path_stat.st_ino;
   }
 
-  // ---- paths and locks -----------------------------------------------------------------
+  // ---- names and locks -----------------------------------------------------------------
 
   wall_clock::time_point now() const { return options.clock ? options.clock() : wall_clock::now(); }
 
-  static std::string name_of(std::string_view key) {
-    std::array<std::byte, 16> digest;
-    detail::blake2b(as_byte_view(key), digest);
-    std::string name(32, '\0');
-    detail::append_hex_lower(digest, name.data());
-    return name;
-  }
-
-  std::string path_of_name(std::string_view name) const {
+  // The path of `name`, for messages only: operations go through the directory descriptor.
+  std::string path_text(std::string_view name) const {
     std::string path;
     path.reserve(dir.size() + 1 + name.size());
     path.append(dir).append("/").append(name);
@@ -368,8 +284,12 @@ struct file_backend::state {
 
   void note_write(std::optional<std::int64_t> old_size, std::int64_t new_size) {
     std::lock_guard guard(counters_mutex);
-    if (!old_size) ++entry_count;
+    if (!old_size) {
+      ++entry_count;
+      ++added_since_scan;
+    }
     entry_bytes += new_size - old_size.value_or(0);
+    written_since_scan += new_size;
   }
 
   void note_removed(std::int64_t size) {
@@ -378,86 +298,141 @@ struct file_backend::state {
     entry_bytes -= size;
   }
 
-  // The size of the regular file at `path` (not following a symlink), or nullopt.
-  static std::optional<std::int64_t> regular_file_size(const std::string& path) {
+  // The size of the regular file `name` (not following a symlink), or nullopt.
+  static std::optional<std::int64_t> regular_file_size(int dir_fd, const std::string& name) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      return std::nullopt;
+    }
     return static_cast<std::int64_t>(st.st_size);
   }
 
-  // Unlinks `path` only while it is still the file `fd` has open: a fresh entry another
+  // Unlinks `name` only while it is still the file `fd` has open: a fresh entry another
   // process renamed into place after we judged the old one corrupt or expired survives.
-  void unlink_if_same_inode(int fd, const std::string& path) {
+  void unlink_if_same_inode(int dir_fd, int fd, const std::string& name) {
     struct stat open_stat {};
     struct stat path_stat {};
-    if (::fstat(fd, &open_stat) != 0 || ::lstat(path.c_str(), &path_stat) != 0) return;
+    if (::fstat(fd, &open_stat) != 0 ||
+        ::fstatat(dir_fd, name.c_str(), &path_stat, AT_SYMLINK_NOFOLLOW) != 0) {
+      return;
+    }
     if (open_stat.st_dev != path_stat.st_dev || open_stat.st_ino != path_stat.st_ino) return;
-    if (::unlink(path.c_str()) == 0 && S_ISREG(path_stat.st_mode)) {
+    if (::unlinkat(dir_fd, name.c_str(), 0) == 0 && S_ISREG(path_stat.st_mode)) {
       note_removed(static_cast<std::int64_t>(path_stat.st_size));
     }
   }
 
-  // Every entry file: skips hidden files, temp files, and whatever is not a regular file.
-  // nullopt when the directory cannot be read. An entry whose stat fails (not ENOENT) is kept
-  // with unknown size and mtime 0, so a partial scan never undercounts and eviction tries it
-  // first (cachekit-py's `_scan_entries`).
-  std::optional<std::vector<scanned_entry>> scan() const {
-    unique_dir handle(::opendir(dir.c_str()));
-    if (handle.get() == nullptr) return std::nullopt;
-    std::vector<scanned_entry> entries;
-    for (;;) {
-      errno = 0;
-      const dirent* item = ::readdir(handle.get());
-      if (item == nullptr) {
-        if (errno != 0) return std::nullopt;
-        break;
-      }
-      const std::string_view name = item->d_name;
-      if (name.starts_with('.') || name.find(temp_marker) != std::string_view::npos) continue;
+  // ---- scanning, sweeping, evicting (caller holds commit_mutex) ------------------------
+
+  // Deletes the temp files of `temps` that are orphans (detail::file_temp_is_stale, judged by
+  // the real clock) and that no writer holds locked; keeps the rest in `temps`.
+  static void sweep_stale_temps(int dir_fd, std::vector<detail::scanned_file>& temps) {
+    const std::int64_t now_ns = detail::wall_now_ns();
+    std::erase_if(temps, [&](const detail::scanned_file& temp) {
+      if (!temp.size || !detail::file_temp_is_stale(temp.mtime_ns, now_ns)) return false;
+      unique_fd fd(
+          ::openat(dir_fd, temp.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (!fd.valid()) return errno == ENOENT;
+      // A writer holds its temp file's lock while it writes: a slow write is not an orphan.
+      if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return false;
       struct stat st {};
-      if (::fstatat(::dirfd(handle.get()), item->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;  // deleted mid-scan
-        entries.push_back({.name = std::string(name), .mtime = 0, .size = std::nullopt});
-        continue;
-      }
-      if (!S_ISREG(st.st_mode)) continue;
-      entries.push_back({.name = std::string(name),
-                         .mtime = mtime_ns(st),
-                         .size = static_cast<std::int64_t>(st.st_size),
-                         .inode = st.st_ino});
-    }
-    return entries;
+      if (::fstat(fd.get(), &st) != 0 || st.st_ino != temp.inode) return false;
+      return ::unlinkat(dir_fd, temp.name.c_str(), 0) == 0;
+    });
   }
 
-  // Resets the counters from a fresh scan (caller holds commit_mutex). A failed scan leaves
-  // them as they were; a scan with an unknown size marks them stale so the next write rescans.
-  std::optional<std::vector<scanned_entry>> reconcile() {
-    auto entries = scan();
-    if (!entries) return std::nullopt;
+  // Rebuilds the counters from a fresh scan, after sweeping orphaned temp files, and returns
+  // the listing. A vanished directory is first reopened (recreated). A failed scan leaves the
+  // counters as they were; one with an unknown size marks them stale so the next write
+  // rescans.
+  std::optional<detail::directory_listing> reconcile() {
+    auto handle = current_dir();
+    if (auto reopened = reopen_if_gone(handle)) handle = *reopened;
+    auto listing = detail::scan_cache_directory(handle->get());
+    if (!listing) return std::nullopt;
+    sweep_stale_temps(handle->get(), listing->temps);
     std::int64_t bytes = 0;
+    std::int64_t temps = 0;
     bool complete = true;
-    for (const auto& e : *entries) {
+    for (const auto& e : listing->entries) {
       bytes += e.size.value_or(0);
       complete = complete && e.size.has_value();
     }
+    for (const auto& t : listing->temps) temps += t.size.value_or(0);
     std::lock_guard guard(counters_mutex);
-    entry_count = static_cast<std::int64_t>(entries->size());
+    entry_count = static_cast<std::int64_t>(listing->entries.size());
     entry_bytes = bytes;
+    temp_bytes = temps;
+    added_since_scan = 0;
+    written_since_scan = 0;
     reconciled_at = complete ? std::optional{std::chrono::steady_clock::now()} : std::nullopt;
-    return entries;
+    return listing;
   }
 
+  double max_bytes() const { return static_cast<double>(options.max_size_mb * mib); }
+  double max_count() const { return static_cast<double>(options.max_entry_count); }
+
+  // Past 90% of either limit. Temp files count toward the size: orphans of crashed writers
+  // take disk space like entries do.
   bool over_eviction_trigger() {
     std::lock_guard guard(counters_mutex);
-    return static_cast<double>(entry_bytes) >
-               static_cast<double>(options.max_size_mb * mib) * eviction_trigger ||
-           static_cast<double>(entry_count) >
-               static_cast<double>(options.max_entry_count) * eviction_trigger;
+    return static_cast<double>(entry_bytes + temp_bytes) > max_bytes() * eviction_trigger ||
+           static_cast<double>(entry_count) > max_count() * eviction_trigger;
   }
 
-  // Refuses a new entry while max_entry_count entries exist (overwrites always pass). A count at
-  // the cap is confirmed by a rescan first (caller holds commit_mutex).
-  result<void> check_entry_capacity(std::optional<std::int64_t> old_size) {
+  bool counters_stale() {
+    std::lock_guard guard(counters_mutex);
+    return !reconciled_at ||
+           std::chrono::steady_clock::now() - *reconciled_at >= reconcile_interval ||
+           static_cast<double>(added_since_scan) >= max_count() * drift_share ||
+           static_cast<double>(written_since_scan) >= max_bytes() * drift_share;
+  }
+
+  // Deletes the oldest-written entries of `listing` (a fresh reconcile) until the bytes
+  // (temp files included) are at or below `target_bytes` and the count at or below
+  // `target_count`; never `keep` (the entry a write just committed). Only files the scan saw,
+  // by name and inode: a file renamed over one since (by another process) is fresh.
+  void evict(int dir_fd, detail::directory_listing& listing, std::string_view keep,
+             double target_bytes, std::int64_t target_count) {
+    detail::sort_oldest_first(listing.entries, detail::wall_now_ns());
+    for (const auto& victim : listing.entries) {
+      {
+        std::lock_guard guard(counters_mutex);
+        if (static_cast<double>(entry_bytes + temp_bytes) <= target_bytes &&
+            entry_count <= target_count) {
+          break;
+        }
+      }
+      if (victim.name == keep) continue;
+      std::unique_lock stripe(stripe_for(victim.name));
+      struct stat st {};
+      if (::fstatat(dir_fd, victim.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (!S_ISREG(st.st_mode) || (victim.size && st.st_ino != victim.inode)) continue;
+      if (::unlinkat(dir_fd, victim.name.c_str(), 0) != 0) continue;
+      note_removed(victim.size.value_or(0));
+    }
+  }
+
+  // cachekit-py's `_maybe_evict`: past 90% of the size or count limit (by counters rebuilt
+  // from a scan), deletes the oldest-mtime entries until both are at or below 70%.
+  void maybe_evict(std::string_view keep) {
+    if (!counters_stale() && !over_eviction_trigger()) return;
+    evict_to_target(keep);
+  }
+
+  void evict_to_target(std::string_view keep) {
+    auto listing = reconcile();
+    if (!listing || !over_eviction_trigger()) return;
+    evict(current_dir()->get(), *listing, keep, max_bytes() * eviction_target,
+          static_cast<std::int64_t>(max_count() * eviction_target));
+  }
+
+  // Makes room for a new entry when the directory holds max_entry_count entries: evicts the
+  // oldest down to 70% (where cachekit-py refuses the key, and keeps refusing, rescanning each
+  // time, until someone deletes entries). Fails only when eviction could not get below the
+  // limit (files it may not delete). Overwrites always pass.
+  result<void> make_room_for_new_entry(std::optional<std::int64_t> old_size,
+                                       std::string_view keep) {
     if (old_size) return {};
     const auto cap = static_cast<std::int64_t>(options.max_entry_count);
     const auto count = [&] {
@@ -465,50 +440,33 @@ struct file_backend::state {
       return entry_count;
     };
     if (count() < cap) return {};
-    (void)reconcile();
-    const std::int64_t confirmed = count();
-    if (confirmed < cap) return {};
+    auto listing = reconcile();
+    if (listing && count() >= cap) {
+      evict(current_dir()->get(), *listing, keep, max_bytes() * eviction_target,
+            static_cast<std::int64_t>(max_count() * eviction_target));
+    }
+    const std::int64_t left = count();
+    if (left < cap) return {};
     return fail(errc::backend_permanent,
-                "cache directory " + dir + " holds " + std::to_string(confirmed) +
+                "cache directory " + dir + " holds " + std::to_string(left) +
                     " entries, its max_entry_count (" + std::to_string(cap) +
-                    "): new keys are refused until entries expire or are deleted; raise "
-                    "max_entry_count (CACHEKIT_FILE_MAX_ENTRY_COUNT) or delete entries");
+                    "), and eviction could not delete any of them; check the permissions of "
+                    "the files in it or raise max_entry_count (CACHEKIT_FILE_MAX_ENTRY_COUNT)");
   }
 
-  // cachekit-py's `_maybe_evict` (caller holds commit_mutex): past 90% of the size or count
-  // bound, deletes the oldest-mtime entries until both are at or below 70%, never `keep` (the
-  // entry just written: writes in the same mtime tick would otherwise tie with it).
-  void maybe_evict(std::string_view keep) {
-    bool stale = false;
+  // On a full disk: sweeps orphaned temp files, then evicts the oldest entries until `needed`
+  // more bytes are free. Best effort: the caller retries its write once whatever came of it.
+  void free_space_for(std::int64_t needed, std::string_view keep) {
+    auto listing = reconcile();
+    if (!listing) return;
+    std::int64_t total = 0;
     {
       std::lock_guard guard(counters_mutex);
-      stale =
-          !reconciled_at || std::chrono::steady_clock::now() - *reconciled_at >= reconcile_interval;
+      total = entry_bytes + temp_bytes;
     }
-    if (!stale && !over_eviction_trigger()) return;
-    auto entries = reconcile();
-    if (!entries || !over_eviction_trigger()) return;
-
-    const double target_bytes = static_cast<double>(options.max_size_mb * mib) * eviction_target;
-    const auto target_count =
-        static_cast<std::int64_t>(static_cast<double>(options.max_entry_count) * eviction_target);
-    std::stable_sort(entries->begin(), entries->end(),
-                     [](const auto& a, const auto& b) { return a.mtime < b.mtime; });
-    for (const auto& victim : *entries) {
-      {
-        std::lock_guard guard(counters_mutex);
-        if (static_cast<double>(entry_bytes) <= target_bytes && entry_count <= target_count) break;
-      }
-      if (victim.name == keep) continue;
-      const std::string path = path_of_name(victim.name);
-      std::unique_lock stripe(stripe_for(victim.name));
-      // Only the file the scan saw: one renamed over it since (by another process) is fresh.
-      struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0) continue;
-      if (victim.size && st.st_ino != victim.inode) continue;
-      if (::unlink(path.c_str()) != 0) continue;
-      note_removed(victim.size.value_or(0));
-    }
+    evict(current_dir()->get(), *listing, keep,
+          static_cast<double>(std::max<std::int64_t>(total - needed, 0)),
+          std::numeric_limits<std::int64_t>::max());
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -519,46 +477,49 @@ struct file_backend::state {
     std::int64_t size = 0;
   };
 
-  // Opens the entry file at `path`, locks it (shared, or exclusive for `writable`), and checks
-  // its header. nullopt — a miss — when absent, a symlink, not a regular file, corrupt or expired
-  // (both deleted), or carrying an unknown transform (left alone). Caller holds the stripe.
-  result<std::optional<live_entry>> open_live(const std::string& path, bool writable,
+  // Opens the entry file `name`, locks it (shared, or exclusive for `writable`), and checks its
+  // header. nullopt — a miss — when absent, a symlink (never followed), not a regular file,
+  // corrupt or expired (both deleted), or carrying an unknown transform (left alone). Caller
+  // holds the stripe.
+  result<std::optional<live_entry>> open_live(int dir_fd, const std::string& name, bool writable,
                                               std::string_view operation) {
     const int flags = (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-    unique_fd fd(::open(path.c_str(), flags));
+    unique_fd fd(::openat(dir_fd, name.c_str(), flags));
     if (!fd.valid()) {
       const int code = errno;
       if (code == ENOENT || code == ELOOP) return std::optional<live_entry>{};  // ELOOP: symlink
-      return os_failure(std::string(operation) + ": cannot open", path, code);
+      return os_failure(std::string(operation) + ": cannot open", path_text(name), code);
     }
     const int locked = lock_file(fd.get(), writable ? LOCK_EX : LOCK_SH, options.lock_timeout);
     if (locked == EWOULDBLOCK) {
       return fail(errc::timeout, std::string(operation) + ": another process held the lock of " +
-                                     path + " for more than " +
+                                     path_text(name) + " for more than " +
                                      std::to_string(options.lock_timeout.count()) + " ms");
     }
-    if (locked != 0) return os_failure(std::string(operation) + ": cannot lock", path, locked);
+    if (locked != 0) {
+      return os_failure(std::string(operation) + ": cannot lock", path_text(name), locked);
+    }
 
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) {
       const int code = errno;
-      return os_failure(std::string(operation) + ": cannot stat", path, code);
+      return os_failure(std::string(operation) + ": cannot stat", path_text(name), code);
     }
     if (!S_ISREG(st.st_mode)) return std::optional<live_entry>{};
 
     detail::file_header_bytes raw{};
     std::size_t got = 0;
     if (const int code = read_fully(fd.get(), raw, 0, got); code != 0) {
-      return os_failure(std::string(operation) + ": cannot read", path, code);
+      return os_failure(std::string(operation) + ": cannot read", path_text(name), code);
     }
     auto header = detail::parse_file_header(byte_view(raw).first(got));
     if (!header) {
-      unlink_if_same_inode(fd.get(), path);
+      unlink_if_same_inode(dir_fd, fd.get(), name);
       return std::optional<live_entry>{};
     }
     if (header->has_unknown_transform()) return std::optional<live_entry>{};
     if (detail::file_entry_expired(header->expiry, now())) {
-      unlink_if_same_inode(fd.get(), path);
+      unlink_if_same_inode(dir_fd, fd.get(), name);
       return std::optional<live_entry>{};
     }
     return std::optional<live_entry>{
@@ -567,57 +528,64 @@ struct file_backend::state {
 
   // ---- writing -------------------------------------------------------------------------
 
-  std::string temp_path_for(const std::string& path) {
-    const auto ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(wall_clock::now().time_since_epoch())
-            .count();
+  std::string temp_name_for(std::string_view name) {
     // cachekit-py's `{name}.tmp.{pid}.{time_ns}`, plus a sequence number: two threads may read
     // the same nanosecond.
-    return path + std::string(temp_marker) + std::to_string(::getpid()) + "." + std::to_string(ns) +
-           "." + std::to_string(temp_sequence.fetch_add(1, std::memory_order_relaxed));
+    return detail::file_temp_name(name, static_cast<long>(::getpid()), detail::wall_now_ns(),
+                                  temp_sequence.fetch_add(1, std::memory_order_relaxed));
   }
 
-  // Writes and fsyncs the temp file. Returns its size.
-  result<std::int64_t> write_temp(const std::string& temp_path, byte_view header, byte_view value) {
-    unique_fd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                        static_cast<mode_t>(options.permissions)));
-    if (!fd.valid()) {
-      const int code = errno;
-      return os_failure("set: cannot create", temp_path, code);
-    }
+  struct temp_failure {
+    int code = 0;
+    std::string what;
+  };
+
+  // Writes and fsyncs the temp file `temp_name`; on failure removes it and returns the errno
+  // value and what failed.
+  std::optional<temp_failure> write_temp(int dir_fd, const std::string& temp_name, byte_view header,
+                                         byte_view value) {
+    unique_fd fd(::openat(dir_fd, temp_name.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          static_cast<mode_t>(options.permissions)));
+    if (!fd.valid()) return temp_failure{errno, "set: cannot create"};
+    const auto failed = [&](int code, const char* what) {
+      fd.reset();
+      (void)::unlinkat(dir_fd, temp_name.c_str(), 0);
+      return temp_failure{code, what};
+    };
     // A fresh, uniquely named file: if someone holds its lock, fail at once as cachekit-py does.
     if (const int code = lock_file(fd.get(), LOCK_EX, std::chrono::milliseconds{0}); code != 0) {
-      if (code == EWOULDBLOCK) {
-        return fail(errc::timeout, "set: another process holds the lock of " + temp_path);
-      }
-      return os_failure("set: cannot lock", temp_path, code);
+      return failed(code, "set: cannot lock");
     }
     if (const int code = write_fully(fd.get(), header, 0); code != 0) {
-      return os_failure("set: cannot write", temp_path, code);
+      return failed(code, "set: cannot write");
     }
     if (const int code = write_fully(fd.get(), value, static_cast<off_t>(header.size()));
         code != 0) {
-      return os_failure("set: cannot write", temp_path, code);
+      return failed(code, "set: cannot write");
     }
-    if (::fsync(fd.get()) != 0) {
-      const int code = errno;
-      return os_failure("set: cannot fsync", temp_path, code);
-    }
-    return static_cast<std::int64_t>(header.size() + value.size());
+    if (::fsync(fd.get()) != 0) return failed(errno, "set: cannot fsync");
+    return std::nullopt;
   }
 
   file_backend_options options;
   fs::path directory;
-  std::string dir;  // directory as a string, for building paths
+  std::string dir;  // directory as a string, for messages
+
+  mutable std::mutex dir_mutex;
+  dir_handle opened_dir;  // guarded by dir_mutex
 
   std::array<std::shared_mutex, stripe_count> stripes;
-  // Serializes the capacity check + rename of a write and every eviction (cachekit-py's
-  // process lock around `_commit`). Lock order: commit_mutex, then a stripe, then
-  // counters_mutex.
+  // Serializes the capacity check + rename of a write and every scan and eviction
+  // (cachekit-py's process lock around `_commit`). Lock order: commit_mutex, then a stripe,
+  // then counters_mutex; dir_mutex is taken alone.
   std::mutex commit_mutex;
   std::mutex counters_mutex;
-  std::int64_t entry_count = 0;  // guarded by counters_mutex
-  std::int64_t entry_bytes = 0;  // guarded by counters_mutex
+  std::int64_t entry_count = 0;         // guarded by counters_mutex
+  std::int64_t entry_bytes = 0;         // guarded by counters_mutex
+  std::int64_t temp_bytes = 0;          // guarded by counters_mutex; as of the last scan
+  std::int64_t added_since_scan = 0;    // guarded by counters_mutex
+  std::int64_t written_since_scan = 0;  // guarded by counters_mutex
   // When the counters last matched a complete scan; nullopt: stale, rescan on the next write.
   std::optional<std::chrono::steady_clock::time_point> reconciled_at;  // guarded by counters_mutex
   std::atomic<std::uint64_t> temp_sequence{0};
@@ -633,7 +601,7 @@ const fs::path& file_backend::directory() const noexcept {
 }
 
 fs::path file_backend::path_of(std::string_view key) const {
-  return state_->directory / state::name_of(key);
+  return state_->directory / detail::file_entry_name(key);
 }
 
 result<std::optional<byte_buffer>> file_backend::get(std::string_view key) {
@@ -644,10 +612,10 @@ result<std::optional<byte_buffer>> file_backend::get(std::string_view key) {
 }
 
 result<std::optional<timed_value>> file_backend::get_with_ttl(std::string_view key) {
-  const std::string name = state::name_of(key);
-  const std::string path = state_->path_of_name(name);
+  const std::string name = detail::file_entry_name(key);
+  const auto handle = state_->current_dir();
   std::shared_lock stripe(state_->stripe_for(name));
-  auto opened = state_->open_live(path, /*writable=*/false, "get");
+  auto opened = state_->open_live(handle->get(), name, /*writable=*/false, "get");
   if (!opened) return std::move(opened).error();
   if (!*opened) return std::optional<timed_value>{};
   auto& entry = **opened;
@@ -659,11 +627,11 @@ result<std::optional<timed_value>> file_backend::get_with_ttl(std::string_view k
   if (const int code =
           read_fully(entry.fd.get(), payload, static_cast<off_t>(detail::file_header_size), got);
       code != 0) {
-    return os_failure("get: cannot read", path, code);
+    return os_failure("get: cannot read", state_->path_text(name), code);
   }
   if (got < payload_size) {
     // The file shrank under us (truncated in place): corrupt, like a short header.
-    state_->unlink_if_same_inode(entry.fd.get(), path);
+    state_->unlink_if_same_inode(handle->get(), entry.fd.get(), name);
     return std::optional<timed_value>{};
   }
   timed_value out{std::move(payload), std::nullopt};
@@ -688,73 +656,95 @@ result<void> file_backend::set(std::string_view key, byte_view value, ttl_second
   auto expiry = detail::file_expiry_for(ttl, state_->now());
   if (!expiry) return std::move(expiry).error();
 
-  const std::string name = state::name_of(key);
-  const std::string path = state_->path_of_name(name);
+  const std::string name = detail::file_entry_name(key);
+  auto handle = state_->current_dir();
   {
     // Checked before writing so a refused entry never costs a temp file.
     std::lock_guard commit(state_->commit_mutex);
-    if (auto room = state_->check_entry_capacity(state::regular_file_size(path)); !room) {
+    if (auto room =
+            state_->make_room_for_new_entry(state::regular_file_size(handle->get(), name), name);
+        !room) {
       return room;
     }
   }
 
-  const std::string temp_path = state_->temp_path_for(path);
   const auto header = detail::encode_file_header(*expiry);
-  auto written = state_->write_temp(temp_path, header, value);
-  if (!written) {
-    (void)::unlink(temp_path.c_str());
-    return std::move(written).error();
+  const auto file_size = static_cast<std::int64_t>(header.size() + value.size());
+  std::string temp_name = state_->temp_name_for(name);
+  auto failed = state_->write_temp(handle->get(), temp_name, header, value);
+  if (failed && failed->code == ENOENT) {
+    // The directory was deleted under us: recreate it (as at construction) and write once more.
+    auto reopened = state_->reopen_if_gone(handle);
+    if (!reopened) return std::move(reopened).error();
+    if (*reopened != handle) {
+      handle = *reopened;
+      failed = state_->write_temp(handle->get(), temp_name, header, value);
+    }
   }
+  if (failed && failed->code == ENOSPC) {
+    // A full disk: make room from our own oldest entries, then write once more.
+    {
+      std::lock_guard commit(state_->commit_mutex);
+      state_->free_space_for(file_size, name);
+    }
+    handle = state_->current_dir();
+    failed = state_->write_temp(handle->get(), temp_name, header, value);
+  }
+  if (failed) return os_failure(failed->what, state_->path_text(temp_name), failed->code);
 
-  // Commit: the check again (concurrent new-key writers may all have passed the first one),
-  // the rename, the counters, and eviction, all under the commit lock.
+  // Commit: room for the entry again (concurrent new-key writers may all have passed the first
+  // check), the rename, the counters, and eviction, all under the commit lock.
   std::lock_guard commit(state_->commit_mutex);
+  const auto discard = [&] { (void)::unlinkat(handle->get(), temp_name.c_str(), 0); };
+  if (auto room =
+          state_->make_room_for_new_entry(state::regular_file_size(handle->get(), name), name);
+      !room) {
+    discard();
+    return room;
+  }
   {
     std::unique_lock stripe(state_->stripe_for(name));
-    const auto old_size = state::regular_file_size(path);
-    if (auto room = state_->check_entry_capacity(old_size); !room) {
-      (void)::unlink(temp_path.c_str());
-      return room;
-    }
-    if (::rename(temp_path.c_str(), path.c_str()) != 0) {
+    const auto old_size = state::regular_file_size(handle->get(), name);
+    if (::renameat(handle->get(), temp_name.c_str(), handle->get(), name.c_str()) != 0) {
       const int code = errno;
-      (void)::unlink(temp_path.c_str());
-      return os_failure("set: cannot rename into", path, code);
+      discard();
+      return os_failure("set: cannot rename into", state_->path_text(name), code);
     }
-    state_->note_write(old_size, *written);
+    state_->note_write(old_size, file_size);
   }
   state_->maybe_evict(name);
   return {};
 }
 
 result<bool> file_backend::erase(std::string_view key) {
-  const std::string name = state::name_of(key);
-  const std::string path = state_->path_of_name(name);
+  const std::string name = detail::file_entry_name(key);
+  const auto handle = state_->current_dir();
   std::unique_lock stripe(state_->stripe_for(name));
-  const auto size = state::regular_file_size(path);
-  if (::unlink(path.c_str()) != 0) {
+  const auto size = state::regular_file_size(handle->get(), name);
+  // unlinkat removes a symlink itself, never what it points to.
+  if (::unlinkat(handle->get(), name.c_str(), 0) != 0) {
     const int code = errno;
     if (code == ENOENT) return false;
-    return os_failure("erase: cannot delete", path, code);
+    return os_failure("erase: cannot delete", state_->path_text(name), code);
   }
   if (size) state_->note_removed(*size);
   return true;
 }
 
 result<bool> file_backend::exists(std::string_view key) {
-  const std::string name = state::name_of(key);
-  const std::string path = state_->path_of_name(name);
+  const std::string name = detail::file_entry_name(key);
+  const auto handle = state_->current_dir();
   std::shared_lock stripe(state_->stripe_for(name));
-  auto opened = state_->open_live(path, /*writable=*/false, "exists");
+  auto opened = state_->open_live(handle->get(), name, /*writable=*/false, "exists");
   if (!opened) return std::move(opened).error();
   return opened->has_value();
 }
 
 result<remaining_ttl> file_backend::ttl(std::string_view key) {
-  const std::string name = state::name_of(key);
-  const std::string path = state_->path_of_name(name);
+  const std::string name = detail::file_entry_name(key);
+  const auto handle = state_->current_dir();
   std::shared_lock stripe(state_->stripe_for(name));
-  auto opened = state_->open_live(path, /*writable=*/false, "ttl");
+  auto opened = state_->open_live(handle->get(), name, /*writable=*/false, "ttl");
   if (!opened) return std::move(opened).error();
   if (!*opened) return remaining_ttl{};
   const std::uint64_t expiry = (*opened)->header.expiry;
@@ -769,10 +759,10 @@ result<remaining_ttl> file_backend::ttl(std::string_view key) {
 result<bool> file_backend::touch(std::string_view key, ttl_seconds ttl) {
   auto expiry = detail::file_expiry_for(ttl, state_->now());
   if (!expiry) return std::move(expiry).error();
-  const std::string name = state::name_of(key);
-  const std::string path = state_->path_of_name(name);
+  const std::string name = detail::file_entry_name(key);
+  const auto handle = state_->current_dir();
   std::unique_lock stripe(state_->stripe_for(name));
-  auto opened = state_->open_live(path, /*writable=*/true, "touch");
+  auto opened = state_->open_live(handle->get(), name, /*writable=*/true, "touch");
   if (!opened) return std::move(opened).error();
   if (!*opened) return false;
   // Only the 8-byte expiry field changes: a torn write on power loss gives a wrong expiry,
@@ -780,11 +770,11 @@ result<bool> file_backend::touch(std::string_view key, ttl_seconds ttl) {
   const auto header = detail::encode_file_header(*expiry);
   const int fd = (*opened)->fd.get();
   if (const int code = write_fully(fd, byte_view(header).subspan(6), 6); code != 0) {
-    return os_failure("touch: cannot write", path, code);
+    return os_failure("touch: cannot write", state_->path_text(name), code);
   }
   if (::fsync(fd) != 0) {
     const int code = errno;
-    return os_failure("touch: cannot fsync", path, code);
+    return os_failure("touch: cannot fsync", state_->path_text(name), code);
   }
   return true;
 }
@@ -817,14 +807,14 @@ backend_health file_backend::health() {
     return finish(false, "round-trip verification failed");
   }
 
-  const auto entries = state_->scan();
-  if (!entries) return finish(false, "cannot list " + state_->dir);
+  const auto listing = detail::scan_cache_directory(state_->current_dir()->get());
+  if (!listing) return finish(false, "cannot list " + state_->dir);
   std::int64_t bytes = 0;
-  for (const auto& e : *entries) bytes += e.size.value_or(0);
+  for (const auto& e : listing->entries) bytes += e.size.value_or(0);
   char size_mb[32];
   std::snprintf(size_mb, sizeof size_mb, "%.6f", static_cast<double>(bytes) / mib);
   report.details["cache_size_mb"] = size_mb;
-  report.details["file_count"] = std::to_string(entries->size());
+  report.details["file_count"] = std::to_string(listing->entries.size());
   report.details["max_size_mb"] = std::to_string(state_->options.max_size_mb);
   report.details["max_entry_count"] = std::to_string(state_->options.max_entry_count);
   return finish(true, {});
