@@ -1,6 +1,8 @@
 // Fuzzes the CLI's decode path (`cachekit decode`): stored-bytes detection, CK frame, legacy
 // JSON envelope, ByteStorage envelope, AES-GCM, and both value decoders, on arbitrary input.
 // It must never crash; a successful decode must print as tagged JSON.
+#include "support/allocation_budget.hpp"
+
 #include "codec/tagged_json.hpp"
 #include "commands.hpp"
 
@@ -15,6 +17,9 @@ const std::string master_hex(64, '5');
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // Memory amplification bound: a stored value decoded end to end: LZ4 expands up to 255x, and each
+  // MessagePack item becomes a value of tens of bytes.
+  const cachekit_fuzz::allocation_budget budget(size, 16384);
   using namespace cachekit;
   const byte_view input(reinterpret_cast<const std::byte*>(data), size);
 

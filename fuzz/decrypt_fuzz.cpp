@@ -5,6 +5,8 @@
 // The key setup is the interop vector's (master 0x61 * 32, tenant "cross-sdk-test"), so the seed
 // fuzz/seeds/decrypt_fuzz/interop_vector_ciphertext is a real ciphertext and the success paths
 // are reached too.
+#include "support/allocation_budget.hpp"
+
 #include <cachekit/encryption.hpp>
 
 #include <cstddef>
@@ -53,6 +55,9 @@ void check(bool condition) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // Memory amplification bound: decryption allocates the plaintext, a little less than the input, a
+  // few times.
+  const cachekit_fuzz::allocation_budget budget(size, 8);
   static fixture f = make_fixture();
   const byte_view input(reinterpret_cast<const std::byte*>(data), size);
 

@@ -2,6 +2,8 @@
 // other processes write), plus the expiry arithmetic over arbitrary clocks and TTLs. Never
 // crashes; a parsed entry's payload is exactly the input's tail, and a header without an
 // unknown transform re-encodes to the input's first 14 bytes.
+#include "support/allocation_budget.hpp"
+
 #include "backends/file/file_entry.hpp"
 #include "protocol/big_endian.hpp"
 
@@ -12,6 +14,8 @@
 #include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // Memory amplification bound: parsing a file entry views the input and allocates no copy of it.
+  const cachekit_fuzz::allocation_budget budget(size, 8);
   namespace detail = cachekit::detail;
   const cachekit::byte_view input(reinterpret_cast<const std::byte*>(data), size);
 

@@ -1,6 +1,8 @@
 // libFuzzer target: CK v3 frame / legacy JSON envelope decoding of untrusted bytes, and the
 // default-serializer reader on top. Never crashes; a decoded header that the writer accepts
 // re-frames the payload into bytes that decode to the same header and payload.
+#include "support/allocation_budget.hpp"
+
 #include <cachekit/frame.hpp>
 
 #include <algorithm>
@@ -9,6 +11,9 @@
 #include <cstdlib>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // Memory amplification bound: headers are parsed under a value budget; a legacy envelope decodes
+  // base64 to at most its own size.
+  const cachekit_fuzz::allocation_budget budget(size, 64);
   const cachekit::byte_view input(reinterpret_cast<const std::byte*>(data), size);
   (void)cachekit::frame::decode_standard(input);
   (void)cachekit::frame::decode_standard(input, {.integrity_checking = false});

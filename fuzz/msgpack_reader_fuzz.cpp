@@ -2,6 +2,8 @@
 // are untrusted). Every input must end in a value or a clean error; a decoded value that the
 // profile can write must encode, and decoding that encoding must give the same value back
 // (floats compared bitwise, interop maps compared in canonical key order).
+#include "support/allocation_budget.hpp"
+
 #include <cachekit/value_codec.hpp>
 
 #include <algorithm>
@@ -106,6 +108,9 @@ void check_interop(byte_view input) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // Memory amplification bound: every declared item needs an input byte and becomes a value (40
+  // bytes) plus its container frame; the checks re-encode.
+  const cachekit_fuzz::allocation_budget budget(size, 600);
   const byte_view input(reinterpret_cast<const std::byte*>(data), size);
   check_standard(input);
   check_interop(input);

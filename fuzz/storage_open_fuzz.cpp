@@ -3,6 +3,8 @@
 // opens and on the raw input. Half of the inputs are put behind the exact frame header the format
 // writes, so the fast path (no header parse) sees hostile payloads too. Never crashes; whatever
 // opens through the fast path must open to the same bytes through the parsing path (`explain`).
+#include "support/allocation_budget.hpp"
+
 #include <cachekit/codec.hpp>
 #include <cachekit/encryption.hpp>
 #include <cachekit/storage_format.hpp>
@@ -62,6 +64,9 @@ cachekit::byte_buffer own_prefix(const storage_format& f) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // Memory amplification bound: opening decompresses up to 255x, then typed decoding holds a
+  // msgpack object per item.
+  const cachekit_fuzz::allocation_budget budget(size, 8192);
   if (size == 0) return 0;
   const bool behind_own_header = (data[0] & 1) != 0;
   const cachekit::byte_view input(reinterpret_cast<const std::byte*>(data + 1), size - 1);
