@@ -108,6 +108,15 @@ class CACHEKIT_EXPORT backend {
   /// whether it was released. Default: not_supported.
   [[nodiscard]] virtual result<bool> release_lock(const lock_token& token);
 
+  /// Deletes every entry whose key starts with `prefix` (before the backend's own
+  /// `key_prefix()`), except fill locks (`{key}:lock`); returns how many it deleted. It walks the
+  /// store in bounded batches and keeps no list of keys, so it is linear in the store's size
+  /// and not atomic: an entry written meanwhile may survive. This is how a memoized function's
+  /// `clear()` reaches L2 without remembering every key it wrote.
+  /// Default: `errc::not_supported` (memcached cannot list keys; the file backend stores
+  /// hashed names): those entries then live out their TTL.
+  [[nodiscard]] virtual result<std::size_t> erase_prefix(std::string_view prefix);
+
   /// Probes the backend (PING / a get of a health key / a stat of the directory).
   [[nodiscard]] virtual backend_health health() = 0;
 

@@ -38,8 +38,8 @@
 ///   Its copies of the parent's idle Redis sockets are closed without sending anything (no
 ///   QUIT, no shutdown), so the parent's connections keep working; memcached handles are left
 ///   open (freeing them would send "quit" on the parent's socket);
-/// - locks a parent thread held at the fork do not block the child: the pools, the keyring's
-///   tenant table and memoize's bookkeeping are rebuilt, and L1 shards that a writer held start
+/// - locks a parent thread held at the fork do not block the child: the pools and the keyring's
+///   tenant table are rebuilt, and L1 shards that a writer held start
 ///   empty (the other shards keep their entries; L1 is otherwise a copy of the parent's).
 /// cachekit starts no background threads, so none need restarting. Not covered: a fork while
 /// another thread is inside a `memory_backend` or `file_backend` (the child may block on their
@@ -88,8 +88,11 @@ class CACHEKIT_EXPORT cache {
   /// Wraps `fn` so calls are served from the cache (see memoized.hpp). `name` is the function's
   /// identity in keys: use the Python `module.qualname` to share entries with a cachekit-py
   /// function (e.g. "myapp.users.get_user"). With `intent::local` the results are held as
-  /// decoded objects in a per-function L1 of `object_max_entries` and never reach L2.
-  /// Throws cachekit::error (errc::invalid_argument) when `name` or `ns` is not UTF-8.
+  /// decoded objects in a per-function L1 of `object_max_entries` and
+  /// `object_function_max_bytes`, reserved from the cache's `object_max_bytes`, and never
+  /// reach L2.
+  /// Throws cachekit::error: errc::invalid_argument when `name` or `ns` is not UTF-8;
+  /// errc::invalid_configuration in object mode when `object_max_bytes` is used up.
   template <class F>
   [[nodiscard]] memoized<std::decay_t<F>> memoize(std::string_view name, F&& fn,
                                                   const memoize_options& options = {});
@@ -166,7 +169,8 @@ class CACHEKIT_EXPORT cache {
                                          const entry_options& options);
   void reject_value(std::string_view key, const entry_options& options, const failure& why) const;
   [[nodiscard]] std::shared_ptr<detail::memo_binding> bind(bool interop,
-                                                           const memoize_options& options) const;
+                                                           const memoize_options& options,
+                                                           std::string key_space) const;
   [[nodiscard]] std::size_t object_max_entries() const noexcept;
   [[nodiscard]] bool object_mode() const noexcept;
   void require_unprefixed_l2_for_interop() const;
@@ -198,6 +202,7 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
       return exact;
     };
   }
+  std::string key_space = builder.key_space_prefix();
   auto s = std::make_shared<typename memo::state>(typename memo::state{
       std::forward<F>(fn),
       [builder = std::move(builder)](const auto&... args) { return builder(args...); },
@@ -206,13 +211,20 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
     const std::size_t max_entries = object_max_entries();
     const auto ttl =
         options.ttl.value_or(this->options().default_ttl.value_or(this->options().l1_default_ttl));
+    using result_type = typename memo::result_type;
+    const std::size_t budget = this->options().object_function_max_bytes;
     s->objects.reset(new typename memo::object_state{
-        object_cache<typename memo::result_type>(
-            {.max_entries = max_entries, .default_ttl = ttl, .clock = clock()}),
-        max_entries,
-        {engine_, {}, this->options().collect_stats}});
+        object_cache<result_type>(
+            {.max_entries = max_entries,
+             .max_weight = budget,
+             .weigher =
+                 [](const result_type&) { return sizeof(result_type) + object_entry_overhead; },
+             .weigh_keys = true,
+             .default_ttl = ttl,
+             .clock = clock()}),
+        max_entries, detail::object_binding(engine_, this->options().collect_stats, budget)});
   } else {
-    s->binding = bind(false, options);
+    s->binding = bind(false, options, std::move(key_space));
   }
   return memo(std::move(s));
 }
@@ -232,7 +244,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
         return interop_key_for(ns, op, args...);
       },
       nullptr, nullptr, nullptr});
-  s->binding = bind(true, options);
+  s->binding = bind(true, options, std::string(ns) + ':' + std::string(operation) + ':');
   return memo(std::move(s));
 }
 

@@ -118,6 +118,14 @@ struct cache_options {
   /// Entries per memoized function in object mode (`intent::local`; cachekit-py's
   /// `max_entries`, 256).
   std::size_t object_max_entries = 256;
+  /// Bytes each memoized function may hold in object mode, counting every entry as its key +
+  /// `sizeof(result)` + `object_entry_overhead` (object_cache.hpp; heap memory the result owns
+  /// is not counted). The oldest entries are evicted to stay within it. Default 256 KiB.
+  std::size_t object_function_max_bytes = std::size_t{256} * 1024;
+  /// Bytes all object-mode functions of one cache may hold together: each `memoize` reserves
+  /// `object_function_max_bytes` of it until the function and its copies are gone, and throws
+  /// when it is used up. Default 64 MiB (256 functions at the default size).
+  std::size_t object_max_bytes = std::size_t{64} * 1024 * 1024;
 
   /// Time source of L1 expiry (tests inject a `manual_clock`). Must outlive the cache.
   const monotonic_clock* clock = &monotonic_clock::coarse();

@@ -129,6 +129,18 @@ class CACHEKIT_EXPORT default_key_builder {
   /// The key whose pre-image (see `default_key_preimage`) is `preimage`.
   [[nodiscard]] std::string key_from_preimage(byte_view preimage) const;
 
+  /// The prefix every key this builder makes starts with: `[ns:{ns}:]func:{name}:args:`, or for
+  /// names so long that keys are shortened, the kept first 50 characters and `:`. Functions
+  /// whose shortened keys share those characters share this prefix too (a clear by prefix then
+  /// drops both functions' entries: extra misses, never a stale hit).
+  [[nodiscard]] std::string key_space_prefix() const {
+    if (!shortened_) return head_;
+    // A shortened key is the kept prefix, ':' and 32 hex digits, whatever the arguments.
+    std::string sample = key_from_preimage({});
+    sample.resize(sample.size() - 32);
+    return sample;
+  }
+
  private:
   default_key_builder() = default;
   [[nodiscard]] result<std::string> finish(const key_writer& w) const;

@@ -16,8 +16,8 @@
 /// function reach the caller and nothing is stored.
 ///
 /// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
-/// is called concurrently when callers miss together). Copies share the function, the counters
-/// and the set of written keys, as re-decorating a Python function shares its counters.
+/// is called concurrently when callers miss together). Copies share the function and the counters,
+/// as re-decorating a Python function shares its counters.
 #pragma once
 
 #include <cachekit/cache_options.hpp>
@@ -162,43 +162,55 @@ class CACHEKIT_EXPORT function_stats {
   alignas(64) std::atomic<std::int64_t> last_operation_us_{0};  // unix microseconds; 0 = never
 };
 
-/// What a memoized function shares with the engine: its storage mode, TTL, written keys.
+/// What a memoized function shares with the engine: its storage mode, TTL and key space. It
+/// holds no per-key state: its size does not grow with the number of distinct calls.
 struct CACHEKIT_EXPORT memo_binding {
   std::shared_ptr<cache_engine> engine;
   int format = 0;  ///< engine storage-format index (frame with/without integrity, interop)
   bool interop = false;
   ttl_seconds ttl;
   bool collect_stats = true;
+  /// The prefix all the function's keys start with (`default_key_builder::key_space_prefix`,
+  /// or `{ns}:{operation}:` in interop mode); `clear()` erases by it. Never empty.
+  std::string key_space;
   function_stats stats;
 
   /// Looks `key` up in L1 then L2 and opens the entry; nullopt on a miss. Never fails: faults
   /// are counted, reported and treated as misses.
   [[nodiscard]] std::optional<byte_buffer> load(std::string_view key, served_by& layer);
-  /// Seals `msgpack` and writes it to L1 and L2; remembers `key` for `clear()`.
+  /// Seals `msgpack` and writes it to L1 and L2.
   void store(std::string_view key, byte_view msgpack);
   /// An entry that opened but did not decode as the result type: evicts it and counts it.
   void reject(std::string_view key, const failure& why);
   /// The key could not be derived or the result could not be encoded: counted, reported.
   void uncacheable(const failure& why);
   void invalidate(std::string_view key);
+  /// Resets the counters, then erases every entry under `key_space`: from L2 when the backend
+  /// can erase by prefix (`backend::erase_prefix`; a failure is counted and reported), then
+  /// from L1. Linear in the sizes of L1 and of the L2's key space walk.
   void clear();
   [[nodiscard]] cache_info info() const;
 
   memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop, ttl_seconds entry_ttl,
-               bool stats_on);
-  ~memo_binding();
-
- private:
-  struct written_keys;
-  std::unique_ptr<written_keys> written_;
+               bool stats_on, std::string function_key_space);
 };
 
-/// Object mode (`intent::local`): the decoded results themselves, per function.
+/// Object mode (`intent::local`): what a function's decoded-results cache shares with the
+/// engine, and its share of the cache's `object_max_bytes`, held while it lives.
 struct CACHEKIT_EXPORT object_binding {
   std::shared_ptr<cache_engine> engine;
   function_stats stats;
   bool collect_stats = true;
+  std::size_t reserved_bytes = 0;
+
   void uncacheable(const failure& why);
+
+  /// Reserves `budget` bytes of the engine's `object_max_bytes`. Throws cachekit::error
+  /// (errc::invalid_configuration) when the functions alive already hold too much of it.
+  object_binding(std::shared_ptr<cache_engine> e, bool stats_on, std::size_t budget);
+  ~object_binding();
+  object_binding(const object_binding&) = delete;
+  object_binding& operator=(const object_binding&) = delete;
 };
 
 template <class F, class Signature>
@@ -230,8 +242,11 @@ class memoized_impl<F, R(P...)> {
     }
   }
 
-  /// Resets the counters and drops every entry this process wrote for the function (entries
-  /// written by other processes stay), as cachekit-py's `cache_clear()`.
+  /// Resets the counters and drops the function's entries, found by the prefix all its keys
+  /// share (no list of written keys is kept): every L1 entry, and every L2 entry when the
+  /// backend can erase by prefix (Redis, memory); on others (memcached, file) L2 entries live
+  /// out their TTL. cachekit-py's `cache_clear()` deletes the L2 keys its process recorded, or
+  /// with a key registry every process's; a prefix walk reaches every process's entries too.
   void clear() const {
     if (state_->objects) {
       state_->objects->cache.clear();

@@ -92,6 +92,10 @@ class CACHEKIT_EXPORT memory_backend final : public backend {
   /// whether it did; false when it expired or another holder has it now.
   [[nodiscard]] result<bool> release_lock(const lock_token& token) override;
 
+  /// Removes every live entry whose key starts with `prefix`, held locks excepted; returns how
+  /// many. One shard locked at a time. Never fails.
+  [[nodiscard]] result<std::size_t> erase_prefix(std::string_view prefix) override;
+
   /// Always healthy; details: "entries", "bytes", "shards", and the bounds when set.
   [[nodiscard]] backend_health health() override;
 

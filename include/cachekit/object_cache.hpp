@@ -25,6 +25,12 @@
 namespace cachekit {
 inline namespace v0 {
 
+/// What an object-mode entry costs beyond its key and `sizeof(T)`: the L1 entry's bookkeeping
+/// (`l1_entry_overhead`) plus the `shared_ptr`'s control block and its allocator header (32 B
+/// with `std::make_shared`). Memory that `T` owns on the heap (a string's or vector's buffer)
+/// is not counted: bound it with your own `weigher`.
+inline constexpr std::size_t object_entry_overhead = l1_entry_overhead + 32;
+
 /// How an `object_cache<T>` is bounded and timed.
 ///     cachekit::object_cache<user> users({.max_entries = 10'000, .default_ttl = 60s});
 template <typename T>
@@ -35,6 +41,9 @@ struct object_cache_options {
   std::optional<std::size_t> max_weight = std::nullopt;
   /// The weight of a value, in the unit of `max_weight`; used only with `max_weight`.
   std::function<std::size_t(const T&)> weigher = nullptr;
+  /// Adds each key's size to its entry's weight (for a `max_weight` in bytes); used only with
+  /// `max_weight`.
+  bool weigh_keys = false;
   /// The TTL of a `put` without one: 300 s, as cachekit-py's `@cache.local`. Must be positive.
   monotonic_clock::duration default_ttl = std::chrono::seconds{300};
   /// Number of shards, a power of two up to 256 and at most `max_entries`. nullopt: twice the
@@ -62,6 +71,7 @@ class object_cache {
   explicit object_cache(options opts = {})
       : weigher_(std::move(opts.weigher)),
         weighed_(opts.max_weight.has_value()),
+        weigh_keys_(weighed_ && opts.weigh_keys),
         core_(core_config(opts, weigher_ != nullptr)) {}
 
   /// The value under `key`, or an empty pointer when absent or expired. Counts a hit or miss.
@@ -91,7 +101,8 @@ class object_cache {
 
   bool put(std::string_view key, std::shared_ptr<const T> value,
            std::optional<monotonic_clock::duration> ttl = std::nullopt) {
-    const std::size_t weight = weighed_ && value != nullptr ? weigher_(*value) : 0;
+    std::size_t weight = weighed_ && value != nullptr ? weigher_(*value) : 0;
+    if (weigh_keys_) weight += key.size();
     return core_.put_object(key, std::move(value), weight, ttl);
   }
 
@@ -147,6 +158,7 @@ class object_cache {
 
   std::function<std::size_t(const T&)> weigher_;
   bool weighed_;
+  bool weigh_keys_;
   detail::l1_core core_;
 };
 

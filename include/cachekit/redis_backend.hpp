@@ -138,6 +138,12 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// script). Returns whether it was deleted: false after it expired or someone else took it.
   [[nodiscard]] result<bool> release_lock(const lock_token& token) override;
 
+  /// `SCAN cursor MATCH {wire prefix}* COUNT 1000` until the cursor returns to 0, each step's
+  /// keys (fill locks excepted) deleted by one `UNLINK`: no key list is kept beyond one batch.
+  /// Glob characters in the prefix are escaped. Returns how many keys were deleted; on an
+  /// error, those deleted before it stay deleted.
+  [[nodiscard]] result<std::size_t> erase_prefix(std::string_view prefix) override;
+
   /// `PING` (timed: `latency`) then `INFO`: details `version`, `used_memory_human`,
   /// `connected_clients`. On failure `healthy` is false, latency −1, and details hold `error`
   /// (the message) and `error_type` (the errc).

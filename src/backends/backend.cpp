@@ -51,5 +51,9 @@ result<bool> backend::release_lock(const lock_token&) {
   return unsupported(*this, "lock");
 }
 
+result<std::size_t> backend::erase_prefix(std::string_view) {
+  return unsupported(*this, "erase_prefix");
+}
+
 }  // namespace v0
 }  // namespace cachekit

@@ -37,13 +37,13 @@ int cache::format_index(bool interop, bool integrity_checking) const noexcept {
   return integrity_checking ? detail::frame_with_integrity : detail::frame_without_integrity;
 }
 
-std::shared_ptr<detail::memo_binding> cache::bind(bool interop,
-                                                  const memoize_options& options) const {
+std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_options& options,
+                                                  std::string key_space) const {
   const cache_options& base = engine_->options();
   const bool integrity = options.integrity_checking.value_or(base.integrity_checking);
   return std::make_shared<detail::memo_binding>(engine_, format_index(interop, integrity), interop,
                                                 options.ttl ? options.ttl : base.default_ttl,
-                                                base.collect_stats);
+                                                base.collect_stats, std::move(key_space));
 }
 
 std::size_t cache::object_max_entries() const noexcept {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <utility>
 
 namespace cachekit {
@@ -333,6 +334,38 @@ result<bool> cache_engine::erase(std::string_view key) {
   auto erased = l2()->erase(key);
   if (!erased) report_l2_error(erased.error());
   return erased;
+}
+
+void cache_engine::erase_prefix(std::string_view prefix) {
+  // L2 first: an L2 hit landing between the two would otherwise backfill L1 with an entry the
+  // L2 walk is about to delete (cachekit-py orders its cache_clear the same way).
+  if (l2() != nullptr) {
+    auto erased = l2()->erase_prefix(prefix);
+    if (!erased && erased.error().code != make_error_code(errc::not_supported)) {
+      report_l2_error(erased.error());
+    }
+  }
+  if (l1_) l1_->erase_prefix(prefix);
+}
+
+void cache_engine::reserve_object_bytes(std::size_t bytes) {
+  const std::size_t limit = options_.object_max_bytes;
+  std::size_t held = object_bytes_reserved_.load(std::memory_order_relaxed);
+  do {
+    if (bytes > limit || held > limit - bytes) {
+      throw error(errc::invalid_configuration,
+                  "object mode: the memoized functions alive already hold " + std::to_string(held) +
+                      " of the cache's object_max_bytes (" + std::to_string(limit) +
+                      "), and another needs object_function_max_bytes (" + std::to_string(bytes) +
+                      "); raise cache_options.object_max_bytes, lower "
+                      "object_function_max_bytes, or memoize fewer functions per cache");
+    }
+  } while (
+      !object_bytes_reserved_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
+}
+
+void cache_engine::release_object_bytes(std::size_t bytes) noexcept {
+  object_bytes_reserved_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 cache_stats cache_engine::stats() const noexcept {

@@ -64,6 +64,11 @@ class cache_engine {
   // Drops `key` from L1 and L2; returns whether L2 held it (L1 when there is no L2).
   [[nodiscard]] result<bool> erase(std::string_view key);
 
+  // Drops every entry whose key starts with `prefix`: from L2 when the backend can erase by
+  // prefix (other backends' entries live out their TTL; an L2 failure is counted and
+  // reported), then from L1.
+  void erase_prefix(std::string_view prefix);
+
   // An entry that opened but did not decode as the caller's type: evicted from both layers.
   void reject(std::string_view key, const failure& why);
 
@@ -72,6 +77,12 @@ class cache_engine {
   void report_uncacheable(const failure& why);
 
   [[nodiscard]] cache_stats stats() const noexcept;
+
+  // Object mode: each memoized function holds `object_function_max_bytes` of the cache's
+  // `object_max_bytes` while it lives, so their sum is bounded. Throws cachekit::error
+  // (errc::invalid_configuration) when `bytes` more would exceed it.
+  void reserve_object_bytes(std::size_t bytes);
+  void release_object_bytes(std::size_t bytes) noexcept;
 
  private:
   // The AAD's cache_key: what the backend really stores under (its prefix + our key), as
@@ -104,6 +115,7 @@ class cache_engine {
   std::atomic<std::uint64_t> corrupt_entries_{0};
   std::atomic<std::uint64_t> oversize_values_{0};
   std::atomic<std::uint64_t> uncacheable_calls_{0};
+  std::atomic<std::size_t> object_bytes_reserved_{0};
 };
 
 }  // namespace detail

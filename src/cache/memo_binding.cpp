@@ -1,42 +1,26 @@
 #include "cache/cache_engine.hpp"
 
-#include "process/per_process.hpp"
-
-#include <mutex>
-#include <string>
-#include <unordered_set>
+#include <cassert>
+#include <utility>
 
 namespace cachekit {
 inline namespace v0 {
 namespace detail {
-namespace {
 
-// `clear()` drops the keys this process wrote, as cachekit-py's `cache_clear()`. Past this many
-// distinct keys per function the oldest are no longer tracked (bounded memory beats a complete
-// clear; the entries still expire by TTL).
-constexpr std::size_t max_tracked_keys = std::size_t{1} << 20;
-
-struct written_key_set {
-  std::mutex mutex;
-  std::unordered_set<std::string> keys;  // guarded by mutex
-};
-
-}  // namespace
-
-// Per process: a forked child clears only what it wrote, and never waits on a lock that a
-// thread of its parent held at the fork.
-struct memo_binding::written_keys : per_process<written_key_set> {};
-
+// No per-key state: `clear()` finds the function's entries by the prefix all its keys share,
+// so the binding's size stays the same however many distinct calls it serves (a set of
+// written keys cost ~190 B a call and outlived L1's evictions). Nothing here is per process
+// either: L1 follows forks itself and L2 is shared by design.
 memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop,
-                           ttl_seconds entry_ttl, bool stats_on)
+                           ttl_seconds entry_ttl, bool stats_on, std::string function_key_space)
     : engine(std::move(e)),
       format(fmt),
       interop(is_interop),
       ttl(entry_ttl),
       collect_stats(stats_on),
-      written_(std::make_unique<written_keys>()) {}
-
-memo_binding::~memo_binding() = default;
+      key_space(std::move(function_key_space)) {
+  assert(!key_space.empty() && "an empty key space would make clear() erase every entry");
+}
 
 std::optional<byte_buffer> memo_binding::load(std::string_view key, served_by& layer) {
   std::chrono::nanoseconds l2_latency{-1};
@@ -48,10 +32,7 @@ std::optional<byte_buffer> memo_binding::load(std::string_view key, served_by& l
 }
 
 void memo_binding::store(std::string_view key, byte_view msgpack) {
-  if (!engine->store(key, format, msgpack, ttl)) return;  // counted and reported
-  written_key_set& written = written_->get();
-  std::lock_guard lock(written.mutex);
-  if (written.keys.size() < max_tracked_keys) written.keys.emplace(key);
+  (void)engine->store(key, format, msgpack, ttl);  // failures are counted and reported
 }
 
 void memo_binding::reject(std::string_view key, const failure& why) {
@@ -64,24 +45,26 @@ void memo_binding::uncacheable(const failure& why) {
 
 void memo_binding::invalidate(std::string_view key) {
   (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
-  written_key_set& written = written_->get();
-  std::lock_guard lock(written.mutex);
-  written.keys.erase(std::string(key));
 }
 
 void memo_binding::clear() {
-  std::unordered_set<std::string> keys;
-  {
-    written_key_set& written = written_->get();
-    std::lock_guard lock(written.mutex);
-    keys.swap(written.keys);
-  }
-  for (const auto& key : keys) (void)engine->erase(key);
   stats.reset();
+  if (key_space.empty()) return;    // never erase the whole cache (the constructor asserts)
+  engine->erase_prefix(key_space);  // an L2 failure is counted and reported
 }
 
 cache_info memo_binding::info() const {
   return stats.snapshot();
+}
+
+object_binding::object_binding(std::shared_ptr<cache_engine> e, bool stats_on, std::size_t budget)
+    : engine(std::move(e)), collect_stats(stats_on) {
+  engine->reserve_object_bytes(budget);  // throws when the cache's total is used up
+  reserved_bytes = budget;
+}
+
+object_binding::~object_binding() {
+  engine->release_object_bytes(reserved_bytes);
 }
 
 void object_binding::uncacheable(const failure& why) {

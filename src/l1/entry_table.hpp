@@ -18,10 +18,13 @@ namespace detail {
 
 class entry_table {
  public:
-  entry_table() : slots_(std::make_unique<slot[]>(initial_capacity)), mask_(initial_capacity - 1) {}
+  // No slots until the first insert: a cache that is made but never used (a memoized function
+  // never called) costs no table.
+  entry_table() = default;
 
   /// The entry whose key is `key` (whose hash is `hash`), or nullptr.
   [[nodiscard]] l1_entry* find(std::uint64_t hash, std::string_view key) const noexcept {
+    if (size_ == 0) return nullptr;  // also covers the slot array not made yet
     for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
       if (s.entry == nullptr) return nullptr;
@@ -31,7 +34,7 @@ class entry_table {
 
   /// Adds `entry`, whose key must be absent.
   void insert(l1_entry* entry) {
-    if ((size_ + 1) * 4 > (mask_ + 1) * 3) grow();
+    if (slots_ == nullptr || (size_ + 1) * 4 > (mask_ + 1) * 3) grow();
     place(entry);
     ++size_;
   }
@@ -57,12 +60,12 @@ class entry_table {
 
   /// Forgets every entry (does not release them); keeps the capacity.
   void clear() noexcept {
-    std::fill(slots_.get(), slots_.get() + mask_ + 1, slot{});
+    if (slots_ != nullptr) std::fill(slots_.get(), slots_.get() + mask_ + 1, slot{});
     size_ = 0;
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return slots_ ? mask_ + 1 : 0; }
 
  private:
   static constexpr std::size_t initial_capacity = 16;
@@ -79,6 +82,11 @@ class entry_table {
   }
 
   void grow() {
+    if (slots_ == nullptr) {
+      slots_ = std::make_unique<slot[]>(initial_capacity);
+      mask_ = initial_capacity - 1;
+      return;
+    }
     auto old = std::move(slots_);
     const std::size_t old_capacity = mask_ + 1;
     slots_ = std::make_unique<slot[]>(old_capacity * 2);
@@ -88,8 +96,8 @@ class entry_table {
     }
   }
 
-  std::unique_ptr<slot[]> slots_;
-  std::size_t mask_;
+  std::unique_ptr<slot[]> slots_;  // null until the first insert
+  std::size_t mask_ = 0;
   std::size_t size_ = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 
 namespace cachekit {
 inline namespace v0 {
@@ -18,27 +19,31 @@ namespace detail {
 
 class ghost_queue {
  public:
-  ghost_queue() : slots_(std::make_unique<std::uint64_t[]>(initial_capacity)) {}
+  // Nothing is allocated before the first eviction: most caches of a few entries (object mode's
+  // per-function caches) never evict, and a std::deque allocates as soon as it is made.
+  ghost_queue() = default;
 
   /// Remembers `hash`, forgetting the oldest hashes beyond `capacity`.
   void add(std::uint64_t hash, std::size_t capacity) {
+    if (slots_ == nullptr) slots_ = std::make_unique<std::uint64_t[]>(initial_capacity);
+    if (!fifo_) fifo_.emplace();
     hash = stored(hash);
-    fifo_.push_back(hash);
+    fifo_->push_back(hash);
     if (!contains(hash)) insert(hash);
-    while (fifo_.size() > capacity) {
-      remove(fifo_.front());
-      fifo_.pop_front();
+    while (fifo_->size() > capacity) {
+      remove(fifo_->front());
+      fifo_->pop_front();
     }
   }
 
   /// Whether `hash` is remembered; forgets it if so.
-  bool take(std::uint64_t hash) noexcept { return remove(stored(hash)); }
+  bool take(std::uint64_t hash) noexcept { return size_ != 0 && remove(stored(hash)); }
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
   void clear() noexcept {
-    fifo_.clear();
-    std::fill(slots_.get(), slots_.get() + mask_ + 1, empty);
+    if (fifo_) fifo_->clear();
+    if (slots_ != nullptr) std::fill(slots_.get(), slots_.get() + mask_ + 1, empty);
     size_ = 0;
   }
 
@@ -98,8 +103,8 @@ class ghost_queue {
     }
   }
 
-  std::deque<std::uint64_t> fifo_;
-  std::unique_ptr<std::uint64_t[]> slots_;  // zero-initialised: all empty
+  std::optional<std::deque<std::uint64_t>> fifo_;  // made by the first add
+  std::unique_ptr<std::uint64_t[]> slots_;         // zero-initialised: all empty; null until then
   std::size_t mask_ = initial_capacity - 1;
   std::size_t size_ = 0;
 };

@@ -279,6 +279,22 @@ result<bool> memory_backend::erase(std::string_view key) {
   return true;
 }
 
+result<std::size_t> memory_backend::erase_prefix(std::string_view prefix) {
+  const auto now = state_->now();
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < state_->shard_count; ++i) {
+    auto& s = state_->shards[i];
+    std::lock_guard guard(s.mutex);
+    for (auto it = s.entries.begin(); it != s.entries.end();) {
+      const auto here = it++;  // erase_entry invalidates only `here`
+      if (here->second.is_lock || !std::string_view(here->first).starts_with(prefix)) continue;
+      if (!state_->expired(here->second, now)) ++removed;
+      state_->erase_entry(s, here);
+    }
+  }
+  return removed;
+}
+
 result<bool> memory_backend::exists(std::string_view key) {
   const auto now = state_->now();
   auto& s = state_->shard_for(key);

@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -24,6 +25,21 @@ namespace {
 constexpr std::string_view compare_and_delete =
     "if redis.call(\"GET\", KEYS[1]) == ARGV[1] then return redis.call(\"DEL\", KEYS[1]) "
     "else return 0 end";
+
+// SCAN's MATCH takes a glob: the literal prefix with its glob characters escaped, then `*`.
+std::string glob_for_prefix(std::string_view prefix) {
+  std::string out;
+  out.reserve(prefix.size() + 8);
+  for (const char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('*');
+  return out;
+}
+
+// Keys one SCAN step asks the server to examine, and so at most what one UNLINK deletes.
+constexpr std::string_view scan_batch = "1000";
 
 redis_key_layout_rules make_layout(const redis_options& options) {
   if (options.key_layout == redis_key_layout::tenant_scoped) {
@@ -295,6 +311,49 @@ result<bool> redis_backend::release_lock(const lock_token& token) {
   const std::array<std::string_view, 5> argv = {"EVAL", detail::compare_and_delete, "1", token.key,
                                                 token.value};
   return state_->integer_is_positive("EVAL (lock release)", argv);
+}
+
+result<std::size_t> redis_backend::erase_prefix(std::string_view prefix) {
+  std::string scratch;
+  const std::string pattern = detail::glob_for_prefix(state_->wire(prefix, scratch));
+  std::string cursor = "0";
+  std::size_t removed = 0;
+  do {
+    const std::array<std::string_view, 6> scan = {"SCAN",  cursor,  "MATCH",
+                                                  pattern, "COUNT", detail::scan_batch};
+    std::vector<std::string> batch;
+    auto step = state_->run<bool>("SCAN", scan, [&](const redisReply& r) -> result<bool> {
+      if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+          r.element[0]->type != REDIS_REPLY_STRING || r.element[1]->type != REDIS_REPLY_ARRAY) {
+        return detail::unexpected_reply("SCAN", state_->where(), r);
+      }
+      cursor.assign(r.element[0]->str, r.element[0]->len);
+      const redisReply& keys = *r.element[1];
+      for (std::size_t i = 0; i < keys.elements; ++i) {
+        if (keys.element[i]->type != REDIS_REPLY_STRING) continue;
+        std::string key(keys.element[i]->str, keys.element[i]->len);
+        // A fill lock is another caller's, not a cached entry: its holder releases it.
+        if (!std::string_view(key).ends_with(":lock")) batch.push_back(std::move(key));
+      }
+      return true;
+    });
+    if (!step) return std::move(step).error();
+    if (batch.empty()) continue;
+    std::vector<std::string_view> unlink;
+    unlink.reserve(batch.size() + 1);
+    unlink.push_back("UNLINK");
+    unlink.insert(unlink.end(), batch.begin(), batch.end());
+    auto gone =
+        state_->run<std::size_t>("UNLINK", unlink, [&](const redisReply& r) -> result<std::size_t> {
+          if (r.type != REDIS_REPLY_INTEGER) {
+            return detail::unexpected_reply("UNLINK", state_->where(), r);
+          }
+          return static_cast<std::size_t>(r.integer);
+        });
+    if (!gone) return std::move(gone).error();
+    removed += *gone;
+  } while (cursor != "0");
+  return removed;
 }
 
 backend_health redis_backend::health() {
