@@ -3,7 +3,8 @@
 // master key, and a counted miss for anyone else.
 //
 // Run: build/examples/cachekit_secure_example. Reads CACHEKIT_MASTER_KEY (64+ hex digits) when
-// set, else uses a throwaway key. No server: the shared L2 is an in-process memory_backend
+// set, else generates a throwaway random key (never a fixed one: an example's key gets copied
+// into real services). No server: the shared L2 is an in-process memory_backend
 // standing in for Redis.
 #include <cachekit/cache.hpp>
 #include <cachekit/memory_backend.hpp>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <string>
 
 namespace {
@@ -24,6 +26,20 @@ struct account {
 
 account load_account(std::int64_t id) {  // the expensive, sensitive call
   return {id, "DE89 3704 0044 0532 0130 " + std::to_string(id)};
+}
+
+// 32 random bytes as hex, from the OS (std::random_device reads getrandom on Linux); in a real
+// service the key comes from a secret store: openssl rand -hex 32.
+std::string random_key_hex() {
+  std::random_device os;
+  std::string hex;
+  for (int i = 0; i < 32; ++i) {
+    static constexpr char digits[] = "0123456789abcdef";
+    const auto byte = static_cast<unsigned>(os()) & 0xffu;
+    hex += digits[byte >> 4];
+    hex += digits[byte & 0x0fu];
+  }
+  return hex;
 }
 
 // One "service": a secure cache over the shared L2 with the given master key.
@@ -40,8 +56,9 @@ cachekit::cache secure_service(const std::shared_ptr<cachekit::backend>& l2,
 
 int main() {
   const char* env_key = std::getenv("CACHEKIT_MASTER_KEY");
-  const std::string master = env_key != nullptr ? env_key : std::string(64, 'a');
-  const std::string stranger_key(64, 'b');
+  const std::string master =
+      env_key != nullptr && *env_key != '\0' ? std::string(env_key) : random_key_hex();
+  const std::string stranger_key = random_key_hex();
   auto shared_l2 = std::make_shared<cachekit::memory_backend>();
 
   auto writer = secure_service(shared_l2, master);

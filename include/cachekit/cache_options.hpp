@@ -61,13 +61,18 @@ struct encryption_options {
   /// The current master key and up to three previous ones (reads try them by fingerprint).
   keyring keys;
   /// The tenant every entry is sealed for: cachekit-py's `deployment_uuid`
-  /// (`CACHEKIT_DEPLOYMENT_UUID`, in canonical lowercase 8-4-4-4-12 form, as cachekit-py
-  /// normalizes it), literally `"default"` when unset (cachekit-py 0.24.1).
+  /// (`CACHEKIT_DEPLOYMENT_UUID`), literally `"default"` when unset (cachekit-py 0.24.1). A
+  /// UUID is used in its canonical lowercase 8-4-4-4-12 form whatever its spelling, as
+  /// cachekit-py normalizes it (`str(uuid.UUID(x))`); other text is used as given.
   std::string tenant = "default";
   /// Multi-tenant mode (cachekit-py's `tenant_extractor`): each operation seals and opens with
-  /// the keys of the calling thread's `tenant_scope` (`tenant_scope.hpp`), `tenant` is unused,
-  /// and an entry sealed for another tenant is a counted miss (cachekit-py's
-  /// TenantMismatchError). With no scope on the thread, calls run uncached.
+  /// the keys of the calling thread's `tenant_scope` (`tenant_scope.hpp`), and `tenant` is
+  /// unused. Keys carry no tenant (as in cachekit-py 0.24.1), so tenants calling with the same
+  /// arguments share one entry slot: an entry sealed for another tenant is a miss counted in
+  /// `cache_stats::tenant_mismatches` that is neither evicted nor overwritten; the caller's
+  /// result is returned but not stored (cachekit-py evicts and overwrites instead). Put the
+  /// tenant in the arguments where tenants must each have their own cached entry. With no scope
+  /// on the thread, calls run uncached.
   bool multi_tenant = false;
 };
 
@@ -226,6 +231,9 @@ struct cache_stats {
   std::uint64_t oversize_values = 0;  ///< results not stored: above `max_value_bytes`
   std::uint64_t uncacheable_calls =
       0;  ///< calls run uncached: a key or a value could not be encoded
+  /// Multi-tenant reads that found an entry sealed for another tenant: a miss that left the
+  /// entry in place (neither evicted nor overwritten by the caller's result).
+  std::uint64_t tenant_mismatches = 0;
 };
 
 }  // namespace v0

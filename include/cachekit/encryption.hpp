@@ -10,6 +10,18 @@
 /// counts the run's messages from 0. So a parent and its children never walk the same nonce
 /// sequence, and an encryptor never runs out. Readers never interpret the nonce.
 ///
+/// Nonce budget per key: every nonce run starts at counter 0, so two runs under one derived key
+/// (one master key and one tenant) that draw the same random instance id reuse nonces, which
+/// breaks AES-GCM for those messages (authentication keys leak). With `n` runs under one key the
+/// chance of that is about n^2 / 2^65: 2^-33 for 2^16 runs, 2^-25 for 2^20 (a million), 2^-17
+/// for 2^24, and about 1/2 near 2^32. A run starts each time a process (or forked child) first
+/// seals for a tenant, each time a CLI invocation seals, after every 2^32-1 messages, and when a
+/// multi-tenant cache re-derives a tenant it dropped from its table (past 1024 tenants, least
+/// recently used first). Recommendation: rotate the master key (keyring previous keys) before
+/// any tenant's key sees about a million runs (e.g. 1,000 worker processes restarting daily
+/// reach that in under three years); keep long-lived processes, not per-request processes or
+/// CLI runs, doing the sealing.
+///
 ///     auto ring = cachekit::keyring::from_hex(master_key_hex).value();  // throws on a bad key
 ///     auto tenant = ring.for_tenant("6f1c...uuid").value();
 ///     auto aad = cachekit::encode_aad({.tenant_id = tenant.tenant_id(), .cache_key = key});

@@ -42,6 +42,7 @@ enum class errc {
   unknown_key_fingerprint,      ///< frame names a key fingerprint not in the keyring
   nonce_exhausted,              ///< unused since encryptors renew their instance id (kept)
   plaintext_downgrade,          ///< encryption is on but the entry claims to be plaintext
+  tenant_mismatch,  ///< multi-tenant: the entry is sealed for another tenant (a miss that keeps it)
 
   // Fix the configuration or the call: retrying will not help.
   invalid_argument = 200,  ///< an argument value the protocol cannot represent

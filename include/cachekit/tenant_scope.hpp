@@ -27,15 +27,18 @@ inline namespace v0 {
 
 class CACHEKIT_EXPORT tenant_scope {
  public:
-  /// Makes `tenant_id` this thread's tenant until the scope ends. Throws cachekit::error
-  /// (errc::invalid_argument) when it is not a UUID string (cachekit-py requires
-  /// `uuid.UUID(tenant_id)` to parse; the text is then used as given, not canonicalized).
+  /// Makes `tenant_id` this thread's tenant until the scope ends, in its canonical form
+  /// (Python's `str(uuid.UUID(tenant_id))`: lowercase, hyphenated), so "6F1C..." and "6f1c..."
+  /// are one tenant. Throws cachekit::error (errc::invalid_argument) when it is not a UUID
+  /// string. Interop: cachekit-py's tenant extractors validate the UUID but derive keys from the
+  /// text as given, so a Python service sharing entries must pass canonical UUIDs.
   explicit tenant_scope(std::string tenant_id);
   ~tenant_scope();
   tenant_scope(const tenant_scope&) = delete;
   tenant_scope& operator=(const tenant_scope&) = delete;
 
-  /// This thread's tenant, or nullopt outside any scope. The view is valid while the scope is.
+  /// This thread's tenant (canonical form), or nullopt outside any scope. The view is valid
+  /// while the scope is.
   [[nodiscard]] static std::optional<std::string_view> current() noexcept;
 
  private:

@@ -1,11 +1,13 @@
 #include "cache/cache_engine.hpp"
 
+#include "cache/env_config.hpp"  // canonical_uuid
 #include "protocol/msgpack_bounds.hpp"
 
 #include <cachekit/tenant_scope.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <string>
 #include <utility>
 
@@ -20,7 +22,11 @@ constexpr std::chrono::seconds unknown_remaining_cap{30};
 
 std::optional<tenant_keyring> tenant_keys(const cache_options& options) {
   if (!options.encryption) return std::nullopt;
-  auto keys = options.encryption->keys.for_tenant(options.encryption->tenant);
+  // A UUID is one tenant however it is spelled: derive from Python's str(uuid.UUID(x)) form, as
+  // cachekit-py does with deployment_uuid. Other ids ("default") are used as given.
+  const std::string& given = options.encryption->tenant;
+  const std::string tenant = canonical_uuid(given).value_or(given);
+  auto keys = options.encryption->keys.for_tenant(tenant);
   if (!keys) {
     throw error(errc::invalid_configuration, "encryption_options.tenant: " + keys.error().detail);
   }
@@ -70,10 +76,6 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
                                                .clock = options.clock});
 }
 
-// Multi-tenant mode keeps at most this many tenants' formats (each holds derived keys and
-// AES contexts); past it the table starts over, costing each active tenant one derivation.
-constexpr std::size_t max_tenant_formats = 1024;
-
 // The three formats of the format indices, sealing with `keys`. `header_tenants`: frame readers
 // open another tenant's frame with that tenant's keys (interop entries carry no header).
 // Reads decompress at most `max_payload` bytes: what this cache would have agreed to store.
@@ -115,13 +117,49 @@ result<opened_entry> open_stored(const storage_format& fmt, byte_view stored, st
   }
 }
 
+// The keys whose last load on this thread found another tenant's entry, per engine: the store
+// that follows such a load is skipped, so tenant B's fresh result never overwrites tenant A's
+// entry (the key carries no tenant, as in cachekit-py 0.24.1). A load forgets its key first, so
+// a record never outlives the next read; the list is short because a record is only left over
+// when the function threw between its load and store.
+struct held_key {
+  std::uint64_t engine;
+  std::string key;
+};
+constexpr std::size_t max_held_keys = 16;
+thread_local std::deque<held_key> held_for_other_tenant;
+
+// Removes the record of `key`; returns whether there was one.
+bool forget_held(std::uint64_t engine, std::string_view key) {
+  auto& held = held_for_other_tenant;
+  const auto it = std::find_if(held.begin(), held.end(), [&](const held_key& h) {
+    return h.engine == engine && h.key == key;
+  });
+  if (it == held.end()) return false;
+  held.erase(it);
+  return true;
+}
+
+void remember_held(std::uint64_t engine, std::string_view key) {
+  auto& held = held_for_other_tenant;
+  if (held.size() >= max_held_keys) held.pop_front();
+  held.push_back({engine, std::string(key)});
+}
+
+std::uint64_t next_engine_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 cache_engine::cache_engine(cache_options options)
     : options_(checked(std::move(options))),
       l1_(make_l1(options_)),
       formats_(make_formats(options_)),
-      encrypted_(options_.encryption.has_value()) {}
+      encrypted_(options_.encryption.has_value()),
+      multi_tenant_(options_.encryption && options_.encryption->multi_tenant),
+      id_(next_engine_id()) {}
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
   if (!options_.encryption || !options_.encryption->multi_tenant) {
@@ -137,19 +175,20 @@ result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
   }
   tenant_format_table& table = tenant_formats_.get();
   std::lock_guard lock(table.mutex);
-  auto it = table.sets.find(std::string(*tenant));
-  if (it == table.sets.end()) {
+  std::shared_ptr<const format_set>* set = table.sets.find(*tenant);
+  if (set == nullptr) {
     auto keys = options_.encryption->keys.derive_uncached(*tenant);
     if (!keys) return std::move(keys).error();
-    if (table.sets.size() >= max_tenant_formats) table.sets.clear();
     // Readers decrypt as the caller's tenant (no header_tenants): another tenant's entry is a
     // mismatch and a miss, as in cachekit-py 0.24.1's multi-tenant reads.
-    auto set = std::make_shared<const format_set>(make_format_set(
-        std::move(*keys), nullptr, options_.integrity_checking, options_.max_value_bytes));
-    it = table.sets.emplace(std::string(*tenant), std::move(set)).first;
+    set = &table.sets.put(
+        std::string(*tenant),
+        std::make_shared<const format_set>(make_format_set(
+            std::move(*keys), nullptr, options_.integrity_checking, options_.max_value_bytes)));
   }
-  // Shares ownership of the tenant's set, so clearing the table cannot pull it from under us.
-  return std::shared_ptr<const storage_format>(it->second, &it->second->at(index));
+  // Shares ownership of the tenant's set, so dropping it from the table cannot pull it from
+  // under us.
+  return std::shared_ptr<const storage_format>(*set, &(*set)->at(index));
 }
 
 std::string cache_engine::aad_key(std::string_view key) const {
@@ -203,6 +242,16 @@ void cache_engine::report_corrupt(std::string_view key, const failure& why, bool
   notify(why);
 }
 
+void cache_engine::report_tenant_mismatch(std::string_view key, const failure& why) {
+  // Not evicted, not corrupt: the entry may be valid for the tenant that sealed it, and the key
+  // has no tenant segment, so evicting (or overwriting) would let one tenant's reads destroy
+  // another's entries. A planted header naming another tenant therefore also stays until its
+  // TTL (SECURITY.md).
+  tenant_mismatches_.fetch_add(1, std::memory_order_relaxed);
+  remember_held(id_, key);
+  notify(why);
+}
+
 void cache_engine::reject(std::string_view key, const failure& why) {
   report_corrupt(key, why, true);
 }
@@ -215,6 +264,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   const storage_format& fmt = **chosen;  // `chosen` keeps it alive for this call
   std::string aad;                       // built once, and only when encryption binds the key
   if (encrypted_) aad = aad_key(key);
+  if (multi_tenant_) (void)forget_held(id_, key);
   if (l1_) {
     // Opened under the shard's read lock rather than through a handle: no per-entry reference
     // counting, so threads reading the same hot keys do not trade cache lines.
@@ -224,6 +274,11 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
     });
     if (opened) {
       if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
+      if (opened->code() == errc::tenant_mismatch) {
+        // Another tenant's entry, copied from L2 or written here: L2 holds the same.
+        report_tenant_mismatch(key, opened->error());
+        return lookup{};
+      }
       // L1 holds what we wrote or read from L2, so L2 gets its own check below.
       report_corrupt(key, opened->error(), false);
     }
@@ -245,7 +300,11 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
     }
   }
   if (!opened) {
-    report_corrupt(key, opened.error(), true);
+    if (opened.code() == errc::tenant_mismatch) {
+      report_tenant_mismatch(key, opened.error());
+    } else {
+      report_corrupt(key, opened.error(), true);
+    }
     return lookup{};
   }
   backfill(key, **got, entry_ttl);
@@ -254,6 +313,10 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
 
 result<void> cache_engine::store(std::string_view key, int index, byte_view msgpack,
                                  ttl_seconds ttl) {
+  if (multi_tenant_ && forget_held(id_, key)) {
+    return fail(errc::tenant_mismatch,
+                "not stored: the key holds another tenant's entry (counted on the read)");
+  }
   std::string aad;
   if (encrypted_) aad = aad_key(key);
   auto chosen = format(index);
@@ -372,7 +435,8 @@ cache_stats cache_engine::stats() const noexcept {
   return {.l2_errors = l2_errors_.load(std::memory_order_relaxed),
           .corrupt_entries = corrupt_entries_.load(std::memory_order_relaxed),
           .oversize_values = oversize_values_.load(std::memory_order_relaxed),
-          .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed)};
+          .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed),
+          .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace detail

@@ -9,6 +9,7 @@
 #include <cachekit/memoized.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "cache/lru_map.hpp"
 #include "process/per_process.hpp"
 
 #include <array>
@@ -29,6 +30,11 @@ inline constexpr int frame_with_integrity = 0;
 inline constexpr int frame_without_integrity = 1;
 inline constexpr int interop_format = 2;
 
+// Multi-tenant mode keeps at most this many tenants' formats (each holds derived keys and AES
+// contexts); past it the least recently used tenant's are dropped, costing that tenant one
+// derivation (and one fresh nonce instance id) when it comes back.
+inline constexpr std::size_t max_tenant_formats = 1024;
+
 class cache_engine {
  public:
   // Throws cachekit::error (errc::invalid_configuration) as `cache::cache` documents.
@@ -45,6 +51,9 @@ class cache_engine {
   // L1, then L2: the opened MessagePack of `key` in format `index`, or nullopt on a miss.
   // `l2_latency` receives the L2 read time when L2 was asked. Corrupt entries are evicted and
   // counted; an L2 failure is returned (callers that must not fail treat it as a miss).
+  // Multi-tenant: an entry sealed for another tenant is a miss that stays where it is (counted
+  // in tenant_mismatches), and this thread's next `store` of `key` is skipped, so the caller's
+  // fresh result does not overwrite the other tenant's entry.
   struct lookup {
     std::optional<byte_buffer> msgpack;
     served_by layer = served_by::nothing;
@@ -53,7 +62,9 @@ class cache_engine {
                                     std::chrono::nanoseconds* l2_latency);
 
   // Seals `msgpack` in format `index` and writes it to L1 and L2. Errors: sealing failures,
-  // errc::value_too_large, the L2's (each counted and reported before returning).
+  // errc::value_too_large, the L2's (each counted and reported before returning);
+  // errc::tenant_mismatch, not reported again, when this thread's last `load` of `key` found
+  // another tenant's entry there.
   [[nodiscard]] result<void> store(std::string_view key, int index, byte_view msgpack,
                                    ttl_seconds ttl);
 
@@ -92,6 +103,8 @@ class cache_engine {
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
   void report_corrupt(std::string_view key, const failure& why, bool evict_l2);
+  // Multi-tenant: `key` holds an entry sealed for another tenant; counted, left in place.
+  void report_tenant_mismatch(std::string_view key, const failure& why);
   // One L2 read (with the entry's lifetime when an L1 copy will be made); failures reported.
   [[nodiscard]] result<std::optional<timed_value>> read_l2(std::string_view key);
   // Keeps an L1 copy of an L2 entry for no longer than it has left.
@@ -102,20 +115,25 @@ class cache_engine {
   std::unique_ptr<l1_cache> l1_;
   std::array<storage_format, 3> formats_;
   // Multi-tenant mode: the formats of each tenant seen, built on first use (keys derived
-  // without growing the keyring) and dropped all at once past `max_tenant_formats`.
+  // without growing the keyring), the least recently used dropped past `max_tenant_formats`.
   // Per process (a forked child builds its own table, never taking its parent's lock).
   using format_set = std::array<storage_format, 3>;
   struct tenant_format_table {
     std::mutex mutex;
-    std::unordered_map<std::string, std::shared_ptr<const format_set>> sets;  // guarded by mutex
+    lru_map<std::shared_ptr<const format_set>> sets{max_tenant_formats};  // guarded by mutex
   };
   per_process<tenant_format_table> tenant_formats_;
   bool encrypted_ = false;
+  bool multi_tenant_ = false;
+  // Names this engine in the thread-local record of keys held by another tenant (an address
+  // could be reused by a later engine).
+  std::uint64_t id_;
   std::atomic<std::uint64_t> l2_errors_{0};
   std::atomic<std::uint64_t> corrupt_entries_{0};
   std::atomic<std::uint64_t> oversize_values_{0};
   std::atomic<std::uint64_t> uncacheable_calls_{0};
   std::atomic<std::size_t> object_bytes_reserved_{0};
+  std::atomic<std::uint64_t> tenant_mismatches_{0};
 };
 
 }  // namespace detail

@@ -18,6 +18,7 @@
 #include "cache/env_config.hpp"
 #include "cache/env_reader.hpp"
 
+#include "core/wipe.hpp"
 #include "protocol/crypto/master_key.hpp"
 
 #include <cachekit/encryption.hpp>
@@ -129,6 +130,13 @@ std::vector<std::string_view> split_key_list(std::string_view text) {
 struct master_keys {
   std::optional<std::string> current_hex;  // CACHEKIT_MASTER_KEY when set and non-empty
   std::vector<secret_bytes> previous;
+
+  master_keys() = default;
+  master_keys(master_keys&&) noexcept = default;
+  master_keys& operator=(master_keys&&) noexcept = default;
+  ~master_keys() {  // the hex is the key: no copy left in freed heap
+    if (current_hex) wipe(*current_hex);
+  }
 };
 
 // CachekitConfig.validate_previous_master_keys: at most 3, each hex of at least 32 bytes, and
@@ -137,7 +145,8 @@ result<master_keys> read_master_keys(const env_reader& env) {
   master_keys keys;
   keys.current_hex = env.non_empty(master_key_var);
 
-  const auto previous_text = env.get(previous_keys_var);
+  std::optional<std::string> previous_text = env.get(previous_keys_var);
+  const wipe_on_exit wipe_previous(previous_text);
   const auto previous_hex =
       previous_text ? split_key_list(*previous_text) : std::vector<std::string_view>{};
   if (previous_hex.size() > max_previous_master_keys) {
@@ -426,9 +435,16 @@ env_snapshot::env_snapshot(const char* const* envp) {
     const auto value = entry.substr(equals + 1);
     std::string lower = to_lower(name);
     if (!keep_variable(lower)) continue;
-    by_lower_name_.insert_or_assign(std::move(lower), std::string(value));
+    auto [it, added] = by_lower_name_.try_emplace(std::move(lower));
+    if (!added) wipe(it->second);  // the later spelling wins; the earlier may be a key too
+    it->second.assign(value);
     if (!value.empty()) exact_non_empty_.emplace(name);
   }
+}
+
+env_snapshot::~env_snapshot() {
+  // The values include CACHEKIT_MASTER_KEY and CACHEKIT_PREVIOUS_MASTER_KEYS as hex.
+  for (auto& [name, value] : by_lower_name_) wipe(value);
 }
 
 std::optional<std::string> env_snapshot::get(std::string_view name) const {

@@ -31,6 +31,10 @@ class CACHEKIT_EXPORT env_snapshot {
   /// '=' are skipped. When two names differ only in case, the later entry wins, as it does for
   /// pydantic-settings (a dict built in `os.environ` order).
   explicit env_snapshot(const char* const* envp);
+  /// Wipes the copied values (master keys among them) before freeing them.
+  ~env_snapshot();
+  env_snapshot(const env_snapshot&) = delete;
+  env_snapshot& operator=(const env_snapshot&) = delete;
 
   /// The value of `name`, matched case-insensitively; nullopt when unset.
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const;

@@ -25,6 +25,7 @@ const char* describe(errc code) noexcept {
     case errc::unknown_key_fingerprint: return "key fingerprint not in the keyring";
     case errc::nonce_exhausted: return "nonce counter exhausted; rotate the encryption key";
     case errc::plaintext_downgrade: return "plaintext entry read while encryption is required";
+    case errc::tenant_mismatch: return "entry is sealed for another tenant";
     case errc::invalid_argument: return "invalid argument";
     case errc::invalid_key: return "invalid cache key";
     case errc::invalid_master_key: return "invalid master key";

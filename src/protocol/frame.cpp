@@ -3,6 +3,7 @@
 
 #include "protocol/big_endian.hpp"
 #include "protocol/msgpack_reader.hpp"
+#include "protocol/untrusted_text.hpp"
 #include "protocol/utf8_check.hpp"
 
 #include <nlohmann/json.hpp>
@@ -179,7 +180,7 @@ result<metadata> parse_metadata(const json* m) {
   }
   out.format = format->get<std::string>();
   if (!is_known_format(out.format)) {
-    return malformed("frame metadata format \"" + out.format +
+    return malformed("frame metadata format \"" + detail::quote_untrusted(out.format) +
                      "\" is not msgpack, orjson or arrow");
   }
   auto encoding = optional_string(*m, "encoding", false, std::string("utf-8"));
@@ -603,13 +604,14 @@ result<byte_buffer> decode_standard(byte_view stored, const standard_options& op
   // cachekit-py 0.24.1 compares the name as recorded: an alias ("std") is a mismatch there too.
   if (f->recorded_serializer() != "default") {
     return fail(errc::serializer_mismatch, "entry was written by serializer '" +
-                                               f->recorded_serializer() +
+                                               detail::quote_untrusted(f->recorded_serializer()) +
                                                "'; this reader expects 'default'");
   }
   if (h.metadata.encrypted) {
-    return fail(errc::serializer_mismatch, "entry is encrypted (tenant_id " +
-                                               h.metadata.tenant_id.value_or("null") +
-                                               "); read it through the encryption layer");
+    return fail(errc::serializer_mismatch,
+                "entry is encrypted (tenant_id " +
+                    detail::quote_untrusted(h.metadata.tenant_id.value_or("null")) +
+                    "); read it through the encryption layer");
   }
   return open_standard_payload(f->payload(), h.metadata.compressed, options);
 }

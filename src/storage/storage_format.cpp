@@ -2,6 +2,8 @@
 #include <cachekit/frame.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "protocol/untrusted_text.hpp"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -160,14 +162,15 @@ struct storage_format::impl {
     if (explain) {
       out.layers.push_back(
           std::string(fr->kind() == frame::container::v3 ? "CK v3 frame" : "legacy JSON envelope") +
-          ": serializer " + h.serializer + ", format " + m.format + ", compressed " +
-          yes_no(m.compressed) + ", encrypted " + yes_no(m.encrypted) + ", " +
-          std::to_string(fr->header_len()) + "-byte header, " +
-          std::to_string(fr->payload().size()) + "-byte payload");
+          ": serializer " + detail::quote_untrusted(h.serializer) + ", format " +
+          detail::quote_untrusted(m.format) + ", compressed " + yes_no(m.compressed) +
+          ", encrypted " + yes_no(m.encrypted) + ", " + std::to_string(fr->header_len()) +
+          "-byte header, " + std::to_string(fr->payload().size()) + "-byte payload");
     }
     if (h.serializer != default_serializer || m.format != msgpack_format) {
       return fail(errc::serializer_mismatch,
-                  "entry written by serializer \"" + h.serializer + "\" with format \"" + m.format +
+                  "entry written by serializer \"" + detail::quote_untrusted(h.serializer) +
+                      "\" with format \"" + detail::quote_untrusted(m.format) +
                       "\"; this reader decodes the default (msgpack) serializer");
     }
 
@@ -185,8 +188,11 @@ struct storage_format::impl {
       keys = &*options.encryption;
       if (*m.tenant_id != options.encryption->tenant_id()) {
         if (options.header_tenants == nullptr) {
-          return fail(errc::authentication_failed,
-                      "entry belongs to tenant \"" + *m.tenant_id + "\", this reader is tenant \"" +
+          // Its own code, not authentication_failed: the entry may be valid for its tenant, so
+          // a multi-tenant cache leaves it in place (cache_engine::load).
+          return fail(errc::tenant_mismatch,
+                      "entry names tenant \"" + detail::quote_untrusted(*m.tenant_id) +
+                          "\", this reader is tenant \"" +
                           std::string(options.encryption->tenant_id()) + "\"");
         }
         auto derived = options.header_tenants->derive_uncached(*m.tenant_id);

@@ -4,6 +4,7 @@
 set -uo pipefail
 cli=$1
 failures=0
+unset CACHEKIT_MASTER_KEY  # the checks below choose where each key comes from
 
 expect_output() {  # name, expected stdout, command...
   local name=$1 want=$2; shift 2
@@ -54,6 +55,41 @@ expect_output encrypted_round_trip '[{"$datetime":"2024-01-01T12:30:45.123456+00
   bash -c "'$cli' encode --value '[{\"\$datetime\": \"2024-01-01T12:30:45.123456+00:00\"}]' \
     --master-key-hex $key --tenant default --cache-key k --hex |
     '$cli' decode --hex --master-key-hex $key --tenant default --cache-key k"
+
+key_file=$(mktemp)
+printf '%s\n' "$key" >"$key_file"
+expect_output key_file_round_trip '[1,2]' \
+  bash -c "'$cli' encode --value '[1, 2]' --master-key-file '$key_file' --tenant default \
+    --cache-key k --hex | '$cli' decode --hex --master-key-hex $key --tenant default --cache-key k"
+expect_output key_on_stdin '{"a":1}' \
+  bash -c "echo $key | '$cli' encode --value '{\"a\": 1}' --master-key-file - --tenant default \
+    --cache-key k --hex | '$cli' decode --hex --master-key-file '$key_file' --tenant default \
+    --cache-key k"
+expect_output key_from_environment '"x"' \
+  bash -c "CACHEKIT_MASTER_KEY=$key '$cli' encode --value '\"x\"' --tenant default --cache-key k \
+    --hex | CACHEKIT_MASTER_KEY=$key '$cli' decode --hex --tenant default --cache-key k"
+expect_status missing_key_file 1 "$cli" encode --value 1 --master-key-file /nonexistent/key \
+  --tenant default --cache-key k
+expect_status decode_key_and_input_both_on_stdin 1 bash -c "echo 00 | '$cli' decode --hex \
+  --master-key-file - --tenant default --cache-key k"
+
+# A parse error never prints a key back, whatever option it was typed after.
+expect_no_key_echo() {  # name, command...
+  local name=$1; shift
+  "$@" >/dev/null 2>/tmp/cli_contract_err.$$
+  local status=$?
+  if [[ $status -ne 2 ]] || grep -q "$key" /tmp/cli_contract_err.$$; then
+    echo "FAIL $name: status $status (want 2), stderr must not hold the key:"
+    cat /tmp/cli_contract_err.$$
+    failures=$((failures + 1))
+  fi
+}
+expect_no_key_echo misspelt_key_option "$cli" encode --value 1 --master-kee-hex "$key"
+expect_no_key_echo key_to_a_command_without_keys "$cli" key --function f --master-key-hex "$key"
+expect_no_key_echo attached_key_value "$cli" key --function f --master-key-hex="$key"
+expect_no_key_echo repeated_key_option "$cli" encode --value 1 --master-key-hex "$key" \
+  --master-key-hex "$key"
+rm -f "$key_file"
 
 expect_status no_subcommand 2 "$cli"
 expect_status unknown_option 2 "$cli" key --function f --bogus

@@ -300,6 +300,11 @@ class Scenario:
     shapes: tuple[str, ...] = ALL_SHAPES
     # Negative scenarios: only Python writes, and the C++ read must miss as corrupt.
     expect_corrupt: bool = False
+    # The C++ stats counter a negative scenario's miss goes up by.
+    miss_counter: str = "corrupt_entries"
+    # Negative scenarios whose miss must leave Python's entry in place (another tenant's entry is
+    # neither evicted nor overwritten): the raw bytes of the wire key still name this tenant.
+    kept_for_tenant: str | None = None
     # The stored bytes of a key, read with the backend's own client, for unencrypted scenarios whose
     # MessagePack is not compressed (interop, integrity off): C++ must store what cachekit-py writes
     # for the same value, byte for byte.
@@ -442,12 +447,12 @@ def scenarios() -> list[Scenario]:
                                   "secure": {"master_key_hex": KEY_A, "multi_tenant": True}},
                  stored=tenant_scoped, call={"tenant": DEPLOYMENT_UUID}, shapes=("int", "dict", "record")),
         Scenario("multi_tenant_mismatch", "the same, Python under tenant U, C++ under tenant V: the entry is a "
-                 "counted miss, the C++ function runs (cachekit-py's TenantMismatchError)",
+                 "counted miss, the C++ function runs, and U's entry stays (neither evicted nor overwritten)",
                  python=lambda env, op: _multi_tenant_secure(DEPLOYMENT_UUID),
                  cpp=lambda env: {**redis_cpp("tenant_scoped")(env),
                                   "secure": {"master_key_hex": KEY_A, "multi_tenant": True}},
                  stored=tenant_scoped, call={"tenant": OTHER_UUID}, shapes=("int", "dict"),
-                 expect_corrupt=True),
+                 expect_corrupt=True, miss_counter="tenant_mismatches", kept_for_tenant=DEPLOYMENT_UUID),
         Scenario("other_tenant", "@cache.secure for one deployment_uuid / intent::secure for another, same master "
                  "key: each side opens the other's entries with the tenant the frame names (as cachekit-py's "
                  "single-tenant readers do)",
@@ -482,6 +487,18 @@ def check_counts(info: Any, what: str, **expected: int) -> None:
 def check_stored(scenario: Scenario, env: Env, key: str) -> None:
     check(scenario.stored(env, key) is not None, f"the {scenario.name} backend holds no entry for key {key!r} "
           "where this layout puts it")
+
+
+def check_kept(scenario: Scenario, env: Env, key: str, tenant: str) -> None:
+    wire_key = scenario.stored(env, key)
+    client = redis.Redis.from_url(env.redis_url)
+    try:
+        raw = client.get(wire_key) if wire_key is not None else None
+    finally:
+        client.close()
+    check(raw is not None and tenant.encode() in raw,
+          f"the entry under {wire_key!r} no longer names tenant {tenant}: another tenant's miss evicted or "
+          "overwrote it")
 
 
 @dataclass
@@ -539,6 +556,8 @@ def case_py_to_cpp(peer: Peer, scenario: Scenario, env: Env, shape: str, n: int)
         check(first["ran"], f"C++ function did not run; served {tagged_json.dumps(first['value'])[:200]}")
         check_value(model_value(shape, n, "cpp"), first["value"], "C++ fresh value")
         check_counts(first["info"], "C++ info", misses=1, l2_hits=0, l1_hits=0)
+        if scenario.kept_for_tenant is not None:
+            check_kept(scenario, env, first["key"], scenario.kept_for_tenant)
         return
     check(not first["ran"], f"C++ function ran: the entry under {first['key']!r} was not served")
     check_value(written, first["value"], "C++ first call")
@@ -634,14 +653,14 @@ def run_scenario(peer: Peer, scenario: Scenario, env: Env, outcome: Outcome, ver
     counts = outcome.per_scenario.setdefault(scenario.name, [0, 0])
     for n, shape in enumerate(scenario.shapes, start=1):
         for label, case in directions:
-            corrupt_before = peer.request({"cmd": "stats"})["stats"]["corrupt_entries"]
+            corrupt_before = peer.request({"cmd": "stats"})["stats"][scenario.miss_counter]
             failure = None
             try:
                 case(peer, scenario, env, shape, n)
-                corrupt_after = peer.request({"cmd": "stats"})["stats"]["corrupt_entries"]
+                corrupt_after = peer.request({"cmd": "stats"})["stats"][scenario.miss_counter]
                 want = corrupt_before + (1 if scenario.expect_corrupt else 0)
-                check(corrupt_after == want, f"C++ stats().corrupt_entries went {corrupt_before} -> {corrupt_after}, "
-                      f"expected {want}")
+                check(corrupt_after == want, f"C++ stats().{scenario.miss_counter} went {corrupt_before} -> "
+                      f"{corrupt_after}, expected {want}")
             except CaseFailure as e:
                 failure = str(e)
             except PeerError:

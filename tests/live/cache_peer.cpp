@@ -170,7 +170,8 @@ json stats_json(const cachekit::cache_stats& s) {
   return {{"l2_errors", s.l2_errors},
           {"corrupt_entries", s.corrupt_entries},
           {"oversize_values", s.oversize_values},
-          {"uncacheable_calls", s.uncacheable_calls}};
+          {"uncacheable_calls", s.uncacheable_calls},
+          {"tenant_mismatches", s.tenant_mismatches}};
 }
 
 // One memoized function, type-erased so functions of both result types live in one table.

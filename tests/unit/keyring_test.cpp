@@ -246,3 +246,21 @@ TEST(keyring, tenant_handle_outlives_the_keyring) {
 
 }  // namespace
 }  // namespace cachekit
+
+namespace cachekit {
+namespace {
+
+TEST(keyring, refuses_an_all_zero_master_key) {
+  const std::string zeros(64, '0');
+  auto current = keyring::from_hex(zeros);
+  ASSERT_FALSE(current);
+  EXPECT_EQ(current.code(), errc::invalid_master_key);
+  EXPECT_NE(current.error().detail.find("openssl rand -hex 32"), std::string::npos);
+  const std::string_view previous[] = {zeros};
+  auto rotated = keyring::from_hex(std::string(64, 'a'), previous);
+  ASSERT_FALSE(rotated);
+  EXPECT_NE(rotated.error().detail.find("previous master key #1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cachekit

@@ -453,7 +453,8 @@ TEST_F(memoize_test, multi_tenant_entries_open_only_for_the_tenant_they_were_sea
     tenant_scope scope(tenant_b);  // the innermost scope wins
     EXPECT_EQ(tenant_scope::current(), tenant_b);
     EXPECT_EQ(o(1, "eu"), (user{1, "user-1-eu"}));  // tenant A's entry: a counted miss
-    EXPECT_EQ(other.stats().corrupt_entries, 1u);
+    EXPECT_EQ(other.stats().tenant_mismatches, 1u);
+    EXPECT_EQ(other.stats().corrupt_entries, 0u);
     EXPECT_EQ(calls, 2);
   }
   EXPECT_FALSE(tenant_scope::current().has_value());

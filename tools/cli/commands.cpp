@@ -53,13 +53,15 @@ result<storage_format> make_format(stored_mode mode, bool integrity,
       .integrity_checking = integrity};
   if (!req.master_key_hex) {
     if (!req.previous_key_hex.empty()) {
-      return fail(errc::invalid_argument, "--previous-key-hex needs --master-key-hex");
+      return fail(errc::invalid_argument,
+                  "--previous-key-hex needs a master key (--master-key-file, CACHEKIT_MASTER_KEY "
+                  "or --master-key-hex)");
     }
     return storage_format(std::move(options));
   }
   if (!req.tenant || !req.cache_key) {
     return fail(errc::invalid_argument,
-                "--master-key-hex needs --tenant and --cache-key (both are bound into the AAD); "
+                "a master key needs --tenant and --cache-key (both are bound into the AAD); "
                 "cachekit-py's single-tenant default tenant is \"default\"");
   }
   std::vector<std::string_view> previous(req.previous_key_hex.begin(), req.previous_key_hex.end());

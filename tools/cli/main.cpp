@@ -3,11 +3,15 @@
 #include "cli_io.hpp"
 #include "codec/tagged_json.hpp"
 #include "commands.hpp"
+#include "key_source.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -19,9 +23,20 @@ int report(const failure& f) {
   return exit_bad_input;
 }
 
-void add_encryption_options(CLI::App& cmd, encryption_request& req, bool with_previous) {
-  cmd.add_option("--master-key-hex", req.master_key_hex,
-                 "master key as hex, at least 32 bytes (openssl rand -hex 32)");
+// Where the master key may come from; resolved after parsing (key_source.hpp).
+struct key_options {
+  std::optional<std::string> hex;
+  std::optional<std::string> file;
+};
+
+void add_encryption_options(CLI::App& cmd, encryption_request& req, key_options& key,
+                            bool with_previous) {
+  cmd.add_option("--master-key-hex", key.hex,
+                 "master key as hex, at least 32 bytes (openssl rand -hex 32); visible to ps and "
+                 "shell history: prefer --master-key-file or CACHEKIT_MASTER_KEY");
+  cmd.add_option("--master-key-file", key.file,
+                 "file holding the master key as hex ('-': read it from stdin); default: the "
+                 "CACHEKIT_MASTER_KEY environment variable");
   if (with_previous) {
     cmd.add_option("--previous-key-hex", req.previous_key_hex,
                    "a previous master key still accepted for reading (repeat up to 3 times)");
@@ -74,7 +89,8 @@ int main(int argc, char** argv) {
   encode_cmd->add_flag("--no-integrity", encode_no_integrity,
                        "frame mode without the ByteStorage envelope");
   encode_cmd->add_flag("--hex", hex, "print hex instead of raw bytes");
-  add_encryption_options(*encode_cmd, encode_req.encryption, false);
+  key_options encode_key;
+  add_encryption_options(*encode_cmd, encode_req.encryption, encode_key, false);
 
   decode_request decode_req;
   bool explain = false;
@@ -83,13 +99,21 @@ int main(int argc, char** argv) {
       ->transform(CLI::CheckedTransformer(mode_names, CLI::ignore_case));
   decode_cmd->add_flag("--explain", explain, "print each layer peeled and what was checked");
   decode_cmd->add_flag("--hex", hex, "stdin is hex text");
-  add_encryption_options(*decode_cmd, decode_req.encryption, true);
+  key_options decode_key;
+  add_encryption_options(*decode_cmd, decode_req.encryption, decode_key, true);
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? exit_ok : exit_usage;
+    // CLI11 quotes the arguments it could not place: a key typed after a misspelt option would
+    // be printed back (to a terminal, a CI log).
+    std::cerr << "cachekit: " << redact_key_arguments(e.what(), argc, argv) << '\n'
+              << "Run with --help for more information.\n";
+    return exit_usage;
   }
 
   try {
@@ -110,11 +134,24 @@ int main(int argc, char** argv) {
       if (!out) return report(out.error());
       write_output(std::cout, *out, hex);
     } else if (*encode_cmd) {
+      auto key = choose_master_key(encode_key.hex, encode_key.file,
+                                   std::getenv("CACHEKIT_MASTER_KEY"), std::cin);
+      if (!key) return report(key.error());
+      encode_req.encryption.master_key_hex = std::move(*key);
       encode_req.integrity_checking = !encode_no_integrity;
       auto out = encode_command(encode_req);
       if (!out) return report(out.error());
       write_output(std::cout, *out, hex);
     } else if (*decode_cmd) {
+      if (decode_key.file == "-") {
+        return report(fail(errc::invalid_argument,
+                           "decode reads the stored bytes from stdin, so --master-key-file - "
+                           "cannot; give a file path or set CACHEKIT_MASTER_KEY"));
+      }
+      auto key = choose_master_key(decode_key.hex, decode_key.file,
+                                   std::getenv("CACHEKIT_MASTER_KEY"), std::cin);
+      if (!key) return report(key.error());
+      decode_req.encryption.master_key_hex = std::move(*key);
       auto input = read_input(std::cin, hex);
       if (!input) return report(input.error());
       auto result = decode_command(*input, decode_req);

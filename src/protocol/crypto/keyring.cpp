@@ -148,12 +148,19 @@ result<keyring> keyring::create(secret_bytes current, std::vector<secret_bytes> 
   if (current.size() < min_master_key_size) {
     return detail::master_key_too_short("the current master key", current.size());
   }
+  if (auto ok = detail::check_not_placeholder(current.view(), "the current master key"); !ok) {
+    return std::move(ok).error();
+  }
   if (previous.size() > max_previous_master_keys) {
     return detail::too_many_previous_keys(previous.size());
   }
   for (std::size_t i = 0; i < previous.size(); ++i) {
     if (previous[i].size() < min_master_key_size) {
       return detail::master_key_too_short(detail::previous_name(i), previous[i].size());
+    }
+    if (auto ok = detail::check_not_placeholder(previous[i].view(), detail::previous_name(i));
+        !ok) {
+      return std::move(ok).error();
     }
     if (current.equals(previous[i].view())) {
       return fail(errc::invalid_configuration,

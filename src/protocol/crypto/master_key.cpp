@@ -37,6 +37,13 @@ failure master_key_too_short(std::string_view name, std::size_t size) {
                                       " hex characters) are required");
 }
 
+result<void> check_not_placeholder(byte_view key, std::string_view name) {
+  for (const std::byte b : key) {
+    if (b != std::byte{0}) return {};
+  }
+  return invalid_master_key(name, "is all zero bytes, a placeholder rather than a key");
+}
+
 result<secret_bytes> parse_master_key_named(std::string_view hex, std::string_view name) {
   if (hex.empty()) return invalid_master_key(name, "is empty");
   if (hex.size() % 2 != 0) {

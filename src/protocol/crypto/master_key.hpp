@@ -19,6 +19,10 @@ namespace detail {
 // errc::invalid_master_key: "<name> is <size> bytes; at least 32 ... openssl rand -hex 32".
 [[nodiscard]] failure master_key_too_short(std::string_view name, std::size_t size);
 
+// errc::invalid_master_key when `key` is all zero bytes: an unset or placeholder key, not one
+// drawn at random.
+[[nodiscard]] result<void> check_not_placeholder(byte_view key, std::string_view name);
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace cachekit
