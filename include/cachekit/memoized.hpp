@@ -133,8 +133,10 @@ struct stored_value_codec<value> {
 
 class cache_engine;
 
-/// Which layer answered a lookup.
-enum class served_by : std::uint8_t { nothing, l1, l2 };
+/// Which layer answered a lookup. `another_tenant` is a miss whose entry was sealed for another
+/// tenant (multi-tenant keys carry no tenant): the call runs and its result is not stored, so one
+/// tenant's calls never overwrite another's entry.
+enum class served_by : std::uint8_t { nothing, l1, l2, another_tenant };
 
 /// The counters behind `memoized::info()`; shared by copies of one memoized function. Striped
 /// over cache-line-sized slots picked per thread, so concurrent hits do not bounce one line.
@@ -319,6 +321,7 @@ class memoized_impl<F, R(P...)> {
     }
     if (b.collect_stats) b.stats.record_miss();
     result_type fresh = std::invoke(state_->fn, std::forward<P>(args)...);
+    if (layer == served_by::another_tenant) return fresh;
     if (auto encoded = stored_value_codec<result_type>::encode(fresh, b.interop)) {
       b.store(*key, *encoded);
     } else {

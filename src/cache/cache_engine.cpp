@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <string>
 #include <utility>
 
@@ -117,49 +116,13 @@ result<opened_entry> open_stored(const storage_format& fmt, byte_view stored, st
   }
 }
 
-// The keys whose last load on this thread found another tenant's entry, per engine: the store
-// that follows such a load is skipped, so tenant B's fresh result never overwrites tenant A's
-// entry (the key carries no tenant, as in cachekit-py 0.24.1). A load forgets its key first, so
-// a record never outlives the next read; the list is short because a record is only left over
-// when the function threw between its load and store.
-struct held_key {
-  std::uint64_t engine;
-  std::string key;
-};
-constexpr std::size_t max_held_keys = 16;
-thread_local std::deque<held_key> held_for_other_tenant;
-
-// Removes the record of `key`; returns whether there was one.
-bool forget_held(std::uint64_t engine, std::string_view key) {
-  auto& held = held_for_other_tenant;
-  const auto it = std::find_if(held.begin(), held.end(), [&](const held_key& h) {
-    return h.engine == engine && h.key == key;
-  });
-  if (it == held.end()) return false;
-  held.erase(it);
-  return true;
-}
-
-void remember_held(std::uint64_t engine, std::string_view key) {
-  auto& held = held_for_other_tenant;
-  if (held.size() >= max_held_keys) held.pop_front();
-  held.push_back({engine, std::string(key)});
-}
-
-std::uint64_t next_engine_id() {
-  static std::atomic<std::uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 cache_engine::cache_engine(cache_options options)
     : options_(checked(std::move(options))),
       l1_(make_l1(options_)),
       formats_(make_formats(options_)),
-      encrypted_(options_.encryption.has_value()),
-      multi_tenant_(options_.encryption && options_.encryption->multi_tenant),
-      id_(next_engine_id()) {}
+      encrypted_(options_.encryption.has_value()) {}
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
   if (!options_.encryption || !options_.encryption->multi_tenant) {
@@ -248,7 +211,6 @@ void cache_engine::report_tenant_mismatch(std::string_view key, const failure& w
   // another's entries. A planted header naming another tenant therefore also stays until its
   // TTL (SECURITY.md).
   tenant_mismatches_.fetch_add(1, std::memory_order_relaxed);
-  remember_held(id_, key);
   notify(why);
 }
 
@@ -264,7 +226,6 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   const storage_format& fmt = **chosen;  // `chosen` keeps it alive for this call
   std::string aad;                       // built once, and only when encryption binds the key
   if (encrypted_) aad = aad_key(key);
-  if (multi_tenant_) (void)forget_held(id_, key);
   if (l1_) {
     // Opened under the shard's read lock rather than through a handle: no per-entry reference
     // counting, so threads reading the same hot keys do not trade cache lines.
@@ -277,7 +238,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
       if (opened->code() == errc::tenant_mismatch) {
         // Another tenant's entry, copied from L2 or written here: L2 holds the same.
         report_tenant_mismatch(key, opened->error());
-        return lookup{};
+        return lookup{std::nullopt, served_by::another_tenant};
       }
       // L1 holds what we wrote or read from L2, so L2 gets its own check below.
       report_corrupt(key, opened->error(), false);
@@ -302,9 +263,9 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   if (!opened) {
     if (opened.code() == errc::tenant_mismatch) {
       report_tenant_mismatch(key, opened.error());
-    } else {
-      report_corrupt(key, opened.error(), true);
+      return lookup{std::nullopt, served_by::another_tenant};
     }
+    report_corrupt(key, opened.error(), true);
     return lookup{};
   }
   backfill(key, **got, entry_ttl);
@@ -313,10 +274,6 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
 
 result<void> cache_engine::store(std::string_view key, int index, byte_view msgpack,
                                  ttl_seconds ttl) {
-  if (multi_tenant_ && forget_held(id_, key)) {
-    return fail(errc::tenant_mismatch,
-                "not stored: the key holds another tenant's entry (counted on the read)");
-  }
   std::string aad;
   if (encrypted_) aad = aad_key(key);
   auto chosen = format(index);

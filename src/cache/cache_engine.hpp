@@ -124,10 +124,8 @@ class cache_engine {
   };
   per_process<tenant_format_table> tenant_formats_;
   bool encrypted_ = false;
-  bool multi_tenant_ = false;
   // Names this engine in the thread-local record of keys held by another tenant (an address
   // could be reused by a later engine).
-  std::uint64_t id_;
   std::atomic<std::uint64_t> l2_errors_{0};
   std::atomic<std::uint64_t> corrupt_entries_{0};
   std::atomic<std::uint64_t> oversize_values_{0};

@@ -517,3 +517,45 @@ TEST(redis_backend_faults, waiting_for_a_busy_pool_is_bounded_by_the_command_tim
 
 }  // namespace
 }  // namespace cachekit
+
+namespace cachekit {
+namespace {
+
+// memoized::clear() erases a function's L2 entries by its key prefix: SCAN MATCH in batches of
+// 1000, glob characters in the prefix escaped, fill locks and other keys spared.
+TEST_F(redis_backend_test, erase_prefix_removes_every_key_under_it_and_nothing_else) {
+  redis_backend redis({.url = url_for(*server_)});
+  const std::string prefix = key("func:m.f[*]?:args:");  // glob characters must match literally
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_TRUE(redis.set(prefix + std::to_string(i), as_byte_view("v"), 60s));
+  }
+  const std::string lock = prefix + "7:lock";
+  const std::string sibling = key("func:m.f[x]!:args:1");  // what an unescaped glob would match
+  const std::string other = key("func:m.g:args:1");
+  ASSERT_TRUE(redis.set(lock, as_byte_view("token"), 60s));
+  ASSERT_TRUE(redis.set(sibling, as_byte_view("s"), 60s));
+  ASSERT_TRUE(redis.set(other, as_byte_view("o"), 60s));
+
+  auto removed = redis.erase_prefix(prefix);
+  ASSERT_TRUE(removed) << removed.error().message();
+  EXPECT_EQ(*removed, 2500u);
+  EXPECT_FALSE(redis.exists(prefix + "0").value());
+  EXPECT_FALSE(redis.exists(prefix + "2499").value());
+  EXPECT_TRUE(redis.exists(lock).value());
+  EXPECT_TRUE(redis.exists(sibling).value());
+  EXPECT_TRUE(redis.exists(other).value());
+}
+
+TEST_F(redis_backend_test, erase_prefix_in_the_tenant_scoped_layout_stays_inside_its_tenant) {
+  redis_backend scoped({.url = url_for(*server_), .key_layout = redis_key_layout::tenant_scoped});
+  redis_backend plain({.url = url_for(*server_)});
+  const std::string prefix = key("func:m.f:args:");
+  ASSERT_TRUE(scoped.set(prefix + "1", as_byte_view("v"), 60s));
+  ASSERT_TRUE(plain.set(prefix + "1", as_byte_view("p"), 60s));  // same key, no t:default:
+  EXPECT_EQ(scoped.erase_prefix(prefix).value(), 1u);
+  EXPECT_FALSE(scoped.exists(prefix + "1").value());
+  EXPECT_TRUE(plain.exists(prefix + "1").value());
+}
+
+}  // namespace
+}  // namespace cachekit

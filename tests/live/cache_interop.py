@@ -645,6 +645,27 @@ class Outcome:
     per_scenario: dict = field(default_factory=dict)
 
 
+def record(outcome: Outcome, counts: list, label: str, run: Callable[[], None], verbose: bool) -> None:
+    """Runs one case and counts it: a CaseFailure or a cachekit-py exception fails the case, not the run."""
+    failure = None
+    try:
+        run()
+    except CaseFailure as e:
+        failure = str(e)
+    except PeerError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        failure = f"{type(e).__name__}: {e}\n{traceback.format_exc()[-2000:]}"
+    counts[0 if failure is None else 1] += 1
+    if failure is None:
+        outcome.passed += 1
+        if verbose:
+            print(f"ok   {label}")
+    else:
+        outcome.failed += 1
+        print(f"FAIL {label}: {failure}")
+
+
 def run_scenario(peer: Peer, scenario: Scenario, env: Env, outcome: Outcome, verbose: bool) -> None:
     peer.request({"cmd": "configure", **scenario.cpp(env)})
     directions = [("py->cpp", case_py_to_cpp)]
@@ -654,49 +675,22 @@ def run_scenario(peer: Peer, scenario: Scenario, env: Env, outcome: Outcome, ver
     for n, shape in enumerate(scenario.shapes, start=1):
         for label, case in directions:
             corrupt_before = peer.request({"cmd": "stats"})["stats"][scenario.miss_counter]
-            failure = None
-            try:
+
+            def run_case() -> None:
                 case(peer, scenario, env, shape, n)
                 corrupt_after = peer.request({"cmd": "stats"})["stats"][scenario.miss_counter]
                 want = corrupt_before + (1 if scenario.expect_corrupt else 0)
                 check(corrupt_after == want, f"C++ stats().{scenario.miss_counter} went {corrupt_before} -> "
                       f"{corrupt_after}, expected {want}")
-            except CaseFailure as e:
-                failure = str(e)
-            except PeerError:
-                raise
-            except Exception as e:  # noqa: BLE001 — a cachekit-py exception fails the case, not the run
-                failure = f"{type(e).__name__}: {e}\n{traceback.format_exc()[-2000:]}"
-            counts[0 if failure is None else 1] += 1
-            if failure is None:
-                outcome.passed += 1
-                if verbose:
-                    print(f"ok   {scenario.name:<24} {label:<8} {shape}")
-            else:
-                outcome.failed += 1
-                print(f"FAIL {scenario.name:<24} {label:<8} {shape}: {failure}")
+
+            record(outcome, counts, f"{scenario.name:<24} {label:<8} {shape}", run_case, verbose)
 
 
 def run_fork_case(peer: Peer, scenario: Scenario, env: Env, outcome: Outcome, verbose: bool) -> None:
     peer.request({"cmd": "configure", **scenario.cpp(env)})
     counts = outcome.per_scenario.setdefault(f"{scenario.name}+fork", [0, 0])
-    try:
-        case_forked_cpp_to_py(peer, scenario, env)
-        failure = None
-    except CaseFailure as e:
-        failure = str(e)
-    except PeerError:
-        raise
-    except Exception as e:  # noqa: BLE001 — a cachekit-py exception fails the case, not the run
-        failure = f"{type(e).__name__}: {e}\n{traceback.format_exc()[-2000:]}"
-    counts[0 if failure is None else 1] += 1
-    if failure is None:
-        outcome.passed += 1
-        if verbose:
-            print(f"ok   {scenario.name:<24} forked cpp->py")
-    else:
-        outcome.failed += 1
-        print(f"FAIL {scenario.name:<24} forked cpp->py: {failure}")
+    record(outcome, counts, f"{scenario.name:<24} forked cpp->py",
+           lambda: case_forked_cpp_to_py(peer, scenario, env), verbose)
 
 
 def main(argv: list[str]) -> int:

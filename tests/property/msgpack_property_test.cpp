@@ -6,6 +6,8 @@
 
 #include <cachekit/value_codec.hpp>
 
+#include "support/utf8_text.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -18,27 +20,7 @@ namespace {
 
 using namespace std::chrono;
 
-std::string utf8_of(const std::vector<std::uint32_t>& code_points) {
-  std::string out;
-  for (const std::uint32_t cp : code_points) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-  }
-  return out;
-}
+using testing::utf8_of;
 
 // Well-formed UTF-8 text over every encoded length (surrogates excluded).
 rc::Gen<std::string> texts() {

@@ -12,6 +12,8 @@
 #include <cachekit/memoized.hpp>
 #include <cachekit/value.hpp>
 
+#include "support/utf8_text.hpp"
+
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -215,31 +217,11 @@ rc::Gen<float> floats() {
 
 // Mostly valid UTF-8 (any code point), sometimes arbitrary bytes (usually invalid).
 rc::Gen<std::string> strings() {
-  return rc::gen::oneOf(rc::gen::map(rc::gen::container<std::vector<char32_t>>(rc::gen::oneOf(
-                                         rc::gen::inRange<char32_t>(0, 0x80),
-                                         rc::gen::inRange<char32_t>(0x80, 0xd800),
-                                         rc::gen::inRange<char32_t>(0xe000, 0x110000))),
-                                     [](const std::vector<char32_t>& cps) {
-                                       std::string out;
-                                       for (const char32_t cp : cps) {
-                                         if (cp < 0x80) {
-                                           out += static_cast<char>(cp);
-                                         } else if (cp < 0x800) {
-                                           out += static_cast<char>(0xc0 | (cp >> 6));
-                                           out += static_cast<char>(0x80 | (cp & 0x3f));
-                                         } else if (cp < 0x10000) {
-                                           out += static_cast<char>(0xe0 | (cp >> 12));
-                                           out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-                                           out += static_cast<char>(0x80 | (cp & 0x3f));
-                                         } else {
-                                           out += static_cast<char>(0xf0 | (cp >> 18));
-                                           out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-                                           out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-                                           out += static_cast<char>(0x80 | (cp & 0x3f));
-                                         }
-                                       }
-                                       return out;
-                                     }),
+  return rc::gen::oneOf(rc::gen::map(rc::gen::container<std::vector<std::uint32_t>>(rc::gen::oneOf(
+                                         rc::gen::inRange<std::uint32_t>(0, 0x80),
+                                         rc::gen::inRange<std::uint32_t>(0x80, 0xd800),
+                                         rc::gen::inRange<std::uint32_t>(0xe000, 0x110000))),
+                                     testing::utf8_of),
                         rc::gen::string<std::string>());
 }
 

@@ -92,7 +92,7 @@ TEST_F(multi_tenant_test, another_tenants_read_without_l1_leaves_the_entry_in_pl
   EXPECT_EQ(get.info().l2_hits, 1u);
 }
 
-TEST_F(multi_tenant_test, the_next_store_after_a_mismatch_is_only_skipped_once) {
+TEST_F(multi_tenant_test, a_mismatched_call_stores_nothing_and_an_invalidate_frees_the_key) {
   auto service = make_cache(false);
   auto get = service.memoize("m.report", report());
   {
