@@ -205,7 +205,7 @@ void cache_engine::report_corrupt(std::string_view key, const failure& why, bool
   notify(why);
 }
 
-void cache_engine::report_tenant_mismatch(std::string_view key, const failure& why) {
+void cache_engine::report_tenant_mismatch(const failure& why) {
   // Not evicted, not corrupt: the entry may be valid for the tenant that sealed it, and the key
   // has no tenant segment, so evicting (or overwriting) would let one tenant's reads destroy
   // another's entries. A planted header naming another tenant therefore also stays until its
@@ -237,7 +237,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
       if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
       if (opened->code() == errc::tenant_mismatch) {
         // Another tenant's entry, copied from L2 or written here: L2 holds the same.
-        report_tenant_mismatch(key, opened->error());
+        report_tenant_mismatch(opened->error());
         return lookup{std::nullopt, served_by::another_tenant};
       }
       // L1 holds what we wrote or read from L2, so L2 gets its own check below.
@@ -262,7 +262,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   }
   if (!opened) {
     if (opened.code() == errc::tenant_mismatch) {
-      report_tenant_mismatch(key, opened.error());
+      report_tenant_mismatch(opened.error());
       return lookup{std::nullopt, served_by::another_tenant};
     }
     report_corrupt(key, opened.error(), true);

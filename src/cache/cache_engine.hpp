@@ -103,8 +103,8 @@ class cache_engine {
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
   void report_corrupt(std::string_view key, const failure& why, bool evict_l2);
-  // Multi-tenant: `key` holds an entry sealed for another tenant; counted, left in place.
-  void report_tenant_mismatch(std::string_view key, const failure& why);
+  // Multi-tenant: the key holds an entry sealed for another tenant; counted, left in place.
+  void report_tenant_mismatch(const failure& why);
   // One L2 read (with the entry's lifetime when an L1 copy will be made); failures reported.
   [[nodiscard]] result<std::optional<timed_value>> read_l2(std::string_view key);
   // Keeps an L1 copy of an L2 entry for no longer than it has left.
