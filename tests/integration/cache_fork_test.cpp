@@ -210,8 +210,9 @@ TEST_F(cache_fork, memcached_parent_and_children_never_read_each_others_replies)
 }
 
 TEST_F(cache_fork, child_of_a_process_whose_threads_are_inside_the_cache_never_hangs) {
-  if (CACHEKIT_TESTS_UNDER_TSAN) {
-    GTEST_SKIP() << "TSan does not support fork() while other threads run";
+  if (CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED) {
+    GTEST_SKIP() << "the sanitizer runtime is not fork-safe while other threads run "
+                    "(tests/support/forked_child.hpp)";
   }
   // L1 on, Redis L2, encryption: parent threads hold L1 shard locks, pool locks, the keyring's
   // and the memoized function's locks at random moments of the forks.

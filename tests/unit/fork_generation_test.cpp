@@ -181,8 +181,9 @@ TEST(fork_safety, keyring_used_before_fork_opens_what_children_seal_and_never_re
 }
 
 TEST(fork_safety, fork_while_other_threads_encrypt_never_hangs_the_child) {
-  if (CACHEKIT_TESTS_UNDER_TSAN) {
-    GTEST_SKIP() << "TSan does not support fork() while other threads run";
+  if (CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED) {
+    GTEST_SKIP() << "the sanitizer runtime is not fork-safe while other threads run "
+                    "(tests/support/forked_child.hpp)";
   }
   auto ring = keyring::from_hex(master_hex).value();
   auto tenant = ring.for_tenant("busy").value();
@@ -222,8 +223,9 @@ TEST(fork_safety, fork_while_other_threads_encrypt_never_hangs_the_child) {
 }
 
 TEST(fork_safety, l1_shard_read_locked_by_a_parent_thread_keeps_its_entries_and_takes_writes) {
-  if (CACHEKIT_TESTS_UNDER_TSAN) {
-    GTEST_SKIP() << "TSan does not support fork() while other threads run";
+  if (CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED) {
+    GTEST_SKIP() << "the sanitizer runtime is not fork-safe while other threads run "
+                    "(tests/support/forked_child.hpp)";
   }
   l1_cache l1({.max_bytes = 1 << 20, .shards = 1});
   ASSERT_TRUE(l1.put("a", as_byte_view("parent"), std::nullopt));
