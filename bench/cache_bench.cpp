@@ -69,6 +69,7 @@ struct l1_fixture {
                        ? cachekit::cache_options::for_intent(cachekit::intent::local)
                        : cachekit::cache_options{};  // bytes mode, L1 only, integrity on
           o.object_max_entries = 4 * key_count;      // every key fits in every shard
+          o.object_function_max_bytes = 16u << 20;   // the byte budget must not evict either
           o.collect_stats = Stats;
           return o;
         }()),

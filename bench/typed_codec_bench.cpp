@@ -7,6 +7,7 @@
 //   typed_encode_series/{stock,cachekit}    64 whole-number doubles + a label (the worst case for
 //                                           the change: every double was a 1-byte int before)
 //   typed_decode_product                    codec<product>::decode of what encode wrote
+//   typed_decode_bounds_check_product       the decode-bounds pre-pass inside that decode
 //   typed_encode_product_interop            encode + standard_to_interop
 #include <benchmark/benchmark.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "bench_inputs.hpp"
+#include "protocol/msgpack_bounds.hpp"
 
 namespace {
 
@@ -104,6 +106,16 @@ void typed_decode_product(benchmark::State& state) {
   }
 }
 
+// The decode-bounds pre-pass every typed decode now runs before msgpack-cxx (part of
+// typed_decode_product).
+void typed_decode_bounds_check_product(benchmark::State& state) {
+  const byte_buffer bytes = cachekit::codec<product>::encode(sample_product).value();
+  for (auto _ : state) {
+    auto checked = cachekit::detail::check_msgpack_bounds(bytes, 512);
+    benchmark::DoNotOptimize(checked.has_value());
+  }
+}
+
 void typed_encode_product_interop(benchmark::State& state) {
   for (auto _ : state) {
     auto bytes = cachekit::detail::stored_value_codec<product>::encode(sample_product, true);
@@ -118,4 +130,5 @@ BENCHMARK(typed_encode_product_cachekit);
 BENCHMARK(typed_encode_series_stock);
 BENCHMARK(typed_encode_series_cachekit);
 BENCHMARK(typed_decode_product);
+BENCHMARK(typed_decode_bounds_check_product);
 BENCHMARK(typed_encode_product_interop);

@@ -102,6 +102,35 @@ item_shape shape_at(const std::byte* p, std::size_t left) {
   }
 }
 
+// Items left in each open container, outermost first. The first levels live inline: a typed
+// decode runs this check on every call, and a heap allocation would be most of its cost.
+class open_containers {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::uint64_t& back() noexcept {
+    return size_ <= inline_levels ? inline_[size_ - 1] : deeper_.back();
+  }
+  void push_back(std::uint64_t items) {
+    if (size_ < inline_levels) {
+      inline_[size_] = items;
+    } else {
+      deeper_.push_back(items);
+    }
+    ++size_;
+  }
+  void pop_back() noexcept {
+    if (size_ > inline_levels) deeper_.pop_back();
+    --size_;
+  }
+
+ private:
+  static constexpr std::size_t inline_levels = 32;
+  std::uint64_t inline_[inline_levels];
+  std::vector<std::uint64_t> deeper_;
+  std::size_t size_ = 0;
+};
+
 failure truncated() {
   return fail(errc::truncated, "input ends before the MessagePack document is complete");
 }
@@ -113,8 +142,7 @@ result<void> check_msgpack_bounds(byte_view document, std::size_t max_depth,
   const std::size_t n = document.size();
   if (n == 0) return truncated();
   // Items still to read in each open container, outermost first; the root is a container of 1.
-  std::vector<std::uint64_t> open;
-  open.reserve(16);
+  open_containers open;
   open.push_back(1);
   const std::uint64_t budget = n - 1;  // the root header is the one byte that is not a slot
   std::uint64_t declared = 0;

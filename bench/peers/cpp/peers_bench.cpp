@@ -54,6 +54,7 @@ struct l1_fixture {
       : cache([] {
           cachekit::cache_options o;  // L1 only, as cache_memo_l1_hit_bytes
           o.object_max_entries = 4 * key_count;
+          o.object_function_max_bytes = 16u << 20;  // the byte budget must not evict either
           return o;
         }()),
         memo(cache.memoize_interop(interop_ns, interop_op, lookup)) {
