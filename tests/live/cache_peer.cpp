@@ -192,6 +192,30 @@ std::function<std::string(const std::string&, std::int64_t)> key_of(Memo memo) {
   };
 }
 
+// A memoized function whose result is a struct computed from its arguments ("record", "typed"),
+// returned to the harness as a value.
+template <class Compute, class ToValue>
+function_entry struct_function(cachekit::cache& cache, bool interop, const std::string& ns,
+                               const std::string& op, const std::string& name,
+                               const cachekit::memoize_options& options,
+                               const std::shared_ptr<std::uint64_t>& runs, Compute compute,
+                               ToValue to_value) {
+  auto fn = [runs, compute](std::string shape, std::int64_t n) {
+    ++*runs;
+    return compute(shape, n);
+  };
+  auto memo =
+      interop ? cache.memoize_interop(ns, op, fn, options) : cache.memoize(name, fn, options);
+  function_entry entry;
+  entry.runs = runs;
+  entry.call = [memo, to_value](const json& /*call*/, const std::string& shape, std::int64_t n) {
+    return to_value(memo(shape, n));
+  };
+  entry.info = [memo] { return memo.info(); };
+  entry.key = key_of(memo);
+  return entry;
+}
+
 class peer {
  public:
   json handle(const json& command) {
@@ -367,29 +391,11 @@ class peer {
       entry.info = [memo] { return memo.info(); };
       entry.key = key_of(memo);
     } else if (type == "record") {
-      auto fn = [runs](std::string shape, std::int64_t n) -> record {
-        ++*runs;
-        return compute_record(shape, n);
-      };
-      auto memo =
-          interop ? cache.memoize_interop(ns, op, fn, options) : cache.memoize(name, fn, options);
-      entry.call = [memo](const json& /*call*/, const std::string& shape, std::int64_t n) {
-        return record_to_value(memo(shape, n));
-      };
-      entry.info = [memo] { return memo.info(); };
-      entry.key = key_of(memo);
+      entry = struct_function(cache, interop, ns, op, name, options, runs, compute_record,
+                              record_to_value);
     } else if (type == "typed") {
-      auto fn = [runs](std::string shape, std::int64_t n) -> typed_sample {
-        ++*runs;
-        return compute_typed(shape, n);
-      };
-      auto memo =
-          interop ? cache.memoize_interop(ns, op, fn, options) : cache.memoize(name, fn, options);
-      entry.call = [memo](const json& /*call*/, const std::string& shape, std::int64_t n) {
-        return typed_to_value(memo(shape, n));
-      };
-      entry.info = [memo] { return memo.info(); };
-      entry.key = key_of(memo);
+      entry = struct_function(cache, interop, ns, op, name, options, runs, compute_typed,
+                              typed_to_value);
     } else {
       throw std::invalid_argument("type must be value, record or typed");
     }
