@@ -17,6 +17,7 @@
 #include <cachekit/encryption.hpp>
 #include <cachekit/export.hpp>
 #include <cachekit/monotonic_clock.hpp>
+#include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>
 
 #include <chrono>
@@ -44,7 +45,9 @@ inline namespace v0 {
 /// | `secure`     | forced on | on    | 600 s | refuses to start without `encryption`   |
 /// | `local`      | n/a       | on    | 300 s | L1 only, decoded objects (see `memoize`) |
 ///
-/// Circuit breaker, backpressure and metrics switches arrive with the reliability layer.
+/// Reliability layers around the L2 (`cache_options::reliability`), as cachekit-py's presets:
+/// circuit breaker on except in `minimal` and `test`; backpressure on except in `test`; the
+/// retry layer (which cachekit-py does not have) on except in `test`.
 enum class intent { standard, minimal, dev, test, production, secure, local };
 
 /// The preset's name as cachekit-py spells it (`"production"`; `standard` is `"cache"`).
@@ -85,6 +88,11 @@ struct cache_options {
   /// The shared L2 (redis_backend, memcached_backend, file_backend, memory_backend, ...).
   /// nullptr: L1 only (what cachekit-py does with nothing configured).
   std::shared_ptr<backend> l2 = nullptr;
+
+  /// The layers wrapped around `l2` when the cache is built: backpressure, circuit breaker and
+  /// retry (reliability.hpp), so a backend that is down or hung costs a bounded wait and then
+  /// nothing while the breaker is open. The cache's `options().l2` is the wrapped stack.
+  reliability_options reliability = {};
 
   /// The in-process L1 holding the stored bytes (ciphertext stays ciphertext).
   bool l1_enabled = true;
@@ -132,11 +140,15 @@ struct cache_options {
   /// when it is used up. Default 64 MiB (256 functions at the default size).
   std::size_t object_max_bytes = std::size_t{64} * 1024 * 1024;
 
-  /// Time source of L1 expiry (tests inject a `manual_clock`). Must outlive the cache.
+  /// Time source of L1 expiry, the circuit breaker and retry back-off (tests inject a
+  /// `manual_clock`). Must outlive the cache.
   const monotonic_clock* clock = &monotonic_clock::coarse();
 
-  /// Called for every fault the cache absorbed (L2 unreachable, corrupt entry evicted, value
-  /// too large, ...), after it was counted. Must be thread-safe and must not throw. Never
+  /// Called for faults the cache absorbed (L2 unreachable, corrupt entry evicted, value too
+  /// large, circuit breaker opened, ...), after they were counted. L2 failures of one class
+  /// (error.hpp's `error_class`) are reported at most once per second, the next report saying
+  /// how many were counted but not reported; operations skipped while the breaker is open are
+  /// counted only (its opening was reported). Must be thread-safe and must not throw. Never
   /// receives key material or values. nullptr: counted only.
   std::function<void(const failure&)> on_error = nullptr;
 
@@ -153,7 +165,8 @@ struct cache_options {
   ///   cachekit-py's encrypted decorators: ciphertext needs an L2). A backend's own variables
   ///   are read only when that backend is selected.
   /// - Redis tuning: `CACHEKIT_CONNECTION_POOL_SIZE`, `CACHEKIT_SOCKET_TIMEOUT`,
-  ///   `CACHEKIT_SOCKET_CONNECT_TIMEOUT` (seconds, fractions allowed).
+  ///   `CACHEKIT_SOCKET_CONNECT_TIMEOUT` (seconds, fractions allowed; unset: 0.2 s, where
+  ///   cachekit-py waits 5 s; see `redis_options`).
   /// - `CACHEKIT_MASTER_KEY` (+ `CACHEKIT_PREVIOUS_MASTER_KEYS`, comma-separated hex, at most 3,
   ///   `CACHEKIT_DEPLOYMENT_UUID`, a UUID in any form `uuid.UUID()` takes, used in canonical
   ///   lowercase form) enables encryption only for `intent::secure`, which fails without it;
@@ -227,6 +240,8 @@ struct cache_info {
 /// Cache-wide fault counters (`cache::stats()`), for dashboards and tests.
 struct cache_stats {
   std::uint64_t l2_errors = 0;        ///< L2 operations that failed (the call went on without L2)
+  std::uint64_t l2_skipped = 0;       ///< L2 operations not tried: the circuit breaker was open
+  std::uint64_t l2_shed = 0;          ///< L2 operations refused by backpressure (overload)
   std::uint64_t corrupt_entries = 0;  ///< stored entries that failed to open or decode (evicted)
   std::uint64_t oversize_values = 0;  ///< results not stored: above `max_value_bytes`
   std::uint64_t uncacheable_calls =

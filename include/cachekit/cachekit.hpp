@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cachekit/backend.hpp>
+#include <cachekit/backend_wrapper.hpp>
 #include <cachekit/cache.hpp>
 #include <cachekit/cache_options.hpp>
 #include <cachekit/codec.hpp>
@@ -23,6 +24,7 @@
 #include <cachekit/memory_backend.hpp>
 #include <cachekit/object_cache.hpp>
 #include <cachekit/redis_backend.hpp>
+#include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>
 #include <cachekit/storage_format.hpp>
 #include <cachekit/tenant_scope.hpp>

@@ -71,6 +71,32 @@ enum class errc_group {
   retry,             ///< temporary; retrying later may succeed
 };
 
+/// What a failure means to the reliability layer: one classification that retries, the circuit
+/// breaker, stats and `on_error` all use (`classify`).
+///
+/// | class       | codes                                                   | retried | trips
+/// breaker |
+/// |-------------|---------------------------------------------------------|---------|---------------|
+/// | `transient` | `transient`                                             | yes     | yes | |
+/// `timeout`   | `timeout`                                               | opt-in  | yes | |
+/// `overload`  | `circuit_open`, `backpressure` (the layer shed it)      | no      | no | |
+/// `permanent` | `backend_permanent`, `not_supported`, configuration and argument codes, corrupt
+/// data | no | no | | `security`  | `backend_authentication` and the security group         | no |
+/// yes           |
+///
+/// A refused password is counted by the breaker (the backend is unusable until someone fixes
+/// it, so failing fast is right); a rejected value (too large, bad key) is not (the backend is
+/// healthy).
+enum class error_class { transient, timeout, overload, permanent, security };
+
+/// The class of `code` (table on `error_class`). Codes of other categories (an errno from a
+/// file system call) are `transient` when the condition may pass (EINTR, EAGAIN, ENOSPC,
+/// ETIMEDOUT: `timeout`), `permanent` otherwise.
+[[nodiscard]] CACHEKIT_EXPORT error_class classify(const std::error_code& code) noexcept;
+
+/// "transient", "timeout", "overload", "permanent", "security".
+[[nodiscard]] CACHEKIT_EXPORT const char* to_string(error_class c) noexcept;
+
 /// The category of `errc` codes ("cachekit").
 CACHEKIT_EXPORT const std::error_category& cachekit_category() noexcept;
 /// The category of `errc_group` conditions ("cachekit.group").

@@ -20,7 +20,9 @@
 namespace cachekit {
 inline namespace v0 {
 
-/// A monotonic time source. Implementations must never go backwards.
+/// A monotonic time source, and the one way cachekit waits (retry back-off): waiting through the
+/// clock lets a test's `manual_clock` turn a wait into an instant step. Implementations must
+/// never go backwards.
 class CACHEKIT_EXPORT monotonic_clock {
  public:
   using time_point = std::chrono::steady_clock::time_point;
@@ -30,6 +32,10 @@ class CACHEKIT_EXPORT monotonic_clock {
 
   /// The current time.
   [[nodiscard]] virtual time_point now() const noexcept = 0;
+
+  /// Blocks the calling thread for `d` (the built-in clocks sleep; `manual_clock` advances
+  /// itself by `d` and returns at once). Non-positive `d` returns at once.
+  virtual void sleep_for(duration d) const;
 
   /// `std::chrono::steady_clock`: exact to the nanosecond, ~30-50 ns per read.
   [[nodiscard]] static const monotonic_clock& precise() noexcept;
@@ -58,10 +64,19 @@ class CACHEKIT_EXPORT manual_clock final : public monotonic_clock {
   }
 
   /// Moves the clock forward by `step` (which must not be negative: monotonic).
-  void advance(duration step) noexcept { now_.fetch_add(step.count(), std::memory_order_acq_rel); }
+  void advance(duration step) const noexcept {
+    now_.fetch_add(step.count(), std::memory_order_acq_rel);
+  }
+
+  /// Simulated waiting: moves the clock forward by `d` instead of blocking, so code that backs
+  /// off through the clock runs instantly under test and its waits add up in `now()`.
+  void sleep_for(duration d) const override {
+    if (d > duration::zero()) advance(d);
+  }
 
  private:
-  std::atomic<duration::rep> now_;
+  // Mutable: advancing a manual clock is how a const clock reference "waits" (sleep_for).
+  mutable std::atomic<duration::rep> now_;
 };
 
 }  // namespace v0

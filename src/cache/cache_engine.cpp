@@ -68,6 +68,24 @@ cache_options checked(cache_options options) {
   return options;
 }
 
+// Once per second per error class: a backend that is down fails every call, and the handler
+// (a logger, usually) must see that it is down, not thousands of copies of it.
+constexpr std::chrono::seconds report_interval{1};
+
+// What a breaker state change tells on_error: only the opening is a fault worth reporting.
+circuit_breaker::transition_handler breaker_reporter(const cache_options& options) {
+  if (!options.on_error) return nullptr;
+  return [on_error = options.on_error, breaker = *options.reliability.circuit_breaker](
+             circuit_state, circuit_state to) {
+    if (to != circuit_state::open) return;
+    on_error(fail(errc::circuit_open,
+                  "L2 circuit breaker opened after " + std::to_string(breaker.failure_threshold) +
+                      " failures within " + std::to_string(breaker.failure_window.count()) +
+                      " ms; L2 is skipped (calls run without it) and probed again in " +
+                      std::to_string(breaker.recovery_timeout.count()) + " ms"));
+  };
+}
+
 std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
   if (!options.l1_enabled || options.preset == intent::local) return nullptr;
   return std::make_unique<l1_cache>(l1_options{.max_bytes = options.l1_max_bytes,
@@ -119,7 +137,17 @@ result<opened_entry> open_stored(const storage_format& fmt, byte_view stored, st
 }  // namespace
 
 cache_engine::cache_engine(cache_options options)
-    : options_(checked(std::move(options))),
+    : options_([&] {
+        cache_options o = checked(std::move(options));
+        if (o.l2) {
+          auto stack = make_reliable(std::move(o.l2), o.reliability, *o.clock,
+                                     o.reliability.circuit_breaker ? breaker_reporter(o) : nullptr);
+          breaker_ = stack.circuit_breaker;
+          gate_ = stack.backpressure;
+          o.l2 = std::move(stack.top);
+        }
+        return o;
+      }()),
       l1_(make_l1(options_)),
       formats_(make_formats(options_)),
       encrypted_(options_.encryption.has_value()) {}
@@ -187,8 +215,44 @@ void cache_engine::notify(const failure& why) const noexcept {
 }
 
 void cache_engine::report_l2_error(const failure& why) {
-  l2_errors_.fetch_add(1, std::memory_order_relaxed);
-  notify(why);
+  switch (classify(why.code)) {
+    case error_class::overload:
+      if (why.code == make_error_code(errc::circuit_open)) {
+        l2_skipped_.fetch_add(1, std::memory_order_relaxed);
+        return;  // the opening was reported; each skipped operation is only counted
+      }
+      l2_shed_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default: l2_errors_.fetch_add(1, std::memory_order_relaxed); break;
+  }
+  notify_rate_limited(why);
+}
+
+void cache_engine::notify_rate_limited(const failure& why) noexcept {
+  if (!options_.on_error) return;
+  report_window& window = report_windows_[static_cast<std::size_t>(classify(why.code))];
+  const auto now = options_.clock->now().time_since_epoch().count();
+  auto last = window.last.load(std::memory_order_relaxed);
+  const auto interval =
+      std::chrono::duration_cast<monotonic_clock::duration>(report_interval).count();
+  if ((last != 0 && now - last < interval) ||
+      !window.last.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    window.held_back.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto held = window.held_back.exchange(0, std::memory_order_relaxed);
+  if (held == 0) {
+    notify(why);
+    return;
+  }
+  try {
+    failure summary = why;
+    summary.detail += " (and " + std::to_string(held) +
+                      " more like it since the last report, counted in cache::stats())";
+    notify(summary);
+  } catch (...) {  // out of memory building the text: report the failure as it came
+    notify(why);
+  }
 }
 
 void cache_engine::report_uncacheable(const failure& why) {
@@ -390,6 +454,8 @@ void cache_engine::release_object_bytes(std::size_t bytes) noexcept {
 
 cache_stats cache_engine::stats() const noexcept {
   return {.l2_errors = l2_errors_.load(std::memory_order_relaxed),
+          .l2_skipped = l2_skipped_.load(std::memory_order_relaxed),
+          .l2_shed = l2_shed_.load(std::memory_order_relaxed),
           .corrupt_entries = corrupt_entries_.load(std::memory_order_relaxed),
           .oversize_values = oversize_values_.load(std::memory_order_relaxed),
           .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed),

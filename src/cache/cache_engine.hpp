@@ -7,6 +7,7 @@
 #include <cachekit/cache_options.hpp>
 #include <cachekit/l1_cache.hpp>
 #include <cachekit/memoized.hpp>
+#include <cachekit/reliability.hpp>
 #include <cachekit/storage_format.hpp>
 
 #include "cache/lru_map.hpp"
@@ -89,6 +90,10 @@ class cache_engine {
 
   [[nodiscard]] cache_stats stats() const noexcept;
 
+  // The reliability layers around L2 (null when left out or when there is no L2).
+  [[nodiscard]] const circuit_breaker_backend* l2_breaker() const noexcept { return breaker_; }
+  [[nodiscard]] const backpressure_backend* l2_gate() const noexcept { return gate_; }
+
   // Object mode: each memoized function holds `object_function_max_bytes` of the cache's
   // `object_max_bytes` while it lives, so their sum is bounded. Throws cachekit::error
   // (errc::invalid_configuration) when `bytes` more would exceed it.
@@ -110,7 +115,12 @@ class cache_engine {
   // Keeps an L1 copy of an L2 entry for no longer than it has left.
   void backfill(std::string_view key, const timed_value& entry, ttl_seconds entry_ttl);
   void notify(const failure& why) const noexcept;
+  // L2 failures go through here: at most one report per error class per second.
+  void notify_rate_limited(const failure& why) noexcept;
 
+  // Set while options_ is built (the reliability stack replaces options.l2): declared first.
+  const circuit_breaker_backend* breaker_ = nullptr;
+  const backpressure_backend* gate_ = nullptr;
   cache_options options_;
   std::unique_ptr<l1_cache> l1_;
   std::array<storage_format, 3> formats_;
@@ -127,6 +137,14 @@ class cache_engine {
   // Names this engine in the thread-local record of keys held by another tenant (an address
   // could be reused by a later engine).
   std::atomic<std::uint64_t> l2_errors_{0};
+  std::atomic<std::uint64_t> l2_skipped_{0};
+  std::atomic<std::uint64_t> l2_shed_{0};
+  // Per error_class: when the last report went out (clock ticks), and how many were held back.
+  struct report_window {
+    std::atomic<monotonic_clock::duration::rep> last{0};
+    std::atomic<std::uint64_t> held_back{0};
+  };
+  std::array<report_window, 5> report_windows_{};
   std::atomic<std::uint64_t> corrupt_entries_{0};
   std::atomic<std::uint64_t> oversize_values_{0};
   std::atomic<std::uint64_t> uncacheable_calls_{0};

@@ -68,6 +68,7 @@ cache_options cache_options::for_intent(intent i) {
     case intent::minimal:
       options.integrity_checking = false;
       options.collect_stats = false;
+      options.reliability.circuit_breaker = std::nullopt;  // CircuitBreakerConfig(enabled=False)
       options.default_ttl = seconds{300};
       break;
     case intent::dev:
@@ -78,6 +79,9 @@ cache_options cache_options::for_intent(intent i) {
     case intent::test:
       options.integrity_checking = false;
       options.collect_stats = false;
+      // Tests see the backend's own failures: no breaker, no shedding, no retries.
+      options.reliability = {
+          .backpressure = std::nullopt, .circuit_breaker = std::nullopt, .retry = std::nullopt};
       options.default_ttl = seconds{300};
       break;
     case intent::production:

@@ -86,6 +86,43 @@ errc_group group_of(errc code) noexcept {
   return errc_group::retry;
 }
 
+error_class classify(const std::error_code& code) noexcept {
+  if (code.category() == cachekit_category()) {
+    switch (static_cast<errc>(code.value())) {
+      case errc::transient: return error_class::transient;
+      case errc::timeout: return error_class::timeout;
+      case errc::circuit_open:
+      case errc::backpressure: return error_class::overload;
+      case errc::backend_authentication: return error_class::security;
+      default: break;
+    }
+    return group_of(static_cast<errc>(code.value())) == errc_group::security
+               ? error_class::security
+               : error_class::permanent;
+  }
+  if (code == std::errc::timed_out) return error_class::timeout;
+  if (code == std::errc::interrupted || code == std::errc::resource_unavailable_try_again ||
+      code == std::errc::no_space_on_device || code == std::errc::connection_refused ||
+      code == std::errc::connection_reset || code == std::errc::connection_aborted ||
+      code == std::errc::not_connected || code == std::errc::broken_pipe ||
+      code == std::errc::host_unreachable || code == std::errc::network_unreachable ||
+      code == std::errc::network_down || code == std::errc::too_many_files_open) {
+    return error_class::transient;
+  }
+  return error_class::permanent;
+}
+
+const char* to_string(error_class c) noexcept {
+  switch (c) {
+    case error_class::transient: return "transient";
+    case error_class::timeout: return "timeout";
+    case error_class::overload: return "overload";
+    case error_class::permanent: return "permanent";
+    case error_class::security: return "security";
+  }
+  return "unknown";
+}
+
 error::error(errc code, const std::string& detail) : error(make_error_code(code), detail) {}
 error::error(std::error_code code, const std::string& detail) : std::system_error(code, detail) {}
 

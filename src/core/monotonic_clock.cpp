@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 namespace cachekit {
 inline namespace v0 {
@@ -30,6 +31,10 @@ class coarse_clock final : public monotonic_clock {
 };
 
 }  // namespace
+
+void monotonic_clock::sleep_for(duration d) const {
+  if (d > duration::zero()) std::this_thread::sleep_for(d);
+}
 
 const monotonic_clock& monotonic_clock::precise() noexcept {
   static const precise_clock clock;

@@ -197,14 +197,14 @@ TEST(cache_options_from_env, redis_url_is_the_fallback_and_never_conflicts) {
   EXPECT_EQ(memcached.l2->type(), "memcached");
 }
 
-TEST(cache_options_from_env, redis_options_default_to_pool_50_and_5_second_timeouts) {
+TEST(cache_options_from_env, redis_options_default_to_pool_50_and_200_ms_timeouts) {
   const env_map vars;
   auto options = detail::redis_options_from_env(lookup_in(vars), "redis://cache:6379/0");
   ASSERT_TRUE(options.has_value()) << options.error().message();
   EXPECT_EQ(options->url, "redis://cache:6379/0");
   EXPECT_EQ(options->pool_size, 50u);
-  EXPECT_EQ(options->connect_timeout, 5000ms);
-  EXPECT_EQ(options->command_timeout, 5000ms);
+  EXPECT_EQ(options->connect_timeout, 200ms);
+  EXPECT_EQ(options->command_timeout, 200ms);
   EXPECT_EQ(options->key_layout, redis_key_layout::tenant_scoped);
   EXPECT_EQ(options->tenant, "default");
 }
@@ -603,7 +603,7 @@ TEST(cache_options_from_env, bad_timeouts_name_the_variable_and_the_accepted_for
     EXPECT_EQ(f.code, errc::invalid_configuration);
     EXPECT_EQ(f.detail,
               "CACHEKIT_SOCKET_TIMEOUT must be a number greater than 0 and at most 2147483 "
-              "(seconds, e.g. 5 or 0.25; cachekit-py's default is 5.0)");
+              "(seconds, e.g. 0.2 or 1; 0.2 when unset, where cachekit-py waits 5.0)");
   }
   // Redis variables are read only when Redis is the backend, as RedisBackendConfig is.
   EXPECT_TRUE(from(intent::standard, {{"CACHEKIT_SOCKET_TIMEOUT", "zero"}}).has_value());

@@ -480,7 +480,7 @@ TEST_F(memoize_test, backend_down_at_start_does_not_stop_the_cache) {
   EXPECT_EQ(f(1), 2);  // the L1 still serves
   EXPECT_EQ(calls, 1);
   EXPECT_GE(c.stats().l2_errors, 2u);  // the failed read and the failed write
-  EXPECT_EQ(faults.load(), static_cast<int>(c.stats().l2_errors));
+  EXPECT_EQ(faults.load(), 1) << "one class of failure within a second is reported once";
 }
 
 TEST_F(memoize_test, uncached_calls_bypass_the_cache_entirely) {
