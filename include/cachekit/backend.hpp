@@ -16,6 +16,15 @@
 /// A miss is `std::nullopt`, never an error. TTLs are whole seconds on the wire; `std::nullopt`
 /// means "no expiry".
 ///
+/// A TTL of zero or less means the entry has already expired, on every backend: `set` stores
+/// nothing and removes any value the key had (and succeeds), `touch` removes the entry (and
+/// returns whether it existed). So a TTL computed down to nothing (a deadline already passed, a
+/// copy of an entry with no time left) never leaves an older value readable, nor keeps a value
+/// forever. cachekit-py 0.24.1's Redis and memcached backends store such an entry without
+/// expiry instead (its file backend: 0 without expiry, negative refused); "no expiry" here is
+/// only ever `std::nullopt`. Keys and stored bytes are unaffected, so this changes nothing
+/// another SDK reads.
+///
 /// Thread safety: every backend is thread-safe; one instance serves all threads.
 #pragma once
 
@@ -72,7 +81,8 @@ class CACHEKIT_EXPORT backend {
   /// The stored bytes, or nullopt on a miss.
   [[nodiscard]] virtual result<std::optional<byte_buffer>> get(std::string_view key) = 0;
 
-  /// Stores `value` under `key`, replacing any previous value.
+  /// Stores `value` under `key`, replacing any previous value. A `ttl` of zero or less removes
+  /// `key` instead (see the file comment).
   [[nodiscard]] virtual result<void> set(std::string_view key, byte_view value,
                                          ttl_seconds ttl) = 0;
 
@@ -95,8 +105,8 @@ class CACHEKIT_EXPORT backend {
   /// Backends that know both in one step override it (Redis pipelines GET and PTTL).
   [[nodiscard]] virtual result<std::optional<timed_value>> get_with_ttl(std::string_view key);
 
-  /// Sets a new TTL on an existing key; returns whether the key existed.
-  /// Default: `errc::not_supported`.
+  /// Sets a new TTL on an existing key (nullopt: no expiry; zero or less: it expires now, so it
+  /// is removed); returns whether the key existed. Default: `errc::not_supported`.
   [[nodiscard]] virtual result<bool> touch(std::string_view key, ttl_seconds ttl);
 
   /// Takes the distributed fill lock of `key` if free: `SET {key}:lock <token> NX PX <timeout>`

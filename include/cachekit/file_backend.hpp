@@ -110,13 +110,14 @@ class CACHEKIT_EXPORT file_backend final : public backend {
   /// longer than `lock_timeout`, `errc::transient` or `errc::backend_permanent` on I/O errors.
   [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
 
-  /// Writes `value` atomically. `ttl` nullopt or 0 s: no expiry. A new key while
-  /// `max_entry_count` entries exist first evicts the oldest entries. A deleted directory is
-  /// recreated, and a full disk makes room by eviction, each with one retry. Fails with
-  /// `errc::backend_permanent` for a negative TTL or one above 10 years, a value above
-  /// `max_value_mb`, a directory at `max_entry_count` whose entries cannot be deleted, or a
-  /// deleted directory that cannot be recreated safely (its path is now a symlink);
-  /// `errc::transient` when the disk stays full.
+  /// Writes `value` atomically. `ttl` nullopt: no expiry; zero or less: already expired, so
+  /// the key's file is deleted and nothing written (backend.hpp; cachekit-py writes 0 s as no
+  /// expiry and refuses a negative TTL). A new key while `max_entry_count` entries exist first
+  /// evicts the oldest entries. A deleted directory is recreated, and a full disk makes room by
+  /// eviction, each with one retry. Fails with `errc::backend_permanent` for a TTL above 10
+  /// years, a value above `max_value_mb`, a directory at `max_entry_count` whose entries cannot
+  /// be deleted, or a deleted directory that cannot be recreated safely (its path is now a
+  /// symlink); `errc::transient` when the disk stays full.
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
 
   /// Deletes the entry's file; true when there was one (expired or not, as cachekit-py).
@@ -133,8 +134,8 @@ class CACHEKIT_EXPORT file_backend final : public backend {
   [[nodiscard]] result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
 
   /// Rewrites the expiry field (bytes 6..14) in place and fsyncs; the value is not rewritten.
-  /// `ttl` nullopt or 0 s makes the entry permanent. Returns whether a live entry existed.
-  /// Fails as `set` does for an out-of-range TTL.
+  /// `ttl` nullopt makes the entry permanent; zero or less deletes it. Returns whether a live
+  /// entry existed. Fails as `set` does for a TTL above 10 years.
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
 
   /// Writes, reads back and deletes `__health_check__` (as cachekit-py), then counts the

@@ -9,8 +9,8 @@
 /// - with several servers, a key lives on the server pymemcache's `HashClient` picks (rendezvous
 ///   hashing, MurmurHash3 of `"host:port-" + wire key`), so a Python and a C++ process that list
 ///   the same servers in the same `host:port` spelling find each other's entries;
-/// - TTLs: `std::nullopt` (and, as in cachekit-py, a TTL of zero or less) stores without expiry;
-///   longer TTLs are clamped to memcached's 30-day maximum for relative times.
+/// - TTLs: `std::nullopt` stores without expiry; TTLs over memcached's 30-day maximum for
+///   relative times are clamped to it.
 ///
 ///     cachekit::memcached_backend mc({.servers = {"10.0.0.5:11211", "10.0.0.6:11211"},
 ///                                     .key_prefix = "myapp:"});
@@ -18,8 +18,11 @@
 ///     auto hit = mc.get("user:42");   // result<optional<byte_buffer>>
 ///
 /// Differences from cachekit-py, on purpose:
-/// - A key (after the prefix) must be 1-250 bytes of printable ASCII 0x21-0x7E; cachekit-py lets
-///   other control characters (not whitespace or NUL) and an empty key through to the server.
+/// - A TTL of zero or less means already expired (backend.hpp): `set` and `touch` delete the
+///   key. cachekit-py stores such an entry without expiry.
+/// - A key, prefix included, must be 1-250 bytes of printable ASCII 0x21-0x7E (so with a
+///   prefix the empty key is allowed); cachekit-py lets other control characters (not
+///   whitespace or NUL) and an empty key through to the server.
 ///   Both report a bad key as a permanent error (`errc::backend_permanent`).
 /// - A server that fails `retry_attempts` times in a row is skipped (operations on its keys fail
 ///   at once with `errc::transient`) for `retry_timeout`, then tried again. pymemcache goes on
@@ -97,8 +100,8 @@ class CACHEKIT_EXPORT memcached_backend final : public backend {
   /// The stored bytes (empty values included), or nullopt on a miss.
   [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
 
-  /// Stores `value` with memcached `set` (flags 0). `ttl`: nullopt or <= 0 s means no expiry;
-  /// longer than 30 days is stored as 30 days.
+  /// Stores `value` with memcached `set` (flags 0). `ttl`: nullopt means no expiry; longer
+  /// than 30 days is stored as 30 days; zero or less deletes the key instead.
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
 
   /// memcached `delete`; true when the key existed.
@@ -117,7 +120,8 @@ class CACHEKIT_EXPORT memcached_backend final : public backend {
   /// Always `errc::not_supported`: memcached's protocol cannot report the time left.
   [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
 
-  /// memcached `touch` with the TTL rules of `set`; true when the key existed.
+  /// memcached `touch` with the TTL rules of `set` (zero or less: `delete`); true when the key
+  /// existed.
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
 
   /// Gets `key_prefix + "__cachekit_health__"` from every server (cachekit-py probes only the

@@ -64,9 +64,9 @@ class CACHEKIT_EXPORT memory_backend final : public backend {
   /// The value, or nullopt when absent or expired (an expired entry is removed). Never fails.
   [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
 
-  /// Stores a copy of `value`. `ttl` nullopt or 0 s: no expiry (as cachekit-py's backends
-  /// treat 0). Fails with `errc::backend_permanent` for a negative TTL or a value above
-  /// `max_bytes`.
+  /// Stores a copy of `value`. `ttl` nullopt: no expiry; zero or less: already expired, so
+  /// nothing is stored and any value of `key` is removed (backend.hpp). Fails with
+  /// `errc::backend_permanent` for a value above `max_bytes`.
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
 
   /// Removes `key`; true when a live entry was removed.
@@ -79,8 +79,8 @@ class CACHEKIT_EXPORT memory_backend final : public backend {
   /// second (as Redis' TTL command rounds), or nullopt for no expiry.
   [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
 
-  /// Sets a new TTL on a live entry (nullopt or 0 s: no expiry) without changing its value or
-  /// its age for eviction. Returns whether the entry existed. Negative TTL: backend_permanent.
+  /// Sets a new TTL on a live entry (nullopt: no expiry) without changing its value or its age
+  /// for eviction; a TTL of zero or less removes it. Returns whether the entry existed.
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
 
   /// Creates the entry `{key}:lock` holding a random 32-hex-digit token, expiring after

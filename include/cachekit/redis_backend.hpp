@@ -103,8 +103,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// `GET`. The stored bytes, or nullopt on a miss.
   [[nodiscard]] result<std::optional<byte_buffer>> get(std::string_view key) override;
 
-  /// `SET key value EX ttl`; a `ttl` of nullopt, zero or less stores without expiry (as
-  /// cachekit-py's `set` does for a ttl that is not positive).
+  /// `SET key value EX ttl`, or a plain `SET` for a `ttl` of nullopt. A `ttl` of zero or less
+  /// is `DEL key` (already expired, backend.hpp; cachekit-py would store without expiry).
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
 
   /// `DEL`. Returns whether the key existed.
@@ -124,8 +124,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// GET and PTTL in one pipelined round trip; the remaining time is rounded down to seconds.
   [[nodiscard]] result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
 
-  /// `EXPIRE key ttl`, or `PERSIST` (plus `EXISTS`, in the same round trip) when `ttl` is
-  /// nullopt, zero or less. Returns whether the key existed.
+  /// `EXPIRE key ttl` (which deletes the key for a `ttl` of zero or less), or `PERSIST` (plus
+  /// `EXISTS`, in the same round trip) when `ttl` is nullopt. Returns whether the key existed.
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
 
   /// `SET {wire key}:lock <random 128-bit hex> NX PX <timeout ms>` (at least 1 ms). Returns the

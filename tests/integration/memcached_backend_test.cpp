@@ -136,7 +136,9 @@ TEST_F(memcached_backend_test, entries_expire_after_their_ttl_and_touch_changes_
   auto mc = make_backend({server_->address()});
   ASSERT_TRUE(mc.set(key("short"), bytes_of("1"), 1s));
   ASSERT_TRUE(mc.set(key("touched"), bytes_of("2"), 1s));
-  ASSERT_TRUE(mc.set(key("zero"), bytes_of("3"), 0s));  // as cachekit-py: no expiry
+  ASSERT_TRUE(mc.set(key("forever"), bytes_of("3"), std::nullopt));
+  ASSERT_TRUE(mc.set(key("zero"), bytes_of("4"), 0s));  // already expired (cachekit-py: forever)
+  EXPECT_EQ(*mc.get(key("zero")), std::nullopt);
   EXPECT_EQ(*mc.get(key("short")), std::optional(bytes_of("1")));
 
   const auto touched = mc.touch(key("touched"), 60s);
@@ -151,7 +153,7 @@ TEST_F(memcached_backend_test, entries_expire_after_their_ttl_and_touch_changes_
   EXPECT_EQ(*mc.get(key("short")), std::nullopt);
   EXPECT_FALSE(*mc.exists(key("short")));
   EXPECT_EQ(*mc.get(key("touched")), std::optional(bytes_of("2")));
-  EXPECT_EQ(*mc.get(key("zero")), std::optional(bytes_of("3")));
+  EXPECT_EQ(*mc.get(key("forever")), std::optional(bytes_of("3")));
 }
 
 TEST_F(memcached_backend_test, value_over_max_item_size_fails_before_any_io) {

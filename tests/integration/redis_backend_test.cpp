@@ -152,14 +152,15 @@ TEST_F(redis_backend_test, ttl_reports_missing_no_expiry_and_seconds_left) {
   EXPECT_LE(*left.ttl, 100s);
 }
 
-TEST_F(redis_backend_test, ttl_of_zero_or_less_stores_without_expiry_like_cachekit_py) {
+TEST_F(redis_backend_test, ttl_of_zero_or_less_deletes_the_key) {
+  // backend.hpp: already expired. (cachekit-py would SET without expiry.)
   redis_backend redis({.url = url_for(*server_)});
+  raw_redis raw(server_->port());
+  ASSERT_TRUE(redis.set(key("zero"), as_byte_view("old"), std::nullopt));
   ASSERT_TRUE(redis.set(key("zero"), as_byte_view("v"), 0s));
   ASSERT_TRUE(redis.set(key("negative"), as_byte_view("v"), -5s));
-  raw_redis raw(server_->port());
-  EXPECT_EQ(raw.command({"TTL", key("zero")}), "-1");
-  EXPECT_EQ(raw.command({"TTL", key("negative")}), "-1");
-  EXPECT_EQ(redis.get(key("negative")).value(), bytes_of("v"));
+  EXPECT_EQ(raw.command({"EXISTS", key("zero")}), "0");
+  EXPECT_EQ(raw.command({"EXISTS", key("negative")}), "0");
 }
 
 TEST_F(redis_backend_test, touch_sets_or_removes_the_expiry_and_reports_existence) {
@@ -174,8 +175,9 @@ TEST_F(redis_backend_test, touch_sets_or_removes_the_expiry_and_reports_existenc
   EXPECT_TRUE(redis.touch(key("k"), std::nullopt).value());  // PERSIST
   EXPECT_EQ(raw.command({"TTL", key("k")}), "-1");
   EXPECT_TRUE(redis.touch(key("k"), std::nullopt).value());  // already without expiry: exists
-  EXPECT_TRUE(redis.touch(key("k"), 0s).value());            // 0: no expiry, never a delete
   EXPECT_EQ(raw.command({"GET", key("k")}), "v");
+  EXPECT_TRUE(redis.touch(key("k"), 0s).value());  // 0: expires now, so it is deleted
+  EXPECT_EQ(raw.command({"EXISTS", key("k")}), "0");
 }
 
 TEST_F(redis_backend_test, entries_expire_after_their_ttl) {

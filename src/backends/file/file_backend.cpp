@@ -647,6 +647,11 @@ result<std::optional<timed_value>> file_backend::get_with_ttl(std::string_view k
 }
 
 result<void> file_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
+  if (ttl && ttl->count() <= 0) {  // already expired (backend.hpp); cachekit-py: 0 never expires
+    auto erased = erase(key);
+    if (!erased) return std::move(erased).error();
+    return {};
+  }
   const std::uint64_t max_value_bytes = state_->options.max_value_mb * mib;
   if (value.size() > max_value_bytes) {
     return fail(errc::backend_permanent,
@@ -757,6 +762,13 @@ result<remaining_ttl> file_backend::ttl(std::string_view key) {
 }
 
 result<bool> file_backend::touch(std::string_view key, ttl_seconds ttl) {
+  if (ttl && ttl->count() <= 0) {  // it expires now (backend.hpp)
+    auto live = exists(key);
+    if (!live) return live;
+    auto erased = erase(key);
+    if (!erased) return erased;
+    return *live && *erased;
+  }
   auto expiry = detail::file_expiry_for(ttl, state_->now());
   if (!expiry) return std::move(expiry).error();
   const std::string name = detail::file_entry_name(key);

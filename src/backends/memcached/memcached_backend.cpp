@@ -263,6 +263,11 @@ result<std::optional<byte_buffer>> memcached_backend::get(std::string_view key) 
 result<void> memcached_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
   const std::string_view prefix = impl_->options.key_prefix;
   if (auto ok = detail::check_memcached_key(prefix, key); !ok) return ok.error();
+  if (ttl && ttl->count() <= 0) {  // already expired (backend.hpp); cachekit-py: no expiry
+    auto erased = erase(key);
+    if (!erased) return std::move(erased).error();
+    return {};
+  }
   const std::size_t max_size = impl_->options.max_item_size;
   if (max_size != 0 && value.size() > max_size) {
     return fail(errc::backend_permanent,
@@ -308,6 +313,7 @@ result<bool> memcached_backend::exists(std::string_view key) {
 result<bool> memcached_backend::touch(std::string_view key, ttl_seconds ttl) {
   const std::string_view prefix = impl_->options.key_prefix;
   if (auto ok = detail::check_memcached_key(prefix, key); !ok) return ok.error();
+  if (ttl && ttl->count() <= 0) return erase(key);  // it expires now (backend.hpp)
   const wire_key wire(prefix, key);
   const auto expiration = static_cast<time_t>(detail::memcached_expiration(ttl));
   auto rc = impl_->run(

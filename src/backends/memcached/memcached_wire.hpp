@@ -25,7 +25,8 @@ inline constexpr std::size_t memcached_max_key_size = 250;
 inline constexpr std::chrono::seconds memcached_max_ttl{2'592'000};
 
 // The memcached exptime for `ttl`, as cachekit-py computes it: 0 (no expiry) for nullopt or a
-// TTL of zero or less; otherwise min(ttl, 30 days).
+// TTL of zero or less; otherwise min(ttl, 30 days). (The backend itself deletes the key for a
+// TTL of zero or less before it gets here: backend.hpp.)
 [[nodiscard]] CACHEKIT_EXPORT std::int64_t memcached_expiration(ttl_seconds ttl) noexcept;
 
 // Checks that `prefix + key` is a memcached key: 1-250 bytes, each in 0x21-0x7E. Failure is

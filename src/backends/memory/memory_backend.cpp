@@ -51,9 +51,9 @@ clock_type::duration to_clock_duration(std::chrono::seconds ttl) {
   return std::chrono::duration_cast<clock_type::duration>(ttl);
 }
 
-failure negative_ttl(std::chrono::seconds ttl) {
-  return fail(errc::backend_permanent, "TTL " + std::to_string(ttl.count()) +
-                                           " s is negative; pass std::nullopt for no expiry");
+// backend.hpp: a TTL of zero or less means the entry has already expired.
+bool already_expired(ttl_seconds ttl) {
+  return ttl && ttl->count() <= 0;
 }
 
 // A fresh, unpredictable lock token: 128 random bits as 32 lowercase hex digits.
@@ -249,7 +249,10 @@ result<std::optional<byte_buffer>> memory_backend::get(std::string_view key) {
 }
 
 result<void> memory_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
-  if (ttl && ttl->count() < 0) return negative_ttl(*ttl);
+  if (already_expired(ttl)) {
+    (void)erase(key);
+    return {};
+  }
   const auto& max_bytes = state_->options.max_bytes;
   if (max_bytes && state::footprint(key, value.size()) > *max_bytes) {
     return fail(errc::backend_permanent,
@@ -258,7 +261,7 @@ result<void> memory_backend::set(std::string_view key, byte_view value, ttl_seco
   }
   const auto now = state_->now();
   std::optional<time_point> expires_at;
-  if (ttl && ttl->count() > 0) expires_at = expiry_after(now, to_clock_duration(*ttl));
+  if (ttl) expires_at = expiry_after(now, to_clock_duration(*ttl));
   {
     auto& s = state_->shard_for(key);
     std::lock_guard guard(s.mutex);
@@ -320,14 +323,14 @@ result<remaining_ttl> memory_backend::ttl(std::string_view key) {
 }
 
 result<bool> memory_backend::touch(std::string_view key, ttl_seconds ttl) {
-  if (ttl && ttl->count() < 0) return negative_ttl(*ttl);
+  if (already_expired(ttl)) return erase(key);
   const auto now = state_->now();
   auto& s = state_->shard_for(key);
   std::lock_guard guard(s.mutex);
   auto it = state_->find_live(s, key, now);
   if (it == s.entries.end()) return false;
   it->second.expires_at.reset();
-  if (ttl && ttl->count() > 0) it->second.expires_at = expiry_after(now, to_clock_duration(*ttl));
+  if (ttl) it->second.expires_at = expiry_after(now, to_clock_duration(*ttl));
   return true;
 }
 

@@ -152,11 +152,17 @@ result<std::optional<byte_buffer>> redis_backend::get(std::string_view key) {
 }
 
 result<void> redis_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
+  // backend.hpp: a TTL of zero or less means already expired (cachekit-py would SET without
+  // expiry).
+  if (ttl && ttl->count() <= 0) {
+    auto erased = erase(key);
+    if (!erased) return std::move(erased).error();
+    return {};
+  }
   std::string scratch;
   const auto wire = state_->wire(key, scratch);
   const auto bytes = as_string_view(value);
-  // cachekit-py: `setex` only for a positive ttl, otherwise a plain SET without expiry.
-  const bool expires = ttl.has_value() && ttl->count() > 0;
+  const bool expires = ttl.has_value();
   const std::string seconds = expires ? std::to_string(ttl->count()) : std::string{};
   const std::array<std::string_view, 5> argv = {"SET", wire, bytes, "EX", seconds};
   const auto args = std::span<const std::string_view>(argv).first(expires ? 5 : 3);
@@ -266,7 +272,8 @@ result<std::optional<timed_value>> redis_backend::get_with_ttl(std::string_view 
 result<bool> redis_backend::touch(std::string_view key, ttl_seconds ttl) {
   std::string scratch;
   const auto wire = state_->wire(key, scratch);
-  if (ttl.has_value() && ttl->count() > 0) {
+  if (ttl.has_value()) {
+    // EXPIRE with a TTL of zero or less deletes the key: already expired, as backend.hpp says.
     const std::string seconds = std::to_string(ttl->count());
     const std::array<std::string_view, 3> argv = {"EXPIRE", wire, seconds};
     return state_->integer_is_positive("EXPIRE", argv);
