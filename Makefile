@@ -1,4 +1,7 @@
-# cachekit for C++ — the commands in README.md. Every target installs what it needs first.
+# cachekit for C++ — the commands in README.md. Every target installs what it needs first: the
+# first run on a fresh machine installs the missing Debian packages (scripts/install-deps.sh);
+# later runs skip the check until that script changes (stamp in .cache/). `make deps` checks
+# again at any time (e.g. after removing a package).
 BUILD_DIR   ?= build
 ASAN_DIR    ?= build-asan
 TSAN_DIR    ?= build-tsan
@@ -13,16 +16,25 @@ CMAKE       := cmake
 
 all: build
 
+DEPS_STAMP := .cache/deps.stamp
+
 deps:
 	@bash scripts/install-deps.sh
+	@mkdir -p $(dir $(DEPS_STAMP)) && touch $(DEPS_STAMP)
 
-venv: deps
+# What the other targets depend on: installs what is missing once, not a dpkg-query of every
+# package on every make.
+$(DEPS_STAMP): scripts/install-deps.sh
+	@bash scripts/install-deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+venv: $(DEPS_STAMP)
 	@bash scripts/python-venv.sh
 
 $(BUILD_DIR)/build.ninja:
 	$(CMAKE) -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
-build: deps $(BUILD_DIR)/build.ninja
+build: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
 # The whole suite: unit, property, conformance (vectors), live cross-checks with the pinned
@@ -39,12 +51,12 @@ test-live: build venv
 	bash scripts/run-live-checks.sh $(BUILD_DIR)
 
 # Builds only what the demo needs (not the test suites), then runs it.
-demo: deps $(BUILD_DIR)/build.ninja
+demo: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target cachekit_demo
 	$(BUILD_DIR)/examples/cachekit_demo
 
 # Fast feedback (< 2 minutes): formatting and the unit tests.
-quick-check: deps format-check test-unit
+quick-check: $(DEPS_STAMP) format-check test-unit
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
@@ -58,13 +70,13 @@ $(FUZZ_DIR)/build.ninja:
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 
-fuzz-build: deps $(FUZZ_DIR)/build.ninja
+fuzz-build: $(DEPS_STAMP) $(FUZZ_DIR)/build.ninja
 	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS)
 
 fuzz-smoke: fuzz-build
 	bash scripts/fuzz-smoke.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
-bench: deps
+bench: $(DEPS_STAMP)
 	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
 	build-release/bench/cachekit_bench --benchmark_min_time=0.2
@@ -75,13 +87,13 @@ bench: deps
 bench-peers: venv
 	.venv/bin/python bench/peers/run_peers.py
 
-test-asan: deps
+test-asan: $(DEPS_STAMP)
 	$(CMAKE) -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
-test-tsan: deps
+test-tsan: $(DEPS_STAMP)
 	$(CMAKE) -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer"
 	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS)

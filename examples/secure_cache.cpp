@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <random>
 #include <string>
@@ -52,12 +53,13 @@ cachekit::cache secure_service(const std::shared_ptr<cachekit::backend>& l2,
   return cachekit::cache(std::move(options));
 }
 
-}  // namespace
-
-int main() {
+int run() {
   const char* env_key = std::getenv("CACHEKIT_MASTER_KEY");
-  const std::string master =
-      env_key != nullptr && *env_key != '\0' ? std::string(env_key) : random_key_hex();
+  const bool from_env = env_key != nullptr && *env_key != '\0';
+  const std::string master = from_env ? std::string(env_key) : random_key_hex();
+  std::printf("master  %s\n", from_env ? "CACHEKIT_MASTER_KEY"
+                                       : "CACHEKIT_MASTER_KEY unset: a throwaway random key "
+                                         "(entries are unreadable after this run)");
   const std::string stranger_key = random_key_hex();
   auto shared_l2 = std::make_shared<cachekit::memory_backend>();
 
@@ -83,4 +85,15 @@ int main() {
   std::printf("other key: entry refused (corrupt_entries %llu), the function ran instead\n",
               static_cast<unsigned long long>(stranger.stats().corrupt_entries));
   return a.iban == same.iban ? 0 : 1;
+}
+
+}  // namespace
+
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) {  // a bad CACHEKIT_MASTER_KEY: the message says the fix
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
 }

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned cachekit-py release the cross-checks run against.
+# Creates .venv with the pinned cachekit-py release the cross-checks (and bench/peers) run
+# against. Every package, transitive dependencies included, is pinned by version and sha256 in
+# tests/live/requirements.txt (generated from requirements.in by pip-compile --generate-hashes),
+# and pip refuses anything else (--require-hashes), so a changed or substituted download fails
+# the install instead of running.
 # Re-running is cheap: pip is only called when the requirements changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +15,8 @@ if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; t
   exit 0
 fi
 python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -r "$requirements"
+# The venv's own pip (from ensurepip) is used as is: upgrading it would fetch an unpinned
+# package.
+"$venv/bin/python" -m pip install --quiet --require-hashes --no-deps -r "$requirements"
+"$venv/bin/python" -m pip check
 echo "$want" > "$stamp"

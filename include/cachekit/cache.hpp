@@ -54,6 +54,7 @@
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/export.hpp>
+#include <cachekit/footprint.hpp>
 #include <cachekit/interop_key.hpp>
 #include <cachekit/l1_cache.hpp>
 #include <cachekit/memoized.hpp>
@@ -217,8 +218,7 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
         object_cache<result_type>(
             {.max_entries = max_entries,
              .max_weight = budget,
-             .weigher =
-                 [](const result_type&) { return sizeof(result_type) + object_entry_overhead; },
+             .weigher = [](const result_type& r) { return footprint(r) + object_entry_overhead; },
              .weigh_keys = true,
              .default_ttl = ttl,
              .clock = clock()}),

@@ -132,8 +132,12 @@ struct cache_options {
   /// `max_entries`, 256).
   std::size_t object_max_entries = 256;
   /// Bytes each memoized function may hold in object mode, counting every entry as its key +
-  /// `sizeof(result)` + `object_entry_overhead` (object_cache.hpp; heap memory the result owns
-  /// is not counted). The oldest entries are evicted to stay within it. Default 256 KiB.
+  /// `footprint(result)` + `object_entry_overhead` (object_cache.hpp). `footprint`
+  /// (footprint.hpp) counts `sizeof(result)` and the heap the result owns: strings, vectors,
+  /// maps, optionals, pairs and tuples, and `MSGPACK_DEFINE_MAP` structs of them, recursively;
+  /// define `cachekit_footprint(const T&)` next to your type for anything else. The oldest
+  /// entries are evicted to stay within it; a result larger than the budget is returned but not
+  /// kept. Default 256 KiB.
   std::size_t object_function_max_bytes = std::size_t{256} * 1024;
   /// Bytes all object-mode functions of one cache may hold together: each `memoize` reserves
   /// `object_function_max_bytes` of it until the function and its copies are gone, and throws

@@ -17,6 +17,7 @@
 #include <cachekit/encryption.hpp>
 #include <cachekit/error.hpp>
 #include <cachekit/file_backend.hpp>
+#include <cachekit/footprint.hpp>
 #include <cachekit/interop_key.hpp>
 #include <cachekit/l1_cache.hpp>
 #include <cachekit/memcached_backend.hpp>

@@ -156,6 +156,7 @@ struct aad_fields {
 namespace detail {
 struct aes_gcm_state;
 struct aes_gcm_test_access;
+struct keyring_access;
 struct tenant_entry;
 }  // namespace detail
 
@@ -277,6 +278,13 @@ class CACHEKIT_EXPORT keyring {
 
   /// As `create`, decoding each key with `parse_master_key`; a message names which key failed
   /// ("current master key", "previous master key #2"), never its value.
+  ///
+  /// Like the other protocol functions, a keyring accepts any key that is not all zero bytes, so
+  /// the shared test vectors (0x61 * 32) load. The entry points that seal with it do not: a
+  /// `cache` with `encryption`, `cache_options::from_env` and the CLI refuse a current key that
+  /// is one byte or a short pattern repeated, or a counting sequence
+  /// (`errc::invalid_master_key`, "generate one with: openssl rand -hex 32"). Previous keys only
+  /// open entries already written and are not checked beyond being non-zero.
   [[nodiscard]] static result<keyring> from_hex(
       std::string_view current_hex, std::span<const std::string_view> previous_hex = {});
 
@@ -298,6 +306,7 @@ class CACHEKIT_EXPORT keyring {
 
  private:
   struct state;
+  friend struct detail::keyring_access;
   explicit keyring(std::unique_ptr<state> s) noexcept;
 
   std::unique_ptr<state> state_;

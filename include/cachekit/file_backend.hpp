@@ -86,6 +86,13 @@ struct file_backend_options {
   /// The wall clock of expiry timestamps. Empty: `std::chrono::system_clock::now`. Called from
   /// every thread that uses the backend; must be thread-safe.
   std::function<std::chrono::system_clock::time_point()> clock;
+  /// Called once, from the constructor, when other users can read the entries: the directory
+  /// lets group or others search it and `permissions` (after the umask) lets them read the
+  /// files (e.g. CACHEKIT_FILE_PERMISSIONS=0644 in a 0755 directory). The `failure` is
+  /// `errc::invalid_configuration` with what is exposed and the fix (chmod 700, entries 0600,
+  /// or `intent::secure`). Not refused, as cachekit-py accepts these settings. nullptr: the
+  /// message goes to stderr as one line, "cachekit: warning: ...". Must not throw.
+  std::function<void(const failure&)> on_warning = nullptr;
 };
 
 /// A `backend` over a local directory. See the file comment.

@@ -28,7 +28,8 @@ inline namespace v0 {
 /// What an object-mode entry costs beyond its key and `sizeof(T)`: the L1 entry's bookkeeping
 /// (`l1_entry_overhead`) plus the `shared_ptr`'s control block and its allocator header (32 B
 /// with `std::make_shared`). Memory that `T` owns on the heap (a string's or vector's buffer)
-/// is not counted: bound it with your own `weigher`.
+/// is the `weigher`'s to count: `cachekit::footprint` (footprint.hpp) estimates it, and is what
+/// object-mode `memoize` weighs with.
 inline constexpr std::size_t object_entry_overhead = l1_entry_overhead + 32;
 
 /// How an `object_cache<T>` is bounded and timed.

@@ -8,6 +8,13 @@
 /// optimiser cannot remove (OpenSSL's `OPENSSL_cleanse`). There is no stream operator: key
 /// material is never formatted by cachekit.
 ///
+/// The bytes live on pages set aside for key material: advised `MADV_DONTDUMP`, so a core dump
+/// of the process does not contain them, and locked in RAM with `mlock` where
+/// `RLIMIT_MEMLOCK` allows (best effort: beyond the limit the pages are used unlocked and may
+/// be swapped). Keys of up to 64 bytes share pages, 64 to a page. Copies that other code makes
+/// are not covered: OpenSSL's cipher contexts hold the expanded AES key schedule in its own heap,
+/// and the hex text a key was parsed from is wiped but was ordinary heap.
+///
 /// Thread safety: thread-compatible (like any value type); const member functions may be
 /// called concurrently.
 #pragma once
@@ -16,7 +23,6 @@
 #include <cachekit/export.hpp>
 
 #include <cstddef>
-#include <memory>
 #include <span>
 
 namespace cachekit {
@@ -51,9 +57,9 @@ class CACHEKIT_EXPORT secret_bytes {
   [[nodiscard]] secret_bytes clone() const;
 
   /// A read-only view of the bytes, valid while this object is alive and not moved from.
-  [[nodiscard]] byte_view view() const noexcept { return {data_.get(), size_}; }
+  [[nodiscard]] byte_view view() const noexcept { return {data_, size_}; }
   /// A writable view, for filling a buffer made with `secret_bytes(size)`.
-  [[nodiscard]] std::span<std::byte> writable() noexcept { return {data_.get(), size_}; }
+  [[nodiscard]] std::span<std::byte> writable() noexcept { return {data_, size_}; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
@@ -61,9 +67,9 @@ class CACHEKIT_EXPORT secret_bytes {
   [[nodiscard]] bool equals(byte_view other) const noexcept;
 
  private:
-  void wipe() noexcept;
+  void release() noexcept;  // wipes the bytes and returns their memory; leaves *this empty
 
-  std::unique_ptr<std::byte[]> data_;
+  std::byte* data_ = nullptr;  // from detail::secret_allocate: pages excluded from core dumps
   std::size_t size_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "cache/cache_engine.hpp"
 
 #include "cache/env_config.hpp"  // canonical_uuid
+#include "protocol/crypto/master_key.hpp"
 #include "protocol/msgpack_bounds.hpp"
 
 #include <cachekit/tenant_scope.hpp>
@@ -51,6 +52,14 @@ cache_options checked(cache_options options) {
                   "openssl rand -hex 32)");
     }
     options.integrity_checking = true;  // secure forces integrity, as cachekit-py's preset
+  }
+  if (options.encryption) {
+    // The keyring itself takes the vectors' patterned keys; a cache seals real entries with it.
+    if (auto ok = keyring_access::check_sealing_key(
+            options.encryption->keys, "cache_options.encryption's current master key");
+        !ok) {
+      throw error(ok.error().code, ok.error().detail);
+    }
   }
   if (options.max_value_bytes == 0) {
     throw error(errc::invalid_configuration,

@@ -201,6 +201,9 @@ result<encryption_options> make_encryption(master_keys keys, std::string tenant)
   }
   auto current = parse_master_key_named(*keys.current_hex, master_key_var);
   if (!current) return std::move(current).error();
+  if (auto ok = check_looks_random(current->view(), master_key_var); !ok) {
+    return std::move(ok).error();
+  }
   auto ring = keyring::create(std::move(*current), std::move(keys.previous));
   if (!ring) {
     const auto& f = ring.error();

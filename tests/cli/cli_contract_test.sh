@@ -50,7 +50,8 @@ expect_output envelope_hex "94c4054081a1610198cc84cc8c4fcc99cce3584cccc804a76d73
   bash -c "echo 81a16101 | '$cli' envelope wrap --hex"
 expect_output frame_round_trip '{"a":[1,{"$float":"2.5"},{"$bytes":"00ff"}]}' \
   bash -c "'$cli' encode --value '{\"a\": [1, 2.5, {\"\$bytes\": \"00ff\"}]}' | '$cli' decode"
-key=$(printf '61%.0s' {1..32})
+# A fixed random key (openssl rand -hex 32): the CLI refuses patterned ones (checked below).
+key=a8f06af41a1f4ccb936082fdbe129b93fd8d9b7db027d9f3ea40c3b5e5480416
 expect_output encrypted_round_trip '[{"$datetime":"2024-01-01T12:30:45.123456+00:00"}]' \
   bash -c "'$cli' encode --value '[{\"\$datetime\": \"2024-01-01T12:30:45.123456+00:00\"}]' \
     --master-key-hex $key --tenant default --cache-key k --hex |
@@ -70,6 +71,15 @@ expect_output key_from_environment '"x"' \
     --hex | CACHEKIT_MASTER_KEY=$key '$cli' decode --hex --tenant default --cache-key k"
 expect_status missing_key_file 1 "$cli" encode --value 1 --master-key-file /nonexistent/key \
   --tenant default --cache-key k
+# A patterned key (0x61 * 32, the protocol vectors' key) is refused with how to make one.
+patterned=$(printf '61%.0s' {1..32})
+expect_status patterned_key_refused 1 "$cli" encode --value 1 --master-key-hex "$patterned" \
+  --tenant default --cache-key k
+if ! grep -q "not random.*openssl rand -hex 32" /tmp/cli_contract_err.$$; then
+  echo "FAIL patterned_key_refused: stderr must say the key is not random and how to make one:"
+  cat /tmp/cli_contract_err.$$
+  failures=$((failures + 1))
+fi
 expect_status decode_key_and_input_both_on_stdin 1 bash -c "echo 00 | '$cli' decode --hex \
   --master-key-file - --tenant default --cache-key k"
 

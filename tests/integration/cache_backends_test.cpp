@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace cachekit {
 namespace {
@@ -247,20 +248,23 @@ TEST_P(cache_over_backend, invalidate_reaches_the_shared_l2) {
 }
 
 TEST_P(cache_over_backend, secure_entries_are_shared_by_processes_with_the_same_key) {
-  auto secure = [&](char fill) {
+  // Fixed random keys (openssl rand -hex 32): a cache refuses patterned ones.
+  const std::string_view key = "760a9c968bdd28baac28ca7ebf7e1d4ba7a3d482c6dd200e8a0e48251dedfee9";
+  const std::string_view other_key =
+      "c293920d52ea071e063b967b73faa50e77ed09dff24cf8bccdf8114b935cc826";
+  auto secure = [&](std::string_view hex) {
     auto options = cache_options::for_intent(intent::secure);
-    options.encryption =
-        encryption_options{.keys = keyring::from_hex(std::string(64, fill)).value()};
+    options.encryption = encryption_options{.keys = keyring::from_hex(hex).value()};
     return make_cache(std::move(options));
   };
-  auto writer = secure('a');
+  auto writer = secure(key);
   auto w = writer.memoize(name("secret"), fetch_quote());
   (void)w(5, "CHF");
-  auto reader = secure('a');
+  auto reader = secure(key);
   auto r = reader.memoize(name("secret"), fetch_quote());
   EXPECT_EQ(r(5, "CHF"), (quote{5, "CHF", 6.25}));
   EXPECT_EQ(r.info().l2_hits, 1u);
-  auto intruder = secure('b');
+  auto intruder = secure(other_key);
   auto x = intruder.memoize(name("secret"), fetch_quote());
   EXPECT_EQ(x(5, "CHF"), (quote{5, "CHF", 6.25}));
   EXPECT_EQ(x.info().misses, 1u);

@@ -219,7 +219,7 @@ TEST_F(cache_fork, child_of_a_process_whose_threads_are_inside_the_cache_never_h
   cache_options options;
   options.l2 = std::make_shared<redis_backend>(redis_options{.url = redis_->address()});
   options.encryption = encryption_options{
-      .keys = keyring::from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+      .keys = keyring::from_hex("0e10303a6ad2f762254f02a9656b8405a89ded047113c9a59e8ff070b9eefc57")
                   .value(),
       .tenant = "fork-tenant"};
   cache c(std::move(options));

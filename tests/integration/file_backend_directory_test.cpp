@@ -88,6 +88,62 @@ TEST(file_backend_directory, a_symlinked_cache_directory_is_refused_and_its_targ
   EXPECT_EQ(entry_files(dir.path() / "home"), home.names.size() + 1);
 }
 
+// Sets the umask for one test and restores it, so the modes the backend creates are known.
+struct umask_scope {
+  explicit umask_scope(mode_t mask) : old(::umask(mask)) {}
+  ~umask_scope() { ::umask(old); }
+  umask_scope(const umask_scope&) = delete;
+  umask_scope& operator=(const umask_scope&) = delete;
+  mode_t old;
+};
+
+TEST(file_backend_directory, entries_other_users_can_read_get_a_warning_with_the_fix) {
+  const umask_scope mask(022);
+  temp_dir root;
+  const fs::path dir = root.path() / "shared";
+  fs::create_directory(dir);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);  // 0755
+  std::vector<failure> warnings;
+  file_backend files({.cache_dir = dir,
+                      .permissions = fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read,  // 0644
+                      .on_warning = [&](const failure& f) { warnings.push_back(f); }});
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].code, make_error_code(errc::invalid_configuration));
+  EXPECT_EQ(warnings[0].detail,
+            "file_backend cache directory " + files.directory().string() +
+                " has mode 0755 and new entries get mode 0644: group and others can read every "
+                "cached value. Fix: chmod 700 " +
+                files.directory().string() +
+                " and keep the entry permissions at 0600 (CACHEKIT_FILE_PERMISSIONS, "
+                "CACHEKIT_FILE_DIR_PERMISSIONS), or encrypt with intent::secure");
+  // The warning is true: a stored entry is readable by others.
+  ASSERT_TRUE(files.set("k", as_byte_view("v"), std::nullopt));
+  EXPECT_NE(fs::status(files.path_of("k")).permissions() & fs::perms::others_read, fs::perms::none);
+}
+
+TEST(file_backend_directory, private_directories_and_private_entries_give_no_warning) {
+  const umask_scope mask(022);
+  temp_dir root;
+  int warnings = 0;
+  const auto count = [&](const failure&) { ++warnings; };
+  // The defaults: a 0700 directory, 0600 entries.
+  file_backend private_files({.cache_dir = root.path() / "private", .on_warning = count});
+  // A searchable 0755 directory, but 0600 entries: names are visible, contents are not.
+  const fs::path listed = root.path() / "listed";
+  fs::create_directory(listed);
+  fs::permissions(listed, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  file_backend listed_files({.cache_dir = listed, .on_warning = count});
+  // 0644 entries in a 0700 directory: nobody else can reach them.
+  file_backend closed_files({.cache_dir = root.path() / "closed",
+                             .permissions = fs::perms::owner_read | fs::perms::owner_write |
+                                            fs::perms::group_read | fs::perms::others_read,
+                             .on_warning = count});
+  EXPECT_EQ(warnings, 0);
+}
+
 TEST(file_backend_directory, a_directory_in_use_keeps_every_foreign_file_through_eviction) {
   temp_dir dir;
   const foreign_files home(dir.path() / "home");

@@ -62,8 +62,10 @@ from cachekit.decorators.tenant_context import ContextVarExtractor  # noqa: E402
 
 MODULE = "cachekit_live"
 PEER_TIMEOUT_S = 20.0
-KEY_A = "a1" * 32  # master key of the Python writers (64 hex characters: 32 bytes)
-KEY_B = "b2" * 32  # the C++ reader's key in the wrong-key scenario
+# Fixed random master keys (openssl rand -hex 32; 64 hex characters: 32 bytes). Not a repeated
+# byte such as "a1" * 32: the C++ cache refuses a key anyone could guess.
+KEY_A = "5cf9905fe95b6033a093c02a288b86c1389300cda4aea69c330676c9d6839a2c"  # the Python writers'
+KEY_B = "0e10303a6ad2f762254f02a9656b8405a89ded047113c9a59e8ff070b9eefc57"  # the wrong-key reader
 DEPLOYMENT_UUID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 OTHER_UUID = "0e9d8c7b-6a5f-4e3d-9c2b-1a0f9e8d7c6b"
 

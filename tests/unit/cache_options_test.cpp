@@ -37,12 +37,13 @@ using env_map = std::map<std::string, std::string, std::less<>>;
 
 constexpr std::size_t mib = std::size_t{1024} * 1024;
 
-// Master keys: 32 bytes each, distinct.
-const std::string key_a(64, 'a');
-const std::string key_b(64, 'b');
-const std::string key_c(64, 'c');
-const std::string key_d(64, 'd');
-const std::string key_e(64, 'e');
+// Master keys: 32 random bytes each (openssl rand -hex 32), distinct. Not one byte repeated:
+// CACHEKIT_MASTER_KEY refuses a key anyone could guess.
+const std::string key_a = "44235e2ec7756751c7d2fb335e43be27168abd9459eb61b63721a52e0807d94d";
+const std::string key_b = "a81422c3d8efd6a706121c8d99083c3100802df2e2c530185b9d4c101e235c31";
+const std::string key_c = "bdd6942441c091a9198a052e036b273af44d730f8debadd738167c36eca647a9";
+const std::string key_d = "89b07b95a21cb20736c97b04cc4a68d3165138be9e2fa2c105ec6a546620263a";
+const std::string key_e = "541ec99d1daa4004fbdf0df87862e4c77b02982fc34c0f5e7b7a45ffb4ee2ac2";
 
 cache_options::env_lookup lookup_in(const env_map& vars) {
   return [&vars](std::string_view name) -> std::optional<std::string> {
@@ -451,6 +452,44 @@ TEST(cache_options_from_env, a_short_master_key_is_refused_without_repeating_it)
   EXPECT_EQ(f.detail.rfind("CACHEKIT_MASTER_KEY is 31 bytes; at least 32", 0), 0u) << f.detail;
   EXPECT_NE(f.detail.find("openssl rand -hex 32"), std::string::npos) << f.detail;
   EXPECT_EQ(f.message().find(short_key.substr(0, 16)), std::string::npos);
+}
+
+TEST(cache_options_from_env, a_patterned_master_key_is_refused_with_how_to_make_one) {
+  // One byte repeated (the protocol vectors' 0x61 * 32 and 0x11 * 32), a short pattern
+  // repeated, a counting sequence: each is 32 bytes of valid hex that anyone could guess.
+  const std::string patterned[] = {
+      std::string(64, 'a'), std::string(64, '1'),
+      "deadbeef"
+      "deadbeef"
+      "deadbeef"
+      "deadbeef"
+      "deadbeef"
+      "deadbeef"
+      "deadbeef"
+      "deadbeef",
+      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+      "0011223344556677"
+      "0011223344556677"
+      "0011223344556677"
+      "0011223344556677"};
+  for (const auto& key : patterned) {
+    const auto f = failure_of(intent::secure, {{"CACHEKIT_MASTER_KEY", key}});
+    EXPECT_EQ(f.code, errc::invalid_master_key) << key;
+    EXPECT_EQ(f.detail.rfind("CACHEKIT_MASTER_KEY is not random", 0), 0u) << f.detail;
+    EXPECT_NE(f.detail.find("openssl rand -hex 32"), std::string::npos) << f.detail;
+    EXPECT_EQ(f.message().find(key.substr(0, 16)), std::string::npos);
+  }
+}
+
+TEST(cache_options_from_env, patterned_previous_keys_still_open_old_entries) {
+  // A previous key never seals; the shared keyring vectors load 0x11 * 32 and 0x22 * 32 as
+  // decrypt-only keys, so they are not refused.
+  auto options =
+      from(intent::secure,
+           {{"CACHEKIT_MASTER_KEY", key_a},
+            {"CACHEKIT_PREVIOUS_MASTER_KEYS", std::string(64, '1') + "," + std::string(64, '2')}});
+  ASSERT_TRUE(options) << options.error().detail;
+  EXPECT_EQ(options->encryption->keys.previous_key_count(), 2u);
 }
 
 TEST(cache_options_from_env, a_master_key_that_is_not_hex_is_refused_without_repeating_it) {

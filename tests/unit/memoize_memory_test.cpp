@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -165,6 +166,49 @@ TEST(memoize_memory, object_mode_holds_no_more_than_its_byte_budget) {
   EXPECT_GT(entries, 100u);
   // Each entry is charged at least sizeof(std::string) + object_entry_overhead.
   EXPECT_LE(entries * (sizeof(std::string) + object_entry_overhead), budget) << entries;
+}
+
+struct document {
+  std::string title;
+  std::vector<std::string> lines;
+  std::map<std::string, std::int64_t> counts;
+  MSGPACK_DEFINE_MAP(title, lines, counts);
+};
+
+document make_document(std::int64_t i) {
+  document d{.title = "document " + std::to_string(i) + std::string(100, 't')};
+  for (int line = 0; line < 40; ++line) d.lines.push_back(std::string(200, 'a' + line % 26));
+  for (int w = 0; w < 20; ++w) d.counts["word-with-a-long-name-" + std::to_string(w)] = w;
+  return d;
+}
+
+// The budget used to count sizeof(result) only: 200 results of 10 KB each (2 MB of heap) all
+// stayed in a 256 KiB budget, each charged ~40 bytes plus overhead.
+TEST(memoize_memory, object_mode_budget_counts_the_heap_results_hold) {
+  constexpr std::size_t budget = std::size_t{256} << 10;
+  cache c(object_options(budget, std::size_t{1} << 20));
+  auto page = c.memoize("tests.memory.page", [](std::int64_t i) {
+    return std::string(10'000, static_cast<char>('a' + i % 26));
+  });
+  auto doc = c.memoize("tests.memory.doc", make_document);
+  const std::size_t heap_before = heap_in_use();
+  for (std::int64_t i = 0; i < 200; ++i) {
+    (void)page(i);
+    (void)doc(i);
+  }
+  const std::size_t pages = page.info().currsize.value_or(0);
+  EXPECT_GE(pages, 10u);
+  EXPECT_LE(pages * footprint(std::string(10'000, 'x')), budget) << pages << " pages held";
+  const std::size_t docs = doc.info().currsize.value_or(0);
+  const std::size_t doc_bytes = footprint(make_document(0));
+  EXPECT_GT(doc_bytes, 40u * 200u);  // the lines are counted, not just sizeof(document)
+  EXPECT_GE(docs, 5u);
+  EXPECT_LE(docs * doc_bytes, budget) << docs << " documents held";
+  if (heap_measurable()) {
+    // What malloc really holds for both functions' entries: the two budgets, plus allocator
+    // headers and the L1's tables.
+    EXPECT_LT(heap_in_use() - heap_before, 2 * budget + (std::size_t{128} << 10));
+  }
 }
 
 TEST(memoize_memory, object_mode_functions_share_the_caches_byte_total) {

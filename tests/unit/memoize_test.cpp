@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,12 @@ namespace cachekit {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Two fixed random master keys (openssl rand -hex 32): a cache refuses patterned ones.
+constexpr std::string_view secure_key_a =
+    "a8f06af41a1f4ccb936082fdbe129b93fd8d9b7db027d9f3ea40c3b5e5480416";
+constexpr std::string_view secure_key_b =
+    "0be01ca298b7e1849df95766f5d520ec6133a6cff95520e6ea329b31627d2c5d";
 
 struct user {
   std::int64_t id = 0;
@@ -376,8 +383,8 @@ TEST_F(memoize_test, secure_intent_requires_a_master_key) {
 }
 
 TEST_F(memoize_test, secure_entries_are_ciphertext_and_need_the_same_key) {
-  const std::string key_a(64, 'a');
-  const std::string key_b(64, 'b');
+  const std::string key_a(secure_key_a);
+  const std::string key_b(secure_key_b);
   auto secure = [&](const std::string& hex) {
     auto options = cache_options::for_intent(intent::secure);
     options.encryption = encryption_options{.keys = keyring::from_hex(hex).value()};
@@ -402,10 +409,27 @@ TEST_F(memoize_test, secure_entries_are_ciphertext_and_need_the_same_key) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST_F(memoize_test, a_cache_refuses_to_seal_with_a_patterned_master_key) {
+  // The keyring loads 0x61 * 32 (the protocol vectors use it); a cache would seal real
+  // entries under it, so construction throws with how to make a key.
+  auto options = cache_options::for_intent(intent::secure);
+  options.l2 = l2;
+  options.encryption = encryption_options{.keys = keyring::from_hex(std::string(64, 'a')).value()};
+  try {
+    cache c(std::move(options));
+    FAIL() << "a cache sealing under 0xaa * 32 was built";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::invalid_master_key));
+    EXPECT_NE(std::string(e.what()).find("current master key is not random"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("openssl rand -hex 32"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(memoize_test, secure_readers_follow_the_tenant_an_entry_was_sealed_for) {
   auto secure = [&](std::string tenant) {
     auto options = cache_options::for_intent(intent::secure);
-    options.encryption = encryption_options{.keys = keyring::from_hex(std::string(64, 'a')).value(),
+    options.encryption = encryption_options{.keys = keyring::from_hex(secure_key_a).value(),
                                             .tenant = std::move(tenant)};
     return make_cache(std::move(options));
   };
@@ -425,8 +449,8 @@ TEST_F(memoize_test, multi_tenant_entries_open_only_for_the_tenant_they_were_sea
   const std::string tenant_b = "6f1c2a3b-0000-4000-8000-00000000000b";
   auto multi = [&] {
     auto options = cache_options::for_intent(intent::secure);
-    options.encryption = encryption_options{.keys = keyring::from_hex(std::string(64, 'a')).value(),
-                                            .multi_tenant = true};
+    options.encryption =
+        encryption_options{.keys = keyring::from_hex(secure_key_a).value(), .multi_tenant = true};
     return make_cache(std::move(options));
   };
   auto writer = multi();

@@ -16,7 +16,7 @@ namespace {
 
 const std::string tenant_a = "6f1c2a3b-0000-4000-8000-00000000000a";
 const std::string tenant_b = "6f1c2a3b-0000-4000-8000-00000000000b";
-const std::string master_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const std::string master_hex = "5cf9905fe95b6033a093c02a288b86c1389300cda4aea69c330676c9d6839a2c";
 
 struct multi_tenant_test : ::testing::Test {
   std::shared_ptr<memory_backend> l2 = std::make_shared<memory_backend>();

@@ -9,7 +9,8 @@
 namespace cachekit::detail {
 namespace {
 
-const std::string key_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+// A fixed random key (openssl rand -hex 32): from_env refuses a counting sequence (00 01 02 ...).
+const std::string key_hex = "3f8b0c6e91d2a47c5e03b9f1d8624a7e0c95b3d1f6e84a2b7c0d19e5a3f6b2c8";
 
 TEST(wipe, overwrites_the_characters_in_place) {
   std::string text = key_hex;

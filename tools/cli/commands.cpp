@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "protocol/crypto/master_key.hpp"
 #include "protocol/msgpack_bounds.hpp"
 
 #include <cachekit/cache_options.hpp>
@@ -67,6 +68,9 @@ result<storage_format> make_format(stored_mode mode, bool integrity,
   std::vector<std::string_view> previous(req.previous_key_hex.begin(), req.previous_key_hex.end());
   auto ring = keyring::from_hex(*req.master_key_hex, previous);
   if (!ring) return std::move(ring).error();
+  if (auto ok = detail::keyring_access::check_sealing_key(*ring, "the master key"); !ok) {
+    return std::move(ok).error();
+  }
   auto tenant = ring->for_tenant(*req.tenant);
   if (!tenant) return std::move(tenant).error();
   options.encryption = std::move(*tenant);

@@ -2,6 +2,7 @@
 
 #include "backends/file/cache_directory.hpp"
 #include "backends/file/directory_scan.hpp"
+#include "backends/file/entry_exposure.hpp"
 #include "backends/file/entry_names.hpp"
 #include "backends/file/eviction_order.hpp"
 #include "backends/file/file_entry.hpp"
@@ -168,8 +169,25 @@ struct file_backend::state {
     directory = std::move(opened.path);
     dir = directory.string();
     opened_dir = std::make_shared<const unique_fd>(std::move(opened.fd));
+    warn_if_entries_exposed();
     std::lock_guard commit(commit_mutex);
     (void)reconcile();
+  }
+
+  // Once, at construction: entries other users can read get a warning, not a refusal.
+  void warn_if_entries_exposed() const {
+    struct stat st {};
+    if (::fstat(opened_dir->get(), &st) != 0) return;
+    // Without a readable umask, assume the common 022: it keeps group/other read bits.
+    auto text = detail::entry_exposure(dir, st.st_mode, options.permissions,
+                                       detail::current_umask().value_or(022));
+    if (!text) return;
+    const failure warning{make_error_code(errc::invalid_configuration), std::move(*text)};
+    if (options.on_warning) {
+      options.on_warning(warning);
+    } else {
+      std::fprintf(stderr, "cachekit: warning: %s\n", warning.detail.c_str());
+    }
   }
 
   // ---- configuration -------------------------------------------------------------------

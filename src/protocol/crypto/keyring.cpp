@@ -191,6 +191,10 @@ result<keyring> keyring::from_hex(std::string_view current_hex,
   return create(std::move(*current), std::move(previous));
 }
 
+result<void> detail::keyring_access::check_sealing_key(const keyring& ring, std::string_view name) {
+  return check_looks_random(ring.state_->current.view(), name);
+}
+
 keyring::keyring(std::unique_ptr<state> s) noexcept : state_(std::move(s)) {}
 keyring::keyring(keyring&&) noexcept = default;
 keyring& keyring::operator=(keyring&&) noexcept = default;

@@ -4,6 +4,7 @@
 
 #include <cachekit/encryption.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace cachekit {
@@ -42,6 +43,59 @@ result<void> check_not_placeholder(byte_view key, std::string_view name) {
     if (b != std::byte{0}) return {};
   }
   return invalid_master_key(name, "is all zero bytes, a placeholder rather than a key");
+}
+
+namespace {
+
+// Below this many distinct byte values a 32-byte key is a pattern: 32 random bytes show about
+// 30, and 11 or fewer with probability 2^-83.7.
+constexpr std::size_t min_distinct_bytes = 12;
+
+std::size_t distinct_bytes(byte_view key) noexcept {
+  bool seen[256] = {};
+  std::size_t count = 0;
+  for (const std::byte b : key) {
+    auto& slot = seen[std::to_integer<unsigned>(b)];
+    count += slot ? 0 : 1;
+    slot = true;
+  }
+  return count;
+}
+
+// True when key[i] == key[i + period] throughout for some period <= size / 2.
+bool repeats_a_pattern(byte_view key) noexcept {
+  for (std::size_t period = 1; period <= key.size() / 2; ++period) {
+    bool periodic = true;
+    for (std::size_t i = 0; periodic && i + period < key.size(); ++i) {
+      periodic = key[i] == key[i + period];
+    }
+    if (periodic) return true;
+  }
+  return false;
+}
+
+// 00 01 02 ..., ff fe fd ...: every byte the previous one plus the same step (mod 256).
+bool counts(byte_view key) noexcept {
+  if (key.size() < 3) return false;
+  const auto step = static_cast<std::uint8_t>(std::to_integer<unsigned>(key[1]) -
+                                              std::to_integer<unsigned>(key[0]));
+  for (std::size_t i = 2; i < key.size(); ++i) {
+    const auto next = static_cast<std::uint8_t>(std::to_integer<unsigned>(key[i]) -
+                                                std::to_integer<unsigned>(key[i - 1]));
+    if (next != step) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+result<void> check_looks_random(byte_view key, std::string_view name) {
+  if (distinct_bytes(key) < min_distinct_bytes || repeats_a_pattern(key) || counts(key)) {
+    return invalid_master_key(name,
+                              "is not random (one byte or a short pattern repeated, or a "
+                              "counting sequence): anyone can guess it; use a random key");
+  }
+  return {};
 }
 
 result<secret_bytes> parse_master_key_named(std::string_view hex, std::string_view name) {

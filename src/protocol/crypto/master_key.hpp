@@ -2,6 +2,8 @@
 // path names the offending key the same way and ends with the same fix.
 #pragma once
 
+#include <cachekit/encryption.hpp>
+#include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 #include <cachekit/secret_bytes.hpp>
 
@@ -22,6 +24,20 @@ namespace detail {
 // errc::invalid_master_key when `key` is all zero bytes: an unset or placeholder key, not one
 // drawn at random.
 [[nodiscard]] result<void> check_not_placeholder(byte_view key, std::string_view name);
+
+// errc::invalid_master_key when `key` cannot have come from a random source: fewer than 12
+// distinct byte values (0x11 * 32, "deadbeef" * 8), a repeated pattern of up to half its length,
+// or a counting sequence (00 01 02 ...). A random 32-byte key is refused with probability under
+// 2^-83, so this never rejects a key openssl generated. Only entry points where users hand in
+// the key that will seal new entries call it: the protocol functions, and keys kept only to
+// open old entries, accept what the shared vectors use (0x61 * 32, 0x11 * 32).
+[[nodiscard]] result<void> check_looks_random(byte_view key, std::string_view name);
+
+// check_looks_random on the key a keyring seals with (its current master key), for the entry
+// points that take a keyring from users: the cache and the CLI.
+struct CACHEKIT_EXPORT keyring_access {
+  [[nodiscard]] static result<void> check_sealing_key(const keyring& ring, std::string_view name);
+};
 
 }  // namespace detail
 }  // namespace v0

@@ -1,5 +1,7 @@
 #include <cachekit/secret_bytes.hpp>
 
+#include "core/secret_arena.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -13,26 +15,26 @@ void secure_wipe(std::span<std::byte> bytes) noexcept {
 }
 
 secret_bytes::secret_bytes(std::size_t size)
-    : data_(size == 0 ? nullptr : new std::byte[size]()), size_(size) {}
+    : data_(size == 0 ? nullptr : detail::secret_allocate(size)), size_(size) {}
 
 secret_bytes::secret_bytes(byte_view bytes) : secret_bytes(bytes.size()) {
-  if (!bytes.empty()) std::copy(bytes.begin(), bytes.end(), data_.get());
+  if (!bytes.empty()) std::copy(bytes.begin(), bytes.end(), data_);
 }
 
 secret_bytes::secret_bytes(secret_bytes&& other) noexcept
-    : data_(std::move(other.data_)), size_(std::exchange(other.size_, 0)) {}
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
 
 secret_bytes& secret_bytes::operator=(secret_bytes&& other) noexcept {
   if (this != &other) {
-    wipe();
-    data_ = std::move(other.data_);
+    release();
+    data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
 }
 
 secret_bytes::~secret_bytes() {
-  wipe();
+  release();
 }
 
 secret_bytes secret_bytes::clone() const {
@@ -42,11 +44,12 @@ secret_bytes secret_bytes::clone() const {
 bool secret_bytes::equals(byte_view other) const noexcept {
   if (other.size() != size_) return false;
   if (size_ == 0) return true;
-  return CRYPTO_memcmp(data_.get(), other.data(), size_) == 0;
+  return CRYPTO_memcmp(data_, other.data(), size_) == 0;
 }
 
-void secret_bytes::wipe() noexcept {
+void secret_bytes::release() noexcept {
   secure_wipe(writable());
+  detail::secret_deallocate(std::exchange(data_, nullptr), std::exchange(size_, 0));
 }
 
 }  // namespace v0
