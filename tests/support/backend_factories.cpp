@@ -1,5 +1,8 @@
 #include "support/backend_factories.hpp"
 
+#include <cachekit/backend_wrapper.hpp>
+#include <cachekit/reliability.hpp>
+
 #include <cachekit/file_backend.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/memory_backend.hpp>
@@ -64,51 +67,12 @@ void sleep_for(std::chrono::milliseconds step) {
   std::this_thread::sleep_for(step);
 }
 
-// A wrapper that forwards every call to the backend it owns, as a decorator backend does around
-// its own policy. In the suite it proves that `wrap` hands a wrapper everything it needs.
-class forwarding_backend final : public backend {
- public:
-  explicit forwarding_backend(std::unique_ptr<backend> inner) : inner_(std::move(inner)) {}
-
-  result<std::optional<byte_buffer>> get(std::string_view key) override { return inner_->get(key); }
-  result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override {
-    return inner_->set(key, value, ttl);
-  }
-  result<bool> erase(std::string_view key) override { return inner_->erase(key); }
-  result<bool> exists(std::string_view key) override { return inner_->exists(key); }
-  result<std::vector<std::optional<byte_buffer>>> get_many(
-      std::span<const std::string_view> keys) override {
-    return inner_->get_many(keys);
-  }
-  result<remaining_ttl> ttl(std::string_view key) override { return inner_->ttl(key); }
-  result<std::optional<timed_value>> get_with_ttl(std::string_view key) override {
-    return inner_->get_with_ttl(key);
-  }
-  result<bool> touch(std::string_view key, ttl_seconds ttl) override {
-    return inner_->touch(key, ttl);
-  }
-  result<std::optional<lock_token>> try_lock(std::string_view key,
-                                             std::chrono::milliseconds timeout) override {
-    return inner_->try_lock(key, timeout);
-  }
-  result<bool> release_lock(const lock_token& token) override {
-    return inner_->release_lock(token);
-  }
-  result<std::size_t> erase_prefix(std::string_view prefix) override {
-    return inner_->erase_prefix(prefix);
-  }
-  backend_health health() override { return inner_->health(); }
-  std::string_view type() const noexcept override { return inner_->type(); }
-  std::string_view key_prefix() const noexcept override { return inner_->key_prefix(); }
-
- private:
-  std::unique_ptr<backend> inner_;
-};
-
-backend_factory forwarding(backend_factory inner) {
-  return wrap("forwarding", std::move(inner), [](std::unique_ptr<backend> b) {
-    return std::make_unique<forwarding_backend>(std::move(b));
-  });
+// The reliability stack as a cache builds it, with a recovery timeout short enough for the
+// outage test's restart to be seen.
+reliability_options quick_recovery() {
+  reliability_options options;
+  options.circuit_breaker->recovery_timeout = std::chrono::milliseconds{500};
+  return options;
 }
 
 backend_instance make_memory() {
@@ -177,7 +141,7 @@ backend_instance make_memcached(const std::string& key_prefix) {
 
 }  // namespace
 
-backend_factory wrap(const std::string& name, backend_factory inner, backend_wrapper wrapper) {
+backend_factory wrap(const std::string& name, backend_factory inner, wrap_function wrapper) {
   backend_factory out;
   out.name = name + "_" + inner.name;
   out.capabilities = inner.capabilities;
@@ -231,6 +195,25 @@ backend_factory memcached_factory(const std::string& key_prefix) {
           .make = [key_prefix] { return make_memcached(key_prefix); }};
 }
 
+backend_factory forwarding(backend_factory inner) {
+  return wrap("forwarding", std::move(inner), [](std::unique_ptr<backend> b) {
+    return std::make_unique<cachekit::backend_wrapper>(std::move(b));
+  });
+}
+
+backend_factory reliable(backend_factory inner) {
+  backend_factory out = wrap("reliable", std::move(inner), [](std::unique_ptr<backend> b) {
+    // make_reliable shares ownership; the suite holds the top of the stack.
+    return std::unique_ptr<backend>(
+        new cachekit::backend_wrapper(make_reliable(std::move(b), quick_recovery()).top));
+  });
+  // While the server is down the breaker opens, and operations then fail fast with
+  // circuit_open; after a restart the first probe waits for the recovery timeout.
+  out.capabilities.outage_errors.push_back(errc::circuit_open);
+  out.capabilities.recovery_bound += std::chrono::milliseconds{1000};
+  return out;
+}
+
 std::vector<backend_factory> conformance_backends() {
   std::vector<backend_factory> backends;
   backends.push_back(memory_factory());
@@ -240,7 +223,9 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(memcached_factory());
   backends.push_back(memcached_factory("app:"));
   backends.push_back(forwarding(memory_factory()));
-  backends.push_back(forwarding(redis_factory()));
+  backends.push_back(reliable(memory_factory()));
+  backends.push_back(reliable(redis_factory()));
+  backends.push_back(reliable(memcached_factory()));
   return backends;
 }
 

@@ -13,6 +13,8 @@
 //     // in conformance_backends(); the tests run as ".../retry_redis":
 //     backends.push_back(with_retry(redis_factory()));
 //
+// `reliable(...)` below is the whole stack a cache builds, run over memory, Redis and memcached.
+//
 // A wrapper that legitimately changes an outcome (a breaker answers `errc::circuit_open` while
 // the server is down) says so by adjusting the capabilities of the factory `wrap` returns.
 //
@@ -99,11 +101,18 @@ struct backend_factory {
 };
 
 /// Builds a wrapper around the backend it is given, taking ownership of it.
-using backend_wrapper = std::function<std::unique_ptr<backend>(std::unique_ptr<backend>)>;
+using wrap_function = std::function<std::unique_ptr<backend>(std::unique_ptr<backend>)>;
 
 /// `inner` with every backend it makes wrapped by `wrapper`; named `{name}_{inner.name}`, with
 /// `inner`'s capabilities, clock and server.
-backend_factory wrap(const std::string& name, backend_factory inner, backend_wrapper wrapper);
+backend_factory wrap(const std::string& name, backend_factory inner, wrap_function wrapper);
+
+/// `inner` behind `cachekit::backend_wrapper`, which only forwards: the seam every decorator
+/// stands on.
+backend_factory forwarding(backend_factory inner);
+/// `inner` behind the whole reliability stack (`make_reliable`: backpressure, circuit breaker,
+/// retry), with a 500 ms recovery timeout; an outage may also answer `errc::circuit_open`.
+backend_factory reliable(backend_factory inner);
 
 /// `memory_backend` with an injected clock (`advance` moves it; nothing sleeps).
 backend_factory memory_factory();
