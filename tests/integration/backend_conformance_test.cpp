@@ -581,10 +581,9 @@ TEST_P(backend_conformance, a_stopped_server_fails_every_operation_retryably_the
     }
     const auto took = steady_clock::now() - start;
     EXPECT_LE(took, caps().outage_bound);
-    const bool failing_fast =
-        code == errc::circuit_open &&
-        std::find(caps().outage_errors.begin(), caps().outage_errors.end(), errc::circuit_open) !=
-            caps().outage_errors.end();
+    const bool failing_fast = code == errc::circuit_open &&
+                              std::find(caps().outage_errors.begin(), caps().outage_errors.end(),
+                                        errc::circuit_open) != caps().outage_errors.end();
     if (unsupported(name) && !failing_fast) {  // an open breaker answers before the backend
       EXPECT_EQ(code, errc::not_supported) << code.message();
     } else {
