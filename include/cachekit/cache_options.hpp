@@ -77,6 +77,14 @@ struct encryption_options {
   /// tenant in the arguments where tenants must each have their own cached entry. With no scope
   /// on the thread, calls run uncached.
   bool multi_tenant = false;
+  /// What an entry that fails authentication (AES-GCM tag mismatch: tampered, or sealed under a
+  /// key this keyring does not hold; or a key fingerprint not in the keyring) does to a call,
+  /// as cachekit-py's `fail_closed` (`CACHEKIT_ENCRYPTION_FAIL_CLOSED`). false (fail open): a
+  /// counted corrupt entry, evicted, and the function runs. true (fail closed): the call throws
+  /// `cachekit::error` with that code (errc_group::security) and the entry is kept for
+  /// inspection; the function does not run. Counted in `cache_stats::security_failures` either
+  /// way. Affects `memoize`d calls and the typed `cache::get`.
+  bool fail_closed = false;
 };
 
 /// How a `cache` is built. Fill a preset and change fields, or use designated initializers.
@@ -175,7 +183,7 @@ struct cache_options {
   ///   `CACHEKIT_DEPLOYMENT_UUID`, a UUID in any form `uuid.UUID()` takes, used in canonical
   ///   lowercase form) enables encryption only for `intent::secure`, which fails without it;
   ///   with another intent a master key is an error (cachekit-py 0.24.1 no longer encrypts
-  ///   implicitly).
+  ///   implicitly). `CACHEKIT_ENCRYPTION_FAIL_CLOSED` sets `encryption_options::fail_closed`.
   /// - `CACHEKIT_L1_MAX_SIZE_MB`, `CACHEKIT_MAX_VALUE_SIZE`. Other cachekit-py settings that
   ///   have no effect here are still checked, so an environment cachekit-py refuses is refused.
   /// - `intent::local` reads nothing (as `@cache.local`): the result is `for_intent(local)`.
@@ -247,6 +255,9 @@ struct cache_stats {
   std::uint64_t l2_skipped = 0;       ///< L2 operations not tried: the circuit breaker was open
   std::uint64_t l2_shed = 0;          ///< L2 operations refused by backpressure (overload)
   std::uint64_t corrupt_entries = 0;  ///< stored entries that failed to open or decode (evicted)
+  /// Encrypted entries that failed authentication (also counted in corrupt_entries when
+  /// evicted; raised to the caller instead under `encryption_options::fail_closed`).
+  std::uint64_t security_failures = 0;
   std::uint64_t oversize_values = 0;  ///< results not stored: above `max_value_bytes`
   std::uint64_t uncacheable_calls =
       0;  ///< calls run uncached: a key or a value could not be encoded

@@ -13,7 +13,9 @@
 /// L2 entry has left), else runs the function and stores its result. The cache never makes a
 /// call fail: an unreachable L2, a corrupt entry (evicted, counted) or an argument that cannot
 /// be keyed means the function runs and its result is returned. Exceptions thrown by the
-/// function reach the caller and nothing is stored.
+/// function reach the caller and nothing is stored. One exception: under
+/// `encryption_options::fail_closed`, an entry that fails authentication throws
+/// `cachekit::error` (errc_group::security) instead of running the function.
 ///
 /// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
 /// is called concurrently when callers miss together). Copies share the function and the counters,

@@ -278,6 +278,26 @@ void cache_engine::report_corrupt(std::string_view key, const failure& why, bool
   notify(why);
 }
 
+namespace {
+// The failures cachekit-py's fail_closed raises: a tag that does not verify, and a key
+// fingerprint the keyring does not hold.
+bool fails_authentication(const std::error_code& code) {
+  return code == make_error_code(errc::authentication_failed) ||
+         code == make_error_code(errc::unknown_key_fingerprint);
+}
+}  // namespace
+
+void cache_engine::report_unauthentic(std::string_view key, const failure& why, bool evict_l2) {
+  security_failures_.fetch_add(1, std::memory_order_relaxed);
+  if (options_.encryption && options_.encryption->fail_closed) {
+    notify(why);
+    throw error(why.code, why.detail +
+                              " (encryption fail_closed: the entry was kept and the call refused; "
+                              "check the master key and previous keys, or look for tampering)");
+  }
+  report_corrupt(key, why, evict_l2);
+}
+
 void cache_engine::report_tenant_mismatch(const failure& why) {
   // Not evicted, not corrupt: the entry may be valid for the tenant that sealed it, and the key
   // has no tenant segment, so evicting (or overwriting) would let one tenant's reads destroy
@@ -314,7 +334,11 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
         return lookup{std::nullopt, served_by::another_tenant};
       }
       // L1 holds what we wrote or read from L2, so L2 gets its own check below.
-      report_corrupt(key, opened->error(), false);
+      if (fails_authentication(opened->code())) {
+        report_unauthentic(key, opened->error(), false);
+      } else {
+        report_corrupt(key, opened->error(), false);
+      }
     }
   }
   if (l2() == nullptr) return lookup{};
@@ -338,7 +362,11 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
       report_tenant_mismatch(opened.error());
       return lookup{std::nullopt, served_by::another_tenant};
     }
-    report_corrupt(key, opened.error(), true);
+    if (fails_authentication(opened.code())) {
+      report_unauthentic(key, opened.error(), true);
+    } else {
+      report_corrupt(key, opened.error(), true);
+    }
     return lookup{};
   }
   backfill(key, **got, entry_ttl);
@@ -466,6 +494,7 @@ cache_stats cache_engine::stats() const noexcept {
           .l2_skipped = l2_skipped_.load(std::memory_order_relaxed),
           .l2_shed = l2_shed_.load(std::memory_order_relaxed),
           .corrupt_entries = corrupt_entries_.load(std::memory_order_relaxed),
+          .security_failures = security_failures_.load(std::memory_order_relaxed),
           .oversize_values = oversize_values_.load(std::memory_order_relaxed),
           .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed),
           .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed)};

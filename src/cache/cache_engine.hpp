@@ -108,6 +108,9 @@ class cache_engine {
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
   void report_corrupt(std::string_view key, const failure& why, bool evict_l2);
+  // An entry that failed authentication: counted; under fail_closed, thrown to the caller with
+  // the entry left in place, else reported as corrupt and evicted like any other.
+  void report_unauthentic(std::string_view key, const failure& why, bool evict_l2);
   // Multi-tenant: the key holds an entry sealed for another tenant; counted, left in place.
   void report_tenant_mismatch(const failure& why);
   // One L2 read (with the entry's lifetime when an L1 copy will be made); failures reported.
@@ -146,6 +149,7 @@ class cache_engine {
   };
   std::array<report_window, 5> report_windows_{};
   std::atomic<std::uint64_t> corrupt_entries_{0};
+  std::atomic<std::uint64_t> security_failures_{0};
   std::atomic<std::uint64_t> oversize_values_{0};
   std::atomic<std::uint64_t> uncacheable_calls_{0};
   std::atomic<std::size_t> object_bytes_reserved_{0};

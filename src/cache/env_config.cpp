@@ -510,6 +510,9 @@ result<cache_options> options_from_env(intent i, const env_lookup& lookup,
   if (i == intent::secure) {
     auto encryption = make_encryption(std::move(*keys), std::move(*tenant));
     if (!encryption) return std::move(encryption).error();
+    auto fail_closed = env.boolean("CACHEKIT_ENCRYPTION_FAIL_CLOSED");
+    if (!fail_closed) return std::move(fail_closed).error();
+    encryption->fail_closed = fail_closed->value_or(false);
     options.encryption = std::move(*encryption);
   } else if (keys->current_hex) {
     return fail(errc::invalid_configuration,

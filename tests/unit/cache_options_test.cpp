@@ -406,6 +406,19 @@ TEST(cache_options_from_env, secure_with_a_master_key_encrypts_for_tenant_defaul
   EXPECT_EQ(options.l2->key_prefix(), "t:default:");
 }
 
+TEST(cache_options_from_env, encryption_fail_closed_is_read_for_secure) {
+  const auto open = options_or_fail(
+      intent::secure, {{"CACHEKIT_MASTER_KEY", key_a}, {"REDIS_URL", "redis://127.0.0.1:1"}});
+  ASSERT_TRUE(open.encryption.has_value());
+  EXPECT_FALSE(open.encryption->fail_closed);
+  const auto closed =
+      options_or_fail(intent::secure, {{"CACHEKIT_MASTER_KEY", key_a},
+                                       {"REDIS_URL", "redis://127.0.0.1:1"},
+                                       {"CACHEKIT_ENCRYPTION_FAIL_CLOSED", "true"}});
+  ASSERT_TRUE(closed.encryption.has_value());
+  EXPECT_TRUE(closed.encryption->fail_closed);
+}
+
 TEST(cache_options_from_env, secure_with_nothing_configured_gets_redis_at_localhost) {
   // Encrypted decorators cannot be L1-only; cachekit-py resolves Redis at its default URL.
   const auto options = options_or_fail(intent::secure, {{"CACHEKIT_MASTER_KEY", key_a}});
