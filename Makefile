@@ -81,6 +81,13 @@ bench: $(DEPS_STAMP)
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
 	build-release/bench/cachekit_bench --benchmark_min_time=0.2
 
+# Redis paused under load, with and without the reliability layer (bench/fault_latency.cpp).
+.PHONY: bench-faults
+bench-faults: $(DEPS_STAMP)
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_fault_latency
+	build-release/bench/cachekit_fault_latency
+
 # cachekit-py, cachekit-core and cachekit-rs beside ours, same operations and inputs, as ratios
 # (bench/peers/run_peers.py; about 2.5 minutes once built; the Rust side needs rustc >= 1.91).
 .PHONY: bench-peers
