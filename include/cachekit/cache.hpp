@@ -147,8 +147,12 @@ class CACHEKIT_EXPORT cache {
   // ---- introspection -------------------------------------------------------------------
 
   /// The L2's health probe (Redis PING, memcached version, a file-system check ...), as
-  /// cachekit-py's `health_check()`; an L1-only cache reports healthy with type "none".
-  /// Blocks for at most the backend's timeouts. Never throws.
+  /// cachekit-py's `health_check()`; an L1-only cache reports healthy with type "none". The
+  /// details add each layer's state: `circuit_breaker` (closed/open/half_open) and its counts,
+  /// `backpressure_in_flight` / `_waiting` / `_rejected`, `retries`, the fault counters of
+  /// `stats()`, `last_l2_error` (the latest one reported), `l1_entries` and `l1_bytes`.
+  /// Blocks for at most the backend's timeouts (200 ms each for Redis by default). Never throws
+  /// except on allocation failure.
   [[nodiscard]] backend_health health() const;
 
   /// Fault counters (see `cache_stats`).

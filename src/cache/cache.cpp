@@ -142,9 +142,24 @@ result<void> cache::set_bytes(std::string_view key, byte_view bytes, ttl_seconds
 }
 
 backend_health cache::health() const {
-  if (engine_->l2() == nullptr)
-    return {.healthy = true, .latency = std::chrono::microseconds{0}, .backend_type = "none"};
-  return engine_->l2()->health();
+  backend_health report = engine_->l2() == nullptr
+                              ? backend_health{.healthy = true,
+                                               .latency = std::chrono::microseconds{0},
+                                               .backend_type = "none",
+                                               .details = {}}
+                              : engine_->l2()->health();  // the reliability layers add their state
+  const cache_stats s = engine_->stats();
+  report.details["l2_errors"] = std::to_string(s.l2_errors);
+  report.details["l2_skipped"] = std::to_string(s.l2_skipped);
+  report.details["l2_shed"] = std::to_string(s.l2_shed);
+  report.details["corrupt_entries"] = std::to_string(s.corrupt_entries);
+  if (auto last = engine_->last_l2_error()) report.details["last_l2_error"] = std::move(*last);
+  if (auto* l1 = engine_->l1(); l1 != nullptr) {
+    const l1_stats l = l1->stats();
+    report.details["l1_entries"] = std::to_string(l.entries);
+    report.details["l1_bytes"] = std::to_string(l.bytes);
+  }
+  return report;
 }
 
 cache_stats cache::stats() const {

@@ -238,7 +238,6 @@ void cache_engine::report_l2_error(const failure& why) {
 }
 
 void cache_engine::notify_rate_limited(const failure& why) noexcept {
-  if (!options_.on_error) return;
   report_window& window = report_windows_[static_cast<std::size_t>(classify(why.code))];
   const auto now = options_.clock->now().time_since_epoch().count();
   auto last = window.last.load(std::memory_order_relaxed);
@@ -250,18 +249,26 @@ void cache_engine::notify_rate_limited(const failure& why) noexcept {
     return;
   }
   const auto held = window.held_back.exchange(0, std::memory_order_relaxed);
-  if (held == 0) {
-    notify(why);
-    return;
-  }
   try {
     failure summary = why;
-    summary.detail += " (and " + std::to_string(held) +
-                      " more like it since the last report, counted in cache::stats())";
+    if (held != 0) {
+      summary.detail += " (and " + std::to_string(held) +
+                        " more like it since the last report, counted in cache::stats())";
+    }
+    {
+      std::lock_guard lock(last_error_mutex_);
+      last_error_ = summary.message();
+    }
     notify(summary);
   } catch (...) {  // out of memory building the text: report the failure as it came
     notify(why);
   }
+}
+
+std::optional<std::string> cache_engine::last_l2_error() const {
+  std::lock_guard lock(last_error_mutex_);
+  if (last_error_.empty()) return std::nullopt;
+  return last_error_;
 }
 
 void cache_engine::report_uncacheable(const failure& why) {

@@ -90,6 +90,9 @@ class cache_engine {
 
   [[nodiscard]] cache_stats stats() const noexcept;
 
+  // The latest L2 failure reported (at most one per class per second), for health reports.
+  [[nodiscard]] std::optional<std::string> last_l2_error() const;
+
   // The reliability layers around L2 (null when left out or when there is no L2).
   [[nodiscard]] const circuit_breaker_backend* l2_breaker() const noexcept { return breaker_; }
   [[nodiscard]] const backpressure_backend* l2_gate() const noexcept { return gate_; }
@@ -148,6 +151,8 @@ class cache_engine {
     std::atomic<std::uint64_t> held_back{0};
   };
   std::array<report_window, 5> report_windows_{};
+  mutable std::mutex last_error_mutex_;
+  std::string last_error_;  // guarded by last_error_mutex_
   std::atomic<std::uint64_t> corrupt_entries_{0};
   std::atomic<std::uint64_t> security_failures_{0};
   std::atomic<std::uint64_t> oversize_values_{0};

@@ -65,7 +65,11 @@ TEST_F(cache_reliability_test, a_failing_l2_is_skipped_after_five_failures_and_r
   bool opened_reported = false;
   for (const auto& r : reports) opened_reported |= r.code == make_error_code(errc::circuit_open);
   EXPECT_TRUE(opened_reported);
-  EXPECT_EQ(c.health().details.at("circuit_breaker"), "open");
+  const backend_health health = c.health();
+  EXPECT_EQ(health.details.at("circuit_breaker"), "open");
+  EXPECT_EQ(health.details.at("l2_errors"), "5");
+  EXPECT_NE(health.details.at("last_l2_error").find("scripted failure"), std::string::npos);
+  EXPECT_EQ(health.details.at("backpressure_in_flight"), "0");
 }
 
 TEST_F(cache_reliability_test, l2_serves_again_by_itself_after_it_recovers) {
