@@ -122,6 +122,14 @@ class CACHEKIT_EXPORT default_key_builder {
   template <class... Args>
   [[nodiscard]] result<std::string> preimage_of(const Args&... args) const;
 
+  /// `prefix` followed by the call's pre-image, in one string. With `key_space_prefix()` as the
+  /// prefix this is an exact in-process key that no key of `operator()` equals (a pre-image
+  /// starts with 0x92, never a hex digit) and that a clear by that prefix reaches; memoized
+  /// functions key their L1 copies so (no hash on a hit). Errors: as `default_key`.
+  template <class... Args>
+  [[nodiscard]] result<std::string> prefixed_preimage_of(std::string_view prefix,
+                                                         const Args&... args) const;
+
   /// The key for dynamic arguments. Errors: as `default_key`.
   [[nodiscard]] result<std::string> key(const value_array& args,
                                         const key_kwargs& kwargs = {}) const;
@@ -236,6 +244,12 @@ result<std::string> default_key_builder::write_typed(const Args&... args) const 
 
 template <class... Args>
 result<std::string> default_key_builder::preimage_of(const Args&... args) const {
+  return prefixed_preimage_of({}, args...);
+}
+
+template <class... Args>
+result<std::string> default_key_builder::prefixed_preimage_of(std::string_view prefix,
+                                                              const Args&... args) const {
   constexpr bool supported = (detail::require_keyword_value<Args>() && ...);
   if constexpr (!supported) {
     return fail(errc::unsupported_type, "unsupported argument type");
@@ -245,7 +259,10 @@ result<std::string> default_key_builder::preimage_of(const Args&... args) const 
     write_call(w, args...);
     if (w.failed()) return w.error();
     const byte_view bytes = w.bytes();
-    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    std::string out;
+    out.reserve(prefix.size() + bytes.size());
+    out.append(prefix).append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return out;
   }
 }
 
