@@ -217,16 +217,19 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
   // arguments are long or the entries are encrypted (the AAD binds the protocol key).
   typename memo::key_function l1_keys = nullptr;
   if (!objects && !this->options().encryption && this->options().l1_enabled) {
-    l1_keys = [builder, space = key_space](const auto&... args) -> result<std::string> {
-      auto exact = builder.prefixed_preimage_of(space, args...);
-      if (exact && exact->size() > space.size() + detail::max_exact_l1_key) return builder(args...);
+    l1_keys = [builder,
+               prefix = builder.local_key_prefix()](const auto&... args) -> result<std::string> {
+      auto exact = builder.prefixed_preimage_of(prefix, args...);
+      if (exact && exact->size() > prefix.size() + detail::max_exact_l1_key) {
+        return builder(args...);
+      }
       return exact;
     };
   }
   auto s = std::make_shared<typename memo::state>(typename memo::state{
       std::forward<F>(fn),
       [builder = std::move(builder)](const auto&... args) { return builder(args...); },
-      std::move(object_keys), std::move(l1_keys), nullptr, nullptr});
+      std::move(object_keys), nullptr, nullptr, std::move(l1_keys)});
   if (objects) {
     const std::size_t max_entries = object_max_entries();
     const auto ttl =
@@ -261,7 +264,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
   std::string key_space = std::string(ns) + ':' + std::string(operation) + ':';
   // L1 keyed by the canonical arguments, as `memoize` does with its pre-image.
   typename memo::key_function l1_keys = nullptr;
-  if (!this->options().encryption && this->options().l1_enabled) {
+  if (!this->options().encryption && this->options().l1_enabled && !object_mode()) {
     l1_keys = [space = key_space, ns = std::string(ns),
                op = std::string(operation)](const auto&... args) -> result<std::string> {
       auto exact = detail::interop_prefixed_preimage(space, args...);
@@ -276,7 +279,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
       [ns = std::string(ns), op = std::string(operation)](const auto&... args) {
         return interop_key_for(ns, op, args...);
       },
-      nullptr, std::move(l1_keys), nullptr, nullptr});
+      nullptr, nullptr, nullptr, std::move(l1_keys)});
   s->binding = bind(true, options, std::move(key_space));
   return memo(std::move(s));
 }

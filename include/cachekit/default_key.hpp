@@ -122,13 +122,20 @@ class CACHEKIT_EXPORT default_key_builder {
   template <class... Args>
   [[nodiscard]] result<std::string> preimage_of(const Args&... args) const;
 
-  /// `prefix` followed by the call's pre-image, in one string. With `key_space_prefix()` as the
-  /// prefix this is an exact in-process key that no key of `operator()` equals (a pre-image
-  /// starts with 0x92, never a hex digit) and that a clear by that prefix reaches; memoized
-  /// functions key their L1 copies so (no hash on a hit). Errors: as `default_key`.
+  /// `prefix` followed by the call's pre-image, in one string. With `local_key_prefix()` as the
+  /// prefix this is an exact in-process key (memoized functions key their L1 copies so: no hash
+  /// on a hit). Errors: as `default_key`.
   template <class... Args>
   [[nodiscard]] result<std::string> prefixed_preimage_of(std::string_view prefix,
                                                          const Args&... args) const;
+
+  /// The prefix of exact in-process keys (`prefixed_preimage_of`): it starts with
+  /// `key_space_prefix()` (a clear by that prefix reaches them), differs between functions,
+  /// namespaces, `integrity_checking` flags and serializers as the keys do, and no key of
+  /// `operator()` starts with it followed by a pre-image: `[ns:{ns}:]func:{name}:args::{1|0}{code}`
+  /// (a `:` where keys have their hash), or for shortened keys the kept prefix, 32 hex digits of
+  /// the hash of that whole text and `:`.
+  [[nodiscard]] std::string local_key_prefix() const;
 
   /// The key for dynamic arguments. Errors: as `default_key`.
   [[nodiscard]] result<std::string> key(const value_array& args,
@@ -244,7 +251,17 @@ result<std::string> default_key_builder::write_typed(const Args&... args) const 
 
 template <class... Args>
 result<std::string> default_key_builder::preimage_of(const Args&... args) const {
-  return prefixed_preimage_of({}, args...);
+  constexpr bool supported = (detail::require_keyword_value<Args>() && ...);
+  if constexpr (!supported) {
+    return fail(errc::unsupported_type, "unsupported argument type");
+  } else {
+    detail::key_scratch scratch;
+    key_writer w(scratch.buffer(), key_profile::default_key);
+    write_call(w, args...);
+    if (w.failed()) return w.error();
+    const byte_view bytes = w.bytes();
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
 }
 
 template <class... Args>

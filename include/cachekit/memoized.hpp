@@ -306,9 +306,9 @@ class memoized_impl<F, R(P...)> {
     F fn;
     key_function keys;                      // the protocol key (`key()`, bytes mode)
     key_function object_keys;               // object mode: the exact in-process key
-    key_function l1_keys;                   // bytes mode, unencrypted: the L1 key (see call_bytes)
     std::shared_ptr<memo_binding> binding;  // bytes mode
     std::unique_ptr<object_state> objects;  // object mode
+    key_function l1_keys;                   // bytes mode, unencrypted: the L1 key (see call_bytes)
   };
 
   explicit memoized_impl(std::shared_ptr<state> s) : state_(std::move(s)) {}
