@@ -205,7 +205,9 @@ class map_fields : public msgpack::packer<probe_sink> {
 // their value.
 template <typename T>
 void convert_value(const msgpack::object& o, T& out) {
-  if constexpr (has_msgpack_define<T> && !msgpack::has_as<T>::value) {
+  // A `msgpack_pack` written for one packer type only cannot take the probe: msgpack-cxx.
+  if constexpr (requires(const T& t, map_fields& probe) { t.msgpack_pack(probe); } &&
+                !msgpack::has_as<T>::value) {
     map_fields probe;
     std::as_const(out).msgpack_pack(probe);
     if (probe.usable()) {

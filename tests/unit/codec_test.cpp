@@ -121,6 +121,39 @@ TEST(codec, struct_with_a_non_string_key_or_not_a_map_is_type_mismatch) {
   }
 }
 
+// Hand-written adaptors whose msgpack_pack is not the MSGPACK_DEFINE_MAP shape (one packer type
+// only; a str written with pack_str) keep their own msgpack_unpack, which here adds 100.
+struct packs_for_sbuffer_only {
+  int a = 0;
+  void msgpack_pack(msgpack::packer<msgpack::sbuffer>& pk) const {
+    pk.pack_map(1);
+    pk.pack("a");
+    pk.pack(a);
+  }
+  void msgpack_unpack(const msgpack::object& o) { a = o.via.map.ptr[0].val.as<int>() + 100; }
+};
+struct packs_its_own_way {
+  int a = 0;
+  template <class Packer>
+  void msgpack_pack(Packer& pk) const {
+    pk.pack_map(1);
+    pk.pack_str(1);
+    pk.pack_str_body("a", 1);
+    pk.pack(a);
+  }
+  void msgpack_unpack(const msgpack::object& o) { a = o.via.map.ptr[0].val.as<int>() + 100; }
+};
+
+TEST(codec, hand_written_adaptors_keep_their_own_msgpack_unpack) {
+  const auto bytes = bytes_of("81a16105");  // {"a": 5}
+  auto first = cachekit::codec<packs_for_sbuffer_only>::decode(bytes);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->a, 105);
+  auto second = cachekit::codec<packs_its_own_way>::decode(bytes);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->a, 105);
+}
+
 TEST(codec, wrong_shape_is_type_mismatch) {
   auto back = cachekit::codec<std::vector<std::string>>::decode(bytes_of("92012a"));
   ASSERT_FALSE(back);
