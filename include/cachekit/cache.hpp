@@ -24,10 +24,10 @@
 /// layers and counted in `stats().corrupt_entries`, never returned. There is no cross-process
 /// L1 invalidation (as in cachekit-py): `erase` and `invalidate` remove the L2 entry and this
 /// process's L1 copy; other processes' copies live out their L1 TTL. Without encryption a
-/// memoized function keeps its L1 copies under in-process keys of its own (its key space
-/// followed by the call's argument pre-image, so an L1 hit needs no hash); the key-level calls
-/// below (`erase`, `touch`, `get_bytes` ...) given a memoized call's `key()` reach its L2 entry
-/// but not that L1 copy: use the function's `invalidate` and `clear`.
+/// memoized function keeps its L1 copies under in-process keys of its own (its key space, the
+/// key's suffix, then the call's argument pre-image, so an L1 hit needs no hash); the key-level
+/// calls below (`erase`, `touch`, `get_bytes` ...) given a memoized call's `key()` reach its L2
+/// entry but not that L1 copy: use the function's `invalidate` and `clear`.
 ///
 /// Thread safety: thread-safe; one `cache` is meant to be shared by all threads. A `cache` is
 /// movable; `memoized` functions keep what they need alive, so they may outlive it.

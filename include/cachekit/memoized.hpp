@@ -11,9 +11,10 @@
 /// A call derives the key from its arguments (the default key of `default_key.hpp`, or the
 /// interop key for `memoize_interop`), serves L1, then L2 (backfilling L1 for no longer than the
 /// L2 entry has left), else runs the function and stores its result. Without encryption, L1
-/// copies are kept under the function's key space followed by the arguments' pre-image (up to
-/// 128 bytes; longer calls use the key), so an L1 hit skips the BLAKE2b hash; L1 still holds the
-/// stored bytes and a hit still checks them (frame, envelope checksum) before decoding. The cache
+/// copies are kept under `default_key_builder::local_key_prefix()` (interop: `{ns}:{operation}:`)
+/// followed by the arguments' pre-image (up to 128 bytes; longer calls use the key), so an L1
+/// hit skips the BLAKE2b hash; L1 still holds the stored bytes and a hit still checks them
+/// (frame, envelope checksum) before decoding. The cache
 /// never makes a call fail: an unreachable L2, a corrupt entry (evicted, counted) or an argument
 /// that cannot be keyed means the function runs and its result is returned. Exceptions thrown by
 /// the function reach the caller and nothing is stored.
