@@ -3,6 +3,10 @@
 //   every hit) and object mode (`intent::local`: the decoded struct is held), with and without
 //   the per-function counters (`collect_stats`), on 1 and 2 threads (report the 2/1 ratio of
 //   items_per_second, beside `cache_piece_key`'s: a loaded machine does not scale at all);
+// - a memoized call served by L1 in interop mode (plain canonical msgpack stored, so a hit is
+//   the key, the lookup, a copy and the typed decode), beside msgpack-cxx alone unpacking and
+//   converting the same stored bytes (`cache_struct_raw_msgpack_convert`, the floor of a struct
+//   hit);
 // - the same work done by hand with no cache around it (`cache_pieces_in_sequence_*`: key,
 //   L1 lookup, open, decode), the fair baseline of the memoized call; and each piece alone:
 //   key derivation, `l1_cache::get`, opening the stored frame (`storage_format::open`),
@@ -49,15 +53,22 @@ using cachekit_bench::product;
 using cachekit_bench::regions;
 
 constexpr std::string_view function_name = "bench.catalog.lookup";
+constexpr std::string_view interop_ns = "catalog";  // as bench/peers/cpp
+constexpr std::string_view interop_op = "lookup";
 
 // Each thread starts elsewhere in the scattered order.
 std::size_t start_index(const benchmark::State& state) {
   return static_cast<std::size_t>(state.thread_index()) * 7919;
 }
 
+// What `lookup` returns for `a`, without counting a run.
+product result_of(const call_args& a) {
+  return product{a.id, "item-" + *a.region, 1.5 * static_cast<double>(a.id)};
+}
+
 // ---- L1 hits -----------------------------------------------------------------------------
 
-enum class mode { bytes, objects };
+enum class mode { bytes, objects, interop };
 
 // One cache per mode, shared by the threads, every key already cached. `Stats` false turns off
 // the per-function counters (`cache_options::collect_stats`), to show what they cost.
@@ -73,7 +84,8 @@ struct l1_fixture {
           o.collect_stats = Stats;
           return o;
         }()),
-        memo(cache.memoize(function_name, lookup)) {
+        memo(Mode == mode::interop ? cache.memoize_interop(interop_ns, interop_op, lookup)
+                                   : cache.memoize(function_name, lookup)) {
     for (const auto& a : arguments()) (void)memo(a.id, *a.region);
     const int runs = lookup_runs;
     for (const auto& a : arguments()) (void)memo(a.id, *a.region);
@@ -109,6 +121,9 @@ void cache_memo_l1_hit_bytes(benchmark::State& state) {
 void cache_memo_l1_hit_objects(benchmark::State& state) {
   memo_l1_hit<mode::objects, true>(state);
 }
+void cache_memo_l1_hit_interop(benchmark::State& state) {
+  memo_l1_hit<mode::interop, true>(state);
+}
 void cache_memo_l1_hit_bytes_no_stats(benchmark::State& state) {
   memo_l1_hit<mode::bytes, false>(state);
 }
@@ -116,20 +131,40 @@ void cache_memo_l1_hit_objects_no_stats(benchmark::State& state) {
   memo_l1_hit<mode::objects, false>(state);
 }
 
+// msgpack-cxx alone on the bytes an interop-mode L1 holds: unpack (a fresh zone per call, as its
+// API gives) and convert to the struct; no bounds, no result. The floor of a struct L1 hit.
+void cache_struct_raw_msgpack_convert(benchmark::State& state) {
+  std::vector<cachekit::byte_buffer> stored;
+  for (const auto& a : arguments()) {
+    stored.push_back(
+        cachekit::detail::stored_value_codec<product>::encode(result_of(a), true).value());
+  }
+  std::size_t i = start_index(state);
+  for (auto _ : state) {
+    const auto& bytes = stored[next_index(i)];
+    const msgpack::object_handle handle =
+        msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    product p = handle.get().as<product>();
+    benchmark::DoNotOptimize(p.id);
+    benchmark::DoNotOptimize(p.name.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
 // ---- the pieces of a hit -----------------------------------------------------------------
 
 // What the bytes-mode cache holds for every key: the key, the stored frame, its msgpack.
 struct piece_fixture {
   piece_fixture() {
-    auto& f = fixture<mode::bytes>();
     for (const auto& a : arguments()) {
-      keys.push_back(f.memo.key(a.id, *a.region).value());
-      auto stored = f.cache.get_bytes(keys.back()).value();
-      if (!stored) std::abort();
-      l1.put(keys.back(), *stored);
-      objects.put(keys.back(), product{a.id, "item-" + *a.region, 1.5 * static_cast<double>(a.id)});
-      msgpack.push_back(format.open(*stored, "").value().msgpack);
-      frames.push_back(std::move(*stored));
+      keys.push_back(key_of(a.id, *a.region).value());
+      // What the bytes-mode memoized function stores for this call.
+      auto packed = cachekit::detail::stored_value_codec<product>::encode(result_of(a), false);
+      auto stored = format.seal(packed.value(), "").value();
+      l1.put(keys.back(), stored);
+      objects.put(keys.back(), result_of(a));
+      msgpack.push_back(format.open(stored, "").value().msgpack);
+      frames.push_back(std::move(stored));
     }
   }
   cachekit::default_key_builder key_of{function_name};  // what memoize builds: integrity on
@@ -297,6 +332,8 @@ void cache_l2_baseline_hiredis_get(benchmark::State& state) {
 
 BENCHMARK(cache_memo_l1_hit_bytes)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(cache_memo_l1_hit_objects)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_memo_l1_hit_interop)->Threads(1)->UseRealTime();
+BENCHMARK(cache_struct_raw_msgpack_convert)->Threads(1)->UseRealTime();
 BENCHMARK(cache_memo_l1_hit_bytes_no_stats)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(cache_memo_l1_hit_objects_no_stats)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(cache_pieces_in_sequence_bytes)->Threads(1)->Threads(2)->UseRealTime();

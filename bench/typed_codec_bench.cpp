@@ -7,6 +7,9 @@
 //   typed_encode_series/{stock,cachekit}    64 whole-number doubles + a label (the worst case for
 //                                           the change: every double was a 1-byte int before)
 //   typed_decode_product                    codec<product>::decode of what encode wrote
+//   typed_decode_product_raw_msgpack        the floor: msgpack-cxx alone, msgpack::unpack +
+//                                           as<product>() of the same bytes (no bounds, no
+//                                           result, a fresh zone per call as its API gives)
 //   typed_decode_bounds_check_product       the decode-bounds pre-pass inside that decode
 //   typed_encode_product_interop            encode + standard_to_interop
 #include <benchmark/benchmark.h>
@@ -106,6 +109,16 @@ void typed_decode_product(benchmark::State& state) {
   }
 }
 
+void typed_decode_product_raw_msgpack(benchmark::State& state) {
+  const byte_buffer bytes = cachekit::codec<product>::encode(sample_product).value();
+  for (auto _ : state) {
+    const msgpack::object_handle handle =
+        msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    auto decoded = handle.get().as<product>();
+    benchmark::DoNotOptimize(decoded.price);
+  }
+}
+
 // The decode-bounds pre-pass every typed decode now runs before msgpack-cxx (part of
 // typed_decode_product).
 void typed_decode_bounds_check_product(benchmark::State& state) {
@@ -130,5 +143,6 @@ BENCHMARK(typed_encode_product_cachekit);
 BENCHMARK(typed_encode_series_stock);
 BENCHMARK(typed_encode_series_cachekit);
 BENCHMARK(typed_decode_product);
+BENCHMARK(typed_decode_product_raw_msgpack);
 BENCHMARK(typed_decode_bounds_check_product);
 BENCHMARK(typed_encode_product_interop);

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-SIZES = (1024, 65536)  # envelope and AES-GCM payload sizes compared
+SIZES = (1024, 16384, 65536)  # envelope and AES-GCM payload sizes compared
 
 # bench/keys_bench.cpp: f(42, "eu-west-1", 19.99) of "shop.pricing.quote" in namespace "pricing";
 # interop: interop_key_for("pricing", "quote", 42, "eu-west-1", 19.99).

@@ -23,7 +23,11 @@
 /// (checksum, tag, truncation, wrong tenant key) or to decode is a miss: it is evicted from both
 /// layers and counted in `stats().corrupt_entries`, never returned. There is no cross-process
 /// L1 invalidation (as in cachekit-py): `erase` and `invalidate` remove the L2 entry and this
-/// process's L1 copy; other processes' copies live out their L1 TTL.
+/// process's L1 copy; other processes' copies live out their L1 TTL. Without encryption a
+/// memoized function keeps its L1 copies under in-process keys of its own (its key space, the
+/// key's suffix, then the call's argument pre-image, so an L1 hit needs no hash); the key-level
+/// calls below (`erase`, `touch`, `get_bytes` ...) given a memoized call's `key()` reach its L2
+/// entry but not that L1 copy: use the function's `invalidate` and `clear`.
 ///
 /// Thread safety: thread-safe; one `cache` is meant to be shared by all threads. A `cache` is
 /// movable; `memoized` functions keep what they need alive, so they may outlive it.
@@ -186,6 +190,12 @@ class CACHEKIT_EXPORT cache {
 
 // ---- implementation ------------------------------------------------------------------------
 
+namespace detail {
+// Longest argument pre-image a bytes-mode memoized function keys its L1 copies by; longer calls
+// use the protocol key (an L1 key weighs on the L1 budget, a hash does not grow).
+inline constexpr std::size_t max_exact_l1_key = 128;
+}  // namespace detail
+
 template <class F>
 memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
                                          const memoize_options& options) {
@@ -208,10 +218,23 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
     };
   }
   std::string key_space = builder.key_space_prefix();
+  // Bytes mode keys L1 by the key space and the pre-image (no hash on a hit) unless the
+  // arguments are long or the entries are encrypted (the AAD binds the protocol key).
+  typename memo::key_function l1_keys = nullptr;
+  if (!objects && !this->options().encryption && this->options().l1_enabled) {
+    l1_keys = [builder,
+               prefix = builder.local_key_prefix()](const auto&... args) -> result<std::string> {
+      auto exact = builder.prefixed_preimage_of(prefix, args...);
+      if (exact && exact->size() > prefix.size() + detail::max_exact_l1_key) {
+        return builder(args...);
+      }
+      return exact;
+    };
+  }
   auto s = std::make_shared<typename memo::state>(typename memo::state{
       std::forward<F>(fn),
       [builder = std::move(builder)](const auto&... args) { return builder(args...); },
-      std::move(object_keys), nullptr, nullptr});
+      std::move(object_keys), nullptr, nullptr, std::move(l1_keys)});
   if (objects) {
     const std::size_t max_entries = object_max_entries();
     const auto ttl =
@@ -242,13 +265,26 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
   if (auto ok = validate_interop_operation(operation); !ok)
     throw error(ok.error().code, ok.error().detail);
   require_unprefixed_l2_for_interop();
+  std::string key_space = std::string(ns) + ':' + std::string(operation) + ':';
+  // L1 keyed by the canonical arguments, as `memoize` does with its pre-image.
+  typename memo::key_function l1_keys = nullptr;
+  if (!this->options().encryption && this->options().l1_enabled && !object_mode()) {
+    l1_keys = [space = key_space, ns = std::string(ns),
+               op = std::string(operation)](const auto&... args) -> result<std::string> {
+      auto exact = detail::interop_prefixed_preimage(space, args...);
+      if (exact && exact->size() > space.size() + detail::max_exact_l1_key) {
+        return interop_key_for(ns, op, args...);
+      }
+      return exact;
+    };
+  }
   auto s = std::make_shared<typename memo::state>(typename memo::state{
       std::forward<F>(fn),
       [ns = std::string(ns), op = std::string(operation)](const auto&... args) {
         return interop_key_for(ns, op, args...);
       },
-      nullptr, nullptr, nullptr});
-  s->binding = bind(true, options, std::string(ns) + ':' + std::string(operation) + ':');
+      nullptr, nullptr, nullptr, std::move(l1_keys)});
+  s->binding = bind(true, options, std::move(key_space));
   return memo(std::move(s));
 }
 

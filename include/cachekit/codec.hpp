@@ -18,6 +18,12 @@
 ///   opts in with `template <> inline constexpr bool cachekit::enable_msgpack_codec<T> = true;`.
 /// - anything else: specialize `cachekit::codec<T>` with `encode`/`decode` as below.
 ///
+/// A MSGPACK_DEFINE_MAP struct is decoded by one walk over the stored map that matches keys
+/// to field names, with msgpack-cxx's outcome (a non-string key is a type mismatch, unknown
+/// keys are ignored, a repeated key's first value wins, absent fields keep their default) but
+/// without its per-call std::map of keys. This applies to any `msgpack_pack` that only calls
+/// `pack_map` then `pack` on name/field pairs, as the macro's does (a hand-written one of that
+/// shape is read this way too; its `msgpack_unpack` is not called).
 /// A type with none of these fails to compile with a message that says how to add one.
 /// Whatever the type, the bytes are what msgpack-python writes for the same data, and the same
 /// bytes `cachekit::value` gets (typed_packer.hpp): a `double` is always a float64.
@@ -43,7 +49,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -117,6 +125,118 @@ class CACHEKIT_EXPORT unpacked_document {
 
 CACHEKIT_EXPORT failure msgpack_failure(const char* what, const char* type_name);
 
+template <typename T>
+void convert_value(const msgpack::object& o, T& out);
+
+// The (name, field) pairs of a MSGPACK_DEFINE_MAP struct, listed by the struct's own
+// `msgpack_pack` run against this probe instead of a real packer: define_map calls `pack_map(n)`
+// and then `pack` on name, field, name, field... Anything else a hand-written `msgpack_pack`
+// calls (pack_str, pack_int ...) goes to msgpack-cxx's packer underneath, whose sink marks the
+// probe unusable, so only that exact shape is decoded by name (`convert_value`).
+struct probe_sink {
+  bool written = false;
+  void write(const char*, std::size_t) noexcept { written = true; }
+};
+
+class map_fields : public msgpack::packer<probe_sink> {
+ public:
+  static constexpr std::size_t max_fields = 32;
+  struct field {
+    std::string_view name;
+    void* target;
+    void (*convert)(const msgpack::object&, void*);
+  };
+
+  map_fields() : msgpack::packer<probe_sink>(sink_) {}
+
+  map_fields& pack_map(std::uint32_t n) {
+    if (seen_map_ || n > max_fields) usable_ = false;
+    seen_map_ = true;
+    expected_ = n;
+    return *this;
+  }
+  template <typename X>
+  map_fields& pack(const X& x) {
+    if (!seen_map_ || !usable_) {
+      usable_ = false;
+    } else if (name_next_) {
+      if constexpr (std::is_convertible_v<const X&, std::string_view>) {
+        if (count_ == expected_) {
+          usable_ = false;
+        } else {
+          fields_[count_].name = std::string_view(x);
+        }
+      } else {
+        usable_ = false;
+      }
+    } else {
+      // The struct is not const (the decode owns it); msgpack_pack only sees it through const.
+      fields_[count_].target = const_cast<X*>(&x);
+      fields_[count_].convert = [](const msgpack::object& o, void* target) {
+        convert_value(o, *static_cast<X*>(target));
+      };
+      ++count_;
+    }
+    name_next_ = !name_next_;
+    return *this;
+  }
+
+  // Whether the struct wrote exactly one map of named fields.
+  [[nodiscard]] bool usable() const noexcept {
+    return usable_ && seen_map_ && !sink_.written && name_next_ && count_ == expected_;
+  }
+  [[nodiscard]] std::span<const field> fields() const noexcept { return {fields_.data(), count_}; }
+
+ private:
+  probe_sink sink_;
+  std::array<field, max_fields> fields_{};
+  std::size_t count_ = 0;
+  std::uint32_t expected_ = 0;
+  bool seen_map_ = false;
+  bool usable_ = true;
+  bool name_next_ = true;
+};
+
+// Converts `o` into `out` as msgpack-cxx's `convert` does, except that a MSGPACK_DEFINE_MAP
+// struct (at any depth) is filled in one walk over the map, matching keys to field names.
+// msgpack-cxx's define_map first copies every key into a std::map<std::string, object*> (an
+// allocation per key); the outcome is the same: a non-string key is a type error, keys naming
+// no field are ignored, a field whose key repeats takes the first value, absent fields keep
+// their value.
+template <typename T>
+void convert_value(const msgpack::object& o, T& out) {
+  // A `msgpack_pack` written for one packer type only cannot take the probe: msgpack-cxx.
+  if constexpr (requires(const T& t, map_fields& probe) { t.msgpack_pack(probe); } &&
+                !msgpack::has_as<T>::value) {
+    map_fields probe;
+    std::as_const(out).msgpack_pack(probe);
+    if (probe.usable()) {
+      if (o.type != msgpack::type::MAP) throw msgpack::type_error();
+      const auto fields = probe.fields();
+      std::uint32_t filled = 0;  // one bit per field: set once its first value is converted
+      static_assert(map_fields::max_fields <= 32);
+      for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+        const msgpack::object_kv& kv = o.via.map.ptr[i];
+        if (kv.key.type != msgpack::type::STR) throw msgpack::type_error();
+        const std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
+        for (std::size_t f = 0; f < fields.size(); ++f) {
+          if ((filled >> f & 1u) == 0 && fields[f].name == key) {
+            fields[f].convert(kv.val, fields[f].target);
+            filled |= 1u << f;
+          }
+        }
+      }
+      return;
+    }
+  }
+  // What msgpack-cxx's define_map does with a field (msgpack::type::convert_helper).
+  if constexpr (msgpack::has_as<T>::value) {
+    out = o.as<T>();
+  } else {
+    o.convert(out);
+  }
+}
+
 }  // namespace detail
 
 /// The codec of `T`. The primary template is used for msgpack-cxx-adapted types; specialize
@@ -156,7 +276,13 @@ struct codec {
   static result<T> decode(byte_view bytes) {
     try {
       const detail::unpacked_document document(bytes);
-      return document.get().as<T>();
+      if constexpr (msgpack::has_as<T>::value) {
+        return document.get().as<T>();
+      } else {
+        T out{};
+        detail::convert_value(document.get(), out);
+        return out;
+      }
     } catch (const msgpack::type_error&) {
       return detail::msgpack_failure("type", typeid(T).name());
     } catch (const std::exception&) {

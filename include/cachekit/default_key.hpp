@@ -122,6 +122,21 @@ class CACHEKIT_EXPORT default_key_builder {
   template <class... Args>
   [[nodiscard]] result<std::string> preimage_of(const Args&... args) const;
 
+  /// `prefix` followed by the call's pre-image, in one string. With `local_key_prefix()` as the
+  /// prefix this is an exact in-process key (memoized functions key their L1 copies so: no hash
+  /// on a hit). Errors: as `default_key`.
+  template <class... Args>
+  [[nodiscard]] result<std::string> prefixed_preimage_of(std::string_view prefix,
+                                                         const Args&... args) const;
+
+  /// The prefix of exact in-process keys (`prefixed_preimage_of`): it starts with
+  /// `key_space_prefix()` (a clear by that prefix reaches them), differs between functions,
+  /// namespaces, `integrity_checking` flags and serializers as the keys do, and no key of
+  /// `operator()` starts with it followed by a pre-image: `[ns:{ns}:]func:{name}:args::{1|0}{code}`
+  /// (a `:` where keys have their hash), or for shortened keys the kept prefix, 32 hex digits of
+  /// the hash of that whole text and `:`.
+  [[nodiscard]] std::string local_key_prefix() const;
+
   /// The key for dynamic arguments. Errors: as `default_key`.
   [[nodiscard]] result<std::string> key(const value_array& args,
                                         const key_kwargs& kwargs = {}) const;
@@ -246,6 +261,25 @@ result<std::string> default_key_builder::preimage_of(const Args&... args) const 
     if (w.failed()) return w.error();
     const byte_view bytes = w.bytes();
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+}
+
+template <class... Args>
+result<std::string> default_key_builder::prefixed_preimage_of(std::string_view prefix,
+                                                              const Args&... args) const {
+  constexpr bool supported = (detail::require_keyword_value<Args>() && ...);
+  if constexpr (!supported) {
+    return fail(errc::unsupported_type, "unsupported argument type");
+  } else {
+    detail::key_scratch scratch;
+    key_writer w(scratch.buffer(), key_profile::default_key);
+    write_call(w, args...);
+    if (w.failed()) return w.error();
+    const byte_view bytes = w.bytes();
+    std::string out;
+    out.reserve(prefix.size() + bytes.size());
+    out.append(prefix).append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return out;
   }
 }
 

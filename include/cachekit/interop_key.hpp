@@ -83,6 +83,29 @@ result<std::string> interop_key_typed(std::string_view ns, std::string_view oper
   return finish_interop_key(ns, operation, w);
 }
 
+// `prefix` followed by the canonical argument encoding (what `interop_key_for` hashes): an exact
+// in-process key, distinct from every interop key when `prefix` is `{ns}:{operation}:` (the
+// encoding starts with an array header, never a hex digit). Errors: as `interop_key_for`.
+template <class... Args>
+result<std::string> interop_prefixed_preimage(std::string_view prefix, const Args&... args) {
+  constexpr bool supported =
+      (require_key_argument<Args>() && ...) && !(is_keyword_argument<Args>::value || ...);
+  if constexpr (!supported) {
+    return fail(errc::unsupported_type, "unsupported argument type");
+  } else {
+    key_scratch scratch;
+    key_writer w(scratch.buffer(), key_profile::interop);
+    w.write_array_header(sizeof...(Args));
+    (w.write(args), ...);
+    if (w.failed()) return w.error();
+    const byte_view bytes = w.bytes();
+    std::string out;
+    out.reserve(prefix.size() + bytes.size());
+    out.append(prefix).append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return out;
+  }
+}
+
 }  // namespace detail
 
 template <class... Args>

@@ -10,12 +10,16 @@
 ///
 /// A call derives the key from its arguments (the default key of `default_key.hpp`, or the
 /// interop key for `memoize_interop`), serves L1, then L2 (backfilling L1 for no longer than the
-/// L2 entry has left), else runs the function and stores its result. The cache never makes a
-/// call fail: an unreachable L2, a corrupt entry (evicted, counted) or an argument that cannot
-/// be keyed means the function runs and its result is returned. Exceptions thrown by the
-/// function reach the caller and nothing is stored. One exception: under
-/// `encryption_options::fail_closed`, an entry that fails authentication throws
-/// `cachekit::error` (errc_group::security) instead of running the function.
+/// L2 entry has left), else runs the function and stores its result. Without encryption, L1
+/// copies are kept under `default_key_builder::local_key_prefix()` (interop: `{ns}:{operation}:`)
+/// followed by the arguments' pre-image (up to 128 bytes; longer calls use the key), so an L1
+/// hit skips the BLAKE2b hash; L1 still holds the stored bytes and a hit still checks them
+/// (frame, envelope checksum) before decoding. The cache never makes a call fail: an
+/// unreachable L2, a corrupt entry (evicted, counted) or an argument that cannot be keyed means
+/// the function runs and its result is returned. Exceptions thrown by the function reach the
+/// caller and nothing is stored. One exception: under `encryption_options::fail_closed`, an
+/// entry that fails authentication throws `cachekit::error` (errc_group::security) instead of
+/// running the function.
 ///
 /// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
 /// is called concurrently when callers miss together). Copies share the function and the counters,
@@ -179,16 +183,22 @@ struct CACHEKIT_EXPORT memo_binding {
   std::string key_space;
   function_stats stats;
 
-  /// Looks `key` up in L1 then L2 and opens the entry; nullopt on a miss. Never fails: faults
-  /// are counted, reported and treated as misses.
-  [[nodiscard]] std::optional<byte_buffer> load(std::string_view key, served_by& layer);
-  /// Seals `msgpack` and writes it to L1 and L2.
-  void store(std::string_view key, byte_view msgpack);
-  /// An entry that opened but did not decode as the result type: evicts it and counts it.
-  void reject(std::string_view key, const failure& why);
+  /// Looks the entry up in L1 under `l1_key` and opens it; nullopt on a miss. `l1_key` is the
+  /// protocol key, or (unencrypted caches) the call's pre-image key (see `memoized_impl`).
+  /// Never fails: faults are counted, reported and treated as misses.
+  [[nodiscard]] std::optional<byte_buffer> load_l1(std::string_view l1_key, served_by& layer);
+  /// Looks `key` up in L2 and opens the entry, backfilling L1 under `l1_key`; nullopt on a miss.
+  /// Never fails, as `load_l1`.
+  [[nodiscard]] std::optional<byte_buffer> load_l2(std::string_view key, std::string_view l1_key,
+                                                   served_by& layer);
+  /// Seals `msgpack` and writes it to L1 (under `l1_key`) and L2 (under `key`).
+  void store(std::string_view key, std::string_view l1_key, byte_view msgpack);
+  /// An entry that opened but did not decode as the result type: evicts it (L1 under `key` and
+  /// `l1_key`, L2 under `key`) and counts it.
+  void reject(std::string_view key, std::string_view l1_key, const failure& why);
   /// The key could not be derived or the result could not be encoded: counted, reported.
   void uncacheable(const failure& why);
-  void invalidate(std::string_view key);
+  void invalidate(std::string_view key, std::string_view l1_key);
   /// Resets the counters, then erases every entry under `key_space`: from L2 when the backend
   /// can erase by prefix (`backend::erase_prefix`; a failure is counted and reported), then
   /// from L1. Linear in the sizes of L1 and of the L2's key space walk.
@@ -242,7 +252,13 @@ class memoized_impl<F, R(P...)> {
     if (state_->objects) {
       if (auto local = state_->object_keys(args...)) state_->objects->cache.erase(*local);
     } else if (auto key = make_key(args...)) {
-      state_->binding->invalidate(*key);
+      if (state_->l1_keys) {
+        if (auto l1_key = state_->l1_keys(args...)) {
+          state_->binding->invalidate(*key, *l1_key);
+          return;
+        }
+      }
+      state_->binding->invalidate(*key, *key);
     }
   }
 
@@ -295,6 +311,7 @@ class memoized_impl<F, R(P...)> {
     key_function object_keys;               // object mode: the exact in-process key
     std::shared_ptr<memo_binding> binding;  // bytes mode
     std::unique_ptr<object_state> objects;  // object mode
+    key_function l1_keys;                   // bytes mode, unencrypted: the L1 key (see call_bytes)
   };
 
   explicit memoized_impl(std::shared_ptr<state> s) : state_(std::move(s)) {}
@@ -303,29 +320,53 @@ class memoized_impl<F, R(P...)> {
     return state_->keys(args...);
   }
 
+  // L1 copies are kept under `l1_keys` when the binding has them (unencrypted caches): the
+  // function's key space followed by the call's pre-image, so an L1 hit costs no hash. The
+  // protocol key (BLAKE2b of the pre-image) is derived only when L2 or a store needs it. With
+  // encryption the AAD binds the protocol key, so L1 is keyed by it.
   result_type call_bytes(P&... args) const {
     memo_binding& b = *state_->binding;
-    auto key = make_key(args...);
-    if (!key) {
-      b.uncacheable(key.error());
+    const bool by_preimage = static_cast<bool>(state_->l1_keys);
+    auto l1_key = by_preimage ? state_->l1_keys(args...) : make_key(args...);
+    if (!l1_key) {
+      b.uncacheable(l1_key.error());
       return std::invoke(state_->fn, std::forward<P>(args)...);
     }
     served_by layer = served_by::nothing;
-    if (auto stored = b.load(*key, layer)) {
+    std::optional<byte_buffer> stored = b.load_l1(*l1_key, layer);
+    std::optional<failure> l1_fault;
+    if (stored) {
       auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
       if (decoded) {
-        if (b.collect_stats) {
-          layer == served_by::l1 ? b.stats.record_l1_hit() : b.stats.record_l2_hit();
-        }
+        if (b.collect_stats) b.stats.record_l1_hit();
         return std::move(*decoded);
       }
-      b.reject(*key, decoded.error());
+      l1_fault = std::move(decoded).error();
+    }
+    // Everything past an L1 hit needs the protocol key.
+    result<std::string> protocol = by_preimage ? make_key(args...) : *l1_key;
+    if (!protocol) {  // the same writer as the L1 key: not expected, but never fatal
+      b.uncacheable(protocol.error());
+      return std::invoke(state_->fn, std::forward<P>(args)...);
+    }
+    const std::string& key = *protocol;
+    if (l1_fault) {
+      b.reject(key, *l1_key, *l1_fault);
+    } else if (layer != served_by::another_tenant) {
+      if (auto from_l2 = b.load_l2(key, *l1_key, layer)) {
+        auto decoded = stored_value_codec<result_type>::decode(*from_l2, b.interop);
+        if (decoded) {
+          if (b.collect_stats) b.stats.record_l2_hit();
+          return std::move(*decoded);
+        }
+        b.reject(key, *l1_key, decoded.error());
+      }
     }
     if (b.collect_stats) b.stats.record_miss();
     result_type fresh = std::invoke(state_->fn, std::forward<P>(args)...);
     if (layer == served_by::another_tenant) return fresh;
     if (auto encoded = stored_value_codec<result_type>::encode(fresh, b.interop)) {
-      b.store(*key, *encoded);
+      b.store(key, *l1_key, *encoded);
     } else {
       b.uncacheable(encoded.error());
     }

@@ -314,41 +314,59 @@ void cache_engine::report_tenant_mismatch(const failure& why) {
   notify(why);
 }
 
-void cache_engine::reject(std::string_view key, const failure& why) {
+void cache_engine::reject(std::string_view key, const failure& why, std::string_view l1_key) {
+  if (l1_ && !l1_key.empty() && l1_key != key) l1_->erase(l1_key);
   report_corrupt(key, why, true);
 }
 
 result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
                                                 ttl_seconds entry_ttl,
                                                 std::chrono::nanoseconds* l2_latency) {
+  auto in_l1 = load_l1(key, index);
+  if (!in_l1 || in_l1->msgpack || in_l1->layer == served_by::another_tenant) return in_l1;
+  return load_l2(key, key, index, entry_ttl, l2_latency);
+}
+
+result<cache_engine::lookup> cache_engine::load_l1(std::string_view l1_key, int index) {
+  if (!l1_) return lookup{};
   auto chosen = format(index);
   if (!chosen) return std::move(chosen).error();
   const storage_format& fmt = **chosen;  // `chosen` keeps it alive for this call
-  std::string aad;                       // built once, and only when encryption binds the key
-  if (encrypted_) aad = aad_key(key);
-  if (l1_) {
-    // Opened under the shard's read lock rather than through a handle: no per-entry reference
-    // counting, so threads reading the same hot keys do not trade cache lines.
-    std::optional<result<opened_entry>> opened;
-    l1_->visit(key, [&](byte_view stored, monotonic_clock::time_point) {
-      opened.emplace(open_stored(fmt, stored, aad, options_.max_value_bytes));
-    });
-    if (opened) {
-      if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
-      if (opened->code() == errc::tenant_mismatch) {
-        // Another tenant's entry, copied from L2 or written here: L2 holds the same.
-        report_tenant_mismatch(opened->error());
-        return lookup{std::nullopt, served_by::another_tenant};
-      }
-      // L1 holds what we wrote or read from L2, so L2 gets its own check below.
-      if (fails_authentication(opened->code())) {
-        report_unauthentic(key, opened->error(), false);
-      } else {
-        report_corrupt(key, opened->error(), false);
-      }
-    }
+  std::string aad;                       // built only when encryption binds the key
+  if (encrypted_) aad = aad_key(l1_key);
+  // Opened under the shard's read lock rather than through a handle: no per-entry reference
+  // counting, so threads reading the same hot keys do not trade cache lines.
+  std::optional<result<opened_entry>> opened;
+  l1_->visit(l1_key, [&](byte_view stored, monotonic_clock::time_point) {
+    opened.emplace(open_stored(fmt, stored, aad, options_.max_value_bytes));
+  });
+  if (!opened) return lookup{};
+  if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
+  if (opened->code() == errc::tenant_mismatch) {
+    // Another tenant's entry, copied from L2 or written here: L2 holds the same.
+    report_tenant_mismatch(opened->error());
+    return lookup{std::nullopt, served_by::another_tenant};
   }
+  if (fails_authentication(opened->code())) {  // encrypted: the L1 key is the storage key
+    report_unauthentic(l1_key, opened->error(), false);
+    return lookup{};
+  }
+  // L1 holds what we wrote or read from L2, so L2 gets its own check (load_l2).
+  corrupt_entries_.fetch_add(1, std::memory_order_relaxed);
+  l1_->erase(l1_key);
+  notify(opened->error());
+  return lookup{};
+}
+
+result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::string_view l1_key,
+                                                   int index, ttl_seconds entry_ttl,
+                                                   std::chrono::nanoseconds* l2_latency) {
   if (l2() == nullptr) return lookup{};
+  auto chosen = format(index);
+  if (!chosen) return std::move(chosen).error();
+  const storage_format& fmt = **chosen;
+  std::string aad;
+  if (encrypted_) aad = aad_key(key);
   const auto started = std::chrono::steady_clock::now();
   auto got = read_l2(key);
   if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
@@ -369,6 +387,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
       report_tenant_mismatch(opened.error());
       return lookup{std::nullopt, served_by::another_tenant};
     }
+    if (l1_ && l1_key != key) l1_->erase(l1_key);
     if (fails_authentication(opened.code())) {
       report_unauthentic(key, opened.error(), true);
     } else {
@@ -376,12 +395,17 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
     }
     return lookup{};
   }
-  backfill(key, **got, entry_ttl);
+  backfill(l1_key, **got, entry_ttl);
   return lookup{std::move(opened->msgpack), served_by::l2};
 }
 
 result<void> cache_engine::store(std::string_view key, int index, byte_view msgpack,
                                  ttl_seconds ttl) {
+  return store(key, key, index, msgpack, ttl);
+}
+
+result<void> cache_engine::store(std::string_view key, std::string_view l1_key, int index,
+                                 byte_view msgpack, ttl_seconds ttl) {
   std::string aad;
   if (encrypted_) aad = aad_key(key);
   auto chosen = format(index);
@@ -394,13 +418,18 @@ result<void> cache_engine::store(std::string_view key, int index, byte_view msgp
     report_uncacheable(sealed.error());
     return std::move(sealed).error();
   }
-  return store_raw(key, *sealed, ttl);
+  return store_bytes(key, l1_key, *sealed, ttl);
 }
 
 result<void> cache_engine::store_raw(std::string_view key, byte_view bytes, ttl_seconds ttl) {
+  return store_bytes(key, key, bytes, ttl);
+}
+
+result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1_key,
+                                       byte_view bytes, ttl_seconds ttl) {
   if (bytes.size() > options_.max_value_bytes) {
     oversize_values_.fetch_add(1, std::memory_order_relaxed);
-    if (l1_) l1_->erase(key);  // an older, smaller value must not stand in for this one
+    if (l1_) l1_->erase(l1_key);  // an older, smaller value must not stand in for this one
     auto why =
         fail(errc::value_too_large, "entry of " + std::to_string(bytes.size()) +
                                         " bytes is above max_value_bytes (" +
@@ -411,7 +440,7 @@ result<void> cache_engine::store_raw(std::string_view key, byte_view bytes, ttl_
     return why;
   }
   // L1 first: when L2 is unreachable this process still serves the value it just computed.
-  if (l1_) l1_->put(key, bytes, l1_lifetime(ttl));
+  if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
   if (l2() != nullptr) {
     if (auto written = l2()->set(key, bytes, ttl); !written) {
       report_l2_error(written.error());

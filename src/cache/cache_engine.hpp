@@ -61,6 +61,15 @@ class cache_engine {
   };
   [[nodiscard]] result<lookup> load(std::string_view key, int index, ttl_seconds entry_ttl,
                                     std::chrono::nanoseconds* l2_latency);
+  // `load` in two halves, for callers whose L1 copies live under a key of their own (memoized
+  // functions key L1 by the call's pre-image, so a hit needs no hash; `l1_key` may equal `key`).
+  // The L1 half: the opened entry, a miss (a corrupt copy is evicted from L1 and counted) or
+  // another tenant's entry. With encryption on `l1_key` must be the protocol key: the AAD binds
+  // the key L1 is looked up under. Errors: as `format`.
+  [[nodiscard]] result<lookup> load_l1(std::string_view l1_key, int index);
+  // The L2 half: reads `key`, backfills L1 under `l1_key`. Errors: as `load`.
+  [[nodiscard]] result<lookup> load_l2(std::string_view key, std::string_view l1_key, int index,
+                                       ttl_seconds entry_ttl, std::chrono::nanoseconds* l2_latency);
 
   // Seals `msgpack` in format `index` and writes it to L1 and L2. Errors: sealing failures,
   // errc::value_too_large, the L2's (each counted and reported before returning);
@@ -68,6 +77,9 @@ class cache_engine {
   // another tenant's entry there.
   [[nodiscard]] result<void> store(std::string_view key, int index, byte_view msgpack,
                                    ttl_seconds ttl);
+  // As `store`, keeping the L1 copy under `l1_key` (see `load_l1`).
+  [[nodiscard]] result<void> store(std::string_view key, std::string_view l1_key, int index,
+                                   byte_view msgpack, ttl_seconds ttl);
 
   // Raw bytes, no format: L1 then L2 (backfilling L1), and the write of both.
   [[nodiscard]] result<std::optional<byte_buffer>> load_raw(std::string_view key);
@@ -81,8 +93,9 @@ class cache_engine {
   // reported), then from L1.
   void erase_prefix(std::string_view prefix);
 
-  // An entry that opened but did not decode as the caller's type: evicted from both layers.
-  void reject(std::string_view key, const failure& why);
+  // An entry that opened but did not decode as the caller's type: evicted from both layers
+  // (from L1 under `key` and, when it differs, `l1_key`).
+  void reject(std::string_view key, const failure& why, std::string_view l1_key = {});
 
   // Fault accounting: each counts, then tells `options.on_error`.
   void report_l2_error(const failure& why);
@@ -107,6 +120,9 @@ class cache_engine {
   // The AAD's cache_key: what the backend really stores under (its prefix + our key), as
   // cachekit-py binds ciphertext to the storage key.
   [[nodiscard]] std::string aad_key(std::string_view key) const;
+  // Size check, then L1 under `l1_key` and L2 under `key`.
+  [[nodiscard]] result<void> store_bytes(std::string_view key, std::string_view l1_key,
+                                         byte_view bytes, ttl_seconds ttl);
   [[nodiscard]] monotonic_clock::duration l1_lifetime(ttl_seconds ttl) const noexcept;
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;

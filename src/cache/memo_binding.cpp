@@ -22,28 +22,37 @@ memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_int
   assert(!key_space.empty() && "an empty key space would make clear() erase every entry");
 }
 
-std::optional<byte_buffer> memo_binding::load(std::string_view key, served_by& layer) {
+std::optional<byte_buffer> memo_binding::load_l1(std::string_view l1_key, served_by& layer) {
+  auto found = engine->load_l1(l1_key, format);
+  if (!found) return std::nullopt;  // counted and reported by the engine; the call runs
+  layer = found->layer;
+  return std::move(found->msgpack);
+}
+
+std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::string_view l1_key,
+                                                 served_by& layer) {
   std::chrono::nanoseconds l2_latency{-1};
-  auto found = engine->load(key, format, ttl, &l2_latency);
+  auto found = engine->load_l2(key, l1_key, format, ttl, &l2_latency);
   if (collect_stats && l2_latency.count() >= 0) stats.record_l2_latency(l2_latency);
   if (!found) return std::nullopt;  // counted and reported by the engine; the call runs
   layer = found->layer;
   return std::move(found->msgpack);
 }
 
-void memo_binding::store(std::string_view key, byte_view msgpack) {
-  (void)engine->store(key, format, msgpack, ttl);  // failures are counted and reported
+void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack) {
+  (void)engine->store(key, l1_key, format, msgpack, ttl);  // failures are counted and reported
 }
 
-void memo_binding::reject(std::string_view key, const failure& why) {
-  engine->reject(key, why);
+void memo_binding::reject(std::string_view key, std::string_view l1_key, const failure& why) {
+  engine->reject(key, why, l1_key);
 }
 
 void memo_binding::uncacheable(const failure& why) {
   engine->report_uncacheable(why);
 }
 
-void memo_binding::invalidate(std::string_view key) {
+void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
+  if (l1_key != key && engine->l1() != nullptr) engine->l1()->erase(l1_key);
   (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
 }
 

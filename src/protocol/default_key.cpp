@@ -147,6 +147,14 @@ std::string default_key_builder::key_from_preimage(byte_view preimage) const {
   return shortened;
 }
 
+std::string default_key_builder::local_key_prefix() const {
+  std::string whole = head_ + tail_;  // tail_ starts with ':', never a hex digit
+  if (!shortened_) return whole;
+  std::string prefix = key_space_prefix();
+  prefix.append(detail::blake2b_256_hex(as_byte_view(whole)), 0, 32).push_back(':');
+  return prefix;
+}
+
 result<std::string> default_key_builder::finish(const key_writer& w) const {
   if (w.failed()) return w.error();
   return key_from_preimage(w.bytes());

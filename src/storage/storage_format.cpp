@@ -5,6 +5,7 @@
 #include "protocol/untrusted_text.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -137,8 +138,11 @@ struct storage_format::impl {
   }
 
   result<opened_entry> open_frame(byte_view stored, std::string_view aad_key, bool explain) const {
-    if (const byte_view own = prefix->bytes(); !explain && stored.size() >= own.size() &&
-                                               std::equal(own.begin(), own.end(), stored.begin())) {
+    // memcmp: std::equal over std::byte compiles to a byte-at-a-time loop (a third of an L1
+    // hit's open before).
+    if (const byte_view own = prefix->bytes();
+        !explain && stored.size() >= own.size() &&
+        std::memcmp(own.data(), stored.data(), own.size()) == 0) {
       // The header is byte for byte the one this format writes (what cachekit-py writes for the
       // same configuration too): every field is known, so no JSON parse.
       opened_entry out;

@@ -53,6 +53,42 @@ struct memoize_test : ::testing::Test {
   }
 };
 
+// L1 copies are keyed by the call's pre-image (no hash): functions whose protocol keys differ
+// must not share them, whatever part of the key differs.
+TEST_F(memoize_test, l1_copies_are_not_shared_by_functions_whose_keys_differ) {
+  auto c = make_cache({.l1_enabled = true});
+  auto named = [](std::string tag) {
+    return [tag](std::int64_t id, const std::string& region) {
+      return user{id, tag + "-" + region};
+    };
+  };
+  auto with_integrity = c.memoize("m.f", named("with"));
+  auto without_integrity = c.memoize("m.f", named("without"), {.integrity_checking = false});
+  auto other_ns = c.memoize("m.f", named("ns"), {.ns = "other"});
+  // A namespace so long that keys are shortened to their first 50 characters + a hash, which
+  // both functions' keys share.
+  const std::string long_ns(200, 'n');
+  auto long_a = c.memoize("m.a", named("long-a"), {.ns = long_ns});
+  auto long_b = c.memoize("m.b", named("long-b"), {.ns = long_ns});
+  ASSERT_EQ(long_a.key(1, "eu").value().size(), 83u);  // 50 + ':' + 32
+  for (int round = 0; round < 2; ++round) {            // the second round is served by L1
+    EXPECT_EQ(with_integrity(1, "eu").name, "with-eu");
+    EXPECT_EQ(without_integrity(1, "eu").name, "without-eu");
+    EXPECT_EQ(other_ns(1, "eu").name, "ns-eu");
+    EXPECT_EQ(long_a(1, "eu").name, "long-a-eu");
+    EXPECT_EQ(long_b(1, "eu").name, "long-b-eu");
+  }
+  EXPECT_EQ(with_integrity.info().l1_hits, 1u);
+  EXPECT_EQ(without_integrity.info().l1_hits, 1u);
+  EXPECT_EQ(long_b.info().l1_hits, 1u);
+  EXPECT_EQ(c.stats().corrupt_entries, 0u);
+  // clear() reaches a shortened function's L1 copies through its key-space prefix.
+  long_a.clear();
+  EXPECT_EQ(long_a(1, "eu").name, "long-a-eu");
+  EXPECT_EQ(long_a.info().misses, 1u);
+  EXPECT_EQ(long_a.info().l1_hits, 0u);
+}
+
 TEST_F(memoize_test, miss_runs_the_function_then_l1_serves_it) {
   auto c = make_cache();
   auto get_user = c.memoize("myapp.users.get_user", counting_fetch());

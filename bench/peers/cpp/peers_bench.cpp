@@ -115,7 +115,7 @@ BENCHMARK(peers_memo_interop_l2_hit_redis)->UseRealTime();
 // ---- bench/envelope_bench.cpp's payload --------------------------------------------------------
 
 int write_payloads(const std::string& dir) {
-  for (std::size_t size : {std::size_t{1024}, std::size_t{64 * 1024}}) {
+  for (std::size_t size : {std::size_t{1024}, std::size_t{16 * 1024}, std::size_t{64 * 1024}}) {
     const cachekit::byte_buffer data = cachekit_bench::realistic_payload(size);
     const std::string path = dir + "/realistic_" + std::to_string(size) + ".bin";
     std::ofstream f(path, std::ios::binary);

@@ -6,8 +6,10 @@
 #include "process/fork_generation.hpp"
 #include "protocol/crypto/cipher_context_pool.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
@@ -116,6 +118,17 @@ bool update(EVP_CIPHER_CTX* ctx, std::byte* out, byte_view in) noexcept {
   return true;
 }
 
+// Reads (after sealing) or sets (before the final step of opening) the GCM tag through the
+// provider's parameters directly: EVP_CIPHER_CTX_ctrl translates each call into the same
+// parameters first, by name.
+bool tag_param(EVP_CIPHER_CTX* ctx, std::byte* tag, bool set) noexcept {
+  std::array<OSSL_PARAM, 2> params = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, aes_gcm_tag_size),
+      OSSL_PARAM_construct_end()};
+  return (set ? EVP_CIPHER_CTX_set_params(ctx, params.data())
+              : EVP_CIPHER_CTX_get_params(ctx, params.data())) == 1;
+}
+
 failure openssl_failure(const char* what) {
   ERR_clear_error();
   return fail(errc::invalid_configuration,
@@ -136,8 +149,7 @@ result<void> seal(nonce_run& run, const nonce_bytes& nonce, std::span<std::byte>
   if (EVP_CipherInit_ex2(ctx.get(), nullptr, nullptr, uchars(nonce.data()), 1, nullptr) != 1 ||
       !update(ctx.get(), nullptr, aad) || !update(ctx.get(), body, plaintext) ||
       EVP_CipherFinal_ex(ctx.get(), final_block.data(), &tail) != 1 || tail != 0 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(aes_gcm_tag_size),
-                          tag) != 1) {
+      !tag_param(ctx.get(), tag, false)) {
     secure_wipe(out);
     return openssl_failure("encrypt");
   }
@@ -157,8 +169,7 @@ result<void> open(nonce_run& run, std::span<std::byte> out, byte_view ciphertext
 
   if (EVP_CipherInit_ex2(ctx.get(), nullptr, nullptr, uchars(nonce.data()), 0, nullptr) != 1 ||
       !update(ctx.get(), nullptr, aad) || !update(ctx.get(), out.data(), body) ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
-                          tag.data()) != 1) {
+      !tag_param(ctx.get(), tag.data(), true)) {
     secure_wipe(out);
     return openssl_failure("decrypt");
   }

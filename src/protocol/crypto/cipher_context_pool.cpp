@@ -4,7 +4,14 @@ namespace cachekit {
 inline namespace v0 {
 namespace detail {
 
+cipher_context_pool::~cipher_context_pool() {
+  evp_cipher_ctx_ptr hot(hot_.exchange(nullptr, std::memory_order_acquire));  // freed, cleansed
+}
+
 cipher_context_pool::lease cipher_context_pool::borrow() {
+  if (EVP_CIPHER_CTX* ctx = hot_.exchange(nullptr, std::memory_order_acquire)) {
+    return lease(*this, evp_cipher_ctx_ptr(ctx));
+  }
   {
     std::lock_guard lock(mutex_);
     if (!idle_.empty()) {
@@ -28,6 +35,12 @@ evp_cipher_ctx_ptr cipher_context_pool::make_context() const noexcept {
 }
 
 void cipher_context_pool::give_back(evp_cipher_ctx_ptr ctx) noexcept {
+  EVP_CIPHER_CTX* expected = nullptr;
+  if (hot_.compare_exchange_strong(expected, ctx.get(), std::memory_order_release,
+                                   std::memory_order_relaxed)) {
+    (void)ctx.release();  // owned by hot_ now
+    return;
+  }
   std::lock_guard lock(mutex_);
   if (idle_.size() < max_idle) {
     try {

@@ -9,6 +9,7 @@
 
 #include <cachekit/bytes.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <vector>
@@ -50,6 +51,9 @@ class cipher_context_pool {
   // An idle context, or a newly keyed one when all are busy.
   [[nodiscard]] lease borrow();
 
+  cipher_context_pool(cipher_context_pool&&) = delete;
+  ~cipher_context_pool();
+
  private:
   // Beyond this many idle contexts, returned ones are freed (bounded memory after a burst).
   static constexpr std::size_t max_idle = 32;
@@ -59,6 +63,10 @@ class cipher_context_pool {
 
   const EVP_CIPHER* cipher_;
   byte_view key_;
+  // One idle context taken and returned with a single atomic exchange each way: the common
+  // case (one message at a time per thread, no contention) takes no lock. The rest wait in
+  // `idle_`.
+  std::atomic<EVP_CIPHER_CTX*> hot_{nullptr};
   std::mutex mutex_;
   std::vector<evp_cipher_ctx_ptr> idle_;  // guarded by mutex_
 };

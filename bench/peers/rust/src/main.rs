@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// The versions Cargo.toml pins.
 const CORE_VERSION: &str = "0.7.4";
 const RS_VERSION: &str = "0.13.1";
-const SIZES: [usize; 2] = [1024, 65536];
+const SIZES: [usize; 3] = [1024, 16384, 65536];
 const KEY_NS: &str = "pricing";
 const KEY_OP: &str = "quote";
 const AES_KEY: [u8; 32] = [0x42; 32];
