@@ -87,6 +87,21 @@ struct encryption_options {
   bool fail_closed = false;
 };
 
+/// The distributed fill lock a memoized miss takes, as cachekit-py's (`{key}:lock`, a random
+/// token, `SET NX PX`, compare-and-delete): across processes sharing an L2 that has locks
+/// (Redis), one process runs the function for a key while the others poll L2 for its result.
+/// A lock that cannot be taken (backend without locks, down, or breaker open) is skipped: the
+/// call runs the function (fail open).
+struct fill_lock_options {
+  /// How long the lock lives if its holder dies before releasing it (cachekit-py: 30 s).
+  std::chrono::milliseconds lease = std::chrono::seconds{30};
+  /// How long a caller waits for another process's result before running the function itself
+  /// (cachekit-py's blocking_timeout: 5 s).
+  std::chrono::milliseconds max_wait = std::chrono::seconds{5};
+  /// How often a waiting caller looks for the result and retries the lock.
+  std::chrono::milliseconds poll_interval = std::chrono::milliseconds{50};
+};
+
 /// How a `cache` is built. Fill a preset and change fields, or use designated initializers.
 struct cache_options {
   /// The preset these options came from; `secure` makes the cache refuse to start without
@@ -101,6 +116,11 @@ struct cache_options {
   /// retry (reliability.hpp), so a backend that is down or hung costs a bounded wait and then
   /// nothing while the breaker is open. The cache's `options().l2` is the wrapped stack.
   reliability_options reliability = {};
+
+  /// Stampede protection across processes for memoized misses (see `fill_lock_options`);
+  /// nullopt: off. Within one process, concurrent misses of one key always share one call of
+  /// the function (single-flight), whatever this says.
+  std::optional<fill_lock_options> fill_lock = fill_lock_options{};
 
   /// The in-process L1 holding the stored bytes (ciphertext stays ciphertext).
   bool l1_enabled = true;

@@ -29,6 +29,7 @@
 #include <cachekit/cache_options.hpp>
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
+#include <cachekit/flight_table.hpp>
 #include <cachekit/interop_key.hpp>
 #include <cachekit/object_cache.hpp>
 #include <cachekit/value_codec.hpp>
@@ -142,7 +143,10 @@ class cache_engine;
 /// Which layer answered a lookup. `another_tenant` is a miss whose entry was sealed for another
 /// tenant (multi-tenant keys carry no tenant): the call runs and its result is not stored, so one
 /// tenant's calls never overwrite another's entry.
-enum class served_by : std::uint8_t { nothing, l1, l2, another_tenant };
+///
+/// `l2_failed`: L2 could not be read for this call (down, timed out, breaker open): the call
+/// runs the function without taking the fill lock, which would fail the same way.
+enum class served_by : std::uint8_t { nothing, l1, l2, another_tenant, l2_failed };
 
 /// The counters behind `memoized::info()`; shared by copies of one memoized function. Striped
 /// over cache-line-sized slots picked per thread, so concurrent hits do not bounce one line.
@@ -182,6 +186,8 @@ struct CACHEKIT_EXPORT memo_binding {
   /// or `{ns}:{operation}:` in interop mode); `clear()` erases by it. Never empty.
   std::string key_space;
   function_stats stats;
+  /// Concurrent misses of one key in this process share one call of the function.
+  flight_table flights;
 
   /// Looks the entry up in L1 under `l1_key` and opens it; nullopt on a miss. `l1_key` is the
   /// protocol key, or (unencrypted caches) the call's pre-image key (see `memoized_impl`).
@@ -193,6 +199,17 @@ struct CACHEKIT_EXPORT memo_binding {
                                                    served_by& layer);
   /// Seals `msgpack` and writes it to L1 (under `l1_key`) and L2 (under `key`).
   void store(std::string_view key, std::string_view l1_key, byte_view msgpack);
+  /// After a miss of `key`: the distributed fill lock (cache_options::fill_lock). Either the
+  /// lock is now held (`lock`; run the function, store, then `release_fill`), or another
+  /// process stored the value meanwhile (`filled`, opened as `load_l2` opens it), or neither
+  /// (no lock to take, or the wait ran out: run the function). Never fails.
+  struct fill_result {
+    std::optional<byte_buffer> filled;
+    std::optional<lock_token> lock;
+  };
+  [[nodiscard]] fill_result await_fill(std::string_view key, std::string_view l1_key,
+                                       served_by& layer);
+  void release_fill(const lock_token& lock) noexcept;
   /// An entry that opened but did not decode as the result type: evicts it (L1 under `key` and
   /// `l1_key`, L2 under `key`) and counts it.
   void reject(std::string_view key, std::string_view l1_key, const failure& why);
@@ -362,15 +379,55 @@ class memoized_impl<F, R(P...)> {
         b.reject(key, *l1_key, decoded.error());
       }
     }
-    if (b.collect_stats) b.stats.record_miss();
-    result_type fresh = std::invoke(state_->fn, std::forward<P>(args)...);
-    if (layer == served_by::another_tenant) return fresh;
-    if (auto encoded = stored_value_codec<result_type>::encode(fresh, b.interop)) {
-      b.store(key, *l1_key, *encoded);
-    } else {
-      b.uncacheable(encoded.error());
+    if (layer == served_by::another_tenant) {  // run, and store nothing over its entry
+      if (b.collect_stats) b.stats.record_miss();
+      return std::invoke(state_->fn, std::forward<P>(args)...);
     }
-    return fresh;
+    return fill(b, key, *l1_key, layer != served_by::l2_failed, args...);
+  }
+
+  // A miss of `key`. Concurrent callers in this process share one call of the function (the
+  // first leads, the others wait for its result or its exception); across processes, the fill
+  // lock lets one process run it while the others wait for what it stores.
+  result_type fill(memo_binding& b, const std::string& key, const std::string& l1_key,
+                   bool use_fill_lock, P&... args) const {
+    auto ticket = b.flights.join(key);
+    if (!ticket.leader()) {
+      if (b.collect_stats) b.stats.record_miss();
+      return *std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
+    }
+    std::optional<lock_token> lock;
+    try {
+      served_by layer = served_by::nothing;
+      memo_binding::fill_result fill;
+      if (use_fill_lock) fill = b.await_fill(key, l1_key, layer);
+      lock = std::move(fill.lock);
+      if (fill.filled) {
+        auto decoded = stored_value_codec<result_type>::decode(*fill.filled, b.interop);
+        if (decoded) {
+          if (b.collect_stats) b.stats.record_l2_hit();
+          auto shared = std::make_shared<const result_type>(std::move(*decoded));
+          b.flights.finish(ticket, shared, nullptr);
+          return *shared;
+        }
+        b.reject(key, l1_key, decoded.error());
+      }
+      if (b.collect_stats) b.stats.record_miss();
+      auto fresh =
+          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
+      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
+        b.store(key, l1_key, *encoded);
+      } else {
+        b.uncacheable(encoded.error());
+      }
+      if (lock) b.release_fill(*lock);
+      b.flights.finish(ticket, fresh, nullptr);
+      return *fresh;
+    } catch (...) {  // the function's exception: not cached, shared with this flight's waiters
+      if (lock) b.release_fill(*lock);
+      b.flights.finish(ticket, nullptr, std::current_exception());
+      throw;
+    }
   }
 
   result_type call_objects(P&... args) const {

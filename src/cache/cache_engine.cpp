@@ -159,6 +159,7 @@ cache_engine::cache_engine(cache_options options)
       }()),
       l1_(make_l1(options_)),
       formats_(make_formats(options_)),
+      fills_(options_.l2.get(), options_.fill_lock, *options_.clock),
       encrypted_(options_.encryption.has_value()) {}
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {

@@ -10,6 +10,7 @@
 #include <cachekit/reliability.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "cache/fill_coordinator.hpp"
 #include "cache/lru_map.hpp"
 #include "process/per_process.hpp"
 
@@ -103,6 +104,9 @@ class cache_engine {
 
   [[nodiscard]] cache_stats stats() const noexcept;
 
+  // The distributed fill lock of memoized misses (cache_options::fill_lock).
+  [[nodiscard]] fill_coordinator& fills() noexcept { return fills_; }
+
   // The latest L2 failure reported (at most one per class per second), for health reports.
   [[nodiscard]] std::optional<std::string> last_l2_error() const;
 
@@ -146,6 +150,7 @@ class cache_engine {
   cache_options options_;
   std::unique_ptr<l1_cache> l1_;
   std::array<storage_format, 3> formats_;
+  fill_coordinator fills_;
   // Multi-tenant mode: the formats of each tenant seen, built on first use (keys derived
   // without growing the keyring), the least recently used dropped past `max_tenant_formats`.
   // Per process (a forked child builds its own table, never taking its parent's lock).

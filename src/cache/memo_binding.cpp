@@ -34,13 +34,31 @@ std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::stri
   std::chrono::nanoseconds l2_latency{-1};
   auto found = engine->load_l2(key, l1_key, format, ttl, &l2_latency);
   if (collect_stats && l2_latency.count() >= 0) stats.record_l2_latency(l2_latency);
-  if (!found) return std::nullopt;  // counted and reported by the engine; the call runs
+  if (!found) {  // counted and reported by the engine; the call runs
+    layer = served_by::l2_failed;
+    return std::nullopt;
+  }
   layer = found->layer;
   return std::move(found->msgpack);
 }
 
 void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack) {
   (void)engine->store(key, l1_key, format, msgpack, ttl);  // failures are counted and reported
+}
+
+memo_binding::fill_result memo_binding::await_fill(std::string_view key, std::string_view l1_key,
+                                                   served_by& layer) {
+  fill_result result;
+  auto outcome = engine->fills().await(key, [&] {
+    result.filled = load_l2(key, l1_key, layer);
+    return result.filled.has_value();
+  });
+  result.lock = std::move(outcome.lock);
+  return result;
+}
+
+void memo_binding::release_fill(const lock_token& lock) noexcept {
+  engine->fills().release(lock);
 }
 
 void memo_binding::reject(std::string_view key, std::string_view l1_key, const failure& why) {

@@ -209,7 +209,7 @@ TEST(reliability_faults, a_listener_that_never_answers_costs_a_timeout_then_noth
   auto triple = c.memoize("fault.black_hole", f.fn());
   const auto o = load_for(triple, 1500ms);
   expect_absorbed(o, c, "black hole");
-  EXPECT_EQ(f.calls.load(), o.calls) << "every call ran the function and returned its value";
+  EXPECT_LE(f.calls.load(), o.calls) << "callers of one key in flight share one call";
 }
 
 TEST(reliability_faults, memcached_killed_then_restarted) {
