@@ -18,6 +18,7 @@
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/l1_cache.hpp>
+#include <cachekit/memory_backend.hpp>
 #include <cachekit/object_cache.hpp>
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/storage_format.hpp>
@@ -271,12 +272,23 @@ local_server& redis_server() {
   return *server;
 }
 
+// L1 off so every call is an L2 hit; `layer`: the reliability stack (backpressure, breaker,
+// retry) around the backend, as every cache has by default, or the bare backend, so the
+// layer's cost on the hit path is the ratio of the two in one run.
+cachekit::cache_options l2_only(std::shared_ptr<cachekit::backend> l2, bool layer) {
+  cachekit::cache_options options{.l2 = std::move(l2), .l1_enabled = false};
+  if (!layer) {
+    options.reliability = {
+        .backpressure = std::nullopt, .circuit_breaker = std::nullopt, .retry = std::nullopt};
+  }
+  return options;
+}
+
 struct redis_fixture {
-  redis_fixture()
-      : cache(cachekit::cache_options{
-            .l2 = std::make_shared<cachekit::redis_backend>(
-                cachekit::redis_options{.url = redis_server().address(), .pool_size = 1}),
-            .l1_enabled = false}),
+  explicit redis_fixture(bool layer = true)
+      : cache(l2_only(std::make_shared<cachekit::redis_backend>(
+                          cachekit::redis_options{.url = redis_server().address(), .pool_size = 1}),
+                      layer)),
         memo(cache.memoize(function_name, lookup)),
         key(memo.key(42, regions[0]).value()) {
     (void)memo(42, regions[0]);  // stores the entry
@@ -294,13 +306,58 @@ redis_fixture& redis() {
   return f;
 }
 
-void cache_memo_l2_hit_redis(benchmark::State& state) {
-  auto& f = redis();
+redis_fixture& redis_without_layer() {
+  static redis_fixture f(false);
+  return f;
+}
+
+void run_l2_hits(benchmark::State& state, redis_fixture& f) {
   for (auto _ : state) {
     product p = f.memo(42, regions[0]);
     benchmark::DoNotOptimize(p.id);
   }
   if (f.cache.stats().l2_errors != 0) state.SkipWithError("L2 errors during the run");
+}
+
+void cache_memo_l2_hit_redis(benchmark::State& state) {
+  run_l2_hits(state, redis());
+}
+
+void cache_memo_l2_hit_redis_no_layer(benchmark::State& state) {
+  run_l2_hits(state, redis_without_layer());
+}
+
+// The layer's own cost, without the network's noise: L2 hits on an in-process memory_backend,
+// with and without the reliability stack.
+struct memory_l2_fixture {
+  explicit memory_l2_fixture(bool layer)
+      : cache(l2_only(std::make_shared<cachekit::memory_backend>(), layer)),
+        memo(cache.memoize(function_name, lookup)) {
+    (void)memo(42, regions[0]);
+    const auto info = memo.info();
+    (void)memo(42, regions[0]);
+    if (memo.info().l2_hits != info.l2_hits + 1) std::abort();  // must be an L2 hit
+  }
+  cachekit::cache cache;
+  decltype(cache.memoize(function_name, lookup)) memo;
+};
+
+void run_memory_l2_hits(benchmark::State& state, bool layer) {
+  static memory_l2_fixture with(true);
+  static memory_l2_fixture without(false);
+  auto& f = layer ? with : without;
+  for (auto _ : state) {
+    product p = f.memo(42, regions[0]);
+    benchmark::DoNotOptimize(p.id);
+  }
+}
+
+void cache_memo_l2_hit_memory(benchmark::State& state) {
+  run_memory_l2_hits(state, true);
+}
+
+void cache_memo_l2_hit_memory_no_layer(benchmark::State& state) {
+  run_memory_l2_hits(state, false);
 }
 
 // The same stored bytes through bare hiredis, on a connection set up as redis_backend's is.
@@ -345,3 +402,6 @@ BENCHMARK(cache_piece_decode);
 BENCHMARK(cache_piece_object_get);
 BENCHMARK(cache_l2_baseline_hiredis_get)->UseRealTime();
 BENCHMARK(cache_memo_l2_hit_redis)->UseRealTime();
+BENCHMARK(cache_memo_l2_hit_redis_no_layer)->UseRealTime();
+BENCHMARK(cache_memo_l2_hit_memory)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(cache_memo_l2_hit_memory_no_layer)->Threads(1)->Threads(2)->UseRealTime();
