@@ -254,7 +254,10 @@ struct entry_options {
   bool interop = false;
 };
 
-/// What `memoized::info()` reports, as cachekit-py's `cache_info()`: `hits = l1_hits + l2_hits`.
+/// What `memoized::info()` reports, as cachekit-py's `cache_info()`: `hits = l1_hits + l2_hits`,
+/// and `misses` are the calls that ran the function. A call that waited for a concurrent call
+/// of the same arguments in this process (single-flight) counts as an L1 hit; one that found
+/// the result another process stored while it waited (fill lock) counts as an L2 hit.
 struct cache_info {
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;

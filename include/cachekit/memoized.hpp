@@ -393,8 +393,11 @@ class memoized_impl<F, R(P...)> {
                    bool use_fill_lock, P&... args) const {
     auto ticket = b.flights.join(key);
     if (!ticket.leader()) {
-      if (b.collect_stats) b.stats.record_miss();
-      return *std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
+      // Served in-process without running the function: counted as an L1 hit, so that misses
+      // stay the calls that ran the function (cachekit-py's definition).
+      auto shared = std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
+      if (b.collect_stats) b.stats.record_l1_hit();
+      return *shared;
     }
     std::optional<lock_token> lock;
     try {
