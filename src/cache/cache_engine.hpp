@@ -105,8 +105,12 @@ class cache_engine {
 
  private:
   // The AAD's cache_key: what the backend really stores under (its prefix + our key), as
-  // cachekit-py binds ciphertext to the storage key.
-  [[nodiscard]] std::string aad_key(std::string_view key) const;
+  // cachekit-py binds ciphertext to the storage key. Plaintext frames' "k" binds the same key.
+  // Empty when format `index` binds nothing; views `key` or `storage` (built only for a prefix).
+  [[nodiscard]] std::string_view aad_key(std::string_view key, int index,
+                                         std::string& storage) const;
+  // Whether format `index` binds entries to aad_key (AAD or "k"), so reads and writes need it.
+  [[nodiscard]] bool binds_key(int index) const noexcept;
   [[nodiscard]] monotonic_clock::duration l1_lifetime(ttl_seconds ttl) const noexcept;
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
