@@ -41,5 +41,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       !std::equal(back->payload().begin(), back->payload().end(), payload.begin(), payload.end())) {
     std::abort();
   }
+  // A key binding re-filled for another key reads back as that key's, header otherwise equal.
+  if (prefix->binds_key()) {
+    const std::uint64_t other = ~*expected.key_hash;
+    cachekit::byte_buffer rebound;
+    prefix->append_to(rebound, other);
+    auto keyed = cachekit::frame::decode(rebound);
+    expected.key_hash = other;
+    if (!keyed || !(keyed->header() == expected) || !keyed->payload().empty()) std::abort();
+  }
   return 0;
 }

@@ -82,6 +82,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto parsed = f.open(stored, "k", /*explain=*/true);
     if (fast.has_value() != parsed.has_value()) std::abort();
     if (fast && fast->msgpack != parsed->msgpack) std::abort();
+    // Behind the format's own header (plaintext: with "k" for "k"; encrypted: the AAD binds
+    // "k"), nothing opens under another key, on either path.
+    auto other = f.open(stored, "another key");
+    auto other_parsed = f.open(stored, "another key", /*explain=*/true);
+    if (other.has_value() != other_parsed.has_value()) std::abort();
+    if (behind_own_header && f.options().mode == storage_mode::frame && other) std::abort();
     if (fast) (void)cachekit::codec<record>::decode(fast->msgpack);
   }
   return 0;

@@ -45,6 +45,24 @@ inline namespace v0 {
 /// | `secure`     | forced on | on    | 600 s | refuses to start without `encryption`   |
 /// | `local`      | n/a       | on    | 300 s | L1 only, decoded objects (see `memoize`) |
 ///
+/// What a read detects, by preset, in an entry that does not check out. Detected: a counted
+/// corrupt entry (`cache_stats::corrupt_entries`), evicted, and the function runs.
+///
+/// | intent                    | flipped byte    | under another key    | L2 writer tampers |
+/// |---------------------------|-----------------|----------------------|-------------------|
+/// | standard, dev, production | checksum        | key binding "k"      | not detected      |
+/// | minimal, test             | served as value | key binding "k"      | not detected      |
+/// | secure                    | AES-GCM tag     | AAD binds the key    | AES-GCM tag       |
+/// | local                     | n/a (no L2)     | n/a                  | n/a               |
+/// | interop mode, plaintext   | served as value | served as this key's | not detected      |
+///
+/// Flipped byte: integrity on, the envelope's xxHash3-64 checksum catches it; off, the bytes are
+/// served as the value (or fail to decode). Under another key: an entry copied or swapped in L2.
+/// The key binding is the "k" field of plaintext frames (frame.hpp, `cache_options::key_binding`);
+/// entries written by cachekit-py (or with `key_binding = false`) carry none and are not checked,
+/// and interop entries (plain canonical MessagePack) have nowhere to carry it. It is a hash, not
+/// a secret: anyone who can write L2 can forge it, so only `secure` stops deliberate tampering.
+///
 /// Reliability layers around the L2 (`cache_options::reliability`), as cachekit-py's presets:
 /// circuit breaker on except in `minimal` and `test`; backpressure on except in `test`; the
 /// retry layer (which cachekit-py does not have) on except in `test`.
@@ -130,6 +148,16 @@ struct cache_options {
   /// Wrap values in the ByteStorage envelope (LZ4 + xxHash3-64). Also the `1`/`0` flag of keys,
   /// so it must match the Python service that shares the entries.
   bool integrity_checking = true;
+
+  /// Frame mode, plaintext: write the key binding "k" into each entry's header (the xxHash3-64
+  /// of the key as L2 stores it, frame.hpp) and check it on read, so an entry copied or swapped
+  /// under another key is a counted corrupt entry instead of that key's value. cachekit-py
+  /// 0.24.1 reads such entries unchanged; it does not check the binding, and since each header
+  /// differs, its header memo misses on them (a JSON parse per read of a C++-written entry on the
+  /// Python side). Entries without "k" (cachekit-py's, older C++ ones) still read. Off: write
+  /// exactly cachekit-py's bytes and ignore "k" on read, as cachekit-py does. No effect on
+  /// encrypted entries (their AAD binds the key) nor in interop mode (no header).
+  bool key_binding = true;
 
   /// Client-side encryption; nullopt: plaintext. Required by `intent::secure`.
   std::optional<encryption_options> encryption = std::nullopt;

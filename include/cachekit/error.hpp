@@ -35,6 +35,8 @@ enum class errc {
   decompression_failed,  ///< the LZ4 block is not valid
   unsupported_version,   ///< a frame or header version this SDK does not read
   serializer_mismatch,   ///< the entry was written by a serializer this reader cannot decode
+  key_mismatch,          ///< a plaintext frame's key binding ("k") names another key: the entry was
+                         ///< copied or swapped under this key
 
   // Security: the entry is not authentic for this key, tenant or keyring.
   authentication_failed = 100,  ///< AES-GCM tag verification failed (tampered or wrong key)

@@ -24,6 +24,17 @@
 ///     cachekit::byte_buffer stored = prefix.wrap(envelope_bytes);
 ///     auto read = cachekit::frame::decode(stored);   // read->payload() views `stored`
 ///
+/// Key binding (this SDK's addition; cachekit-py 0.24.1 neither writes nor checks it): a
+/// plaintext header may end with a top-level `"k": "<16 lowercase hex digits>"`, the xxHash3-64
+/// of the key the entry is stored under (`frame::key_hash`), so a reader can tell an entry copied
+/// or swapped under another key from its own:
+///
+///     {"s": "default", "m": {...}, "v": "2.0", "k": "9c1e0f6a5d2b7e43"}
+///
+/// cachekit-py reads only "s" and "m" of the header, so it reads such frames as before. The
+/// digest has a fixed length, so a keyed prefix is made once per configuration too and each write
+/// fills in 16 characters (`prefix::append_to(out, key_hash)`). Encrypted frames never carry it:
+/// their AAD binds the key already, and a reader ignores "k" in an encrypted header.
 /// Thread safety: `prefix` is immutable after `make` and thread-safe; the functions are
 /// thread-safe.
 #pragma once
@@ -75,9 +86,18 @@ struct header {
   /// "default" and "pythonic" to "auto".
   std::string serializer = "default";
   frame::metadata metadata;
+  /// The key binding "k": `key_hash(storage key)` of the key the entry was written for. Plaintext
+  /// frames only; unset for entries written by cachekit-py (and for every encrypted frame).
+  std::optional<std::uint64_t> key_hash;
 
   friend bool operator==(const header&, const header&) = default;
 };
+
+/// The key binding of a frame stored under `storage_key` (the key as the backend stores it,
+/// including a backend's key prefix): xxHash3-64 of its bytes, written as 16 lowercase hex digits.
+/// A binding, not a secret: anyone who can write the backend can compute it (only encryption's
+/// AAD stops a deliberate forgery).
+[[nodiscard]] CACHEKIT_EXPORT std::uint64_t key_hash(std::string_view storage_key) noexcept;
 
 /// Options of the default-serializer helpers.
 struct standard_options {
@@ -106,11 +126,13 @@ struct alignment {
 /// The bytes of a frame before its payload, for one configuration.
 class CACHEKIT_EXPORT prefix {
  public:
-  /// Validates `h` and renders the prefix once.
+  /// Validates `h` and renders the prefix once. With `h.key_hash` set, the header ends with
+  /// "k" (after "v", before any padding) and `append_to(out, key_hash)` writes it for another key
+  /// at the cost of 16 characters; padding is computed for that fixed length.
   /// Errors: errc::invalid_argument for an empty serializer name, a `format` other than
   /// "msgpack"/"orjson"/"arrow" (cachekit-py 0.24.1 cannot read it), a string that is not UTF-8,
-  /// an encrypted header without tenant_id, encryption_algorithm or key_fingerprint, or
-  /// `align == 0`.
+  /// an encrypted header without tenant_id, encryption_algorithm or key_fingerprint, an encrypted
+  /// header with a key_hash (its AAD binds the key), or `align == 0`.
   [[nodiscard]] static result<prefix> make(const frame::header& h, const alignment& a = {});
 
   /// "CK" 03, header_len, header JSON (with any padding).
@@ -126,12 +148,29 @@ class CACHEKIT_EXPORT prefix {
   [[nodiscard]] byte_buffer wrap(byte_view payload) const;
   /// Appends the prefix to `out` (then append the payload, e.g. with envelope::encode_into).
   void append_to(byte_buffer& out) const;
+  /// Appends the prefix with its "k" set to `key_hash` (see `binds_key`): the prefix bytes are
+  /// copied and the 16 hex digits written over, no JSON is rendered. A prefix made without a
+  /// key_hash has no "k"; it is then appended unchanged.
+  void append_to(byte_buffer& out, std::uint64_t key_hash) const;
+  /// Whether the header carries "k" (it was made with `header.key_hash` set).
+  [[nodiscard]] bool binds_key() const noexcept { return key_hash_at_ != 0; }
+  /// Offset in `bytes()` of the 16 hex digits of "k" (0 when `binds_key()` is false).
+  [[nodiscard]] std::size_t key_hash_offset() const noexcept { return key_hash_at_; }
 
  private:
   prefix() = default;
   byte_buffer bytes_;
   frame::header header_;
+  std::size_t key_hash_at_ = 0;
 };
+
+/// Digits of a "k" value.
+inline constexpr std::size_t key_hash_digits = 16;
+/// Writes `key_hash` as 16 lowercase hex digits at `out` (the form "k" holds).
+CACHEKIT_EXPORT void write_key_hash(std::uint64_t key_hash, char* out) noexcept;
+/// The value of 16 lowercase hex digits, or nullopt for anything else (uppercase included).
+[[nodiscard]] CACHEKIT_EXPORT std::optional<std::uint64_t> parse_key_hash(
+    std::string_view digits) noexcept;
 
 /// Which container a stored value used.
 enum class container {
@@ -174,7 +213,9 @@ class CACHEKIT_EXPORT decoded {
 /// legacy JSON envelope. The header must be a JSON object with a non-empty string "s" and an
 /// object "m" holding a known "format"; the other metadata keys are optional and, when
 /// present, must have the JSON types cachekit-py writes (str, bool, or null where optional).
-/// Unknown keys and trailing spaces are ignored.
+/// A plaintext header's "k", when present, must be 16 lowercase hex digits (`header().key_hash`);
+/// in an encrypted header it is ignored. Unknown keys and trailing spaces are ignored. Checking
+/// "k" against the key is the caller's job (`storage_format::open` does it).
 /// Errors (corrupt-data group): errc::truncated (a "CK" value shorter than 7 bytes, or
 /// header_len beyond the input), errc::unsupported_version (version byte other than 3),
 /// errc::malformed (bad JSON, missing or mistyped fields, bad base64 in legacy JSON).

@@ -4,14 +4,16 @@
 ///
 /// | mode    | integrity | encryption | stored bytes                                       |
 /// |---------|-----------|------------|----------------------------------------------------|
-/// | frame   | on        | off        | CK frame(compressed) + ByteStorage envelope(msgpack) |
-/// | frame   | off       | off        | CK frame(not compressed) + msgpack                 |
+/// | frame   | on        | off        | CK frame(compressed, "k") + ByteStorage envelope(msgpack) |
+/// | frame   | off       | off        | CK frame(not compressed, "k") + msgpack            |
 /// | frame   | on / off  | on         | CK frame + AES-GCM(envelope / msgpack), 5-part AAD |
 /// | interop | —         | off        | canonical msgpack                                  |
 /// | interop | —         | on         | AES-GCM(canonical msgpack), 4-part AAD             |
 ///
-/// This is byte for byte what cachekit-py 0.24.1 writes with its default serializer, so either
-/// side reads the other's entries. Reading is strict: any layer that does not check out is a
+/// With `key_binding` off this is byte for byte what cachekit-py 0.24.1 writes with its default
+/// serializer; on (the default), plaintext frames also carry the key binding "k" in the header
+/// (frame.hpp), which cachekit-py 0.24.1 reads past. Either way either side reads the other's
+/// entries. Reading is strict: any layer that does not check out is a
 /// `result` error in the corrupt-data or security group (treat as a miss and evict), never
 /// data. With encryption on, a plaintext entry is `errc::plaintext_downgrade`.
 ///
@@ -49,6 +51,12 @@ struct storage_options {
   /// Frame mode: wrap the msgpack in the ByteStorage envelope (LZ4 + xxHash3-64). Must match the
   /// writer's setting (it is also the `1`/`0` of default-mode keys).
   bool integrity_checking = true;
+  /// Frame mode, plaintext: bind each entry to the key it is stored under. `seal` writes "k" =
+  /// `frame::key_hash(key)` into the header; `open` refuses an entry whose "k" names another key
+  /// (errc::key_mismatch, corrupt-data group) and reads entries without "k" (cachekit-py's) as
+  /// before. Off: neither written nor checked, as in cachekit-py. Encrypted frames never carry
+  /// it (the AAD binds the key); interop entries have no header to carry it.
+  bool key_binding = true;
   /// Set to seal values with AES-256-GCM under this tenant's keys; reads then refuse plaintext.
   std::optional<tenant_keyring> encryption;
   /// The keyring `encryption` came from, to open frames sealed for another tenant with that
@@ -78,14 +86,17 @@ class CACHEKIT_EXPORT storage_format {
 
   /// The stored bytes of a value whose MessagePack is `msgpack`. `aad_key` is the key the entry
   /// is stored under *as the backend sees it* (including a client-side prefix such as
-  /// `t:default:`); it is only used when encrypting.
+  /// `t:default:`); it goes into the AAD when encrypting and into the key binding of plaintext
+  /// frames (`key_binding`).
   /// Errors: errc::input_too_large above 512 MiB.
   [[nodiscard]] result<byte_buffer> seal(byte_view msgpack, std::string_view aad_key) const;
 
   /// The MessagePack bytes of a stored entry. With `explain`, `layers` says what was checked.
+  /// A plaintext frame's key binding ("k") is checked against `aad_key`; an empty `aad_key`
+  /// skips that check (for copies already checked when they were read, such as the cache's L1).
   /// Errors: corrupt-data group (truncated, malformed, checksum_mismatch, decompression_bomb,
-  /// unsupported_version, serializer_mismatch ...), security group (authentication_failed,
-  /// unknown_key_fingerprint, plaintext_downgrade).
+  /// unsupported_version, serializer_mismatch, key_mismatch ...), security group
+  /// (authentication_failed, unknown_key_fingerprint, plaintext_downgrade).
   [[nodiscard]] result<opened_entry> open(byte_view stored, std::string_view aad_key,
                                           bool explain = false) const;
 

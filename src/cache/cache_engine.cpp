@@ -33,11 +33,12 @@ std::optional<tenant_keyring> tenant_keys(const cache_options& options) {
   return std::move(*keys);
 }
 
-storage_format make_format(storage_mode mode, bool integrity,
+storage_format make_format(storage_mode mode, bool integrity, bool key_binding,
                            const std::optional<tenant_keyring>& keys, const keyring* ring,
                            std::size_t max_payload) {
   return storage_format(storage_options{.mode = mode,
                                         .integrity_checking = integrity,
+                                        .key_binding = key_binding,
                                         .encryption = keys,
                                         .header_tenants = ring,
                                         .max_payload_bytes = max_payload});
@@ -107,17 +108,18 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
 // Reads decompress at most `max_payload` bytes: what this cache would have agreed to store.
 std::array<storage_format, 3> make_format_set(const std::optional<tenant_keyring>& keys,
                                               const keyring* header_tenants, bool interop_integrity,
-                                              std::size_t max_payload) {
-  return {make_format(storage_mode::frame, true, keys, header_tenants, max_payload),
-          make_format(storage_mode::frame, false, keys, header_tenants, max_payload),
-          make_format(storage_mode::interop, interop_integrity, keys, nullptr, max_payload)};
+                                              bool key_binding, std::size_t max_payload) {
+  return {make_format(storage_mode::frame, true, key_binding, keys, header_tenants, max_payload),
+          make_format(storage_mode::frame, false, key_binding, keys, header_tenants, max_payload),
+          make_format(storage_mode::interop, interop_integrity, key_binding, keys, nullptr,
+                      max_payload)};
 }
 
 std::array<storage_format, 3> make_formats(const cache_options& options) {
   // Single-tenant frame readers follow the header's tenant, as cachekit-py's do.
   return make_format_set(tenant_keys(options),
                          options.encryption ? &options.encryption->keys : nullptr,
-                         options.integrity_checking, options.max_value_bytes);
+                         options.integrity_checking, options.key_binding, options.max_value_bytes);
 }
 
 // Deepest nesting a stored value may have (msgpack-python's and cachekit-py's reader's limit).
@@ -182,22 +184,29 @@ result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
     if (!keys) return std::move(keys).error();
     // Readers decrypt as the caller's tenant (no header_tenants): another tenant's entry is a
     // mismatch and a miss, as in cachekit-py 0.24.1's multi-tenant reads.
-    set = &table.sets.put(
-        std::string(*tenant),
-        std::make_shared<const format_set>(make_format_set(
-            std::move(*keys), nullptr, options_.integrity_checking, options_.max_value_bytes)));
+    set = &table.sets.put(std::string(*tenant),
+                          std::make_shared<const format_set>(make_format_set(
+                              std::move(*keys), nullptr, options_.integrity_checking,
+                              options_.key_binding, options_.max_value_bytes)));
   }
   // Shares ownership of the tenant's set, so dropping it from the table cannot pull it from
   // under us.
   return std::shared_ptr<const storage_format>(*set, &(*set)->at(index));
 }
 
-std::string cache_engine::aad_key(std::string_view key) const {
-  if (!encrypted_) return {};
-  std::string out;
-  if (l2() != nullptr) out = l2()->key_prefix();
-  out += key;
-  return out;
+bool cache_engine::binds_key(int index) const noexcept {
+  return encrypted_ || (options_.key_binding && index != interop_format);
+}
+
+std::string_view cache_engine::aad_key(std::string_view key, int index,
+                                       std::string& storage) const {
+  if (!binds_key(index)) return {};
+  const std::string_view prefix = l2() != nullptr ? l2()->key_prefix() : std::string_view();
+  if (prefix.empty()) return key;  // no copy: most backends store keys as given
+  storage.reserve(prefix.size() + key.size());
+  storage.assign(prefix);
+  storage += key;
+  return storage;
 }
 
 monotonic_clock::duration cache_engine::l1_lifetime(ttl_seconds ttl) const noexcept {
@@ -333,8 +342,12 @@ result<cache_engine::lookup> cache_engine::load_l1(std::string_view l1_key, int 
   auto chosen = format(index);
   if (!chosen) return std::move(chosen).error();
   const storage_format& fmt = **chosen;  // `chosen` keeps it alive for this call
-  std::string aad;                       // built only when encryption binds the key
-  if (encrypted_) aad = aad_key(l1_key);
+  // Encrypted: the L1 key is the storage key, bound by the AAD. Plaintext: L1 copies are this
+  // process's own writes or L2 reads whose "k" was checked then, and may sit under a pre-image
+  // key, so the binding is not checked again (an empty key skips it).
+  std::string aad_storage;
+  const std::string_view aad =
+      encrypted_ ? aad_key(l1_key, index, aad_storage) : std::string_view{};
   // Opened under the shard's read lock rather than through a handle: no per-entry reference
   // counting, so threads reading the same hot keys do not trade cache lines.
   std::optional<result<opened_entry>> opened;
@@ -366,8 +379,8 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
   auto chosen = format(index);
   if (!chosen) return std::move(chosen).error();
   const storage_format& fmt = **chosen;
-  std::string aad;
-  if (encrypted_) aad = aad_key(key);
+  std::string aad_storage;  // built only when the AAD or the frame's "k" binds the key
+  const std::string_view aad = aad_key(key, index, aad_storage);
   const auto started = std::chrono::steady_clock::now();
   auto got = read_l2(key);
   if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
@@ -407,8 +420,8 @@ result<void> cache_engine::store(std::string_view key, int index, byte_view msgp
 
 result<void> cache_engine::store(std::string_view key, std::string_view l1_key, int index,
                                  byte_view msgpack, ttl_seconds ttl) {
-  std::string aad;
-  if (encrypted_) aad = aad_key(key);
+  std::string aad_storage;
+  const std::string_view aad = aad_key(key, index, aad_storage);
   auto chosen = format(index);
   if (!chosen) {
     report_uncacheable(chosen.error());  // counted once per call: here, not on the read

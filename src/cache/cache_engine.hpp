@@ -122,8 +122,12 @@ class cache_engine {
 
  private:
   // The AAD's cache_key: what the backend really stores under (its prefix + our key), as
-  // cachekit-py binds ciphertext to the storage key.
-  [[nodiscard]] std::string aad_key(std::string_view key) const;
+  // cachekit-py binds ciphertext to the storage key. Plaintext frames' "k" binds the same key.
+  // Empty when format `index` binds nothing; views `key` or `storage` (built only for a prefix).
+  [[nodiscard]] std::string_view aad_key(std::string_view key, int index,
+                                         std::string& storage) const;
+  // Whether format `index` binds entries to aad_key (AAD or "k"), so reads and writes need it.
+  [[nodiscard]] bool binds_key(int index) const noexcept;
   // Size check, then L1 under `l1_key` and L2 under `key`.
   [[nodiscard]] result<void> store_bytes(std::string_view key, std::string_view l1_key,
                                          byte_view bytes, ttl_seconds ttl);

@@ -6,6 +6,7 @@
 #include "protocol/untrusted_text.hpp"
 #include "protocol/utf8_check.hpp"
 
+#include <xxhash.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -89,9 +90,20 @@ std::string render_header_json(const header& h) {
     out += ", \"key_fingerprint\": ";
     append_json_optional(out, m.key_fingerprint);
   }
-  out += "}, \"v\": \"2.0\"}";
+  out += "}, \"v\": \"2.0\"";
+  if (h.key_hash) {
+    out += ", \"k\": \"";
+    out.append(key_hash_digits, '0');
+    write_key_hash(*h.key_hash, out.data() + out.size() - key_hash_digits);
+    out += '"';
+  }
+  out += '}';
   return out;
 }
+
+// Where the digits of "k" start in a header rendered with a key_hash: 18 characters before its
+// end (16 digits, the closing quote and brace).
+constexpr std::size_t key_hash_from_end = key_hash_digits + 2;
 
 result<void> check_text(std::string_view field, std::string_view value) {
   if (const auto bad = detail::utf8_invalid_offset(value); bad != value.size()) {
@@ -112,6 +124,11 @@ result<void> validate(const header& h) {
     return fail(errc::invalid_argument, "frame metadata format \"" + m.format +
                                             "\" is not one cachekit-py reads; use \"msgpack\", "
                                             "\"orjson\" or \"arrow\"");
+  }
+  if (m.encrypted && h.key_hash) {
+    return fail(errc::invalid_argument,
+                "an encrypted frame header cannot carry the key binding \"k\": its AAD binds the "
+                "key already (and readers ignore \"k\" there)");
   }
   if (m.encrypted && (!m.tenant_id || !m.encryption_algorithm || !m.key_fingerprint)) {
     return fail(errc::invalid_argument,
@@ -225,7 +242,30 @@ struct parsed_header {
 
 parsed_header make_parsed(std::string recorded, metadata m) {
   std::string canonical(canonical_serializer_name(recorded));
-  return parsed_header{header{std::move(canonical), std::move(m)}, std::move(recorded)};
+  return parsed_header{header{std::move(canonical), std::move(m), std::nullopt},
+                       std::move(recorded)};
+}
+
+// The key binding "k" of a plaintext header: absent, or exactly 16 lowercase hex digits. An
+// encrypted header's "k" is ignored like any unknown key: its AAD binds the key, and its checks
+// stay those of cachekit-py.
+result<std::optional<std::uint64_t>> parse_key_binding(const json& doc, const metadata& m) {
+  if (m.encrypted) return std::optional<std::uint64_t>();
+  const auto it = doc.find("k");
+  if (it == doc.end()) return std::optional<std::uint64_t>();
+  if (!it->is_string()) {
+    return malformed(
+        std::string("frame key binding \"k\" must be a string of 16 hex digits, got ") +
+        json_type(*it));
+  }
+  const auto& text = it->get_ref<const std::string&>();
+  auto value = parse_key_hash(text);
+  if (!value) {
+    return malformed("frame key binding \"k\" must be 16 lowercase hex digits, got \"" +
+                     detail::quote_untrusted(text.substr(0, 40)) + "\"" +
+                     (text.size() > 40 ? " (" + std::to_string(text.size()) + " characters)" : ""));
+  }
+  return std::optional<std::uint64_t>(*value);
 }
 
 // A header or legacy envelope holds a dozen values two levels deep; anything far beyond that is
@@ -266,11 +306,16 @@ result<parsed_header> parse_v3_header(std::string_view text) {
   const auto m = doc->find("m");
   auto meta = parse_metadata(m == doc->end() ? nullptr : &*m);
   if (!meta) return std::move(meta).error();
-  return make_parsed(std::move(*serializer), std::move(*meta));
+  auto binding = parse_key_binding(*doc, *meta);
+  if (!binding) return std::move(binding).error();
+  parsed_header out = make_parsed(std::move(*serializer), std::move(*meta));
+  out.h.key_hash = *binding;
+  return out;
 }
 
 // Headers repeat (one per configuration), so each thread remembers the last few it parsed, as
-// cachekit-py's reader memoizes them. Long headers are parsed every time.
+// cachekit-py's reader memoizes them. Long headers are parsed every time, and so are headers
+// with a key binding: each is one key's, so remembering them would only push out the others.
 constexpr std::size_t memo_max_header = 512;
 constexpr std::size_t memo_entries = 4;
 
@@ -302,7 +347,7 @@ result<parsed_header> parse_v3_header_memo(std::string_view text) {
   thread_local header_memo memo;
   if (const parsed_header* hit = memo.find(text)) return *hit;
   auto parsed = parse_v3_header(text);
-  if (parsed) memo.add(text, *parsed);
+  if (parsed && !parsed->h.key_hash) memo.add(text, *parsed);
   return parsed;
 }
 
@@ -458,6 +503,35 @@ metadata standard_metadata(const standard_options& options) {
   return m;
 }
 
+std::uint64_t key_hash(std::string_view storage_key) noexcept {
+  return XXH3_64bits(storage_key.data(), storage_key.size());
+}
+
+void write_key_hash(std::uint64_t key_hash, char* out) noexcept {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (std::size_t i = key_hash_digits; i-- > 0;) {
+    out[i] = hex[key_hash & 0xf];
+    key_hash >>= 4;
+  }
+}
+
+std::optional<std::uint64_t> parse_key_hash(std::string_view digits) noexcept {
+  if (digits.size() != key_hash_digits) return std::nullopt;
+  std::uint64_t value = 0;
+  for (const char c : digits) {
+    unsigned d = 0;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<unsigned>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<unsigned>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    value = (value << 4) | d;
+  }
+  return value;
+}
+
 std::string_view canonical_serializer_name(std::string_view name) {
   if (name == "std" || name == "standard") return "default";
   if (name == "pythonic") return "auto";
@@ -473,6 +547,8 @@ result<prefix> prefix::make(const frame::header& h, const alignment& a) {
   if (auto ok = validate(canonical); !ok) return ok.error();
 
   std::string text = render_header_json(canonical);
+  const std::size_t key_hash_at =
+      canonical.key_hash ? prefix_size + text.size() - key_hash_from_end : 0;
   if (a.align > 1) {
     // (-(offset + prefix length)) mod align, without overflowing a huge offset.
     const std::size_t used = (a.offset % a.align + (prefix_size + text.size()) % a.align) % a.align;
@@ -484,6 +560,7 @@ result<prefix> prefix::make(const frame::header& h, const alignment& a) {
   }
   prefix out;
   out.header_ = std::move(canonical);
+  out.key_hash_at_ = key_hash_at;
   out.bytes_.resize(prefix_size + text.size());
   out.bytes_[0] = magic0;
   out.bytes_[1] = magic1;
@@ -503,6 +580,14 @@ byte_buffer prefix::wrap(byte_view payload) const {
 
 void prefix::append_to(byte_buffer& out) const {
   out.insert(out.end(), bytes_.begin(), bytes_.end());
+}
+
+void prefix::append_to(byte_buffer& out, std::uint64_t key_hash) const {
+  const std::size_t start = out.size();
+  out.insert(out.end(), bytes_.begin(), bytes_.end());
+  if (key_hash_at_ != 0) {
+    write_key_hash(key_hash, reinterpret_cast<char*>(out.data() + start + key_hash_at_));
+  }
 }
 
 decoded::decoded(frame::header h, std::string recorded_serializer, byte_view payload,

@@ -42,12 +42,38 @@ frame::header frame_header_for(const storage_options& options) {
 
 struct storage_format::impl {
   storage_options options;
-  std::optional<frame::prefix> prefix;  // frame mode: the constant header, built once
+  // Frame mode: the header cachekit-py writes for this configuration, built once ...
+  std::optional<frame::prefix> prefix;
+  // ... and, when plaintext frames bind their key, the same with "k" (digits filled per write).
+  std::optional<frame::prefix> keyed_prefix;
 
   explicit impl(storage_options o) : options(std::move(o)) {
     if (options.mode == storage_mode::frame) {
-      prefix = frame::prefix::make(frame_header_for(options)).value();
+      frame::header h = frame_header_for(options);
+      prefix = frame::prefix::make(h).value();
+      if (binds_keys()) {
+        h.key_hash = 0;
+        keyed_prefix = frame::prefix::make(h).value();
+      }
     }
+  }
+
+  [[nodiscard]] bool binds_keys() const noexcept {
+    return options.mode == storage_mode::frame && options.key_binding && !options.encryption;
+  }
+
+  // A plaintext frame's "k" against the key it was read under.
+  [[nodiscard]] static result<void> check_binding(std::uint64_t recorded, std::string_view key) {
+    const std::uint64_t expected = frame::key_hash(key);
+    if (recorded == expected) return {};
+    std::string text(2 * frame::key_hash_digits + 1, ' ');
+    frame::write_key_hash(recorded, text.data());
+    frame::write_key_hash(expected, text.data() + frame::key_hash_digits + 1);
+    return fail(errc::key_mismatch, "its key binding \"k\" is " +
+                                        text.substr(0, frame::key_hash_digits) + " but key \"" +
+                                        detail::quote_untrusted(key) + "\" hashes to " +
+                                        text.substr(frame::key_hash_digits + 1) +
+                                        " (copied or swapped here from another key; evict it)");
   }
 
   // AAD as cachekit-py binds it: five parts in frame mode, four in interop mode.
@@ -71,8 +97,13 @@ struct storage_format::impl {
     }
     byte_buffer out;
     if (!options.encryption) {
-      out.reserve(prefix->bytes().size() + inner.size());
-      prefix->append_to(out);
+      if (keyed_prefix) {
+        out.reserve(keyed_prefix->bytes().size() + inner.size());
+        keyed_prefix->append_to(out, frame::key_hash(aad_key));
+      } else {
+        out.reserve(prefix->bytes().size() + inner.size());
+        prefix->append_to(out);
+      }
       out.insert(out.end(), inner.begin(), inner.end());
       return out;
     }
@@ -137,14 +168,35 @@ struct storage_format::impl {
     return {};
   }
 
-  result<opened_entry> open_frame(byte_view stored, std::string_view aad_key, bool explain) const {
-    // memcmp: std::equal over std::byte compiles to a byte-at-a-time loop (a third of an L1
-    // hit's open before).
+  // The size of this format's own header at the start of `stored` (keyed: with any well-formed
+  // digits, returned in `recorded`), or 0.
+  std::size_t own_header(byte_view stored, std::optional<std::uint64_t>& recorded) const {
     if (const byte_view own = prefix->bytes();
-        !explain && stored.size() >= own.size() &&
-        std::memcmp(own.data(), stored.data(), own.size()) == 0) {
-      // The header is byte for byte the one this format writes (what cachekit-py writes for the
-      // same configuration too): every field is known, so no JSON parse.
+        stored.size() >= own.size() && std::memcmp(own.data(), stored.data(), own.size()) == 0) {
+      return own.size();  // what cachekit-py writes for this configuration
+    }
+    if (!keyed_prefix) return 0;
+    const byte_view own = keyed_prefix->bytes();
+    const std::size_t at = keyed_prefix->key_hash_offset();
+    const std::size_t after = at + frame::key_hash_digits;
+    if (stored.size() < own.size() || std::memcmp(own.data(), stored.data(), at) != 0 ||
+        std::memcmp(own.data() + after, stored.data() + after, own.size() - after) != 0) {
+      return 0;
+    }
+    recorded = frame::parse_key_hash(as_string_view(stored.subspan(at, frame::key_hash_digits)));
+    return recorded ? own.size() : 0;
+  }
+
+  result<opened_entry> open_frame(byte_view stored, std::string_view aad_key, bool explain) const {
+    // (own_header compares with memcmp: std::equal over std::byte compiles to a byte-at-a-time
+    // loop, a third of an L1 hit's open before.)
+    std::optional<std::uint64_t> recorded;
+    if (const std::size_t own = explain ? 0 : own_header(stored, recorded); own != 0) {
+      // The header is byte for byte one this format writes (without "k", what cachekit-py
+      // writes for the same configuration too): every field is known, so no JSON parse.
+      if (recorded && !aad_key.empty()) {  // empty: an L1 copy, checked when read
+        if (auto ok = check_binding(*recorded, aad_key); !ok) return std::move(ok).error();
+      }
       opened_entry out;
       const payload_layers layers{
           .compressed = options.integrity_checking,
@@ -153,7 +205,7 @@ struct storage_format::impl {
                                                   options.encryption->current_fingerprint())
                                             : std::nullopt,
           .original_type = msgpack_format};
-      if (auto ok = open_payload(stored.subspan(own.size()), layers, aad_key, false, out); !ok) {
+      if (auto ok = open_payload(stored.subspan(own), layers, aad_key, false, out); !ok) {
         return std::move(ok).error();
       }
       return out;
@@ -210,6 +262,12 @@ struct storage_format::impl {
     } else if (options.encryption) {
       return fail(errc::plaintext_downgrade,
                   "entry is plaintext but this reader requires encryption");
+    } else if (h.key_hash && options.key_binding && !aad_key.empty()) {
+      if (auto ok = check_binding(*h.key_hash, aad_key); !ok) return std::move(ok).error();
+      if (explain) {
+        out.layers.push_back("key binding: \"k\" matches key \"" +
+                             detail::quote_untrusted(aad_key) + "\"");
+      }
     }
     payload_layers layers{.compressed = m.compressed, .keys = keys};
     if (m.key_fingerprint) layers.fingerprint = *m.key_fingerprint;

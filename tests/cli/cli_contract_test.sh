@@ -50,6 +50,16 @@ expect_output envelope_hex "94c4054081a1610198cc84cc8c4fcc99cce3584cccc804a76d73
   bash -c "echo 81a16101 | '$cli' envelope wrap --hex"
 expect_output frame_round_trip '{"a":[1,{"$float":"2.5"},{"$bytes":"00ff"}]}' \
   bash -c "'$cli' encode --value '{\"a\": [1, 2.5, {\"\$bytes\": \"00ff\"}]}' | '$cli' decode"
+# --bind-key writes the key binding "k" (as the cache does); decode with --cache-key checks it.
+expect_output frame_key_bound_round_trip '{"a":1}' \
+  bash -c "'$cli' encode --value '{\"a\": 1}' --bind-key --cache-key k --hex |
+    '$cli' decode --hex --cache-key k"
+expect_status frame_key_bound_under_another_key 1 \
+  bash -c "'$cli' encode --value '{\"a\": 1}' --bind-key --cache-key k --hex |
+    '$cli' decode --hex --cache-key other"
+expect_output frame_key_bound_without_cache_key_is_not_checked '{"a":1}' \
+  bash -c "'$cli' encode --value '{\"a\": 1}' --bind-key --cache-key k --hex | '$cli' decode --hex"
+expect_status frame_bind_key_needs_a_cache_key 1 "$cli" encode --value 1 --bind-key
 # A fixed random key (openssl rand -hex 32): the CLI refuses patterned ones (checked below).
 key=a8f06af41a1f4ccb936082fdbe129b93fd8d9b7db027d9f3ea40c3b5e5480416
 expect_output encrypted_round_trip '[{"$datetime":"2024-01-01T12:30:45.123456+00:00"}]' \

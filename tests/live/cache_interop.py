@@ -52,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import python_sdk  # noqa: E402
 import redis  # noqa: E402
+import xxhash  # noqa: E402
 import tagged_json  # noqa: E402
 from cachekit import cache  # noqa: E402
 from cachekit.backends.file import FileBackend, FileBackendConfig  # noqa: E402
@@ -587,8 +588,14 @@ def case_cpp_to_py(peer: Peer, scenario: Scenario, env: Env, shape: str, n: int)
         if scenario.interop_ns is not None:
             got_bytes, want = stored, python_sdk.interop_encode(expected, cache_key=first["key"])
         else:
-            got_bytes = python_sdk.split_frame(stored)[1]
+            header_bytes, got_bytes = python_sdk.split_frame(stored)
             want = python_sdk.standard_payload(expected, integrity=False)
+            # The key binding C++ adds to plaintext frames (cachekit-py reads past it, below):
+            # xxHash3-64 of the key as stored.
+            binding = json.loads(header_bytes).get("k")
+            want_binding = xxhash.xxh3_64_hexdigest(first["key"].encode())
+            check(binding == want_binding, f"C++ frame header {header_bytes.decode()!r} under "
+                  f"{first['key']!r} has key binding {binding!r}, expected {want_binding!r}")
         check(got_bytes == want, f"C++ stored MessagePack {got_bytes.hex()} under {first['key']!r}; "
               f"cachekit-py writes {want.hex()} for the same value")
     py = python_function(scenario, env, qualname, op)

@@ -40,7 +40,7 @@ storage_format encrypted(storage_mode mode, tenant_keyring keys, bool integrity 
 }
 
 TEST(storage_format, frame_with_integrity_matches_cachekit_py_bytes) {
-  storage_format fmt({.mode = storage_mode::frame});
+  storage_format fmt({.mode = storage_mode::frame, .key_binding = false});
   auto stored = fmt.seal(a1, "any");
   ASSERT_TRUE(stored) << stored.error().message();
   EXPECT_EQ(to_hex(*stored), frame_a1_integrity_on);
@@ -50,7 +50,8 @@ TEST(storage_format, frame_with_integrity_matches_cachekit_py_bytes) {
 }
 
 TEST(storage_format, frame_without_integrity_matches_cachekit_py_bytes) {
-  storage_format fmt({.mode = storage_mode::frame, .integrity_checking = false});
+  storage_format fmt(
+      {.mode = storage_mode::frame, .integrity_checking = false, .key_binding = false});
   auto stored = fmt.seal(a1, "any");
   ASSERT_TRUE(stored);
   EXPECT_EQ(to_hex(*stored), frame_a1_integrity_off);

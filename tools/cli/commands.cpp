@@ -47,11 +47,12 @@ result<key_kwargs> parse_kwargs(const std::string& json) {
 }
 
 // A storage format for the request; encryption needs all three of key, tenant, cache key.
-result<storage_format> make_format(stored_mode mode, bool integrity,
+result<storage_format> make_format(stored_mode mode, bool integrity, bool key_binding,
                                    const encryption_request& req) {
   storage_options options{
       .mode = mode == stored_mode::interop ? storage_mode::interop : storage_mode::frame,
-      .integrity_checking = integrity};
+      .integrity_checking = integrity,
+      .key_binding = key_binding};
   if (!req.master_key_hex) {
     if (!req.previous_key_hex.empty()) {
       return fail(errc::invalid_argument,
@@ -122,7 +123,13 @@ result<byte_buffer> envelope_unwrap_command(byte_view envelope) {
 result<byte_buffer> encode_command(const encode_request& request) {
   auto v = detail::parse_tagged_json(request.value_json);
   if (!v) return std::move(v).error();
-  auto format = make_format(request.mode, request.integrity_checking, request.encryption);
+  if (request.bind_key && !request.encryption.cache_key) {
+    return fail(errc::invalid_argument,
+                "--bind-key binds the entry to a key: give it with --cache-key (the key as the "
+                "backend stores it)");
+  }
+  auto format =
+      make_format(request.mode, request.integrity_checking, request.bind_key, request.encryption);
   if (!format) return std::move(format).error();
   auto msgpack =
       request.mode == stored_mode::interop ? encode_interop_value(*v) : encode_standard_value(*v);
@@ -134,7 +141,8 @@ result<decoded> decode_command(byte_view stored, const decode_request& request) 
   const stored_mode mode =
       request.mode == stored_mode::automatic ? detect_mode(stored) : request.mode;
   // The integrity flag only matters for writing; reading follows the frame header.
-  auto format = make_format(mode, true, request.encryption);
+  auto format =
+      make_format(mode, true, request.encryption.cache_key.has_value(), request.encryption);
   if (!format) return std::move(format).error();
   auto opened = format->open(stored, request.encryption.cache_key.value_or(""), true);
   if (!opened) return std::move(opened).error();

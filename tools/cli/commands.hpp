@@ -46,10 +46,14 @@ struct encode_request {
   std::string value_json;
   stored_mode mode = stored_mode::frame;
   bool integrity_checking = true;
+  // Plaintext frame: write the key binding "k" for encryption.cache_key (which it needs).
+  bool bind_key = false;
   encryption_request encryption;
 };
 result<byte_buffer> encode_command(const encode_request& request);
 
+// With encryption.cache_key, a plaintext frame's key binding "k" is checked against it;
+// without, "k" is ignored (as cachekit-py does).
 struct decode_request {
   stored_mode mode = stored_mode::automatic;
   encryption_request encryption;

@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
   encode_cmd->add_flag("--no-integrity", encode_no_integrity,
                        "frame mode without the ByteStorage envelope");
   encode_cmd->add_flag("--hex", hex, "print hex instead of raw bytes");
+  encode_cmd->add_flag("--bind-key", encode_req.bind_key,
+                       "plaintext frame: write the key binding \"k\" for --cache-key, as the "
+                       "C++ cache does (default: exactly cachekit-py's bytes, no \"k\")");
   key_options encode_key;
   add_encryption_options(*encode_cmd, encode_req.encryption, encode_key, false);
 
