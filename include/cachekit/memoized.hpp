@@ -197,8 +197,11 @@ struct CACHEKIT_EXPORT memo_binding {
   /// Never fails, as `load_l1`.
   [[nodiscard]] std::optional<byte_buffer> load_l2(std::string_view key, std::string_view l1_key,
                                                    served_by& layer);
-  /// Seals `msgpack` and writes it to L1 (under `l1_key`) and L2 (under `key`).
-  void store(std::string_view key, std::string_view l1_key, byte_view msgpack);
+  /// Seals `msgpack` and writes it to L1 (under `l1_key`) and, with `write_l2`, L2 (under
+  /// `key`). A call whose L2 read just failed writes L1 only: the write would most likely wait
+  /// out the same timeout, doubling what the outage costs the caller.
+  void store(std::string_view key, std::string_view l1_key, byte_view msgpack,
+             bool write_l2 = true);
   /// After a miss of `key`: the distributed fill lock (cache_options::fill_lock). Either the
   /// lock is now held (`lock`; run the function, store, then `release_fill`), or another
   /// process stored the value meanwhile (`filled`, opened as `load_l2` opens it), or neither
@@ -419,7 +422,7 @@ class memoized_impl<F, R(P...)> {
       auto fresh =
           std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
       if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
-        b.store(key, l1_key, *encoded);
+        b.store(key, l1_key, *encoded, use_fill_lock);  // false: this call's L2 read failed
       } else {
         b.uncacheable(encoded.error());
       }

@@ -419,7 +419,7 @@ result<void> cache_engine::store(std::string_view key, int index, byte_view msgp
 }
 
 result<void> cache_engine::store(std::string_view key, std::string_view l1_key, int index,
-                                 byte_view msgpack, ttl_seconds ttl) {
+                                 byte_view msgpack, ttl_seconds ttl, bool write_l2) {
   std::string aad_storage;
   const std::string_view aad = aad_key(key, index, aad_storage);
   auto chosen = format(index);
@@ -432,7 +432,7 @@ result<void> cache_engine::store(std::string_view key, std::string_view l1_key, 
     report_uncacheable(sealed.error());
     return std::move(sealed).error();
   }
-  return store_bytes(key, l1_key, *sealed, ttl);
+  return store_bytes(key, l1_key, *sealed, ttl, write_l2);
 }
 
 result<void> cache_engine::store_raw(std::string_view key, byte_view bytes, ttl_seconds ttl) {
@@ -440,7 +440,7 @@ result<void> cache_engine::store_raw(std::string_view key, byte_view bytes, ttl_
 }
 
 result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1_key,
-                                       byte_view bytes, ttl_seconds ttl) {
+                                       byte_view bytes, ttl_seconds ttl, bool write_l2) {
   if (bytes.size() > options_.max_value_bytes) {
     oversize_values_.fetch_add(1, std::memory_order_relaxed);
     if (l1_) l1_->erase(l1_key);  // an older, smaller value must not stand in for this one
@@ -455,7 +455,7 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
   }
   // L1 first: when L2 is unreachable this process still serves the value it just computed.
   if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
-  if (l2() != nullptr) {
+  if (l2() != nullptr && write_l2) {
     if (auto written = l2()->set(key, bytes, ttl); !written) {
       report_l2_error(written.error());
       return std::move(written).error();

@@ -78,9 +78,10 @@ class cache_engine {
   // another tenant's entry there.
   [[nodiscard]] result<void> store(std::string_view key, int index, byte_view msgpack,
                                    ttl_seconds ttl);
-  // As `store`, keeping the L1 copy under `l1_key` (see `load_l1`).
+  // As `store`, keeping the L1 copy under `l1_key` (see `load_l1`). `write_l2` false: L1 only
+  // (the caller's L2 read just failed; a write would most likely wait and fail the same way).
   [[nodiscard]] result<void> store(std::string_view key, std::string_view l1_key, int index,
-                                   byte_view msgpack, ttl_seconds ttl);
+                                   byte_view msgpack, ttl_seconds ttl, bool write_l2 = true);
 
   // Raw bytes, no format: L1 then L2 (backfilling L1), and the write of both.
   [[nodiscard]] result<std::optional<byte_buffer>> load_raw(std::string_view key);
@@ -130,7 +131,7 @@ class cache_engine {
   [[nodiscard]] bool binds_key(int index) const noexcept;
   // Size check, then L1 under `l1_key` and L2 under `key`.
   [[nodiscard]] result<void> store_bytes(std::string_view key, std::string_view l1_key,
-                                         byte_view bytes, ttl_seconds ttl);
+                                         byte_view bytes, ttl_seconds ttl, bool write_l2 = true);
   [[nodiscard]] monotonic_clock::duration l1_lifetime(ttl_seconds ttl) const noexcept;
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;

@@ -42,8 +42,9 @@ std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::stri
   return std::move(found->msgpack);
 }
 
-void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack) {
-  (void)engine->store(key, l1_key, format, msgpack, ttl);  // failures are counted and reported
+void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack,
+                         bool write_l2) {
+  (void)engine->store(key, l1_key, format, msgpack, ttl, write_l2);  // failures are reported
 }
 
 memo_binding::fill_result memo_binding::await_fill(std::string_view key, std::string_view l1_key,
