@@ -64,6 +64,7 @@
 #include <cachekit/memoized.hpp>
 #include <cachekit/result.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -167,6 +168,12 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] backend* l2() const noexcept;
   /// The options the cache was built with (the keyring stays inside).
   [[nodiscard]] const cache_options& options() const noexcept;
+
+  /// Waits until no background refresh (`cache_options::swr`) of this cache's memoized
+  /// functions waits or runs in this process, or until `timeout` (real time) has passed;
+  /// returns whether none is left. For tests and orderly shutdowns: refreshes otherwise finish
+  /// on their own, and destroying the cache with its functions drops those still waiting.
+  bool wait_for_refreshes(std::chrono::milliseconds timeout);
 
   /// Low-level access for `memoized` and tests: the storage-format index of a mode.
   [[nodiscard]] int format_index(bool interop, bool integrity_checking) const noexcept;

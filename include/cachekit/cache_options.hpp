@@ -65,7 +65,9 @@ inline namespace v0 {
 ///
 /// Reliability layers around the L2 (`cache_options::reliability`), as cachekit-py's presets:
 /// circuit breaker on except in `minimal` and `test`; backpressure on except in `test`; the
-/// retry layer (which cachekit-py does not have) on except in `test`.
+/// retry layer (which cachekit-py does not have) on except in `test`. Stale-while-revalidate
+/// (`cache_options::swr`) on except in `minimal` and `test`; fail-safe stale
+/// (`serve_stale_for`, not in cachekit-py) off in every preset.
 enum class intent { standard, minimal, dev, test, production, secure, local };
 
 /// The preset's name as cachekit-py spells it (`"production"`; `standard` is `"cache"`).
@@ -118,6 +120,44 @@ struct fill_lock_options {
   std::chrono::milliseconds max_wait = std::chrono::seconds{5};
   /// How often a waiting caller looks for the result and retries the lock.
   std::chrono::milliseconds poll_interval = std::chrono::milliseconds{50};
+};
+
+/// Stale-while-revalidate of memoized functions (bytes mode), as cachekit-py 0.24.1's
+/// `L1CacheConfig.swr_*`: an L1 hit on a copy older than `threshold_ratio` of its lifetime
+/// (each read draws a ±10 % jitter, as cachekit-py, so keys written together do not refresh
+/// together) returns the cached value at once and queues one background call of the function
+/// for that key, which stores its result in L1 and L2 as a miss would. One refresh per key per
+/// process at a time; after a refresh that failed (the function threw, the result could not be
+/// stored) no refresh of that entry for `retry_interval`. An `invalidate`, `clear` or newer
+/// write of the key made while the refresh runs wins: the refresh's result is dropped (see
+/// docs/architecture.md, Reliability). Refreshes run on `workers` background threads of the
+/// cache, started at the first refresh and joined when the cache and its memoized functions are
+/// gone; at most `max_pending` wait (cachekit-py caps a function at 32 concurrent refreshes),
+/// past that a hit queues nothing and a later hit tries again.
+///
+/// A function whose parameter types cannot be copied into the background call (not copyable,
+/// or views of the caller's memory: pointers, `std::string_view`, `std::span`, non-const
+/// references) never refreshes: decided at compile time. A parameter type of your own that
+/// holds a view must not be used with SWR: switch it off for that cache.
+///
+/// cachekit-py runs this L1 refresh only when a function is L1-only; here every bytes-mode
+/// memoized function refreshes, with or without L2. Object mode (`intent::local`) does not.
+/// Presets as cachekit-py's: on, except `minimal` and `test`. No environment variable sets it
+/// (cachekit-py has none).
+struct swr_options {
+  /// On in cachekit-py's `L1CacheConfig()` and all presets but `minimal` and `test`.
+  bool enabled = true;
+  /// Fraction of an L1 copy's lifetime after which a hit refreshes it, in (0, 1] (cachekit-py:
+  /// 0.5). The copy's lifetime is the function's TTL, or for a copy of an L2 entry what that
+  /// entry had left when read; no TTL means the L1 default TTL (`l1_default_ttl`).
+  double threshold_ratio = 0.5;
+  /// After a failed refresh, no refresh of that entry for this long, >= 0 (cachekit-py: 10 s).
+  /// The cached value keeps being served until it expires.
+  std::chrono::milliseconds retry_interval = std::chrono::seconds{10};
+  /// Refreshes waiting to run, at most (cachekit-py: 32 per function); positive.
+  std::size_t max_pending = 32;
+  /// Background threads running refreshes (started one by one as refreshes wait); positive.
+  std::size_t workers = 1;
 };
 
 /// How a `cache` is built. Fill a preset and change fields, or use designated initializers.
@@ -199,6 +239,21 @@ struct cache_options {
   /// `object_function_max_bytes` of it until the function and its copies are gone, and throws
   /// when it is used up. Default 64 MiB (256 functions at the default size).
   std::size_t object_max_bytes = std::size_t{64} * 1024 * 1024;
+
+  // ---- serving while refreshing, and serving stale when things fail ---------------------
+  /// Stale-while-revalidate of memoized functions (see `swr_options`); on by default.
+  swr_options swr = {};
+  /// Fail-safe stale (not in cachekit-py; off by default): a memoized call that missed (L2
+  /// failed, its breaker was open, or it had no entry) and whose function then threw returns
+  /// the key's expired L1 copy instead of the exception, if that copy expired no more than this
+  /// long ago; counted in `cache_info::stale_served` and `cache_stats::stale_served`. Callers
+  /// waiting for that call (single-flight) get the same. Expired copies stay in L1 only, for up
+  /// to this long, counted against `l1_max_bytes` and evicted as any entry; they are never
+  /// written back to L2 nor extend an L2 entry's TTL, so other readers of L2 (cachekit-py
+  /// included) never see them. `invalidate` and `clear` drop them too. Without a kept copy the
+  /// caller gets the function's exception, as always. Must be positive when set. Needs L1
+  /// (`l1_enabled`); no effect in object mode.
+  std::optional<std::chrono::seconds> serve_stale_for = std::nullopt;
 
   /// Time source of L1 expiry, the circuit breaker and retry back-off (tests inject a
   /// `manual_clock`). Must outlive the cache.
@@ -298,6 +353,12 @@ struct cache_info {
   std::optional<double> l2_avg_latency_ms = std::nullopt;
   /// Wall-clock time of the last call; nullopt before the first one.
   std::optional<std::chrono::system_clock::time_point> last_operation_at = std::nullopt;
+  /// Calls answered with an expired L1 copy because the function threw
+  /// (`cache_options::serve_stale_for`). Such a call ran the function, so it is also a miss.
+  std::uint64_t stale_served = 0;
+  /// Background refreshes (`swr_options`) that stored a new value, and that failed.
+  std::uint64_t refreshes = 0;
+  std::uint64_t refresh_failures = 0;
 };
 
 /// Cache-wide fault counters (`cache::stats()`), for dashboards and tests.
@@ -315,6 +376,8 @@ struct cache_stats {
   /// Multi-tenant reads that found an entry sealed for another tenant: a miss that left the
   /// entry in place (neither evicted nor overwritten by the caller's result).
   std::uint64_t tenant_mismatches = 0;
+  /// Memoized calls answered with an expired L1 copy (`cache_options::serve_stale_for`).
+  std::uint64_t stale_served = 0;
 };
 
 }  // namespace v0

@@ -22,6 +22,18 @@
 /// is taken as given: cachekit-py's L1 stores `L2 TTL - 1 s`; that safety margin, and capping
 /// a backfill from L2 at the L2 entry's remaining TTL, are the two-level cache's job.
 ///
+/// Kept expired entries (`l1_options::keep_expired_for`, off by default): an expired entry is
+/// still a miss for `get`/`visit`, but stays readable through `visit_kept` until `keep` past its
+/// expiry (the fail-safe "serve stale" of a two-level cache). It keeps its charge against the
+/// budget until removed, and eviction takes expired entries (kept or not) first when it meets
+/// them, so the budget holds as before.
+///
+/// Versions: every write stamps its entry with `written_at`, the clock's time at the write,
+/// made distinct per shard (a write in the same clock tick as the previous one of its shard is
+/// stamped a nanosecond later). So `written_at` also names one write of a key, and
+/// `replace_if_written_at` stores only over that exact write: a writer that read an entry, went
+/// away and came back cannot overwrite a newer write or resurrect an erased key.
+///
 /// Errors: nothing here throws on the hot path except `std::bad_alloc`; configuration
 /// mistakes throw `cachekit::error` from the constructor.
 ///
@@ -67,6 +79,10 @@ struct l1_options {
   /// entry forever: with no cross-process invalidation, this bounds how long another
   /// process's write to L2 can stay unseen here. Must be positive.
   monotonic_clock::duration default_ttl = std::chrono::seconds{300};
+  /// How long an expired entry stays readable through `l1_cache::visit_kept` (still a miss for
+  /// `get` and `visit`), charged against the budget and evicted like any other until then.
+  /// nullopt (default): an expired entry is removed when met. Must be positive when set.
+  std::optional<monotonic_clock::duration> keep_expired_for = std::nullopt;
   /// Number of shards, a power of two up to 256. nullopt: twice the hardware threads rounded
   /// up to a power of two (at most 64), halved while a shard would get less than 1 MiB or
   /// fewer than 64 entries of the `max_entries` bound.
@@ -88,6 +104,32 @@ struct l1_stats {
 };
 
 namespace detail {
+struct l1_entry;
+}  // namespace detail
+
+/// An L1 entry as `l1_cache::visit_timed` and `visit_kept` show it to their callback: valid
+/// only during that call, under the shard's read lock. Thread-safe (`claim_refresh` is atomic).
+class l1_visited {
+ public:
+  /// The stored bytes.
+  [[nodiscard]] byte_view bytes() const noexcept;
+  /// When this value was written (on the cache's clock); names this write (file comment).
+  [[nodiscard]] monotonic_clock::time_point written_at() const noexcept;
+  /// When it expires; at or before now for an expired entry `visit_kept` shows.
+  [[nodiscard]] monotonic_clock::time_point expires_at() const noexcept;
+  /// Claims the one background refresh of this write: true for the first caller since it was
+  /// written or since its last refresh ended (`l1_cache::end_refresh`), unless that refresh
+  /// failed and asked for no new claim before a time after `now`. The claimer must end it with
+  /// `end_refresh`, or the write is never claimed again (it still expires as usual).
+  [[nodiscard]] bool claim_refresh(monotonic_clock::time_point now) const noexcept;
+
+ private:
+  friend class l1_cache;
+  explicit l1_visited(const detail::l1_entry& entry) noexcept : entry_(entry) {}
+  const detail::l1_entry& entry_;
+};
+
+namespace detail {
 
 /// One cached entry: a single allocation holding this 64-byte header, the key, then (at the
 /// next 16-byte boundary) the payload: the value bytes, or in object mode a
@@ -98,8 +140,9 @@ struct l1_entry {
   // Set before the entry is published, immutable afterwards.
   std::uint64_t hash = 0;
   monotonic_clock::time_point expires_at{};
-  std::size_t value_size = 0;  ///< bytes of payload (object mode: sizeof the shared_ptr)
-  std::size_t charge = 0;      ///< what the entry counts against the budget
+  /// When it was written; distinct per shard, so it names this write (set under the lock).
+  monotonic_clock::time_point written_at{};
+  std::size_t charge = 0;  ///< what the entry counts against the budget
   std::uint32_t key_size = 0;
   // Written by readers (through const access) and writers concurrently.
   mutable std::atomic<std::uint32_t> refs{1};
@@ -107,6 +150,10 @@ struct l1_entry {
   bool holds_object = false;                  ///< set before publication
   // Guarded by the owning shard's lock.
   std::uint8_t queue = 0;
+  /// Background refresh of this write (`l1_visited::claim_refresh`): 0 none, 1 claimed, v >= 2
+  /// no claim before `written_at + (v - 2) ms` (a failed refresh's back-off). Atomic: claimed
+  /// under the shard's shared lock.
+  mutable std::atomic<std::uint32_t> refresh_mark{0};
   l1_entry* newer = nullptr;
   l1_entry* older = nullptr;
 
@@ -119,6 +166,13 @@ struct l1_entry {
   }
   [[nodiscard]] const std::byte* value_data() const noexcept {
     return reinterpret_cast<const std::byte*>(this + 1) + payload_offset(key_size);
+  }
+  /// Bytes of payload (object mode: sizeof the shared_ptr). Derived rather than stored, which
+  /// keeps the header one cache line with `written_at` in it: a byte entry is charged exactly
+  /// key + value + l1_entry_overhead.
+  [[nodiscard]] std::size_t value_size() const noexcept {
+    return holds_object ? sizeof(std::shared_ptr<const void>)
+                        : charge - key_size - l1_entry_overhead;
   }
   /// Object mode: the stored object.
   [[nodiscard]] const std::shared_ptr<const void>& object() const noexcept {
@@ -142,6 +196,7 @@ struct l1_core_config {
   std::size_t max_charge = 0;  ///< budget in the caller's unit (bytes, or weight)
   std::optional<std::size_t> max_entries;
   monotonic_clock::duration default_ttl{};
+  monotonic_clock::duration keep_expired_for{};  ///< zero: expired entries go at once
   std::optional<std::size_t> shards;
   const monotonic_clock* clock = nullptr;
   std::size_t min_auto_shard_charge = 0;    ///< auto sharding keeps each shard at least this big
@@ -177,9 +232,27 @@ class CACHEKIT_EXPORT l1_core {
         const_cast<void*>(static_cast<const void*>(std::addressof(fn))));
   }
 
+  /// On a live entry or one expired less than `keep_expired_for` ago, calls `visit(const
+  /// l1_entry&)` under the shard's shared lock and returns true. Counts nothing, marks nothing.
+  template <typename F>
+  bool visit_kept(std::string_view key, F&& fn) const {
+    using fn_type = std::remove_reference_t<F>;
+    return visit_kept_impl(
+        key, [](void* context, const l1_entry& entry) { (*static_cast<fn_type*>(context))(entry); },
+        const_cast<void*>(static_cast<const void*>(std::addressof(fn))));
+  }
+
   /// Stores a copy of `value`; see `l1_cache::put`.
   bool put_bytes(std::string_view key, byte_view value,
                  std::optional<monotonic_clock::duration> ttl);
+  /// Sets the refresh mark of the entry of `key` written at `written_at`; false when absent.
+  bool set_refresh_mark(std::string_view key, monotonic_clock::time_point written_at,
+                        std::uint32_t mark) const;
+  /// As `put_bytes`, only over the entry of `key` written at `written_at`; see
+  /// `l1_cache::replace_if_written_at`.
+  std::optional<monotonic_clock::time_point> replace_bytes(
+      std::string_view key, byte_view value, std::optional<monotonic_clock::duration> ttl,
+      monotonic_clock::time_point written_at);
   /// Stores `object` charged `charge` units; see `object_cache::put`.
   bool put_object(std::string_view key, std::shared_ptr<const void> object, std::size_t charge,
                   std::optional<monotonic_clock::duration> ttl);
@@ -200,7 +273,14 @@ class CACHEKIT_EXPORT l1_core {
   using visitor = void (*)(void* context, const l1_entry& entry);
   struct shard;
   bool visit_impl(std::string_view key, visitor on_hit, void* context);
+  bool visit_kept_impl(std::string_view key, visitor on_hit, void* context) const;
   shard& shard_for(std::uint64_t hash) const noexcept;
+  // When an entry that expires at `expires_at` stops being kept (saturating).
+  [[nodiscard]] monotonic_clock::time_point kept_until(
+      monotonic_clock::time_point expires_at) const noexcept;
+  [[nodiscard]] l1_entry* build_bytes_entry(std::string_view key, std::uint64_t hash,
+                                            byte_view value, monotonic_clock::duration lifetime,
+                                            monotonic_clock::time_point now);
   [[nodiscard]] bool admissible(std::string_view key, std::size_t charge,
                                 monotonic_clock::duration lifetime) const noexcept;
   void reject(std::string_view key, std::uint64_t hash);
@@ -219,6 +299,7 @@ class CACHEKIT_EXPORT l1_core {
   mutable std::atomic<std::uint64_t> adopting_{0};
   const monotonic_clock* clock_ = nullptr;
   monotonic_clock::duration default_ttl_{};
+  monotonic_clock::duration keep_expired_for_{};
   std::size_t max_entry_charge_ = 0;
 };
 
@@ -243,13 +324,17 @@ class l1_value {
 
   /// The stored bytes.
   [[nodiscard]] byte_view bytes() const noexcept {
-    return {entry_->value_data(), entry_->value_size};
+    return {entry_->value_data(), entry_->value_size()};
   }
   [[nodiscard]] const std::byte* data() const noexcept { return entry_->value_data(); }
-  [[nodiscard]] std::size_t size() const noexcept { return entry_->value_size; }
+  [[nodiscard]] std::size_t size() const noexcept { return entry_->value_size(); }
   /// When the entry expires (on the cache's clock).
   [[nodiscard]] monotonic_clock::time_point expires_at() const noexcept {
     return entry_->expires_at;
+  }
+  /// When the entry was written (on the cache's clock); names this write (see the file comment).
+  [[nodiscard]] monotonic_clock::time_point written_at() const noexcept {
+    return entry_->written_at;
   }
   /// An owning copy of the bytes.
   [[nodiscard]] byte_buffer to_buffer() const { return {bytes().begin(), bytes().end()}; }
@@ -290,15 +375,47 @@ class CACHEKIT_EXPORT l1_cache {
   template <typename F>
   bool visit(std::string_view key, F&& fn) {
     return core_.visit(key, [&fn](const detail::l1_entry& entry) {
-      fn(byte_view(entry.value_data(), entry.value_size), entry.expires_at);
+      fn(byte_view(entry.value_data(), entry.value_size()), entry.expires_at);
     });
   }
+
+  /// As `visit`, passing `fn(const l1_visited& entry)`: the live value with the instants it
+  /// was written and expires, and its refresh claim. Counts as `get`; same rules for `fn`.
+  template <typename F>
+  bool visit_timed(std::string_view key, F&& fn) {
+    return core_.visit(key, [&fn](const detail::l1_entry& entry) { fn(l1_visited(entry)); });
+  }
+
+  /// Calls `fn(const l1_visited& entry)` with the entry of `key` if it is live or expired less
+  /// than `l1_options::keep_expired_for` ago, and returns true; false otherwise.
+  /// `entry.expires_at() <= now` tells an expired one. Counts nothing and does not mark the key
+  /// as used; `fn` runs under the shard's read lock as in `visit`.
+  template <typename F>
+  bool visit_kept(std::string_view key, F&& fn) const {
+    return core_.visit_kept(key, [&fn](const detail::l1_entry& entry) { fn(l1_visited(entry)); });
+  }
+
+  /// Ends the refresh claimed on the write of `key` made at `written_at`
+  /// (`l1_visited::claim_refresh`). `no_claim_before`: after a failure, no new claim of that
+  /// write before this instant; nullopt: claimable again at once. Returns false, changing
+  /// nothing, when that write is no longer there (a newer write starts unclaimed).
+  bool end_refresh(std::string_view key, monotonic_clock::time_point written_at,
+                   std::optional<monotonic_clock::time_point> no_claim_before);
 
   /// Stores a copy of `value` under `key` for `ttl` (nullopt: `default_ttl`), replacing any
   /// older value. Makes room by evicting other entries. Returns false, and drops any older
   /// value of `key`, when the entry would exceed `max_entry_bytes()` or `ttl` is not positive.
   bool put(std::string_view key, byte_view value,
            std::optional<monotonic_clock::duration> ttl = std::nullopt);
+
+  /// As `put`, but only when the entry now under `key` (live or kept expired) is the one written
+  /// at `written_at` (`l1_visited::written_at`, `l1_value::written_at`). Returns the new
+  /// entry's `written_at`, or nullopt, storing nothing, when the key was erased, evicted,
+  /// cleared or written again since. A too-large value or a non-positive `ttl` drops that entry,
+  /// as `put` does, and returns nullopt.
+  std::optional<monotonic_clock::time_point> replace_if_written_at(
+      std::string_view key, byte_view value, std::optional<monotonic_clock::duration> ttl,
+      monotonic_clock::time_point written_at);
 
   /// Time left before `key` expires; nullopt when absent or expired. Counts nothing and does
   /// not mark the key as used. (`l1_value::expires_at()` gives the same for a value in hand.)
@@ -317,8 +434,9 @@ class CACHEKIT_EXPORT l1_cache {
   /// Removes every entry and forgets evicted keys. Counters are kept.
   void clear();
 
-  /// Removes every expired entry now (reads remove them lazily anyway). Linear in the size of
-  /// the cache. Returns how many were removed.
+  /// Removes every expired entry now (reads remove them lazily anyway), except those still
+  /// within `keep_expired_for` of their expiry. Linear in the size of the cache. Returns how
+  /// many were removed.
   std::size_t sweep_expired();
 
   /// Counters and sizes, summed over the shards (each shard read at a slightly different
@@ -338,6 +456,22 @@ class CACHEKIT_EXPORT l1_cache {
  private:
   detail::l1_core core_;
 };
+
+inline byte_view l1_visited::bytes() const noexcept {
+  return {entry_.value_data(), entry_.value_size()};
+}
+inline monotonic_clock::time_point l1_visited::written_at() const noexcept {
+  return entry_.written_at;
+}
+inline monotonic_clock::time_point l1_visited::expires_at() const noexcept {
+  return entry_.expires_at;
+}
+inline bool l1_visited::claim_refresh(monotonic_clock::time_point now) const noexcept {
+  std::uint32_t mark = entry_.refresh_mark.load(std::memory_order_relaxed);
+  if (mark == 1) return false;
+  if (mark >= 2 && now < entry_.written_at + std::chrono::milliseconds{mark - 2}) return false;
+  return entry_.refresh_mark.compare_exchange_strong(mark, 1, std::memory_order_relaxed);
+}
 
 }  // namespace v0
 }  // namespace cachekit

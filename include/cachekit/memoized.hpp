@@ -32,6 +32,7 @@
 #include <cachekit/flight_table.hpp>
 #include <cachekit/interop_key.hpp>
 #include <cachekit/object_cache.hpp>
+#include <cachekit/tenant_scope.hpp>
 #include <cachekit/value_codec.hpp>
 
 #include <array>
@@ -43,7 +44,10 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -156,6 +160,9 @@ class CACHEKIT_EXPORT function_stats {
   void record_l2_hit() noexcept;
   void record_miss() noexcept;
   void record_l2_latency(std::chrono::nanoseconds elapsed) noexcept;
+  /// Fail-safe stale (cache_options::serve_stale_for) and SWR refreshes: rare, so unstriped.
+  void record_stale_served() noexcept;
+  void record_refresh(bool succeeded) noexcept;
   void reset() noexcept;
   [[nodiscard]] cache_info snapshot() const noexcept;
 
@@ -172,6 +179,9 @@ class CACHEKIT_EXPORT function_stats {
   void touch() noexcept;
   std::array<stripe, stripe_count> stripes_{};
   alignas(64) std::atomic<std::int64_t> last_operation_us_{0};  // unix microseconds; 0 = never
+  std::atomic<std::uint64_t> stale_served_{0};
+  std::atomic<std::uint64_t> refreshes_{0};
+  std::atomic<std::uint64_t> refresh_failures_{0};
 };
 
 /// What a memoized function shares with the engine: its storage mode, TTL and key space. It
@@ -192,7 +202,11 @@ struct CACHEKIT_EXPORT memo_binding {
   /// Looks the entry up in L1 under `l1_key` and opens it; nullopt on a miss. `l1_key` is the
   /// protocol key, or (unencrypted caches) the call's pre-image key (see `memoized_impl`).
   /// Never fails: faults are counted, reported and treated as misses.
-  [[nodiscard]] std::optional<byte_buffer> load_l1(std::string_view l1_key, served_by& layer);
+  /// `refresh_from` (SWR): see `cache_engine::load_l1`; a claimed refresh must be submitted
+  /// or ended.
+  [[nodiscard]] std::optional<byte_buffer> load_l1(
+      std::string_view l1_key, served_by& layer,
+      std::optional<monotonic_clock::time_point>* refresh_from = nullptr);
   /// Looks `key` up in L2 and opens the entry, backfilling L1 under `l1_key`; nullopt on a miss.
   /// Never fails, as `load_l1`.
   [[nodiscard]] std::optional<byte_buffer> load_l2(std::string_view key, std::string_view l1_key,
@@ -219,6 +233,24 @@ struct CACHEKIT_EXPORT memo_binding {
   /// The key could not be derived or the result could not be encoded: counted, reported.
   void uncacheable(const failure& why);
   void invalidate(std::string_view key, std::string_view l1_key);
+
+  // ---- stale-while-revalidate and fail-safe stale (cache_options::swr, serve_stale_for) ----
+  /// Whether the cache refreshes in the background (the function must also be refreshable).
+  bool swr = false;
+  /// Whether a call whose function threw may return a kept expired L1 copy.
+  bool serve_stale = false;
+  /// Queues `job` on the cache's refresh threads; false (job destroyed unrun) when full.
+  bool submit_refresh(std::function<void()> job);
+  /// Ends the refresh claimed on the L1 copy of `l1_key` written at `from`.
+  void end_refresh(std::string_view l1_key, monotonic_clock::time_point from, bool failed);
+  /// Stores a refresh's result unless the copy written at `from` was erased or replaced
+  /// meanwhile (`cache_engine::land_refresh`). Errors are counted and reported.
+  [[nodiscard]] result<bool> land_refresh(std::string_view key, std::string_view l1_key,
+                                          byte_view msgpack, monotonic_clock::time_point from);
+  /// The kept (live or recently expired) L1 copy of `l1_key`, opened; nullopt when none.
+  [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key);
+  void record_stale_served() noexcept;
+
   /// Resets the counters, then erases every entry under `key_space`: from L2 when the backend
   /// can erase by prefix (`backend::erase_prefix`; a failure is counted and reported), then
   /// from L1. Linear in the sizes of L1 and of the L2's key space walk.
@@ -246,6 +278,45 @@ struct CACHEKIT_EXPORT object_binding {
   object_binding(const object_binding&) = delete;
   object_binding& operator=(const object_binding&) = delete;
 };
+
+// ---- which parameters a background refresh may copy -----------------------------------------
+
+// Whether a copy of a T owns everything it refers to, as far as the type tells: pointers,
+// string views, spans and reference wrappers refer to the caller's memory, which a background
+// call made after the caller returned must not touch. User types are taken at their word.
+template <class T>
+struct owns_its_data;
+template <class T>
+inline constexpr bool owns_its_data_v = owns_its_data<std::remove_cv_t<T>>::value;
+template <class T>
+struct owns_its_data : std::bool_constant<!std::is_pointer_v<T> && !std::is_member_pointer_v<T> &&
+                                          !std::is_reference_v<T>> {};
+template <class T>
+requires requires {
+  typename T::value_type;
+}
+struct owns_its_data<T> : std::bool_constant<owns_its_data_v<typename T::value_type>> {};
+template <class C, class Tr>
+struct owns_its_data<std::basic_string_view<C, Tr>> : std::false_type {};
+template <class T, std::size_t N>
+struct owns_its_data<std::span<T, N>> : std::false_type {};
+template <class T>
+struct owns_its_data<std::reference_wrapper<T>> : std::false_type {};
+template <class A, class B>
+struct owns_its_data<std::pair<A, B>>
+    : std::bool_constant<owns_its_data_v<A> && owns_its_data_v<B>> {};
+template <class... T>
+struct owns_its_data<std::tuple<T...>> : std::bool_constant<(owns_its_data_v<T> && ...)> {};
+
+// A parameter a refresh can pass a copy of: by value or by const reference (or rvalue
+// reference), of a copyable type that owns its data. A non-const lvalue reference is an
+// output the caller expects to see changed: not refreshable.
+template <class P>
+inline constexpr bool refreshable_parameter_v =
+    !(std::is_lvalue_reference_v<P> &&
+      !std::is_const_v<
+          std::remove_reference_t<P>>)&&std::is_copy_constructible_v<std::remove_cvref_t<P>> &&
+    owns_its_data_v<std::remove_cvref_t<P>>;
 
 template <class F, class Signature>
 class memoized_impl;
@@ -353,14 +424,18 @@ class memoized_impl<F, R(P...)> {
       return std::invoke(state_->fn, std::forward<P>(args)...);
     }
     served_by layer = served_by::nothing;
-    std::optional<byte_buffer> stored = b.load_l1(*l1_key, layer);
+    std::optional<monotonic_clock::time_point> refresh_from;
+    std::optional<byte_buffer> stored =
+        b.load_l1(*l1_key, layer, refreshable && b.swr ? &refresh_from : nullptr);
     std::optional<failure> l1_fault;
     if (stored) {
       auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
       if (decoded) {
         if (b.collect_stats) b.stats.record_l1_hit();
+        if (refresh_from) schedule_refresh(b, std::move(*l1_key), *refresh_from, args...);
         return std::move(*decoded);
       }
+      if (refresh_from) b.end_refresh(*l1_key, *refresh_from, false);  // not of a bad copy
       l1_fault = std::move(decoded).error();
     }
     // Everything past an L1 hit needs the protocol key.
@@ -386,7 +461,111 @@ class memoized_impl<F, R(P...)> {
       if (b.collect_stats) b.stats.record_miss();
       return std::invoke(state_->fn, std::forward<P>(args)...);
     }
-    return fill(b, key, *l1_key, layer != served_by::l2_failed, args...);
+    if (!b.serve_stale) return fill(b, key, *l1_key, layer != served_by::l2_failed, args...);
+    try {
+      return fill(b, key, *l1_key, layer != served_by::l2_failed, args...);
+    } catch (const error& e) {
+      if (e.code() == errc_group::security) throw;  // fail_closed refusals are never masked
+      if (auto kept = stale_copy(b, *l1_key)) return std::move(*kept);
+      throw;
+    } catch (...) {
+      if (auto kept = stale_copy(b, *l1_key)) return std::move(*kept);
+      throw;
+    }
+  }
+
+  // Fail-safe stale (cache_options::serve_stale_for): the key's kept L1 copy, decoded.
+  std::optional<result_type> stale_copy(memo_binding& b, const std::string& l1_key) const {
+    auto kept = b.load_l1_kept(l1_key);
+    if (!kept) return std::nullopt;
+    auto decoded = stored_value_codec<result_type>::decode(*kept, b.interop);
+    if (!decoded) return std::nullopt;
+    b.record_stale_served();
+    return std::optional<result_type>(std::move(*decoded));
+  }
+
+  // ---- stale-while-revalidate (cache_options::swr) -----------------------------------------
+
+  static constexpr bool refreshable = (refreshable_parameter_v<P> && ...);
+  using argument_copies = std::tuple<std::remove_cvref_t<P>...>;
+
+  // One claimed refresh: ends the claim when the last copy of its job goes, having run or not
+  // (a full queue, a cache shutting down), unless the run ended it.
+  struct refresh_claim {
+    std::weak_ptr<state> owner;
+    std::string l1_key;
+    monotonic_clock::time_point from;
+    std::optional<std::string> tenant;  // multi-tenant: the caller's tenant_scope
+    bool ended = false;
+    refresh_claim(std::weak_ptr<state> o, std::string key, monotonic_clock::time_point f)
+        : owner(std::move(o)), l1_key(std::move(key)), from(f) {}
+    refresh_claim(const refresh_claim&) = delete;
+    refresh_claim& operator=(const refresh_claim&) = delete;
+    void end(memo_binding& b, bool failed) {
+      if (std::exchange(ended, true)) return;
+      b.end_refresh(l1_key, from, failed);
+    }
+    ~refresh_claim() {
+      if (ended) return;
+      if (auto s = owner.lock()) s->binding->end_refresh(l1_key, from, false);
+    }
+  };
+
+  // Queues the background call that refreshes the L1 copy of `l1_key` written at `from`.
+  void schedule_refresh(memo_binding& b, std::string l1_key, monotonic_clock::time_point from,
+                        P&... args) const {
+    if constexpr (refreshable) {
+      try {
+        auto claim = std::make_shared<refresh_claim>(state_, std::move(l1_key), from);
+        if (auto tenant = tenant_scope::current()) claim->tenant.emplace(*tenant);
+        // A job that is not queued is destroyed here, and its claim ends with it.
+        (void)b.submit_refresh([claim, copies = argument_copies(args...)]() mutable {
+          auto owner = claim->owner.lock();
+          if (!owner) return;  // the function is gone: nothing to refresh for
+          std::optional<tenant_scope> scope;
+          if (claim->tenant) scope.emplace(*claim->tenant);
+          memoized_impl(owner).run_refresh(*claim, copies);
+        });
+      } catch (...) {  // out of memory copying the arguments: no refresh, the claim has ended
+      }
+    } else {
+      b.end_refresh(l1_key, from, false);
+      ((void)args, ...);
+    }
+  }
+
+  // On a refresh thread: runs the function with the copied arguments through this function's
+  // single-flight (a foreground miss of the key already running means nothing to do; one that
+  // comes now waits for this call) and lands the result (cache_engine::land_refresh).
+  void run_refresh(refresh_claim& claim, argument_copies& copies) const {
+    memo_binding& b = *state_->binding;
+    auto key = std::apply([this](const auto&... a) { return make_key(a...); }, copies);
+    if (!key) {
+      claim.end(b, true);
+      return;
+    }
+    auto ticket = b.flights.join(*key);
+    if (!ticket.leader()) {  // a fill of the key is running; it stores the new value
+      claim.end(b, false);
+      return;
+    }
+    bool failed = true;
+    try {
+      auto fresh = std::make_shared<const result_type>(std::apply(
+          [this](auto&... a) { return std::invoke(state_->fn, static_cast<P>(a)...); }, copies));
+      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
+        auto landed = b.land_refresh(*key, claim.l1_key, *encoded, claim.from);
+        failed = !landed;
+        if (landed && *landed && b.collect_stats) b.stats.record_refresh(true);
+      } else {
+        b.uncacheable(encoded.error());
+      }
+      b.flights.finish(ticket, fresh, nullptr);
+    } catch (...) {  // the function threw: shared with any caller that joined, not stored
+      b.flights.finish(ticket, nullptr, std::current_exception());
+    }
+    if (failed && b.collect_stats) b.stats.record_refresh(false);
+    claim.end(b, failed);
   }
 
   // A miss of `key`. Concurrent callers in this process share one call of the function (the

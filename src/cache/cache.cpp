@@ -46,6 +46,10 @@ std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_op
                                                 base.collect_stats, std::move(key_space));
 }
 
+bool cache::wait_for_refreshes(std::chrono::milliseconds timeout) {
+  return engine_->wait_refreshes_idle(timeout);
+}
+
 std::size_t cache::object_max_entries() const noexcept {
   return engine_->options().object_max_entries;
 }

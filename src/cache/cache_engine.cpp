@@ -1,6 +1,7 @@
 #include "cache/cache_engine.hpp"
 
 #include "cache/env_config.hpp"  // canonical_uuid
+#include "cache/swr_config.hpp"
 #include "protocol/crypto/master_key.hpp"
 #include "protocol/msgpack_bounds.hpp"
 
@@ -75,6 +76,7 @@ cache_options checked(cache_options options) {
     throw error(errc::invalid_configuration,
                 "cache_options.l1_default_ttl must be positive (default 300 s)");
   }
+  check_swr_options(options);  // cache_engine_swr.cpp
   return options;
 }
 
@@ -100,6 +102,7 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
   if (!options.l1_enabled || options.preset == intent::local) return nullptr;
   return std::make_unique<l1_cache>(l1_options{.max_bytes = options.l1_max_bytes,
                                                .default_ttl = options.l1_default_ttl,
+                                               .keep_expired_for = kept_expired_for(options),
                                                .clock = options.clock});
 }
 
@@ -162,7 +165,8 @@ cache_engine::cache_engine(cache_options options)
       l1_(make_l1(options_)),
       formats_(make_formats(options_)),
       fills_(options_.l2.get(), options_.fill_lock, *options_.clock),
-      encrypted_(options_.encryption.has_value()) {}
+      encrypted_(options_.encryption.has_value()),
+      refreshes_(make_refresh_executor(options_, l1_ != nullptr)) {}
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
   if (!options_.encryption || !options_.encryption->multi_tenant) {
@@ -337,7 +341,8 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
   return load_l2(key, key, index, entry_ttl, l2_latency);
 }
 
-result<cache_engine::lookup> cache_engine::load_l1(std::string_view l1_key, int index) {
+result<cache_engine::lookup> cache_engine::load_l1(
+    std::string_view l1_key, int index, std::optional<monotonic_clock::time_point>* refresh_from) {
   if (!l1_) return lookup{};
   auto chosen = format(index);
   if (!chosen) return std::move(chosen).error();
@@ -351,9 +356,16 @@ result<cache_engine::lookup> cache_engine::load_l1(std::string_view l1_key, int 
   // Opened under the shard's read lock rather than through a handle: no per-entry reference
   // counting, so threads reading the same hot keys do not trade cache lines.
   std::optional<result<opened_entry>> opened;
-  l1_->visit(l1_key, [&](byte_view stored, monotonic_clock::time_point) {
-    opened.emplace(open_stored(fmt, stored, aad, options_.max_value_bytes));
-  });
+  if (refresh_from != nullptr && refreshes_ != nullptr) {
+    l1_->visit_timed(l1_key, [&](const l1_visited& entry) {
+      opened.emplace(open_stored(fmt, entry.bytes(), aad, options_.max_value_bytes));
+      if (*opened) claim_refresh_if_due(entry, *refresh_from);  // cache_engine_swr.cpp
+    });
+  } else {
+    l1_->visit(l1_key, [&](byte_view stored, monotonic_clock::time_point) {
+      opened.emplace(open_stored(fmt, stored, aad, options_.max_value_bytes));
+    });
+  }
   if (!opened) return lookup{};
   if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
   if (opened->code() == errc::tenant_mismatch) {
@@ -547,7 +559,8 @@ cache_stats cache_engine::stats() const noexcept {
           .security_failures = security_failures_.load(std::memory_order_relaxed),
           .oversize_values = oversize_values_.load(std::memory_order_relaxed),
           .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed),
-          .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed)};
+          .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed),
+          .stale_served = stale_served_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace detail

@@ -12,10 +12,13 @@
 
 #include "cache/fill_coordinator.hpp"
 #include "cache/lru_map.hpp"
+#include "cache/refresh_executor.hpp"
 #include "process/per_process.hpp"
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,7 +70,12 @@ class cache_engine {
   // The L1 half: the opened entry, a miss (a corrupt copy is evicted from L1 and counted) or
   // another tenant's entry. With encryption on `l1_key` must be the protocol key: the AAD binds
   // the key L1 is looked up under. Errors: as `format`.
-  [[nodiscard]] result<lookup> load_l1(std::string_view l1_key, int index);
+  // `refresh_from`: when given and SWR is on, a hit on a copy past swr.threshold_ratio of its
+  // lifetime claims the copy's refresh (l1_visited::claim_refresh) and receives its
+  // written_at; the caller must then `submit_refresh` or `end_refresh` it.
+  [[nodiscard]] result<lookup> load_l1(
+      std::string_view l1_key, int index,
+      std::optional<monotonic_clock::time_point>* refresh_from = nullptr);
   // The L2 half: reads `key`, backfills L1 under `l1_key`. Errors: as `load`.
   [[nodiscard]] result<lookup> load_l2(std::string_view key, std::string_view l1_key, int index,
                                        ttl_seconds entry_ttl, std::chrono::nanoseconds* l2_latency);
@@ -114,6 +122,32 @@ class cache_engine {
   // The reliability layers around L2 (null when left out or when there is no L2).
   [[nodiscard]] const circuit_breaker_backend* l2_breaker() const noexcept { return breaker_; }
   [[nodiscard]] const backpressure_backend* l2_gate() const noexcept { return gate_; }
+
+  // ---- stale-while-revalidate and fail-safe stale (cache_engine_swr.cpp) -----------------
+  // Claims the refresh of a hit's copy when it is past swr.threshold_ratio of its lifetime
+  // (with cachekit-py's ±10 % jitter); sets `claimed` to its written_at then.
+  void claim_refresh_if_due(const l1_visited& entry,
+                            std::optional<monotonic_clock::time_point>& claimed) const;
+  // Whether memoized functions refresh in the background (swr.enabled, and an L1 to refresh).
+  [[nodiscard]] bool swr_enabled() const noexcept { return refreshes_ != nullptr; }
+  // Queues a refresh job (see refresh_executor); false when it was not queued (destroyed).
+  bool submit_refresh(std::function<void()> job);
+  // Ends the refresh claimed on the L1 copy of `l1_key` written at `from`: at once, or after a
+  // failure with swr.retry_interval of back-off.
+  void end_refresh(std::string_view l1_key, monotonic_clock::time_point from, bool failed);
+  // Stores a refresh's result, unless the L1 copy it refreshes (written at `from`) was erased
+  // or replaced meanwhile: seals, replaces that copy in L1, writes L2, then checks that the L1
+  // copy is still its own; if a newer write or an invalidation came in between, erases its L2
+  // write again. Returns whether the result stands. Errors: as `store` (counted, reported).
+  [[nodiscard]] result<bool> land_refresh(std::string_view key, std::string_view l1_key, int index,
+                                          byte_view msgpack, ttl_seconds ttl,
+                                          monotonic_clock::time_point from);
+  // The L1 copy of `l1_key`, opened, if it is live or expired within serve_stale_for; nullopt
+  // otherwise (a copy that fails to open is left to the normal read to count and evict).
+  [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key, int index);
+  void count_stale_served() noexcept { stale_served_.fetch_add(1, std::memory_order_relaxed); }
+  // For tests: waits (real time, bounded) until no refresh waits or runs.
+  bool wait_refreshes_idle(std::chrono::milliseconds timeout);
 
   // Object mode: each memoized function holds `object_function_max_bytes` of the cache's
   // `object_max_bytes` while it lives, so their sum is bounded. Throws cachekit::error
@@ -185,6 +219,9 @@ class cache_engine {
   std::atomic<std::uint64_t> uncacheable_calls_{0};
   std::atomic<std::size_t> object_bytes_reserved_{0};
   std::atomic<std::uint64_t> tenant_mismatches_{0};
+  // SWR (cache_engine_swr.cpp): the background threads (null when off), and stale serving.
+  std::atomic<std::uint64_t> stale_served_{0};
+  std::unique_ptr<refresh_executor> refreshes_;  // last: destroyed (threads joined) first
 };
 
 }  // namespace detail

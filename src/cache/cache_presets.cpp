@@ -69,6 +69,7 @@ cache_options cache_options::for_intent(intent i) {
       options.integrity_checking = false;
       options.collect_stats = false;
       options.reliability.circuit_breaker = std::nullopt;  // CircuitBreakerConfig(enabled=False)
+      options.swr.enabled = false;                         // L1CacheConfig(swr_enabled=False)
       options.default_ttl = seconds{300};
       break;
     case intent::dev:
@@ -82,6 +83,7 @@ cache_options cache_options::for_intent(intent i) {
       // Tests see the backend's own failures: no breaker, no shedding, no retries.
       options.reliability = {
           .backpressure = std::nullopt, .circuit_breaker = std::nullopt, .retry = std::nullopt};
+      options.swr.enabled = false;  // L1CacheConfig(swr_enabled=False): no background calls
       options.default_ttl = seconds{300};
       break;
     case intent::production:

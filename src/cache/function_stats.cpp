@@ -69,7 +69,19 @@ void function_stats::record_l2_latency(std::chrono::nanoseconds elapsed) noexcep
   s.l2_nanos.fetch_add(static_cast<std::uint64_t>(elapsed.count()), std::memory_order_relaxed);
 }
 
+void function_stats::record_stale_served() noexcept {
+  stale_served_.fetch_add(1, std::memory_order_relaxed);
+  touch();
+}
+
+void function_stats::record_refresh(bool succeeded) noexcept {
+  (succeeded ? refreshes_ : refresh_failures_).fetch_add(1, std::memory_order_relaxed);
+}
+
 void function_stats::reset() noexcept {
+  stale_served_.store(0, std::memory_order_relaxed);
+  refreshes_.store(0, std::memory_order_relaxed);
+  refresh_failures_.store(0, std::memory_order_relaxed);
   for (auto& s : stripes_) {
     s.l1_hits.store(0, std::memory_order_relaxed);
     s.l2_hits.store(0, std::memory_order_relaxed);
@@ -90,6 +102,9 @@ cache_info function_stats::snapshot() const noexcept {
     info.l2_avg_latency_ms =
         static_cast<double>(sum(stripes_, &stripe::l2_nanos)) / 1e6 / static_cast<double>(reads);
   }
+  info.stale_served = stale_served_.load(std::memory_order_relaxed);
+  info.refreshes = refreshes_.load(std::memory_order_relaxed);
+  info.refresh_failures = refresh_failures_.load(std::memory_order_relaxed);
   if (const auto us = last_operation_us_.load(std::memory_order_relaxed); us != 0) {
     info.last_operation_at = std::chrono::system_clock::time_point{std::chrono::microseconds{us}};
   }

@@ -19,11 +19,15 @@ memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_int
       ttl(entry_ttl),
       collect_stats(stats_on),
       key_space(std::move(function_key_space)) {
+  swr = engine->swr_enabled();
+  serve_stale = engine->options().serve_stale_for.has_value() && engine->l1() != nullptr;
   assert(!key_space.empty() && "an empty key space would make clear() erase every entry");
 }
 
-std::optional<byte_buffer> memo_binding::load_l1(std::string_view l1_key, served_by& layer) {
-  auto found = engine->load_l1(l1_key, format);
+std::optional<byte_buffer> memo_binding::load_l1(
+    std::string_view l1_key, served_by& layer,
+    std::optional<monotonic_clock::time_point>* refresh_from) {
+  auto found = engine->load_l1(l1_key, format, refresh_from);
   if (!found) return std::nullopt;  // counted and reported by the engine; the call runs
   layer = found->layer;
   return std::move(found->msgpack);
@@ -73,6 +77,29 @@ void memo_binding::uncacheable(const failure& why) {
 void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
   if (l1_key != key && engine->l1() != nullptr) engine->l1()->erase(l1_key);
   (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
+}
+
+bool memo_binding::submit_refresh(std::function<void()> job) {
+  return engine->submit_refresh(std::move(job));
+}
+
+void memo_binding::end_refresh(std::string_view l1_key, monotonic_clock::time_point from,
+                               bool failed) {
+  engine->end_refresh(l1_key, from, failed);
+}
+
+result<bool> memo_binding::land_refresh(std::string_view key, std::string_view l1_key,
+                                        byte_view msgpack, monotonic_clock::time_point from) {
+  return engine->land_refresh(key, l1_key, format, msgpack, ttl, from);
+}
+
+std::optional<byte_buffer> memo_binding::load_l1_kept(std::string_view l1_key) {
+  return engine->load_l1_kept(l1_key, format);
+}
+
+void memo_binding::record_stale_served() noexcept {
+  engine->count_stale_served();
+  if (collect_stats) stats.record_stale_served();
 }
 
 void memo_binding::clear() {

@@ -1,4 +1,9 @@
+#include <cachekit/error.hpp>
 #include <cachekit/l1_cache.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
 
 namespace cachekit {
 inline namespace v0 {
@@ -9,10 +14,20 @@ constexpr std::size_t min_auto_shard_bytes = std::size_t{1} << 20;
 // near-budget value read back from L2 again and again cannot empty the cache on every store.
 constexpr std::size_t entry_share_divisor = 8;
 
+const l1_options& checked(const l1_options& options) {
+  if (options.keep_expired_for && *options.keep_expired_for <= monotonic_clock::duration::zero()) {
+    throw error(errc::invalid_configuration,
+                "l1_options.keep_expired_for must be positive when set; leave it nullopt to "
+                "remove expired entries at once");
+  }
+  return options;
+}
+
 detail::l1_core_config core_config(const l1_options& options) {
   return {.max_charge = options.max_bytes,
           .max_entries = options.max_entries,
           .default_ttl = options.default_ttl,
+          .keep_expired_for = options.keep_expired_for.value_or(monotonic_clock::duration::zero()),
           .shards = options.shards,
           .clock = options.clock,
           .min_auto_shard_charge = min_auto_shard_bytes,
@@ -23,7 +38,7 @@ detail::l1_core_config core_config(const l1_options& options) {
 
 }  // namespace
 
-l1_cache::l1_cache(const l1_options& options) : core_(core_config(options)) {}
+l1_cache::l1_cache(const l1_options& options) : core_(core_config(checked(options))) {}
 
 l1_cache::~l1_cache() = default;
 
@@ -35,6 +50,24 @@ std::optional<l1_value> l1_cache::get(std::string_view key) {
 bool l1_cache::put(std::string_view key, byte_view value,
                    std::optional<monotonic_clock::duration> ttl) {
   return core_.put_bytes(key, value, ttl);
+}
+
+bool l1_cache::end_refresh(std::string_view key, monotonic_clock::time_point written_at,
+                           std::optional<monotonic_clock::time_point> no_claim_before) {
+  std::uint32_t mark = 0;
+  if (no_claim_before && *no_claim_before > written_at) {
+    // Milliseconds after the write, rounded up, above the two other marks (0 and 1).
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*no_claim_before - written_at);
+    constexpr std::int64_t most = std::numeric_limits<std::uint32_t>::max() - 2;
+    mark = static_cast<std::uint32_t>(std::min<std::int64_t>(wait.count(), most) + 2);
+  }
+  return core_.set_refresh_mark(key, written_at, mark);
+}
+
+std::optional<monotonic_clock::time_point> l1_cache::replace_if_written_at(
+    std::string_view key, byte_view value, std::optional<monotonic_clock::duration> ttl,
+    monotonic_clock::time_point written_at) {
+  return core_.replace_bytes(key, value, ttl, written_at);
 }
 
 std::optional<monotonic_clock::duration> l1_cache::ttl(std::string_view key) const {

@@ -83,7 +83,6 @@ l1_entry* make_entry(std::string_view key, std::uint64_t hash, std::size_t paylo
   if (!key.empty()) std::memcpy(tail, key.data(), key.size());
   if (!value.empty()) std::memcpy(tail + offset, value.data(), value.size());
   entry->hash = hash;
-  entry->value_size = payload_size;
   entry->key_size = static_cast<std::uint32_t>(key.size());
   return entry;
 }
@@ -111,6 +110,16 @@ struct alignas(64) l1_core::shard {
   std::atomic<std::size_t> charge{0};
   std::atomic<std::size_t> entries{0};
   shard_limits limits{};  // set once by the constructor
+  // The latest `written_at` stamped in this shard: each write is stamped after it.
+  monotonic_clock::time_point last_written CACHEKIT_GUARDED_BY(mutex){};
+
+  // Stamps `fresh->written_at`: `now`, or a tick after the shard's previous write, so that
+  // every write of a key has its own stamp.
+  void stamp(l1_entry* fresh, monotonic_clock::time_point now) CACHEKIT_REQUIRES(mutex) {
+    const monotonic_clock::time_point after = last_written + monotonic_clock::duration{1};
+    fresh->written_at = now < after ? after : now;
+    last_written = fresh->written_at;
+  }
 
   void publish_sizes() CACHEKIT_REQUIRES(mutex) {
     charge.store(store.charge(), std::memory_order_relaxed);
@@ -119,7 +128,12 @@ struct alignas(64) l1_core::shard {
 };
 
 l1_core::l1_core(const l1_core_config& config)
-    : clock_(config.clock), default_ttl_(config.default_ttl) {
+    : clock_(config.clock),
+      default_ttl_(config.default_ttl),
+      keep_expired_for_(config.keep_expired_for) {
+  if (config.keep_expired_for < monotonic_clock::duration::zero()) {
+    reject_config(config, "keep_expired_for must not be negative");
+  }
   if (config.max_charge == 0) {
     reject_config(config, std::string(config.charge_name) + " must be positive");
   }
@@ -168,7 +182,16 @@ void l1_core::adopt_after_fork(std::uint64_t generation) const {
     if (adopting_.compare_exchange_weak(claimed, generation, std::memory_order_acq_rel)) {
       for (std::size_t i = 0; i <= shard_mask_; ++i) {
         shard& s = shards_[i];
-        if (!s.mutex.forget_holders_after_fork()) continue;  // no writer: entries are whole
+        if (!s.mutex.forget_holders_after_fork()) {  // no writer: entries are whole
+          // Refreshes claimed by the parent's threads will never end here: claimable again.
+          exclusive_lock lock(s.mutex);
+          s.store.for_each([](l1_entry& entry) {
+            if (entry.refresh_mark.load(std::memory_order_relaxed) == 1) {
+              entry.refresh_mark.store(0, std::memory_order_relaxed);
+            }
+          });
+          continue;
+        }
         // A writer of the parent was inside: the shard's lists may be half-linked. Its entries
         // are abandoned (never freed: freeing walks those lists) and it starts empty.
         exclusive_lock lock(s.mutex);
@@ -217,19 +240,39 @@ bool l1_core::visit_impl(std::string_view key, visitor on_hit, void* context) {
         s.hits.fetch_add(1, std::memory_order_relaxed);
         return true;
       }
-      expired = true;
+      // Expired: removed now, unless kept for visit_kept (a miss either way).
+      expired = keep_expired_for_ == monotonic_clock::duration::zero() ||
+                kept_until(entry->expires_at) <= now;
     }
   }
   if (expired) {
     retired_entries retired;  // released after the lock below
     exclusive_lock lock(s.mutex);
-    if (l1_entry* entry = s.store.find(hash, key); entry != nullptr && entry->expires_at <= now) {
+    if (l1_entry* entry = s.store.find(hash, key);
+        entry != nullptr && kept_until(entry->expires_at) <= now) {
       s.store.expire(entry, retired);
       s.publish_sizes();
     }
   }
   s.misses.fetch_add(1, std::memory_order_relaxed);
   return false;
+}
+
+bool l1_core::visit_kept_impl(std::string_view key, visitor on_hit, void* context) const {
+  follow_fork();
+  const std::uint64_t hash = hash_key(key);
+  shard& s = shard_for(hash);
+  const monotonic_clock::time_point now = clock_->now();
+  shared_lock lock(s.mutex);
+  const l1_entry* entry = s.store.find(hash, key);
+  if (entry == nullptr || kept_until(entry->expires_at) <= now) return false;
+  on_hit(context, *entry);
+  return true;
+}
+
+monotonic_clock::time_point l1_core::kept_until(
+    monotonic_clock::time_point expires_at) const noexcept {
+  return expiry_after(expires_at, keep_expired_for_);
 }
 
 bool l1_core::admissible(std::string_view key, std::size_t charge,
@@ -254,8 +297,18 @@ void l1_core::insert(l1_entry* fresh, monotonic_clock::time_point now) {
   shard& s = shard_for(fresh->hash);
   retired_entries retired;  // released after the lock below
   exclusive_lock lock(s.mutex);
+  s.stamp(fresh, now);
   s.store.put(fresh, now, retired);
   s.publish_sizes();
+}
+
+l1_entry* l1_core::build_bytes_entry(std::string_view key, std::uint64_t hash, byte_view value,
+                                     monotonic_clock::duration lifetime,
+                                     monotonic_clock::time_point now) {
+  l1_entry* fresh = make_entry(key, hash, value.size(), value);
+  fresh->charge = key.size() + value.size() + l1_entry_overhead;
+  fresh->expires_at = expiry_after(now, lifetime);
+  return fresh;
 }
 
 bool l1_core::put_bytes(std::string_view key, byte_view value,
@@ -270,11 +323,52 @@ bool l1_core::put_bytes(std::string_view key, byte_view value,
   }
   const monotonic_clock::time_point now = clock_->now();
   // Built before taking the lock: copying the value needs no lock.
-  l1_entry* fresh = make_entry(key, hash, value.size(), value);
-  fresh->charge = charge;
-  fresh->expires_at = expiry_after(now, lifetime);
-  insert(fresh, now);
+  insert(build_bytes_entry(key, hash, value, lifetime, now), now);
   return true;
+}
+
+bool l1_core::set_refresh_mark(std::string_view key, monotonic_clock::time_point written_at,
+                               std::uint32_t mark) const {
+  follow_fork();
+  const std::uint64_t hash = hash_key(key);
+  shard& s = shard_for(hash);
+  shared_lock lock(s.mutex);
+  const l1_entry* entry = s.store.find(hash, key);
+  if (entry == nullptr || entry->written_at != written_at) return false;
+  entry->refresh_mark.store(mark, std::memory_order_relaxed);
+  return true;
+}
+
+std::optional<monotonic_clock::time_point> l1_core::replace_bytes(
+    std::string_view key, byte_view value, std::optional<monotonic_clock::duration> ttl,
+    monotonic_clock::time_point written_at) {
+  follow_fork();
+  const std::uint64_t hash = hash_key(key);
+  shard& s = shard_for(hash);
+  const std::size_t charge = key.size() + value.size() + l1_entry_overhead;
+  const monotonic_clock::duration lifetime = ttl.value_or(default_ttl_);
+  const monotonic_clock::time_point now = clock_->now();
+  // Built before taking the lock, and released unused when the entry changed meanwhile.
+  l1_entry* fresh = admissible(key, charge, lifetime)
+                        ? build_bytes_entry(key, hash, value, lifetime, now)
+                        : nullptr;
+  retired_entries retired;  // released after the lock below
+  exclusive_lock lock(s.mutex);
+  l1_entry* current = s.store.find(hash, key);
+  if (current == nullptr || current->written_at != written_at) {
+    if (fresh != nullptr) retired.add(fresh);
+    return std::nullopt;
+  }
+  if (fresh == nullptr) {  // not cacheable: the older value must not outlive this write
+    s.store.erase(current, retired);
+    s.rejections.fetch_add(1, std::memory_order_relaxed);
+    s.publish_sizes();
+    return std::nullopt;
+  }
+  s.stamp(fresh, now);
+  s.store.put(fresh, now, retired);
+  s.publish_sizes();
+  return fresh->written_at;
 }
 
 bool l1_core::put_object(std::string_view key, std::shared_ptr<const void> object,
@@ -356,7 +450,12 @@ std::size_t l1_core::sweep_expired() {
     const monotonic_clock::time_point now = clock_->now();
     retired_entries retired;
     exclusive_lock lock(shards_[i].mutex);
-    removed += shards_[i].store.sweep_expired(now, retired);
+    // Kept entries go once `expires_at + keep <= now`, i.e. `expires_at <= now - keep`.
+    const bool before_any_cutoff =
+        now.time_since_epoch() < monotonic_clock::duration::min() + keep_expired_for_;
+    const monotonic_clock::time_point cutoff =
+        before_any_cutoff ? monotonic_clock::time_point::min() : now - keep_expired_for_;
+    removed += shards_[i].store.sweep_expired(cutoff, retired);
     shards_[i].publish_sizes();
   }
   return removed;

@@ -148,10 +148,10 @@ std::size_t s3fifo_shard::erase_prefix(std::string_view prefix, retired_entries&
   return remove_if([prefix](const l1_entry& e) { return e.key().starts_with(prefix); }, retired);
 }
 
-std::size_t s3fifo_shard::sweep_expired(monotonic_clock::time_point now,
+std::size_t s3fifo_shard::sweep_expired(monotonic_clock::time_point cutoff,
                                         retired_entries& retired) noexcept {
   const std::size_t removed =
-      remove_if([now](const l1_entry& e) { return e.expires_at <= now; }, retired);
+      remove_if([cutoff](const l1_entry& e) { return e.expires_at <= cutoff; }, retired);
   expirations_ += removed;
   return removed;
 }

@@ -81,8 +81,15 @@ class s3fifo_shard {
   void expire(l1_entry* entry, retired_entries& retired) noexcept;
   /// Removes every entry whose key starts with `prefix`; returns how many.
   std::size_t erase_prefix(std::string_view prefix, retired_entries& retired) noexcept;
-  /// Removes every entry expired at `now`; returns how many.
-  std::size_t sweep_expired(monotonic_clock::time_point now, retired_entries& retired) noexcept;
+  /// Removes every entry that expired at `cutoff` or before; returns how many.
+  std::size_t sweep_expired(monotonic_clock::time_point cutoff, retired_entries& retired) noexcept;
+  /// Calls `fn(l1_entry&)` on every entry.
+  template <typename F>
+  void for_each(F&& fn) noexcept {
+    for (entry_queue* queue : {&small_, &main_}) {
+      for (l1_entry* entry = queue->head(); entry != nullptr; entry = entry->older) fn(*entry);
+    }
+  }
   /// Removes every entry and forgets the ghost.
   void clear(retired_entries& retired) noexcept;
 
