@@ -21,9 +21,20 @@
 /// entry that fails authentication throws `cachekit::error` (errc_group::security) instead of
 /// running the function.
 ///
+/// Stale-while-revalidate (`cache_options::swr`, on by default as in cachekit-py): an L1 hit past
+/// half of its copy's lifetime returns at once and has the function called again in the
+/// background, once per key, with copies of the arguments; its result replaces the entry in L1
+/// and L2 unless the key was invalidated, cleared or written again meanwhile. Functions whose
+/// parameters are views, pointers or non-const references never refresh (compile time). With
+/// `cache_options::serve_stale_for`, a call whose function throws returns the key's recently
+/// expired L1 copy instead (never written back to L2). `info()` counts `refreshes`,
+/// `refresh_failures` and `stale_served`.
+///
 /// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
-/// is called concurrently when callers miss together). Copies share the function and the counters,
-/// as re-decorating a Python function shares its counters.
+/// is called concurrently when callers miss together, and from the cache's refresh thread).
+/// Copies share the function and the counters, as re-decorating a Python function shares its
+/// counters. A background refresh that has started when the last copy of the function is
+/// destroyed runs to its end; none starts after that.
 #pragma once
 
 #include <cachekit/cache_options.hpp>
