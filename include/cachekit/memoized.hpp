@@ -443,7 +443,7 @@ class memoized_impl<F, R(P...)> {
       auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
       if (decoded) {
         if (b.collect_stats) b.stats.record_l1_hit();
-        if (refresh_from) schedule_refresh(b, std::move(*l1_key), *refresh_from, args...);
+        if (refresh_from) schedule_refresh(b, *l1_key, *refresh_from, args...);
         return std::move(*decoded);
       }
       if (refresh_from) b.end_refresh(*l1_key, *refresh_from, false);  // not of a bad copy
@@ -523,13 +523,20 @@ class memoized_impl<F, R(P...)> {
   };
 
   // Queues the background call that refreshes the L1 copy of `l1_key` written at `from`.
-  void schedule_refresh(memo_binding& b, std::string l1_key, monotonic_clock::time_point from,
-                        P&... args) const {
+  void schedule_refresh(memo_binding& b, const std::string& l1_key,
+                        monotonic_clock::time_point from, P&... args) const {
     if constexpr (refreshable) {
+      std::shared_ptr<refresh_claim> claim;
       try {
-        auto claim = std::make_shared<refresh_claim>(state_, std::move(l1_key), from);
+        claim = std::make_shared<refresh_claim>(state_, l1_key, from);
         if (auto tenant = tenant_scope::current()) claim->tenant.emplace(*tenant);
-        // A job that is not queued is destroyed here, and its claim ends with it.
+      } catch (...) {  // out of memory: no refresh; the entry may be claimed again
+        b.end_refresh(l1_key, from, false);
+        return;
+      }
+      try {
+        // A job that is not queued is destroyed at once; the last copy of `claim` then ends
+        // the claim (so does one dropped unrun when the cache goes).
         (void)b.submit_refresh([claim, copies = argument_copies(args...)]() mutable {
           auto owner = claim->owner.lock();
           if (!owner) return;  // the function is gone: nothing to refresh for
@@ -537,7 +544,7 @@ class memoized_impl<F, R(P...)> {
           if (claim->tenant) scope.emplace(*claim->tenant);
           memoized_impl(owner).run_refresh(*claim, copies);
         });
-      } catch (...) {  // out of memory copying the arguments: no refresh, the claim has ended
+      } catch (...) {  // copying the arguments failed: `claim` ends the claim as it goes
       }
     } else {
       b.end_refresh(l1_key, from, false);
