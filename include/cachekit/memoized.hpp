@@ -258,6 +258,11 @@ struct CACHEKIT_EXPORT memo_binding {
   /// meanwhile (`cache_engine::land_refresh`). Errors are counted and reported.
   [[nodiscard]] result<bool> land_refresh(std::string_view key, std::string_view l1_key,
                                           byte_view msgpack, monotonic_clock::time_point from);
+  /// Whether L2 already holds a value of `key` fresh enough to refresh the L1 copy written at
+  /// `from` with (another process refreshed it); copies it to L1 then
+  /// (`cache_engine::adopt_fresh_l2`).
+  [[nodiscard]] bool adopt_fresh_l2(std::string_view key, std::string_view l1_key,
+                                    monotonic_clock::time_point from);
   /// The kept (live or recently expired) L1 copy of `l1_key`, opened; nullopt when none.
   [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key);
   void record_stale_served() noexcept;
@@ -552,14 +557,22 @@ class memoized_impl<F, R(P...)> {
     }
   }
 
-  // On a refresh thread: runs the function with the copied arguments through this function's
-  // single-flight (a foreground miss of the key already running means nothing to do; one that
-  // comes now waits for this call) and lands the result (cache_engine::land_refresh).
+  // On a refresh thread: takes a fresh enough L2 entry if another process stored one, else runs
+  // the function with the copied arguments through this function's single-flight (a foreground miss
+  // of the key already running means nothing to do; one that comes now waits for this call) and
+  // lands the result (cache_engine::land_refresh).
   void run_refresh(refresh_claim& claim, argument_copies& copies) const {
     memo_binding& b = *state_->binding;
     auto key = std::apply([this](const auto&... a) { return make_key(a...); }, copies);
     if (!key) {
       claim.end(b, true);
+      return;
+    }
+    // Another process may have refreshed the key already: then its value serves, and the
+    // function does not run in every process sharing the L2.
+    if (b.adopt_fresh_l2(*key, claim.l1_key, claim.from)) {
+      if (b.collect_stats) b.stats.record_refresh(true);
+      claim.end(b, false);
       return;
     }
     auto ticket = b.flights.join(*key);

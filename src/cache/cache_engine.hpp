@@ -142,6 +142,14 @@ class cache_engine {
   [[nodiscard]] result<bool> land_refresh(std::string_view key, std::string_view l1_key, int index,
                                           byte_view msgpack, ttl_seconds ttl,
                                           monotonic_clock::time_point from);
+  // Before a refresh runs the function: when L2 holds an entry of `key` that is still younger
+  // than the refresh threshold (`ttl` x (1 - threshold_ratio) or more left: another process
+  // refreshed or wrote it since this copy was made), copies it over the L1 copy written at
+  // `from` and returns true, so the function need not run. False when L2 cannot tell an
+  // entry's age (no TTL, or a backend that does not report it), has none, fails, or its entry
+  // does not open.
+  [[nodiscard]] bool adopt_fresh_l2(std::string_view key, std::string_view l1_key, int index,
+                                    ttl_seconds ttl, monotonic_clock::time_point from);
   // The L1 copy of `l1_key`, opened, if it is live or expired within serve_stale_for; nullopt
   // otherwise (a copy that fails to open is left to the normal read to count and evict).
   [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key, int index);

@@ -5,7 +5,9 @@
 #include "cache/cache_engine.hpp"
 #include "cache/swr_config.hpp"
 #include "process/fork_generation.hpp"
+#include "protocol/msgpack_bounds.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <new>
@@ -135,6 +137,51 @@ result<bool> cache_engine::land_refresh(std::string_view key, std::string_view l
   if (still_mine) return true;
   if (auto erased = l2()->erase(key); !erased) report_l2_error(erased.error());
   return false;
+}
+
+bool cache_engine::adopt_fresh_l2(std::string_view key, std::string_view l1_key, int index,
+                                  ttl_seconds ttl, monotonic_clock::time_point from) {
+  if (!l1_ || l2() == nullptr || !ttl) return false;
+  auto got = l2()->get_with_ttl(key);
+  if (!got) {
+    report_l2_error(got.error());
+    return false;
+  }
+  if (!*got || !(*got)->remaining || !*(*got)->remaining) return false;  // none, or age unknown
+  const std::chrono::seconds left = **(*got)->remaining;
+  const double fresh_above =
+      static_cast<double>(ttl->count()) * (1.0 - options_.swr.threshold_ratio);
+  if (static_cast<double>(left.count()) <= fresh_above) return false;
+  // The same write as the L1 copy (this process wrote it, or copied it) is no fresher: only an
+  // entry that outlives the copy by more than a second was written since.
+  std::optional<monotonic_clock::time_point> copy_expires;
+  l1_->visit_kept(l1_key, [&](const l1_visited& entry) {
+    if (entry.written_at() == from) copy_expires = entry.expires_at();
+  });
+  if (!copy_expires) return false;  // replaced or gone: the refresh will not land anyway
+  const monotonic_clock::time_point now = options_.clock->now();
+  if (*copy_expires > now && left <= *copy_expires - now + std::chrono::seconds{1}) return false;
+  // Checked as load_l2 checks what it copies to L1; a bad entry is left for the function's
+  // result to overwrite.
+  auto chosen = format(index);
+  if (!chosen) return false;
+  std::string aad_storage;
+  const std::string_view aad = aad_key(key, index, aad_storage);
+  const byte_buffer& stored = (*got)->value;
+  if (stored.size() > options_.max_value_bytes) return false;
+  try {
+    auto opened = (*chosen)->open(stored, aad);
+    constexpr std::size_t max_depth = 1024;  // as load_l2 (msgpack-python's limit)
+    if (!opened || !check_msgpack_bounds(opened->msgpack, max_depth, options_.max_value_items)) {
+      return false;
+    }
+  } catch (...) {
+    return false;
+  }
+  const auto lifetime = std::min<monotonic_clock::duration>(*ttl, left);
+  // A newer write or an invalidation of this process since the refresh began still wins.
+  (void)l1_->replace_if_written_at(l1_key, stored, lifetime, from);
+  return true;
 }
 
 std::optional<byte_buffer> cache_engine::load_l1_kept(std::string_view l1_key, int index) {

@@ -93,6 +93,11 @@ result<bool> memo_binding::land_refresh(std::string_view key, std::string_view l
   return engine->land_refresh(key, l1_key, format, msgpack, ttl, from);
 }
 
+bool memo_binding::adopt_fresh_l2(std::string_view key, std::string_view l1_key,
+                                  monotonic_clock::time_point from) {
+  return engine->adopt_fresh_l2(key, l1_key, format, ttl, from);
+}
+
 std::optional<byte_buffer> memo_binding::load_l1_kept(std::string_view l1_key) {
   return engine->load_l1_kept(l1_key, format);
 }

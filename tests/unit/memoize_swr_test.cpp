@@ -63,8 +63,10 @@ class gate {
 };
 
 struct swr_test : ::testing::Test {
-  std::shared_ptr<memory_backend> l2 = std::make_shared<memory_backend>();
   manual_clock clock;
+  // L2 TTLs run on the same clock as L1's, as a real deployment's both run on real time.
+  std::shared_ptr<memory_backend> l2 = std::make_shared<memory_backend>(
+      memory_backend_options{.clock = [this] { return clock.now(); }});
   std::atomic<int> calls{0};
   std::atomic<bool> throwing{false};
   gate held;
@@ -281,6 +283,38 @@ TEST_F(swr_test, invalidate_between_the_refresh_l1_and_l2_writes_erases_the_l2_w
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(in_l2(key), std::nullopt);  // the refresh saw the invalidation and undid its write
   EXPECT_EQ(f(1), "v3-1");
+}
+
+TEST_F(swr_test, a_process_takes_another_processs_refresh_from_l2_instead_of_calling) {
+  // Two caches (two processes) sharing one L2 whose TTLs run on the test's clock.
+  auto shared = std::make_shared<memory_backend>(
+      memory_backend_options{.clock = [this] { return clock.now(); }});
+  auto a = make_cache({.l2 = shared});
+  auto b = make_cache({.l2 = shared});
+  auto fa = a.memoize("m.shared", versioned(), {.ttl = 100s});
+  auto fb = b.memoize("m.shared", versioned(), {.ttl = 100s});
+  EXPECT_EQ(fa(1), "v1-1");
+  EXPECT_EQ(fb(1), "v1-1");  // an L2 hit, copied to b's L1
+  clock.advance(56s);
+  EXPECT_EQ(fa(1), "v1-1");
+  ASSERT_TRUE(a.wait_for_refreshes(generous));
+  ASSERT_EQ(calls.load(), 2);  // a refreshed: L2 holds v2 for another 100 s
+  EXPECT_EQ(fb(1), "v1-1");    // b's copy is past the threshold too
+  ASSERT_TRUE(b.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 2);  // b took a's value from L2
+  EXPECT_EQ(fb(1), "v2-1");
+  EXPECT_EQ(fb.info().refreshes, 1u);
+  EXPECT_EQ(fb.info().misses, 0u);
+}
+
+TEST_F(swr_test, the_l2_entry_the_copy_came_from_is_not_taken_as_a_refresh) {
+  auto c = make_cache();
+  auto f = c.memoize("m.swr", versioned(), {.ttl = 100s});
+  (void)f(1);  // L1 and L2 written together
+  clock.advance(56s);
+  (void)f(1);
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 2);  // L2 held the same write, no fresher: the function ran
 }
 
 TEST_F(swr_test, swr_off_queues_no_refresh) {
