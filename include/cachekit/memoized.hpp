@@ -328,10 +328,11 @@ struct owns_its_data<std::tuple<T...>> : std::bool_constant<(owns_its_data_v<T> 
 // reference), of a copyable type that owns its data. A non-const lvalue reference is an
 // output the caller expects to see changed: not refreshable.
 template <class P>
+inline constexpr bool is_output_parameter_v =
+    std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>;
+template <class P>
 inline constexpr bool refreshable_parameter_v =
-    !(std::is_lvalue_reference_v<P> &&
-      !std::is_const_v<
-          std::remove_reference_t<P>>)&&std::is_copy_constructible_v<std::remove_cvref_t<P>> &&
+    !is_output_parameter_v<P> && std::is_copy_constructible_v<std::remove_cvref_t<P>> &&
     owns_its_data_v<std::remove_cvref_t<P>>;
 
 template <class F, class Signature>
@@ -564,7 +565,8 @@ class memoized_impl<F, R(P...)> {
   void run_refresh(refresh_claim& claim, argument_copies& copies) const {
     memo_binding& b = *state_->binding;
     auto key = std::apply([this](const auto&... a) { return make_key(a...); }, copies);
-    if (!key) {
+    if (!key) {  // the same writer as the call's key: not expected
+      if (b.collect_stats) b.stats.record_refresh(false);
       claim.end(b, true);
       return;
     }
