@@ -68,6 +68,8 @@ class CACHEKIT_EXPORT memory_backend final : public backend {
   /// nothing is stored and any value of `key` is removed (backend.hpp). Fails with
   /// `errc::backend_permanent` for a value above `max_bytes`.
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
+  [[nodiscard]] result<bool> set_if_absent(std::string_view key, byte_view value,
+                                           ttl_seconds ttl) override;
 
   /// Removes `key`; true when a live entry was removed.
   [[nodiscard]] result<bool> erase(std::string_view key) override;

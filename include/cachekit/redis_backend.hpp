@@ -106,6 +106,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// `SET key value EX ttl`, or a plain `SET` for a `ttl` of nullopt. A `ttl` of zero or less
   /// is `DEL key` (already expired, backend.hpp; cachekit-py would store without expiry).
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
+  [[nodiscard]] result<bool> set_if_absent(std::string_view key, byte_view value,
+                                           ttl_seconds ttl) override;
 
   /// `DEL`. Returns whether the key existed.
   [[nodiscard]] result<bool> erase(std::string_view key) override;

@@ -82,6 +82,7 @@ cache_options cache_options::for_intent(intent i) {
       // Tests see the backend's own failures: no breaker, no shedding, no retries.
       options.reliability = {
           .backpressure = std::nullopt, .circuit_breaker = std::nullopt, .retry = std::nullopt};
+      options.write_back = std::nullopt;  // and no background writes after a failure
       options.default_ttl = seconds{300};
       break;
     case intent::production:

@@ -37,6 +37,9 @@ class faulty_backend final : public backend_wrapper {
   result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override {
     return run([&] { return backend_wrapper::set(key, value, ttl); });
   }
+  result<bool> set_if_absent(std::string_view key, byte_view value, ttl_seconds ttl) override {
+    return run([&] { return backend_wrapper::set_if_absent(key, value, ttl); });
+  }
   result<bool> erase(std::string_view key) override {
     return run([&] { return backend_wrapper::erase(key); });
   }
