@@ -53,6 +53,7 @@ struct settings {
   std::chrono::seconds window_tail{3};   // a fault window ends this long after the fault
   std::chrono::milliseconds recovery_timeout{2000};
   double invalidate_ratio = 0.01;
+  bool fill_lock = true;  // cache_options::fill_lock (cachekit-py's 30 s lease, 5 s wait)
   std::size_t l1_bytes = 512 * 1024;  // below the working set: cold keys come from L2
 };
 
@@ -118,6 +119,12 @@ struct worker_outcome {
   std::int64_t max_staleness_ns = 0;
   std::uint64_t escaped = 0;
   std::array<latency_histogram, phases> latency;
+  struct slow_call {
+    std::int64_t started_ns, took_ns, key;
+    int phase;
+  };
+  std::vector<slow_call> slow;  // calls above one second, the first 32 of each thread
+  std::uint64_t slow_calls = 0;
 };
 
 // Written by the fault thread, read by the L2 monitor.
@@ -137,9 +144,13 @@ settings parse(int argc, char** argv) {
       s.threads = static_cast<int>(std::max(2L, n));
     } else if (std::strcmp(argv[i], "--keys") == 0 && n > 0) {
       s.keys = n;
+    } else if (std::strcmp(argv[i], "--fill-lock") == 0) {
+      s.fill_lock = std::strcmp(argv[i + 1], "off") != 0;
     } else {
-      std::fprintf(stderr, "usage: %s [--seconds N (60)] [--threads N] [--keys N (10000)]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--seconds N (60)] [--threads N] [--keys N (10000)] [--fill-lock on|off]\n",
+          argv[0]);
       std::exit(2);
     }
   }
@@ -161,6 +172,7 @@ int main(int argc, char** argv) {
   options.l2 = std::make_shared<cachekit::redis_backend>(cachekit::redis_options{
       .url = server->address(), .pool_size = static_cast<std::size_t>(cfg.threads)});
   options.l1_max_bytes = cfg.l1_bytes;
+  if (!cfg.fill_lock) options.fill_lock = std::nullopt;
   options.reliability.circuit_breaker->recovery_timeout = cfg.recovery_timeout;
   options.on_error = [&](const cachekit::failure& f) {
     if (f.code == cachekit::errc::circuit_open) {
@@ -290,7 +302,16 @@ int main(int argc, char** argv) {
         } catch (...) {
           ++mine.escaped;
         }
-        mine.latency[static_cast<std::size_t>(ph)].record(steady::now() - started);
+        const auto took = steady::now() - started;
+        mine.latency[static_cast<std::size_t>(ph)].record(took);
+        if (took > 1s) {
+          ++mine.slow_calls;
+          if (mine.slow.size() < 32) {
+            mine.slow.push_back({started_ns,
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
+                                 k, ph});
+          }
+        }
         ++mine.calls;
       }
       std::lock_guard lock(merge);
@@ -300,6 +321,8 @@ int main(int argc, char** argv) {
       total.stale_allowed += mine.stale_allowed;
       total.max_staleness_ns = std::max(total.max_staleness_ns, mine.max_staleness_ns);
       total.escaped += mine.escaped;
+      total.slow_calls += mine.slow_calls;
+      total.slow.insert(total.slow.end(), mine.slow.begin(), mine.slow.end());
       for (std::size_t p = 0; p < phases; ++p) total.latency[p].merge(mine.latency[p]);
     });
   }
@@ -310,15 +333,25 @@ int main(int argc, char** argv) {
   l2_monitor.join();
   health_monitor.join();
   const double elapsed_s = static_cast<double>(ns_since(origin)) / 1e9;
+  // Every fill has ended, so a fill lock still in Redis was orphaned: its release was refused
+  // or failed, or its SET NX ran after the caller gave up on it (a paused server).
+  std::size_t orphaned_locks = 0;
+  {
+    cachekit::redis_backend raw(cachekit::redis_options{.url = server->address()});
+    for (std::int64_t k = 0; k < cfg.keys; ++k) {
+      const auto held = raw.exists(f.key(k).value() + ":lock");
+      if (held && *held) ++orphaned_locks;
+    }
+  }
 
   const cachekit::cache_info info = f.info();
   const cachekit::cache_stats stats = cache.stats();
   std::printf(
       "mixed load: %d threads, %.1f s, %lld keys (zipf s=1), ttl %lld s, L1 %zu KiB, "
-      "invalidate %.1f%% of operations, breaker recovery %lld ms\n",
+      "invalidate %.1f%% of operations, breaker recovery %lld ms, fill lock %s\n",
       cfg.threads, elapsed_s, static_cast<long long>(cfg.keys),
       static_cast<long long>(cfg.ttl.count()), cfg.l1_bytes / 1024, cfg.invalidate_ratio * 100,
-      static_cast<long long>(cfg.recovery_timeout.count()));
+      static_cast<long long>(cfg.recovery_timeout.count()), cfg.fill_lock ? "on" : "off");
   std::printf(
       "correct value: key k's, version <= the key's version at return, and >= its version at\n"
       "  the call's start or superseded at most %lld s (ttl + pause + 5 s) before the start\n",
@@ -350,6 +383,16 @@ int main(int argc, char** argv) {
   for (std::size_t p = 0; p < phases; ++p) print_latency(phase_names[p], total.latency[p]);
   std::printf("  (a fault window runs from the fault until %lld s after it is lifted)\n",
               static_cast<long long>(cfg.window_tail.count()));
+  std::sort(total.slow.begin(), total.slow.end(),
+            [](const auto& a, const auto& b) { return a.started_ns < b.started_ns; });
+  std::printf("calls above 1 s: %llu", u(total.slow_calls));
+  for (std::size_t i = 0; i < total.slow.size() && i < 12; ++i) {
+    const auto& c = total.slow[i];
+    std::printf("%s key %lld at %.2f s took %.0f ms (%s)", i == 0 ? ";" : ",",
+                static_cast<long long>(c.key), static_cast<double>(c.started_ns) / 1e9,
+                ms(c.took_ns), phase_names[static_cast<std::size_t>(c.phase)]);
+  }
+  std::printf("\n");
   for (const auto& fault : faults) {
     if (fault.end_ns == 0) continue;
     std::printf("%-15s at %.1f s for %.1f s; L2 hits back %s\n", fault.what,
@@ -360,6 +403,8 @@ int main(int argc, char** argv) {
                        " ms after it was lifted")
                           .c_str());
   }
+  std::printf("fill locks left in Redis after the run (orphaned, 30 s lease): %zu\n",
+              orphaned_locks);
   std::printf("breaker: opened %zu times (on_error); states seen (health, 100 ms):",
               openings_ns.size());
   for (const auto& [t, state] : breaker_states) {
