@@ -603,6 +603,11 @@ TEST_P(planted_entries, is_never_returned) {
       }
       EXPECT_EQ(again.info().l2_hits, 1u) << "the replacement is a valid entry";
       EXPECT_EQ(calls.load(), calls_before + 1);
+      {
+        const maybe_scope s(scope);
+        EXPECT_EQ(read(1), value_of(1)) << "the reader's L1 holds its own result, not the plant";
+      }
+      EXPECT_EQ(calls.load(), calls_before + 1);
       row.l2_entry = "evicted, replaced";
       break;
     }
@@ -617,6 +622,11 @@ TEST_P(planted_entries, is_never_returned) {
       EXPECT_EQ(stats.corrupt_entries, 0u);
       row.counted = "security_failures+1";
       EXPECT_EQ(now_stored, bad) << "kept, byte for byte, for inspection";
+      {
+        const maybe_scope s(scope);
+        EXPECT_THROW((void)read(1), error) << "refused again: nothing of it reached L1";
+      }
+      EXPECT_EQ(calls.load(), calls_before);
       row.l2_entry = "kept";
       break;
     }
