@@ -12,7 +12,17 @@ circuit_breaker_backend::circuit_breaker_backend(std::shared_ptr<backend> inner,
                                                  circuit_breaker::transition_handler on_transition)
     : guarding_wrapper(std::move(inner)), breaker_(options, clock, std::move(on_transition)) {}
 
-std::optional<failure> circuit_breaker_backend::guard(backend_operation, attempt_ref run) {
+std::optional<failure> circuit_breaker_backend::guard(backend_operation operation,
+                                                      attempt_ref run) {
+  // A lock release ends a fill the breaker admitted. Refused while half-open (its probe slots
+  // taken by other calls) the lock would stay for its whole lease, and every miss of that key
+  // in every process would wait out its fill wait. It is not a probe: its outcome is not
+  // counted. While open it is refused like the rest (the backend is presumed down).
+  if (operation == backend_operation::release_lock &&
+      breaker_.state() == circuit_state::half_open) {
+    run();
+    return std::nullopt;
+  }
   auto permit = breaker_.admit();
   if (!permit) {
     return fail(errc::circuit_open,

@@ -53,6 +53,9 @@ class faulty_backend final : public backend_wrapper {
                                              std::chrono::milliseconds timeout) override {
     return run([&] { return backend_wrapper::try_lock(key, timeout); });
   }
+  result<bool> release_lock(const lock_token& token) override {
+    return run([&] { return backend_wrapper::release_lock(token); });
+  }
 
  private:
   template <typename F>
