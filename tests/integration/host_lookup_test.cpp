@@ -1,0 +1,194 @@
+// Host name resolution of the network backends is bounded by their connect timeout
+// (backends/host_lookup.hpp). The resolver faults are real: a forked child gets its own user,
+// mount and network namespaces, bind-mounts its own /etc/nsswitch.conf and /etc/resolv.conf,
+// and its "DNS server" is a UDP socket on 127.0.0.1:53 that reads nothing and never answers.
+// Where unprivileged namespaces are refused, those tests skip.
+#include "backends/host_lookup.hpp"
+#include "support/forked_child.hpp"
+#include "support/local_server.hpp"
+#include "support/private_namespaces.hpp"
+
+#include <cachekit/memcached_backend.hpp>
+#include <cachekit/redis_backend.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cachekit {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+using testing::namespaces_unavailable;
+
+constexpr auto default_timeout = 200ms;      // redis_options / memcached_options connect_timeout
+constexpr auto bound = 5 * default_timeout;  // generous: a bound, not a performance figure
+constexpr const char* hung_name = "cache.hung-resolver.cachekit-test.example";
+
+// A scratch directory for the files the child bind-mounts; removed with the test.
+class scratch_dir {
+ public:
+  scratch_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cachekit-dns-XXXXXX");
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~scratch_dir() { std::filesystem::remove_all(path_); }
+  [[nodiscard]] std::string file(const char* name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void report(int fd, const std::string& text) {
+  (void)testing::write_all(fd, text.data(), text.size());
+}
+
+long long elapsed_ms(steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - since).count();
+}
+
+// Runs `body(out, dns_fd)` in a child whose host names resolve through /etc/hosts and then a
+// name server that never answers (`dns_fd`, bound to 127.0.0.1:53). With `hosts_only`, the
+// child resolves through /etc/hosts alone (no DNS at all): a name not there does not exist.
+testing::child_outcome with_isolated_resolver(bool hosts_only,
+                                              const std::function<int(int, int)>& body) {
+  scratch_dir scratch;
+  testing::forked_child child([&](int out) {
+    if (!testing::enter_private_namespaces(/*with_network=*/true)) return namespaces_unavailable;
+    const int dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(53);
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (dns < 0 || ::bind(dns, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0) {
+      return namespaces_unavailable;
+    }
+    // timeout:3 attempts:1: unbounded, getaddrinfo would wait 3 s per name server.
+    if (!testing::bind_text_over(scratch.file("resolv.conf"), "/etc/resolv.conf",
+                                 "nameserver 127.0.0.1\noptions timeout:3 attempts:1\n") ||
+        !testing::bind_text_over(scratch.file("nsswitch.conf"), "/etc/nsswitch.conf",
+                                 hosts_only ? "hosts: files\n" : "hosts: files dns\n")) {
+      return namespaces_unavailable;
+    }
+    return body(out, dns);
+  });
+  return child.finish(30s);
+}
+
+void skip_or_expect_success(const testing::child_outcome& outcome) {
+  if (outcome.exit_code == namespaces_unavailable) {
+    GTEST_SKIP() << "no unprivileged user, mount and network namespaces here (unshare, mount or "
+                    "bind to port 53 refused), so no private resolver to break";
+  }
+  EXPECT_FALSE(outcome.timed_out);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
+// True when the fake name server received a query: the resolver really was waiting on it.
+bool dns_was_asked(int dns) {
+  char packet[512];
+  return ::recv(dns, packet, sizeof packet, MSG_DONTWAIT) > 0;
+}
+
+TEST(host_lookup, a_numeric_address_is_returned_as_is) {
+  EXPECT_EQ(detail::numeric_host("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(detail::numeric_host("::1"), "::1");
+  EXPECT_EQ(detail::numeric_host("localhost"), std::nullopt);
+  const auto addresses = detail::lookup_host("10.1.2.3", 1ms, "test_timeout");
+  ASSERT_TRUE(addresses.has_value()) << addresses.error().message();
+  EXPECT_EQ(*addresses, std::vector<std::string>{"10.1.2.3"});
+}
+
+TEST(host_lookup, localhost_resolves_to_a_loopback_address) {
+  const auto addresses = detail::lookup_host("localhost", default_timeout, "test_timeout");
+  ASSERT_TRUE(addresses.has_value()) << addresses.error().message();
+  ASSERT_FALSE(addresses->empty());
+  for (const auto& a : *addresses) EXPECT_TRUE(a == "127.0.0.1" || a == "::1") << a;
+}
+
+TEST(host_lookup, redis_backend_connects_to_localhost_by_name) {
+  auto server = testing::local_server::start_redis();
+  redis_backend redis({.url = "redis://localhost:" + std::to_string(server->port()) + "/0"});
+  ASSERT_TRUE(redis.set("k", as_byte_view("v"), std::nullopt));
+  const auto got = redis.get("k");
+  ASSERT_TRUE(got.has_value()) << got.error().message();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(as_string_view(**got), "v");
+  EXPECT_EQ(redis.pool_stats().connects, 1u);
+}
+
+TEST(host_lookup, memcached_backend_connects_to_localhost_by_name) {
+  auto server = testing::local_server::start_memcached();
+  memcached_backend mc({.servers = {"localhost:" + std::to_string(server->port())}});
+  ASSERT_TRUE(mc.set("k", as_byte_view("v"), std::nullopt));
+  const auto got = mc.get("k");
+  ASSERT_TRUE(got.has_value()) << got.error().message();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(as_string_view(**got), "v");
+}
+
+TEST(host_lookup, an_unknown_name_fails_at_once_as_transient_and_names_the_host) {
+  const auto outcome = with_isolated_resolver(/*hosts_only=*/true, [](int out, int) {
+    const auto start = steady_clock::now();
+    redis_backend redis({.url = "redis://no-such-host.cachekit-test.example:6379/0"});
+    const auto got = redis.get("k");
+    const auto ms = elapsed_ms(start);
+    report(out, "elapsed " + std::to_string(ms) + " ms; ");
+    if (got.has_value()) return 1;
+    report(out, got.error().message());
+    if (got.code() != errc::transient) return 2;
+    const auto& detail = got.error().detail;
+    if (detail.find("redis GET on no-such-host.cachekit-test.example:6379/0: host name "
+                    "\"no-such-host.cachekit-test.example\" does not resolve") != 0) {
+      return 3;
+    }
+    return ms < std::chrono::milliseconds(bound).count() ? 0 : 4;
+  });
+  skip_or_expect_success(outcome);
+}
+
+TEST(host_lookup, a_dns_server_that_never_answers_costs_redis_its_connect_timeout_not_more) {
+  const auto outcome = with_isolated_resolver(/*hosts_only=*/false, [](int out, int dns) {
+    redis_backend redis({.url = std::string("redis://") + hung_name + ":6379/0"});
+    const auto start = steady_clock::now();
+    const auto got = redis.get("k");
+    const auto ms = elapsed_ms(start);
+    report(out, "elapsed " + std::to_string(ms) + " ms; ");
+    if (got.has_value()) return 1;
+    report(out, got.error().message());
+    if (got.code() != errc::timeout) return 2;
+    if (got.error().detail.find("within 200 ms (redis_options::connect_timeout)") ==
+        std::string::npos) {
+      return 3;
+    }
+    if (!dns_was_asked(dns)) return 4;  // the wait was on our silent server, not elsewhere
+    if (ms >= std::chrono::milliseconds(bound).count()) return 5;
+    // The next operation is bounded the same way while the first lookup is still stuck.
+    const auto again_start = steady_clock::now();
+    const auto again = redis.get("k");
+    const auto again_ms = elapsed_ms(again_start);
+    report(out, "; second: " + std::to_string(again_ms) + " ms");
+    if (again.has_value() || again.code() != errc::timeout) return 6;
+    return again_ms < std::chrono::milliseconds(bound).count() ? 0 : 7;
+  });
+  std::cout << "[ hung resolver, redis ] " << outcome.output << "\n";
+  skip_or_expect_success(outcome);
+}
+
+}  // namespace
+}  // namespace cachekit
