@@ -190,5 +190,46 @@ TEST(host_lookup, a_dns_server_that_never_answers_costs_redis_its_connect_timeou
   skip_or_expect_success(outcome);
 }
 
+TEST(host_lookup, a_dns_server_that_never_answers_costs_memcached_its_connect_timeout_not_more) {
+  const auto outcome = with_isolated_resolver(/*hosts_only=*/false, [](int out, int dns) {
+    memcached_backend mc({.servers = {std::string(hung_name) + ":11211"}});
+    const auto start = steady_clock::now();
+    const auto got = mc.get("k");
+    const auto ms = elapsed_ms(start);
+    report(out, "elapsed " + std::to_string(ms) + " ms; ");
+    if (got.has_value()) return 1;
+    report(out, got.error().message());
+    if (got.code() != errc::timeout) return 2;
+    if (got.error().detail.find("within 200 ms (memcached_options::connect_timeout)") ==
+        std::string::npos) {
+      return 3;
+    }
+    if (!dns_was_asked(dns)) return 4;
+    return ms < std::chrono::milliseconds(bound).count() ? 0 : 5;
+  });
+  std::cout << "[ hung resolver, memcached ] " << outcome.output << "\n";
+  skip_or_expect_success(outcome);
+}
+
+TEST(host_lookup, an_unknown_memcached_host_fails_at_once_as_transient) {
+  const auto outcome = with_isolated_resolver(/*hosts_only=*/true, [](int out, int) {
+    const auto start = steady_clock::now();
+    memcached_backend mc({.servers = {"no-such-host.cachekit-test.example:11211"}});
+    const auto got = mc.get("k");
+    const auto ms = elapsed_ms(start);
+    report(out, "elapsed " + std::to_string(ms) + " ms; ");
+    if (got.has_value()) return 1;
+    report(out, got.error().message());
+    if (got.code() != errc::transient) return 2;
+    if (got.error().detail.find("memcached server no-such-host.cachekit-test.example:11211: "
+                                "host name \"no-such-host.cachekit-test.example\" does not "
+                                "resolve") != 0) {
+      return 3;
+    }
+    return ms < std::chrono::milliseconds(bound).count() ? 0 : 4;
+  });
+  skip_or_expect_success(outcome);
+}
+
 }  // namespace
 }  // namespace cachekit
