@@ -91,6 +91,11 @@ struct memory_backend::state {
   };
 
   explicit state(memory_backend_options opts) : options(std::move(opts)) {
+    if (options.clock == nullptr) {
+      throw error(errc::invalid_configuration,
+                  "memory_backend clock must not be null; leave it unset for the coarse "
+                  "monotonic clock, or pass a manual_clock in tests");
+    }
     if (options.max_entries && *options.max_entries == 0) {
       throw error(errc::invalid_configuration,
                   "memory_backend max_entries must be at least 1; use std::nullopt for no bound");
@@ -109,7 +114,7 @@ struct memory_backend::state {
     for (std::size_t i = 0; i < shard_count; ++i) shards[i].sweep_cursor = shards[i].order.end();
   }
 
-  time_point now() const { return options.clock ? options.clock() : clock_type::now(); }
+  time_point now() const { return options.clock->now(); }
 
   shard& shard_for(std::string_view key) {
     // Fibonacci hashing picks the shard from the mixed hash's top bits; the map inside reduces
