@@ -231,5 +231,36 @@ TEST(host_lookup, an_unknown_memcached_host_fails_at_once_as_transient) {
   skip_or_expect_success(outcome);
 }
 
+// The lookups a parent abandoned do not exist in its forked child: the child starts with none
+// running, and its own lookups work (no resolver state of the parent's is inherited).
+TEST(host_lookup, a_forked_child_resolves_while_its_parents_lookups_hang) {
+  if (CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED) {
+    GTEST_SKIP() << "forks while lookup threads run; this sanitizer cannot follow such a fork";
+  }
+  const auto outcome = with_isolated_resolver(/*hosts_only=*/false, [](int out, int) {
+    for (int i = 0; i < 2; ++i) {
+      const auto hung = detail::lookup_host(hung_name, 50ms, "test_timeout");
+      if (hung || hung.code() != errc::timeout) return 1;
+    }
+    if (detail::running_lookups() != 2) return 2;  // both still waiting on the silent server
+    testing::forked_child grandchild([](int inner) {
+      if (detail::running_lookups() != 0) return 1;
+      const auto local = detail::lookup_host("localhost", default_timeout, "test_timeout");
+      if (!local) {
+        report(inner, local.error().message());
+        return 2;
+      }
+      const auto start = steady_clock::now();
+      const auto hung = detail::lookup_host(hung_name, default_timeout, "test_timeout");
+      if (hung || hung.code() != errc::timeout) return 3;
+      return elapsed_ms(start) < std::chrono::milliseconds(bound).count() ? 0 : 4;
+    });
+    const auto result = grandchild.finish(10s);
+    report(out, result.output);
+    return result.exit_code == 0 ? 0 : 10 + result.exit_code;
+  });
+  skip_or_expect_success(outcome);
+}
+
 }  // namespace
 }  // namespace cachekit
