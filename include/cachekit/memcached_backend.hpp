@@ -58,7 +58,7 @@ struct memcached_options {
   /// lookup that waits longer than the work it saves is worthless. A host name is resolved on a
   /// thread of its own, waited for at most this long (libmemcached alone would wait for the
   /// resolver's own timeout, 10 s and more when a DNS server does not answer); the connection
-  /// goes to its first address. IP addresses skip resolution.
+  /// goes to its first address, IPv4 before IPv6. IP addresses skip resolution.
   std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(200);
   /// How long to wait for each reply (CACHEKIT_MEMCACHED_TIMEOUT); also the longest wait for a
   /// free pooled connection. 200 ms, not cachekit-py's 1 s, for the same reason.

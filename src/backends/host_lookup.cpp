@@ -104,7 +104,9 @@ result<std::vector<std::string>> lookup_host(const std::string& host,
   auto state = std::make_shared<lookup_state>(host);
   try {
     std::thread([state, &running] {
-      const addrinfo hints = tcp_hints(AI_ADDRCONFIG);
+      // No AI_ADDRCONFIG (hiredis and libmemcached do not ask for it either): it would drop
+      // ::1 on a host whose only IPv6 address is loopback.
+      const addrinfo hints = tcp_hints(0);
       addrinfo* raw = nullptr;
       const int status = getaddrinfo(state->host.c_str(), nullptr, &hints, &raw);
       const int saved_errno = errno;
@@ -133,6 +135,11 @@ result<std::vector<std::string>> lookup_host(const std::string& host,
   }
   if (state->status == 0) {
     auto addresses = numeric_addresses(state->answer.get());
+    // IPv4 first, as hiredis 0.14 resolves on its own (it asks for IPv6 only when a name has no
+    // IPv4 address): a server listening on 127.0.0.1 alone, as Debian configures Redis and
+    // memcached, is reached at the first try through "localhost".
+    std::stable_partition(addresses.begin(), addresses.end(),
+                          [](const std::string& a) { return a.find(':') == std::string::npos; });
     if (!addresses.empty()) return addresses;
     return fail(errc::transient, quoted(host) + " resolved to no usable address");
   }

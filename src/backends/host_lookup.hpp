@@ -44,8 +44,9 @@ inline constexpr std::size_t max_running_lookups = 32;
 // without any DNS traffic (getaddrinfo with AI_NUMERICHOST); nullopt for a name.
 [[nodiscard]] CACHEKIT_EXPORT std::optional<std::string> numeric_host(const std::string& host);
 
-// The addresses of `host` for a TCP connection, as numeric host strings in getaddrinfo's order
-// (RFC 6724), duplicates removed; a numeric `host` is returned as is, without a thread. Waits at
+// The addresses of `host` for a TCP connection, as numeric host strings, IPv4 first (as hiredis
+// 0.14 prefers), each family in getaddrinfo's order (RFC 6724), duplicates removed; a numeric
+// `host` is returned as is, without a thread. Waits at
 // most `budget`; `budget_name` is the option that sets it ("redis_options::connect_timeout"),
 // quoted in messages.
 // Failures: errc::timeout when the resolver does not answer within `budget` (or too many

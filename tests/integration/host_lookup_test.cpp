@@ -4,6 +4,8 @@
 // and its "DNS server" is a UDP socket on 127.0.0.1:53 that reads nothing and never answers.
 // Where unprivileged namespaces are refused, those tests skip.
 #include "backends/host_lookup.hpp"
+#include "backends/redis/redis_connection.hpp"
+#include "backends/redis/redis_url.hpp"
 #include "support/forked_child.hpp"
 #include "support/local_server.hpp"
 #include "support/private_namespaces.hpp"
@@ -66,7 +68,8 @@ long long elapsed_ms(steady_clock::time_point since) {
 // name server that never answers (`dns_fd`, bound to 127.0.0.1:53). With `hosts_only`, the
 // child resolves through /etc/hosts alone (no DNS at all): a name not there does not exist.
 testing::child_outcome with_isolated_resolver(bool hosts_only,
-                                              const std::function<int(int, int)>& body) {
+                                              const std::function<int(int, int)>& body,
+                                              const std::string& extra_hosts = {}) {
   scratch_dir scratch;
   testing::forked_child child([&](int out) {
     if (!testing::enter_private_namespaces(/*with_network=*/true)) return namespaces_unavailable;
@@ -83,6 +86,10 @@ testing::child_outcome with_isolated_resolver(bool hosts_only,
                                  "nameserver 127.0.0.1\noptions timeout:3 attempts:1\n") ||
         !testing::bind_text_over(scratch.file("nsswitch.conf"), "/etc/nsswitch.conf",
                                  hosts_only ? "hosts: files\n" : "hosts: files dns\n")) {
+      return namespaces_unavailable;
+    }
+    if (!extra_hosts.empty() && !testing::bind_text_over(scratch.file("hosts"), "/etc/hosts",
+                                                         "127.0.0.1 localhost\n" + extra_hosts)) {
       return namespaces_unavailable;
     }
     return body(out, dns);
@@ -259,6 +266,73 @@ TEST(host_lookup, a_forked_child_resolves_while_its_parents_lookups_hang) {
     report(out, result.output);
     return result.exit_code == 0 ? 0 : 10 + result.exit_code;
   });
+  skip_or_expect_success(outcome);
+}
+
+TEST(host_lookup, ipv4_addresses_come_first_as_hiredis_resolves) {
+  const auto outcome = with_isolated_resolver(
+      /*hosts_only=*/true,
+      [](int out, int) {
+        const auto got = detail::lookup_host("dual.cachekit-test.example", default_timeout, "t");
+        if (!got) {
+          report(out, got.error().message());
+          return 1;
+        }
+        for (const auto& a : *got) report(out, a + " ");
+        return *got == std::vector<std::string>{"127.0.0.1", "::1"} ? 0 : 2;
+      },
+      "::1 dual.cachekit-test.example\n127.0.0.1 dual.cachekit-test.example\n");
+  skip_or_expect_success(outcome);
+}
+
+// A name with two addresses, the first refusing connections: redis_connection moves on to the
+// second within connect_timeout. The "server" is a listening socket on 127.0.0.2 (no AUTH or
+// SELECT is sent for db 0 without a password, so a TCP accept is the whole connect).
+TEST(host_lookup, redis_tries_the_next_address_when_the_first_refuses) {
+  const auto outcome = with_isolated_resolver(
+      /*hosts_only=*/true,
+      [](int out, int) {
+        const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int refuser = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in at{};
+        at.sin_family = AF_INET;
+        at.sin_addr.s_addr = htonl(0x7f000002);  // 127.0.0.2, port chosen by the kernel
+        socklen_t length = sizeof at;
+        if (::bind(listener, reinterpret_cast<const sockaddr*>(&at), sizeof at) != 0 ||
+            ::listen(listener, 4) != 0 ||
+            ::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &length) != 0) {
+          return namespaces_unavailable;
+        }
+        // 127.0.0.1 on the same port: bound but not listening, so a connect is refused.
+        sockaddr_in refused = at;
+        refused.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(refuser, reinterpret_cast<const sockaddr*>(&refused), sizeof refused) != 0) {
+          return namespaces_unavailable;
+        }
+        const int port = ntohs(at.sin_port);
+        auto endpoint = detail::parse_redis_url(
+            "redis://two.cachekit-test.example:" + std::to_string(port) + "/0");
+        if (!endpoint) return 1;
+        detail::redis_connect_settings settings{.endpoint = *endpoint,
+                                                .where = endpoint->describe(),
+                                                .connect_timeout = default_timeout,
+                                                .command_timeout = default_timeout};
+        // The refusing address comes first, so a connection proves the second was tried.
+        const auto order = detail::lookup_host("two.cachekit-test.example", default_timeout, "t");
+        if (!order || order->size() != 2 || order->front() != "127.0.0.1") return 4;
+        const auto start = steady_clock::now();
+        auto connection = detail::redis_connection::open(settings, "test");
+        report(out, "elapsed " + std::to_string(elapsed_ms(start)) + " ms");
+        if (!connection) {
+          report(out, "; " + connection.error().message());
+          return 2;
+        }
+        sockaddr_in peer{};
+        socklen_t peer_length = sizeof peer;
+        const int accepted = ::accept(listener, reinterpret_cast<sockaddr*>(&peer), &peer_length);
+        return accepted >= 0 ? 0 : 3;  // the connection reached 127.0.0.2
+      },
+      "127.0.0.1 two.cachekit-test.example\n127.0.0.2 two.cachekit-test.example\n");
   skip_or_expect_success(outcome);
 }
 
