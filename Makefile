@@ -76,6 +76,9 @@ fuzz-build: $(DEPS_STAMP) $(FUZZ_DIR)/build.ninja
 fuzz-smoke: fuzz-build
 	bash scripts/fuzz-smoke.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
+# Google Benchmark suites. The real-time scenarios with servers and faults are separate targets:
+# bench-faults (Redis paused, with and without the reliability layer), bench-mixed (a 60 s mixed
+# load through a Redis kill and a pause), bench-peers (cachekit-py, -core, -rs side by side).
 bench: $(DEPS_STAMP)
 	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
@@ -87,6 +90,16 @@ bench-faults: $(DEPS_STAMP)
 	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_fault_latency
 	build-release/bench/cachekit_fault_latency
+
+# A bounded mixed load on every core: hits, misses, invalidations, a Redis kill + restart and a
+# pause, every returned value checked; exits non-zero on a wrong value (bench/mixed_load.cpp).
+# MIXED_SECONDS sets the length (default 60).
+MIXED_SECONDS ?= 60
+.PHONY: bench-mixed
+bench-mixed: $(DEPS_STAMP)
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_mixed_load
+	build-release/bench/cachekit_mixed_load --seconds $(MIXED_SECONDS)
 
 # cachekit-py, cachekit-core and cachekit-rs beside ours, same operations and inputs, as ratios
 # (bench/peers/run_peers.py; about 2.5 minutes once built; the Rust side needs rustc >= 1.91).

@@ -37,8 +37,8 @@ memcached_st* bare_client() {
   memcached_server_add(client, "127.0.0.1", static_cast<in_port_t>(shared_server().port()));
   // The same settings memcached_backend uses.
   memcached_behavior_set(client, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
-  memcached_behavior_set(client, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, 1000);
-  memcached_behavior_set(client, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, 2000);
+  memcached_behavior_set(client, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, 200);
+  memcached_behavior_set(client, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, 200);
   return client;
 }
 

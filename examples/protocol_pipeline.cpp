@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -25,20 +24,6 @@ struct user {
   double score = 0;
   MSGPACK_DEFINE_MAP(id, name, email, roles, score);
 };
-
-// 32 random bytes as hex from the OS (std::random_device reads getrandom on Linux). An example
-// never holds a fixed key: example keys get copied into real services.
-std::string random_key_hex() {
-  std::random_device os;
-  std::string hex;
-  for (int i = 0; i < 32; ++i) {
-    static constexpr char digits[] = "0123456789abcdef";
-    const auto byte = static_cast<unsigned>(os()) & 0xffu;
-    hex += digits[byte >> 4];
-    hex += digits[byte & 0x0fu];
-  }
-  return hex;
-}
 
 // Median nanoseconds per call of `fn` over a few batches (a rough figure for orientation; the
 // benchmark suites in bench/ are the real measurements).
@@ -97,7 +82,8 @@ int main() {
   // 4. The same, sealed with AES-256-GCM under a per-tenant key derived from a throwaway random
   // master key (a service takes its key from a secret store: openssl rand -hex 32).
   std::printf("master key    a throwaway random key, generated for this run\n");
-  auto tenant = keyring::from_hex(random_key_hex()).value().for_tenant("default").value();
+  auto tenant =
+      keyring::from_hex(keyring::generate_master_key_hex()).value().for_tenant("default").value();
   const storage_format secure({.mode = storage_mode::frame, .encryption = tenant});
   const byte_buffer sealed = secure.seal(msgpack, key).value();
   std::printf("encrypted     %zu bytes  key fingerprint %s\n", sealed.size(),

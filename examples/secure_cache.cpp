@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
-#include <random>
 #include <string>
 
 namespace {
@@ -27,20 +26,6 @@ struct account {
 
 account load_account(std::int64_t id) {  // the expensive, sensitive call
   return {id, "DE89 3704 0044 0532 0130 " + std::to_string(id)};
-}
-
-// 32 random bytes as hex, from the OS (std::random_device reads getrandom on Linux); in a real
-// service the key comes from a secret store: openssl rand -hex 32.
-std::string random_key_hex() {
-  std::random_device os;
-  std::string hex;
-  for (int i = 0; i < 32; ++i) {
-    static constexpr char digits[] = "0123456789abcdef";
-    const auto byte = static_cast<unsigned>(os()) & 0xffu;
-    hex += digits[byte >> 4];
-    hex += digits[byte & 0x0fu];
-  }
-  return hex;
 }
 
 // One "service": a secure cache over the shared L2 with the given master key.
@@ -56,11 +41,12 @@ cachekit::cache secure_service(const std::shared_ptr<cachekit::backend>& l2,
 int run() {
   const char* env_key = std::getenv("CACHEKIT_MASTER_KEY");
   const bool from_env = env_key != nullptr && *env_key != '\0';
-  const std::string master = from_env ? std::string(env_key) : random_key_hex();
+  const std::string master =
+      from_env ? std::string(env_key) : cachekit::keyring::generate_master_key_hex();
   std::printf("master  %s\n", from_env ? "CACHEKIT_MASTER_KEY"
                                        : "CACHEKIT_MASTER_KEY unset: a throwaway random key "
                                          "(entries are unreadable after this run)");
-  const std::string stranger_key = random_key_hex();
+  const std::string stranger_key = cachekit::keyring::generate_master_key_hex();
   auto shared_l2 = std::make_shared<cachekit::memory_backend>();
 
   auto writer = secure_service(shared_l2, master);

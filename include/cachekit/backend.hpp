@@ -86,6 +86,14 @@ class CACHEKIT_EXPORT backend {
   [[nodiscard]] virtual result<void> set(std::string_view key, byte_view value,
                                          ttl_seconds ttl) = 0;
 
+  /// Stores `value` under `key` only when the key holds no live entry; returns whether it
+  /// stored. A `ttl` of zero or less stores nothing (and returns false). Used where an older
+  /// value must never replace a newer one (the write-back after an outage). The default runs
+  /// `exists` then `set`, which is not atomic: a writer in between may be overwritten. Redis
+  /// (`SET NX`), memcached (`add`) and the memory backend do it in one step.
+  [[nodiscard]] virtual result<bool> set_if_absent(std::string_view key, byte_view value,
+                                                   ttl_seconds ttl);
+
   /// Deletes `key`. Returns whether it existed.
   [[nodiscard]] virtual result<bool> erase(std::string_view key) = 0;
 

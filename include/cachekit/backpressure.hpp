@@ -69,32 +69,19 @@ class CACHEKIT_EXPORT backpressure_gate {
 /// A backend whose operations pass a `backpressure_gate`: an operation refused by the gate
 /// fails at once with errc::backpressure and never reaches the backend. `health()` passes
 /// ungated and reports the gate's counts in its details.
-class CACHEKIT_EXPORT backpressure_backend final : public backend_wrapper {
+class CACHEKIT_EXPORT backpressure_backend final : public guarding_wrapper {
  public:
   /// Errors: as `backpressure_gate`'s constructor, and for a null `inner`.
   explicit backpressure_backend(std::shared_ptr<backend> inner, backpressure_options options = {});
 
   [[nodiscard]] const backpressure_gate& gate() const noexcept { return gate_; }
 
-  result<std::optional<byte_buffer>> get(std::string_view key) override;
-  result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
-  result<bool> erase(std::string_view key) override;
-  result<bool> exists(std::string_view key) override;
-  result<std::vector<std::optional<byte_buffer>>> get_many(
-      std::span<const std::string_view> keys) override;
-  result<remaining_ttl> ttl(std::string_view key) override;
-  result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
-  result<bool> touch(std::string_view key, ttl_seconds ttl) override;
-  result<std::optional<lock_token>> try_lock(std::string_view key,
-                                             std::chrono::milliseconds timeout) override;
-  result<bool> release_lock(const lock_token& token) override;
-  result<std::size_t> erase_prefix(std::string_view prefix) override;
   backend_health health() override;
 
- private:
-  template <typename Operation>
-  auto gated(Operation&& operation) -> decltype(operation());
+ protected:
+  std::optional<failure> guard(backend_operation operation, attempt_ref run) override;
 
+ private:
   backpressure_gate gate_;
 };
 

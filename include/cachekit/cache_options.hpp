@@ -65,9 +65,9 @@ inline namespace v0 {
 ///
 /// Reliability layers around the L2 (`cache_options::reliability`), as cachekit-py's presets:
 /// circuit breaker on except in `minimal` and `test`; backpressure on except in `test`; the
-/// retry layer (which cachekit-py does not have) on except in `test`. Stale-while-revalidate
-/// (`cache_options::swr`) on except in `minimal` and `test`; fail-safe stale
-/// (`serve_stale_for`, not in cachekit-py) off in every preset.
+/// retry layer and the write-back after an outage (neither in cachekit-py) on except in `test`.
+/// Stale-while-revalidate (`cache_options::swr`) on except in `minimal` and `test`; fail-safe
+/// stale (`serve_stale_for`, not in cachekit-py) off in every preset.
 enum class intent { standard, minimal, dev, test, production, secure, local };
 
 /// The preset's name as cachekit-py spells it (`"production"`; `standard` is `"cache"`).
@@ -120,6 +120,24 @@ struct fill_lock_options {
   std::chrono::milliseconds max_wait = std::chrono::seconds{5};
   /// How often a waiting caller looks for the result and retries the lock.
   std::chrono::milliseconds poll_interval = std::chrono::milliseconds{50};
+};
+
+/// The write-back after an outage (beyond cachekit-py): a result this process stored in L1 only,
+/// because L2 could not take it (down, timed out, circuit breaker open, shed by backpressure),
+/// is written to L2 once L2 answers again, so other processes and Python services sharing the
+/// L2 are not left cold for as long as this process's L1 copies live.
+///
+/// What is written is the L1 copy at that moment, with the time it has left: a key invalidated
+/// or expired meanwhile is skipped. It is written only where L2 holds nothing under the key
+/// (Redis `SET NX`, memcached `add`; other backends check, then write), so an entry another
+/// process wrote after the outage is never replaced by this older one. A background thread per
+/// process does the writing; it starts at the first key an outage leaves behind.
+struct write_back_options {
+  /// Keys waiting at most; later ones are dropped (counted in `cache_stats::write_backs_dropped`).
+  std::size_t max_entries = 10'000;
+  /// How often the waiting keys are tried while L2 stays down; a successful L2 operation
+  /// triggers a try at once.
+  std::chrono::milliseconds retry_interval = std::chrono::seconds{1};
 };
 
 /// Stale-while-revalidate of memoized functions (bytes mode), as cachekit-py 0.24.1's
@@ -179,6 +197,10 @@ struct cache_options {
   /// nullopt: off. Within one process, concurrent misses of one key always share one call of
   /// the function (single-flight), whatever this says.
   std::optional<fill_lock_options> fill_lock = fill_lock_options{};
+
+  /// After an outage, write what this process kept in L1 only back to L2 (see
+  /// `write_back_options`); nullopt: off (L2 fills again as calls miss it).
+  std::optional<write_back_options> write_back = write_back_options{};
 
   /// The in-process L1 holding the stored bytes (ciphertext stays ciphertext).
   bool l1_enabled = true;
@@ -376,6 +398,10 @@ struct cache_stats {
   /// Multi-tenant reads that found an entry sealed for another tenant: a miss that left the
   /// entry in place (neither evicted nor overwritten by the caller's result).
   std::uint64_t tenant_mismatches = 0;
+  /// Entries written to L2 after an outage (`cache_options::write_back`).
+  std::uint64_t written_back = 0;
+  /// Keys not written back: more than `write_back_options::max_entries` waited.
+  std::uint64_t write_backs_dropped = 0;
   /// Memoized calls answered with an expired L1 copy (`cache_options::serve_stale_for`).
   std::uint64_t stale_served = 0;
 };

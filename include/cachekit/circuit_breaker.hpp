@@ -136,7 +136,7 @@ class CACHEKIT_EXPORT circuit_breaker {
 /// with errc::circuit_open (class `overload`) instead of waiting on a backend that is down.
 /// `health()` always reaches the backend (it is how an operator sees the real state) and adds
 /// the breaker's state to the report's details.
-class CACHEKIT_EXPORT circuit_breaker_backend final : public backend_wrapper {
+class CACHEKIT_EXPORT circuit_breaker_backend final : public guarding_wrapper {
  public:
   /// Errors: as `circuit_breaker`'s constructor, and for a null `inner`.
   circuit_breaker_backend(std::shared_ptr<backend> inner, circuit_breaker_options options = {},
@@ -145,25 +145,12 @@ class CACHEKIT_EXPORT circuit_breaker_backend final : public backend_wrapper {
 
   [[nodiscard]] const circuit_breaker& breaker() const noexcept { return breaker_; }
 
-  result<std::optional<byte_buffer>> get(std::string_view key) override;
-  result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
-  result<bool> erase(std::string_view key) override;
-  result<bool> exists(std::string_view key) override;
-  result<std::vector<std::optional<byte_buffer>>> get_many(
-      std::span<const std::string_view> keys) override;
-  result<remaining_ttl> ttl(std::string_view key) override;
-  result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
-  result<bool> touch(std::string_view key, ttl_seconds ttl) override;
-  result<std::optional<lock_token>> try_lock(std::string_view key,
-                                             std::chrono::milliseconds timeout) override;
-  result<bool> release_lock(const lock_token& token) override;
-  result<std::size_t> erase_prefix(std::string_view prefix) override;
   backend_health health() override;
 
- private:
-  template <typename Operation>
-  auto guarded(Operation&& operation) -> decltype(operation());
+ protected:
+  std::optional<failure> guard(backend_operation operation, attempt_ref run) override;
 
+ private:
   circuit_breaker breaker_;
 };
 

@@ -251,17 +251,7 @@ result<std::string> default_key_builder::write_typed(const Args&... args) const 
 
 template <class... Args>
 result<std::string> default_key_builder::preimage_of(const Args&... args) const {
-  constexpr bool supported = (detail::require_keyword_value<Args>() && ...);
-  if constexpr (!supported) {
-    return fail(errc::unsupported_type, "unsupported argument type");
-  } else {
-    detail::key_scratch scratch;
-    key_writer w(scratch.buffer(), key_profile::default_key);
-    write_call(w, args...);
-    if (w.failed()) return w.error();
-    const byte_view bytes = w.bytes();
-    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  }
+  return prefixed_preimage_of({}, args...);
 }
 
 template <class... Args>
@@ -274,12 +264,7 @@ result<std::string> default_key_builder::prefixed_preimage_of(std::string_view p
     detail::key_scratch scratch;
     key_writer w(scratch.buffer(), key_profile::default_key);
     write_call(w, args...);
-    if (w.failed()) return w.error();
-    const byte_view bytes = w.bytes();
-    std::string out;
-    out.reserve(prefix.size() + bytes.size());
-    out.append(prefix).append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    return out;
+    return detail::prefixed_bytes(prefix, w);
   }
 }
 

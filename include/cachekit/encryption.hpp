@@ -288,6 +288,16 @@ class CACHEKIT_EXPORT keyring {
   [[nodiscard]] static result<keyring> from_hex(
       std::string_view current_hex, std::span<const std::string_view> previous_hex = {});
 
+  /// A new random master key as 64 hex digits (32 bytes from OpenSSL's `RAND_bytes`, seeded
+  /// by the OS), for tests, examples and first-time setup. A service should load its key from a
+  /// secret store, so that every process (and every Python service) shares it:
+  ///
+  ///     auto ring = cachekit::keyring::from_hex(cachekit::keyring::generate_master_key_hex());
+  ///
+  /// Thread-safe. Throws `cachekit::error` (errc::invalid_master_key) when the random source
+  /// fails, which does not happen on a working system.
+  [[nodiscard]] static std::string generate_master_key_hex();
+
   keyring(keyring&&) noexcept;
   keyring& operator=(keyring&&) noexcept;
   ~keyring();

@@ -84,7 +84,10 @@ struct file_backend_options {
   /// does here.
   std::chrono::milliseconds lock_timeout{100};
   /// The wall clock of expiry timestamps. Empty: `std::chrono::system_clock::now`. Called from
-  /// every thread that uses the backend; must be thread-safe.
+  /// every thread that uses the backend; must be thread-safe. Wall time, not a
+  /// `monotonic_clock` like the other backends': the timestamp is written into the entry and read
+  /// by other processes (cachekit-py's included, as `time.time()`) and after reboots, where a
+  /// monotonic reading means nothing.
   std::function<std::chrono::system_clock::time_point()> clock;
   /// Called once, from the constructor, when other users can read the entries: the directory
   /// lets group or others search it and `permissions` (after the umask) lets them read the

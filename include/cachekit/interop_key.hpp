@@ -97,12 +97,7 @@ result<std::string> interop_prefixed_preimage(std::string_view prefix, const Arg
     key_writer w(scratch.buffer(), key_profile::interop);
     w.write_array_header(sizeof...(Args));
     (w.write(args), ...);
-    if (w.failed()) return w.error();
-    const byte_view bytes = w.bytes();
-    std::string out;
-    out.reserve(prefix.size() + bytes.size());
-    out.append(prefix).append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    return out;
+    return prefixed_bytes(prefix, w);
   }
 }
 

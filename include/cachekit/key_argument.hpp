@@ -360,6 +360,17 @@ class CACHEKIT_EXPORT key_scratch {
   bool borrowed_;
 };
 
+// `prefix` followed by what `w` wrote, in one string: the exact in-process keys of memoized
+// functions (a key space prefix, then the call's pre-image). The writer's failure if it failed.
+inline result<std::string> prefixed_bytes(std::string_view prefix, const key_writer& w) {
+  if (w.failed()) return w.error();
+  const byte_view bytes = w.bytes();
+  std::string out;
+  out.reserve(prefix.size() + bytes.size());
+  out.append(prefix).append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return out;
+}
+
 // Whether a key function can take `T` as an argument (keyword arguments are checked apart).
 template <class T>
 inline constexpr bool is_key_call_argument = key_normalizable<T> || is_keyword_argument<T>::value;

@@ -35,6 +35,7 @@
 
 #include <cachekit/backend.hpp>
 #include <cachekit/export.hpp>
+#include <cachekit/monotonic_clock.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -46,16 +47,22 @@
 namespace cachekit {
 inline namespace v0 {
 
-/// How to reach memcached. The defaults are cachekit-py's `CACHEKIT_MEMCACHED_*` defaults.
+/// How to reach memcached. The defaults are cachekit-py's `CACHEKIT_MEMCACHED_*` defaults,
+/// except the two timeouts: 200 ms each, as for Redis (`redis_options`).
 struct memcached_options {
   /// The servers, each `"host:port"` (IPv6 as `"[::1]:11211"`). Spell them as the Python
   /// clients do: the `host:port` text (with the port as a plain number) decides key placement.
   std::vector<std::string> servers = {"127.0.0.1:11211"};
-  /// How long to wait for a TCP connection (CACHEKIT_MEMCACHED_CONNECT_TIMEOUT).
-  std::chrono::milliseconds connect_timeout = std::chrono::seconds(2);
+  /// How long resolving a server's host name and opening the TCP connection may take,
+  /// together (CACHEKIT_MEMCACHED_CONNECT_TIMEOUT). 200 ms, not cachekit-py's 2 s: a cache
+  /// lookup that waits longer than the work it saves is worthless. A host name is resolved on a
+  /// thread of its own, waited for at most this long (libmemcached alone would wait for the
+  /// resolver's own timeout, 10 s and more when a DNS server does not answer); the connection
+  /// goes to its first address, IPv4 before IPv6. IP addresses skip resolution.
+  std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(200);
   /// How long to wait for each reply (CACHEKIT_MEMCACHED_TIMEOUT); also the longest wait for a
-  /// free pooled connection.
-  std::chrono::milliseconds timeout = std::chrono::seconds(1);
+  /// free pooled connection. 200 ms, not cachekit-py's 1 s, for the same reason.
+  std::chrono::milliseconds timeout = std::chrono::milliseconds(200);
   /// Connections per server (CACHEKIT_MEMCACHED_MAX_POOL_SIZE): the most concurrent operations
   /// on one server. Opened on demand.
   std::size_t pool_size = 10;
@@ -70,12 +77,17 @@ struct memcached_options {
   int retry_attempts = 2;
   /// How long a failing server is skipped before it is tried again (pymemcache's retry_timeout).
   std::chrono::milliseconds retry_timeout = std::chrono::seconds(1);
+  /// The clock of `retry_timeout` (when a skipped server is tried again); must outlive the
+  /// backend. Tests pass a `manual_clock`. Network waits (connect, replies, a free connection)
+  /// are real time, always.
+  const monotonic_clock* clock = &monotonic_clock::coarse();
 };
 
 /// A `backend` on memcached. See the file comment for what goes on the wire.
 ///
-/// Errors (as values): `errc::timeout` when a server does not answer within `timeout`;
-/// `errc::transient` when it cannot be reached, closes the connection, reports a server error,
+/// Errors (as values): `errc::timeout` when a server does not answer within `timeout`, or its
+/// host name does not resolve within `connect_timeout`; `errc::transient` when it cannot be
+/// reached, its host name does not exist, closes the connection, reports a server error,
 /// is being skipped after failures, or all its pooled connections stay busy; and
 /// `errc::backend_permanent` for a bad key, a value over `max_item_size` (both without any
 /// network I/O), or a value the server refuses as too large. `ttl` is `errc::not_supported`:

@@ -282,6 +282,8 @@ struct CACHEKIT_EXPORT memo_binding {
 struct CACHEKIT_EXPORT object_binding {
   std::shared_ptr<cache_engine> engine;
   function_stats stats;
+  /// Concurrent misses of one key share one call of the function, as in bytes mode.
+  flight_table flights;
   bool collect_stats = true;
   std::size_t reserved_bytes = 0;
 
@@ -661,11 +663,25 @@ class memoized_impl<F, R(P...)> {
       if (o.binding.collect_stats) o.binding.stats.record_l1_hit();
       return std::move(*held);
     }
-    if (o.binding.collect_stats) o.binding.stats.record_miss();
-    auto fresh =
-        std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
-    o.cache.put(*key, fresh);
-    return *fresh;
+    // A miss: one caller runs the function, the others of this key wait for its result (an L1
+    // hit for them, as in bytes mode) or its exception.
+    auto ticket = o.binding.flights.join(*key);
+    if (!ticket.leader()) {
+      auto shared = std::static_pointer_cast<const result_type>(o.binding.flights.wait(ticket));
+      if (o.binding.collect_stats) o.binding.stats.record_l1_hit();
+      return *shared;
+    }
+    try {
+      if (o.binding.collect_stats) o.binding.stats.record_miss();
+      auto fresh =
+          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
+      o.cache.put(*key, fresh);
+      o.binding.flights.finish(ticket, fresh, nullptr);
+      return *fresh;
+    } catch (...) {  // not cached; shared with the waiters of this flight
+      o.binding.flights.finish(ticket, nullptr, std::current_exception());
+      throw;
+    }
   }
 
   std::shared_ptr<state> state_;

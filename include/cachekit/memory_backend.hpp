@@ -10,23 +10,23 @@
 /// oldest-written entries until both bounds hold again (never the entry just written, never a
 /// held lock).
 ///
-/// Time comes from an injectable clock, so tests of TTLs are exact:
+/// Time comes from a `monotonic_clock` (the L1's kind), so tests of TTLs are exact:
 ///
-///     std::atomic<std::chrono::steady_clock::time_point> now{};
-///     cachekit::memory_backend store({.clock = [&] { return now.load(); }});
+///     cachekit::manual_clock clock;
+///     cachekit::memory_backend store({.clock = &clock});
 ///     (void)store.set("k", bytes, std::chrono::seconds{10});
-///     now = now.load() + std::chrono::seconds{10};   // store.get("k") is now a miss
+///     clock.advance(std::chrono::seconds{10});   // store.get("k") is now a miss
 ///
-/// Thread safety: thread-safe; one instance serves all threads. The clock is called from every
-/// thread that uses the backend and must itself be thread-safe.
+/// Thread safety: thread-safe; one instance serves all threads. The clock is read from every
+/// thread that uses the backend (every `monotonic_clock` is thread-safe).
 #pragma once
 
 #include <cachekit/backend.hpp>
 #include <cachekit/export.hpp>
+#include <cachekit/monotonic_clock.hpp>
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -47,8 +47,10 @@ struct memory_backend_options {
   std::size_t shards = 16;
   /// Entries a write examines for expiry in its shard (the bounded sweep). 0 disables it.
   std::size_t sweep_limit = 16;
-  /// The time source of TTLs and locks. Empty: `std::chrono::steady_clock::now`.
-  std::function<std::chrono::steady_clock::time_point()> clock;
+  /// The time source of TTLs and lock leases; must outlive the backend. Default: the coarse
+  /// monotonic clock, as for the L1 (TTLs are whole seconds, leases milliseconds; a kernel tick
+  /// of 1-4 ms is far below both). Tests pass a `manual_clock`.
+  const monotonic_clock* clock = &monotonic_clock::coarse();
 };
 
 /// An in-process `backend`. See the file comment.
@@ -68,6 +70,8 @@ class CACHEKIT_EXPORT memory_backend final : public backend {
   /// nothing is stored and any value of `key` is removed (backend.hpp). Fails with
   /// `errc::backend_permanent` for a value above `max_bytes`.
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
+  [[nodiscard]] result<bool> set_if_absent(std::string_view key, byte_view value,
+                                           ttl_seconds ttl) override;
 
   /// Removes `key`; true when a live entry was removed.
   [[nodiscard]] result<bool> erase(std::string_view key) override;

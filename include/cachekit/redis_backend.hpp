@@ -11,8 +11,9 @@
 /// I/O error or a timeout is closed, never reused; the next operation opens a new one. Idle
 /// connections whose server has closed them (a restart) are detected before use and replaced.
 ///
-/// Failures follow backend.hpp: connection refused / reset / closed ⇒ `errc::transient`; no
-/// answer within `command_timeout`, or no free connection within it ⇒ `errc::timeout`;
+/// Failures follow backend.hpp: connection refused / reset / closed, or a host name that does
+/// not resolve ⇒ `errc::transient`; no answer within `command_timeout`, no free connection
+/// within it, or no DNS answer within `connect_timeout` ⇒ `errc::timeout`;
 /// `NOAUTH` / `WRONGPASS` / `NOPERM` or any refusal of `AUTH` ⇒ `errc::backend_authentication`;
 /// `LOADING` / `READONLY` / `BUSY` / `CLUSTERDOWN` / `MASTERDOWN` / `TRYAGAIN` ⇒ `errc::transient`;
 /// any other error reply ⇒ `errc::backend_permanent`. Messages name the operation, the server
@@ -62,9 +63,13 @@ struct redis_options {
   std::string url = "redis://localhost:6379/0";
   /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE).
   std::size_t pool_size = 10;
-  /// Bound on establishing the TCP / Unix-socket connection. 200 ms, not cachekit-py's 5 s: a
-  /// cache lookup that waits longer than the work it saves is worthless, and with the circuit
-  /// breaker a server that is down costs this wait only until the breaker opens.
+  /// Bound on resolving the host name and establishing the TCP / Unix-socket connection,
+  /// together. 200 ms, not cachekit-py's 5 s: a cache lookup that waits longer than the work it
+  /// saves is worthless, and with the circuit breaker a server that is down costs this wait only
+  /// until the breaker opens. A host name is resolved on a thread of its own that the connect
+  /// waits for at most this long (hiredis 0.14 alone would wait for the resolver's own timeout,
+  /// 10 s and more when a DNS server does not answer); then each of its addresses is tried in
+  /// turn with an equal share of the time left. IP addresses and Unix sockets skip resolution.
   std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(200);
   /// Bound on each socket read and write of a command (time without progress, not the whole
   /// transfer: a large value that keeps arriving is not cut off), on the AUTH/SELECT handshake,
@@ -106,6 +111,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// `SET key value EX ttl`, or a plain `SET` for a `ttl` of nullopt. A `ttl` of zero or less
   /// is `DEL key` (already expired, backend.hpp; cachekit-py would store without expiry).
   [[nodiscard]] result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
+  [[nodiscard]] result<bool> set_if_absent(std::string_view key, byte_view value,
+                                           ttl_seconds ttl) override;
 
   /// `DEL`. Returns whether the key existed.
   [[nodiscard]] result<bool> erase(std::string_view key) override;

@@ -48,7 +48,7 @@ struct retry_options {
 };
 
 /// See the file comment.
-class CACHEKIT_EXPORT retry_backend final : public backend_wrapper {
+class CACHEKIT_EXPORT retry_backend final : public guarding_wrapper {
  public:
   /// Errors: throws `cachekit::error` (errc::invalid_configuration) when max_attempts is 0 or a
   /// duration is negative, and for a null `inner`. `clock` must outlive the backend.
@@ -61,22 +61,12 @@ class CACHEKIT_EXPORT retry_backend final : public backend_wrapper {
   }
   [[nodiscard]] const retry_options& options() const noexcept { return options_; }
 
-  result<std::optional<byte_buffer>> get(std::string_view key) override;
-  result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override;
-  result<bool> erase(std::string_view key) override;
-  result<bool> exists(std::string_view key) override;
-  result<std::vector<std::optional<byte_buffer>>> get_many(
-      std::span<const std::string_view> keys) override;
-  result<remaining_ttl> ttl(std::string_view key) override;
-  result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
-  result<bool> touch(std::string_view key, ttl_seconds ttl) override;
-  result<bool> release_lock(const lock_token& token) override;
-  result<std::size_t> erase_prefix(std::string_view prefix) override;
   backend_health health() override;
 
+ protected:
+  std::optional<failure> guard(backend_operation operation, attempt_ref run) override;
+
  private:
-  template <typename Operation>
-  auto retried(Operation&& operation) -> decltype(operation());
   [[nodiscard]] bool retryable(const std::error_code& code) const noexcept;
   [[nodiscard]] monotonic_clock::duration backoff(std::size_t retry) const;
 

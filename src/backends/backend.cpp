@@ -23,6 +23,16 @@ result<std::vector<std::optional<byte_buffer>>> backend::get_many(
   return out;
 }
 
+result<bool> backend::set_if_absent(std::string_view key, byte_view value, ttl_seconds ttl) {
+  if (ttl && *ttl <= std::chrono::seconds::zero()) return false;
+  auto present = exists(key);
+  if (!present) return std::move(present).error();
+  if (*present) return false;
+  auto stored = set(key, value, ttl);
+  if (!stored) return std::move(stored).error();
+  return true;
+}
+
 result<remaining_ttl> backend::ttl(std::string_view) {
   return unsupported(*this, "ttl");
 }

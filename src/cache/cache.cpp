@@ -157,6 +157,8 @@ backend_health cache::health() const {
   report.details["l2_skipped"] = std::to_string(s.l2_skipped);
   report.details["l2_shed"] = std::to_string(s.l2_shed);
   report.details["corrupt_entries"] = std::to_string(s.corrupt_entries);
+  report.details["write_back_pending"] = std::to_string(engine_->write_back_pending());
+  report.details["written_back"] = std::to_string(s.written_back);
   if (auto last = engine_->last_l2_error()) report.details["last_l2_error"] = std::move(*last);
   if (auto* l1 = engine_->l1(); l1 != nullptr) {
     const l1_stats l = l1->stats();

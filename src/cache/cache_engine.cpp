@@ -166,7 +166,15 @@ cache_engine::cache_engine(cache_options options)
       formats_(make_formats(options_)),
       fills_(options_.l2.get(), options_.fill_lock, *options_.clock),
       encrypted_(options_.encryption.has_value()),
-      refreshes_(make_refresh_executor(options_, l1_ != nullptr)) {}
+      refreshes_(make_refresh_executor(options_, l1_ != nullptr)) {
+  if (options_.write_back && l1_ && l2() != nullptr) {
+    write_back_ = std::make_unique<write_back_queue>(
+        *options_.write_back,
+        [this](const std::string& key, const write_back_queue::waiting_key& entry) {
+          return write_back(key, entry);
+        });
+  }
+}
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
   if (!options_.encryption || !options_.encryption->multi_tenant) {
@@ -467,13 +475,45 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
   }
   // L1 first: when L2 is unreachable this process still serves the value it just computed.
   if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
-  if (l2() != nullptr && write_l2) {
-    if (auto written = l2()->set(key, bytes, ttl); !written) {
-      report_l2_error(written.error());
-      return std::move(written).error();
-    }
+  if (l2() == nullptr) return {};
+  if (!write_l2) {
+    if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
+    return {};
   }
+  if (auto written = l2()->set(key, bytes, ttl); !written) {
+    report_l2_error(written.error());
+    // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
+    // (too large, bad key) would be refused again.
+    if (write_back_ && classify(written.code()) != error_class::permanent &&
+        classify(written.code()) != error_class::security) {
+      write_back_->record(key, l1_key, ttl.has_value());
+    }
+    return std::move(written).error();
+  }
+  if (write_back_) write_back_->l2_answered();
   return {};
+}
+
+write_back_queue::outcome cache_engine::write_back(const std::string& key,
+                                                   const write_back_queue::waiting_key& entry) {
+  using outcome = write_back_queue::outcome;
+  auto held = l1_->get(entry.l1_key);
+  if (!held) return outcome::skipped;  // invalidated, evicted or expired meanwhile
+  ttl_seconds ttl;
+  if (entry.expires) {
+    // Whole seconds left on the L1 copy (its lifetime is the entry's TTL), rounded down so the
+    // L2 entry never outlives what the caller asked for.
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(held->expires_at() -
+                                                                       options_.clock->now());
+    if (left < std::chrono::seconds{1}) return outcome::skipped;
+    ttl = left;
+  }
+  auto stored = l2()->set_if_absent(key, held->bytes(), ttl);
+  if (stored) return *stored ? outcome::written : outcome::skipped;
+  report_l2_error(stored.error());
+  const error_class why = classify(stored.code());
+  return why == error_class::permanent || why == error_class::security ? outcome::skipped
+                                                                       : outcome::failed;
 }
 
 result<std::optional<byte_buffer>> cache_engine::load_raw(std::string_view key) {
@@ -492,7 +532,11 @@ result<std::optional<timed_value>> cache_engine::read_l2(std::string_view key) {
   // The lifetime costs Redis a pipelined PTTL: asked only when an L1 copy will be made.
   if (l1_) {
     auto got = l2()->get_with_ttl(key);
-    if (!got) report_l2_error(got.error());
+    if (!got) {
+      report_l2_error(got.error());
+    } else if (write_back_) {
+      write_back_->l2_answered();
+    }
     return got;
   }
   auto got = l2()->get(key);
@@ -500,6 +544,7 @@ result<std::optional<timed_value>> cache_engine::read_l2(std::string_view key) {
     report_l2_error(got.error());
     return std::move(got).error();
   }
+  if (write_back_) write_back_->l2_answered();
   if (!*got) return std::optional<timed_value>{};
   return std::optional<timed_value>{timed_value{std::move(**got), std::nullopt}};
 }
@@ -560,8 +605,9 @@ cache_stats cache_engine::stats() const noexcept {
           .oversize_values = oversize_values_.load(std::memory_order_relaxed),
           .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed),
           .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed),
-          .stale_served = stale_served_.load(std::memory_order_relaxed)};
-}
+          .written_back = write_back_ ? write_back_->written() : 0,
+          .write_backs_dropped = write_back_ ? write_back_->dropped() : 0,
+          .stale_served = stale_served_.load(std::memory_order_relaxed)};}
 
 }  // namespace detail
 }  // namespace v0

@@ -13,6 +13,7 @@
 #include "cache/fill_coordinator.hpp"
 #include "cache/lru_map.hpp"
 #include "cache/refresh_executor.hpp"
+#include "cache/write_back_queue.hpp"
 #include "process/per_process.hpp"
 
 #include <array>
@@ -112,6 +113,10 @@ class cache_engine {
   void report_uncacheable(const failure& why);
 
   [[nodiscard]] cache_stats stats() const noexcept;
+  // Keys this process kept in L1 only during an outage, waiting to be written back to L2.
+  [[nodiscard]] std::size_t write_back_pending() {
+    return write_back_ ? write_back_->pending() : 0;
+  }
 
   // The distributed fill lock of memoized misses (cache_options::fill_lock).
   [[nodiscard]] fill_coordinator& fills() noexcept { return fills_; }
@@ -185,6 +190,9 @@ class cache_engine {
   void report_tenant_mismatch(const failure& why);
   // One L2 read (with the entry's lifetime when an L1 copy will be made); failures reported.
   [[nodiscard]] result<std::optional<timed_value>> read_l2(std::string_view key);
+  // The write-back of one key after an outage (write_back_queue's writer).
+  [[nodiscard]] write_back_queue::outcome write_back(const std::string& key,
+                                                     const write_back_queue::waiting_key& entry);
   // Keeps an L1 copy of an L2 entry for no longer than it has left.
   void backfill(std::string_view key, const timed_value& entry, ttl_seconds entry_ttl);
   void notify(const failure& why) const noexcept;
@@ -227,9 +235,13 @@ class cache_engine {
   std::atomic<std::uint64_t> uncacheable_calls_{0};
   std::atomic<std::size_t> object_bytes_reserved_{0};
   std::atomic<std::uint64_t> tenant_mismatches_{0};
-  // SWR (cache_engine_swr.cpp): the background threads (null when off), and stale serving.
+  // After an outage, writes L1-only keys to L2 (null when off, or without L1 or L2). Late: its
+  // thread uses the members above and is joined before them.
+  std::unique_ptr<write_back_queue> write_back_;
+  // SWR (cache_engine_swr.cpp): stale serving, and the refresh threads (null when off), last:
+  // destroyed (threads joined) first, as they use everything above.
   std::atomic<std::uint64_t> stale_served_{0};
-  std::unique_ptr<refresh_executor> refreshes_;  // last: destroyed (threads joined) first
+  std::unique_ptr<refresh_executor> refreshes_;
 };
 
 }  // namespace detail

@@ -126,8 +126,14 @@ result<bool> cache_engine::land_refresh(std::string_view key, std::string_view l
   if (l2() == nullptr) return true;
   if (auto written = l2()->set(key, *sealed, ttl); !written) {
     report_l2_error(written.error());  // L1 holds the new value; L2 keeps its own entry
+    // As store(): a write L2 may take later waits for the write-back after the outage.
+    if (write_back_ && classify(written.code()) != error_class::permanent &&
+        classify(written.code()) != error_class::security) {
+      write_back_->record(key, l1_key, ttl.has_value());
+    }
     return true;
   }
+  if (write_back_) write_back_->l2_answered();
   // Writers and invalidations of this process change L1 before L2, so one that came between our
   // L1 landing and our L2 write shows here: our L2 write must not stand over it. With no
   // compare-and-set in L2, erasing is the safe undo (the next read recomputes).

@@ -83,7 +83,8 @@ cache_options cache_options::for_intent(intent i) {
       // Tests see the backend's own failures: no breaker, no shedding, no retries.
       options.reliability = {
           .backpressure = std::nullopt, .circuit_breaker = std::nullopt, .retry = std::nullopt};
-      options.swr.enabled = false;  // L1CacheConfig(swr_enabled=False): no background calls
+      options.write_back = std::nullopt;  // and no background writes after a failure
+      options.swr.enabled = false;        // L1CacheConfig(swr_enabled=False): no background calls
       options.default_ttl = seconds{300};
       break;
     case intent::production:

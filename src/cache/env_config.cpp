@@ -267,12 +267,14 @@ result<memcached_options> read_memcached_options(const env_reader& env,
   options.servers.clear();
   for (const auto& item : parsed) options.servers.push_back(item.get<std::string>());
 
-  auto connect = env.timeout({"CACHEKIT_MEMCACHED_CONNECT_TIMEOUT", 0.1, 30.0, false,
-                              "seconds; cachekit-py's default is 2.0"});
+  auto connect =
+      env.timeout({"CACHEKIT_MEMCACHED_CONNECT_TIMEOUT", 0.1, 30.0, false,
+                   "seconds, e.g. 0.2 or 1; 0.2 when unset, where cachekit-py waits 2.0"});
   if (!connect) return std::move(connect).error();
   if (*connect) options.connect_timeout = **connect;
-  auto timeout = env.timeout(
-      {"CACHEKIT_MEMCACHED_TIMEOUT", 0.1, 30.0, false, "seconds; cachekit-py's default is 1.0"});
+  auto timeout =
+      env.timeout({"CACHEKIT_MEMCACHED_TIMEOUT", 0.1, 30.0, false,
+                   "seconds, e.g. 0.2 or 1; 0.2 when unset, where cachekit-py waits 1.0"});
   if (!timeout) return std::move(timeout).error();
   if (*timeout) options.timeout = **timeout;
   auto pool = env.integer({"CACHEKIT_MEMCACHED_MAX_POOL_SIZE", 1, 100,

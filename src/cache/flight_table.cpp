@@ -47,10 +47,21 @@ struct shard_set {
   shard& of(std::string_view key) { return shards[string_hash{}(key) % shard_count]; }
 };
 
+// Built at the first miss: a memoized function that never misses (or is never called) costs a
+// few bytes, not sixteen locks and maps.
+struct lazy_shard_set {
+  std::once_flag built;
+  std::unique_ptr<shard_set> set;
+  shard_set& get() {
+    std::call_once(built, [this] { set = std::make_unique<shard_set>(); });
+    return *set;
+  }
+};
+
 }  // namespace
 
 struct flight_table::shards {
-  per_process<shard_set> set;  // a forked child never takes a lock its parent's threads held
+  per_process<lazy_shard_set> set;  // a forked child never takes a lock its parent's threads held
 };
 
 flight_table::flight_table() : shards_(std::make_unique<shards>()) {}
@@ -67,7 +78,7 @@ flight_table::ticket::~ticket() {
 }
 
 flight_table::ticket flight_table::join(std::string_view key) {
-  shard& s = shards_->set.get().of(key);
+  shard& s = shards_->set.get().get().of(key);
   std::lock_guard lock(s.mutex);
   if (auto it = s.flights.find(key); it != s.flights.end()) {
     return ticket(this, it->second, false);
@@ -86,7 +97,7 @@ void flight_table::finish(ticket& t, std::shared_ptr<const void> value,
   {
     // Out of the table first: a caller that arrives from now on starts a new flight (and so
     // reads what the leader just stored) instead of joining one that is over.
-    shard& s = shards_->set.get().of(f.key);
+    shard& s = shards_->set.get().get().of(f.key);
     std::lock_guard lock(s.mutex);
     if (auto it = s.flights.find(f.key); it != s.flights.end() && it->second == t.flight_) {
       s.flights.erase(it);
@@ -111,7 +122,7 @@ std::shared_ptr<const void> flight_table::wait(ticket& t) const {
 
 std::size_t flight_table::in_flight() const {
   std::size_t n = 0;
-  for (shard& s : shards_->set.get().shards) {
+  for (shard& s : shards_->set.get().get().shards) {
     std::lock_guard lock(s.mutex);
     n += s.flights.size();
   }

@@ -65,10 +65,9 @@ backpressure_stats backpressure_gate::stats() const noexcept {
 
 backpressure_backend::backpressure_backend(std::shared_ptr<backend> inner,
                                            backpressure_options options)
-    : backend_wrapper(std::move(inner)), gate_(options) {}
+    : guarding_wrapper(std::move(inner)), gate_(options) {}
 
-template <typename Operation>
-auto backpressure_backend::gated(Operation&& operation) -> decltype(operation()) {
+std::optional<failure> backpressure_backend::guard(backend_operation, attempt_ref run) {
   if (!gate_.enter()) {
     const auto& o = gate_.options();
     return fail(errc::backpressure,
@@ -82,53 +81,8 @@ auto backpressure_backend::gated(Operation&& operation) -> decltype(operation())
     backpressure_gate& gate;
     ~slot() { gate.leave(); }
   } held{gate_};
-  return operation();
-}
-
-result<std::optional<byte_buffer>> backpressure_backend::get(std::string_view key) {
-  return gated([&] { return inner().get(key); });
-}
-
-result<void> backpressure_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
-  return gated([&] { return inner().set(key, value, ttl); });
-}
-
-result<bool> backpressure_backend::erase(std::string_view key) {
-  return gated([&] { return inner().erase(key); });
-}
-
-result<bool> backpressure_backend::exists(std::string_view key) {
-  return gated([&] { return inner().exists(key); });
-}
-
-result<std::vector<std::optional<byte_buffer>>> backpressure_backend::get_many(
-    std::span<const std::string_view> keys) {
-  return gated([&] { return inner().get_many(keys); });
-}
-
-result<remaining_ttl> backpressure_backend::ttl(std::string_view key) {
-  return gated([&] { return inner().ttl(key); });
-}
-
-result<std::optional<timed_value>> backpressure_backend::get_with_ttl(std::string_view key) {
-  return gated([&] { return inner().get_with_ttl(key); });
-}
-
-result<bool> backpressure_backend::touch(std::string_view key, ttl_seconds ttl) {
-  return gated([&] { return inner().touch(key, ttl); });
-}
-
-result<std::optional<lock_token>> backpressure_backend::try_lock(
-    std::string_view key, std::chrono::milliseconds timeout) {
-  return gated([&] { return inner().try_lock(key, timeout); });
-}
-
-result<bool> backpressure_backend::release_lock(const lock_token& token) {
-  return gated([&] { return inner().release_lock(token); });
-}
-
-result<std::size_t> backpressure_backend::erase_prefix(std::string_view prefix) {
-  return gated([&] { return inner().erase_prefix(prefix); });
+  run();
+  return std::nullopt;
 }
 
 backend_health backpressure_backend::health() {

@@ -33,7 +33,7 @@ std::minstd_rand& jitter_source() {
 
 retry_backend::retry_backend(std::shared_ptr<backend> inner, retry_options options,
                              const monotonic_clock& clock)
-    : backend_wrapper(std::move(inner)), options_(checked(options)), clock_(&clock) {}
+    : guarding_wrapper(std::move(inner)), options_(checked(options)), clock_(&clock) {}
 
 bool retry_backend::retryable(const std::error_code& code) const noexcept {
   const error_class c = classify(code);
@@ -52,60 +52,21 @@ monotonic_clock::duration retry_backend::backoff(std::size_t retry) const {
       std::chrono::nanoseconds{pick(jitter_source())});
 }
 
-template <typename Operation>
-auto retry_backend::retried(Operation&& operation) -> decltype(operation()) {
+std::optional<failure> retry_backend::guard(backend_operation operation, attempt_ref run) {
   const auto started = clock_->now();
-  auto outcome = operation();
+  std::error_code outcome = run();
+  // A lost reply to a lock's SET NX may mean the lock is already ours: a retry would find it
+  // taken and report another holder.
+  if (operation == backend_operation::try_lock) return std::nullopt;
   for (std::size_t attempt = 1; attempt < options_.max_attempts; ++attempt) {
-    if (outcome || !retryable(outcome.code())) break;
+    if (!outcome || !retryable(outcome)) break;
     const auto wait = backoff(attempt);
     if (clock_->now() - started + wait > options_.budget) break;
     clock_->sleep_for(wait);
     retries_.fetch_add(1, std::memory_order_relaxed);
-    outcome = operation();
+    outcome = run();
   }
-  return outcome;
-}
-
-result<std::optional<byte_buffer>> retry_backend::get(std::string_view key) {
-  return retried([&] { return inner().get(key); });
-}
-
-result<void> retry_backend::set(std::string_view key, byte_view value, ttl_seconds ttl) {
-  return retried([&] { return inner().set(key, value, ttl); });
-}
-
-result<bool> retry_backend::erase(std::string_view key) {
-  return retried([&] { return inner().erase(key); });
-}
-
-result<bool> retry_backend::exists(std::string_view key) {
-  return retried([&] { return inner().exists(key); });
-}
-
-result<std::vector<std::optional<byte_buffer>>> retry_backend::get_many(
-    std::span<const std::string_view> keys) {
-  return retried([&] { return inner().get_many(keys); });
-}
-
-result<remaining_ttl> retry_backend::ttl(std::string_view key) {
-  return retried([&] { return inner().ttl(key); });
-}
-
-result<std::optional<timed_value>> retry_backend::get_with_ttl(std::string_view key) {
-  return retried([&] { return inner().get_with_ttl(key); });
-}
-
-result<bool> retry_backend::touch(std::string_view key, ttl_seconds ttl) {
-  return retried([&] { return inner().touch(key, ttl); });
-}
-
-result<bool> retry_backend::release_lock(const lock_token& token) {
-  return retried([&] { return inner().release_lock(token); });
-}
-
-result<std::size_t> retry_backend::erase_prefix(std::string_view prefix) {
-  return retried([&] { return inner().erase_prefix(prefix); });
+  return std::nullopt;
 }
 
 backend_health retry_backend::health() {

@@ -166,6 +166,40 @@ TEST(reliability_faults, redis_killed_then_restarted_on_its_port) {
   EXPECT_LT(time_to_l2_hits(triple, 2, 5s), 3s);
 }
 
+// With L1 on, what a process computed while Redis was down is written back once it returns: a
+// second process (no L1, as a Python service reading the same Redis) then hits instead of
+// recomputing every key.
+TEST(reliability_faults, results_computed_while_redis_was_down_are_written_back) {
+  auto server = local_server::start_redis();
+  counted f;
+  cache_options options =
+      fault_options(std::make_shared<redis_backend>(redis_options{.url = server->address()}));
+  options.l1_enabled = true;
+  cache c(std::move(options));
+  auto triple = c.memoize("fault.write_back", f.fn(), {.ttl = 300s});
+  server->stop();
+  for (std::int64_t k = 0; k < 64; ++k) ASSERT_EQ(triple(k), k * 3);
+  EXPECT_EQ(c.health().details.at("write_back_pending"), "64");
+  server->restart();
+  const auto restarted = steady::now();
+  while (c.stats().written_back < 64 && steady::now() - restarted < 10s) {
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - restarted);
+  std::printf("[ fault    ] write-back of 64 keys done %lld ms after the restart\n",
+              static_cast<long long>(took.count()));
+  ASSERT_EQ(c.stats().written_back, 64u);
+
+  counted elsewhere;
+  cache_options reader_options =
+      fault_options(std::make_shared<redis_backend>(redis_options{.url = server->address()}));
+  cache reader(std::move(reader_options));
+  auto reader_triple = reader.memoize("fault.write_back", elsewhere.fn(), {.ttl = 300s});
+  for (std::int64_t k = 0; k < 64; ++k) ASSERT_EQ(reader_triple(k), k * 3);
+  EXPECT_EQ(elsewhere.calls.load(), 0u) << "every key was an L2 hit";
+}
+
 TEST(reliability_faults, redis_down_at_start_up_is_used_once_it_comes_up) {
   auto server = local_server::start_redis();
   server->stop();

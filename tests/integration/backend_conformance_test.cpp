@@ -109,6 +109,19 @@ TEST_P(backend_conformance, set_replaces_the_value_and_its_ttl) {
   }
 }
 
+TEST_P(backend_conformance, set_if_absent_stores_only_where_nothing_lives) {
+  auto first = store().set_if_absent("k", as_byte_view("first"), 100s);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(store().set_if_absent("k", as_byte_view("second"), 100s).value());
+  EXPECT_EQ(get("k"), hit("first"));
+  EXPECT_FALSE(store().set_if_absent("gone", as_byte_view("x"), 0s).value())
+      << "a TTL of zero or less stores nothing";
+  EXPECT_EQ(get("gone"), std::nullopt);
+  EXPECT_TRUE(store().set_if_absent("forever", as_byte_view("y"), std::nullopt).value());
+  EXPECT_EQ(get("forever"), hit("y"));
+}
+
 TEST_P(backend_conformance, erase_reports_whether_the_key_existed) {
   put("k", "v");
   put("kept", "w");
@@ -553,6 +566,7 @@ TEST_P(backend_conformance, a_stopped_server_fails_every_operation_retryably_the
       {"get", [&] { return store().get("k").code(); }},
       {"set", [&] { return store().set("k", as_byte_view("w"), 10s).code(); }},
       {"set with ttl 0", [&] { return store().set("k", as_byte_view("w"), 0s).code(); }},
+      {"set_if_absent", [&] { return store().set_if_absent("k2", as_byte_view("w"), 10s).code(); }},
       {"erase", [&] { return store().erase("k").code(); }},
       {"exists", [&] { return store().exists("k").code(); }},
       {"get_many", [&] { return store().get_many(many).code(); }},

@@ -47,6 +47,32 @@ TEST(cache_stampede, sixty_four_threads_on_one_cold_key_run_the_function_once) {
   EXPECT_EQ(runs.load(), 1);
 }
 
+TEST(cache_stampede, object_mode_runs_the_function_once_for_sixty_four_threads) {
+  cache c(cache_options::for_intent(intent::local));
+  std::atomic<int> runs{0};
+  std::atomic<int> started{0};
+  auto slow_square = c.memoize("tests.stampede.object_square", [&](std::int64_t x) {
+    ++runs;
+    while (started.load() < 64) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(50ms);  // the last arrivals reach the flight
+    return std::vector<std::int64_t>{x * x};
+  });
+  std::atomic<int> right{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 64; ++i) {
+    threads.emplace_back([&] {
+      ++started;
+      if (slow_square(12) == std::vector<std::int64_t>{144}) ++right;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(right.load(), 64);
+  EXPECT_EQ(runs.load(), 1);
+  const cache_info info = slow_square.info();
+  EXPECT_EQ(info.misses, 1u);
+  EXPECT_EQ(info.hits, 63u) << "waiters count as hits, as in bytes mode";
+}
+
 TEST(cache_stampede, the_functions_exception_reaches_every_waiter_and_nothing_is_cached) {
   cache c({.l2 = std::make_shared<memory_backend>()});
   std::atomic<int> runs{0};

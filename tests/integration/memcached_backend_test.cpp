@@ -344,6 +344,33 @@ TEST_F(memcached_backend_test, a_stopped_server_fails_transient_and_recovers_aft
   EXPECT_EQ(*back, std::nullopt);
 }
 
+// The skip window runs on memcached_options::clock: exact, and nothing sleeps.
+TEST(memcached_backend, a_failing_server_is_skipped_for_exactly_retry_timeout_on_its_clock) {
+  manual_clock clock;
+  memcached_backend mc({.servers = {dead_address()},
+                        .connect_timeout = 500ms,
+                        .timeout = 200ms,
+                        .retry_attempts = 2,
+                        .retry_timeout = 1s,
+                        .clock = &clock});
+  const auto skipped = [&](std::string_view left) {
+    const auto r = mc.get("k");
+    EXPECT_FALSE(r);
+    if (r) return false;
+    EXPECT_EQ(r.code(), errc::transient) << r.error().message();
+    return r.error().detail.find("is skipped for another " + std::string(left)) !=
+           std::string::npos;
+  };
+  EXPECT_FALSE(skipped(""));  // refused: failure 1
+  EXPECT_FALSE(skipped(""));  // refused: failure 2, the window opens
+  EXPECT_TRUE(skipped("1000 ms"));
+  clock.advance(999ms);
+  EXPECT_TRUE(skipped("1 ms"));
+  clock.advance(1ms);
+  EXPECT_FALSE(skipped(""));  // tried again (and refused again: a new window)
+  EXPECT_TRUE(skipped("1000 ms"));
+}
+
 TEST_F(memcached_backend_test, a_paused_server_times_out_within_about_the_op_timeout) {
   auto stuck = local_server::start_memcached();
   auto mc = make_backend({stuck->address()});  // timeout 200 ms, retry_attempts 2

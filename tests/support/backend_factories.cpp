@@ -6,6 +6,7 @@
 #include <cachekit/file_backend.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/memory_backend.hpp>
+#include <cachekit/monotonic_clock.hpp>
 
 #include <stdlib.h>  // mkdtemp
 
@@ -76,11 +77,11 @@ reliability_options quick_recovery() {
 }
 
 backend_instance make_memory() {
-  auto clock = std::make_shared<fake_clock<std::chrono::steady_clock>>();
+  auto clock = std::make_shared<manual_clock>();
   backend_instance instance;
   instance.resources = clock;
   memory_backend_options options;
-  options.clock = [clock] { return clock->now(); };
+  options.clock = clock.get();
   instance.store = std::make_unique<memory_backend>(std::move(options));
   instance.advance = [clock](std::chrono::milliseconds step) { clock->advance(step); };
   return instance;

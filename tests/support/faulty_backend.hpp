@@ -37,6 +37,9 @@ class faulty_backend final : public backend_wrapper {
   result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override {
     return run([&] { return backend_wrapper::set(key, value, ttl); });
   }
+  result<bool> set_if_absent(std::string_view key, byte_view value, ttl_seconds ttl) override {
+    return run([&] { return backend_wrapper::set_if_absent(key, value, ttl); });
+  }
   result<bool> erase(std::string_view key) override {
     return run([&] { return backend_wrapper::erase(key); });
   }
@@ -49,6 +52,9 @@ class faulty_backend final : public backend_wrapper {
   result<std::optional<lock_token>> try_lock(std::string_view key,
                                              std::chrono::milliseconds timeout) override {
     return run([&] { return backend_wrapper::try_lock(key, timeout); });
+  }
+  result<bool> release_lock(const lock_token& token) override {
+    return run([&] { return backend_wrapper::release_lock(token); });
   }
 
  private:

@@ -205,6 +205,30 @@ TEST(circuit_breaker_backend, fails_fast_while_open_without_reaching_the_backend
   ASSERT_TRUE(got.has_value() && got->has_value());
 }
 
+TEST(circuit_breaker_backend, a_lock_release_passes_while_half_open_probes_are_taken) {
+  manual_clock clock;
+  auto faulty = std::make_shared<testing::faulty_backend>();
+  circuit_breaker_backend guarded(faulty, {}, clock);
+  faulty->fail_with(errc::transient);
+  for (int i = 0; i < 5; ++i) (void)guarded.get("k");
+  ASSERT_EQ(guarded.breaker().state(), circuit_state::open);
+  faulty->fail_with(std::nullopt);
+  clock.advance(30s);
+  // Three slow probes take every half-open slot.
+  faulty->delay(300ms);
+  const std::size_t before = faulty->calls();
+  std::vector<std::thread> probes;
+  for (int i = 0; i < 3; ++i) probes.emplace_back([&] { (void)guarded.get("k"); });
+  while (faulty->calls() < before + 3) std::this_thread::yield();
+  EXPECT_EQ(guarded.get("other").code(), make_error_code(errc::circuit_open));
+  // A fill that took its lock before must still be able to release it.
+  auto released = guarded.release_lock(lock_token{.key = "k:lock", .value = "token"});
+  EXPECT_TRUE(released.has_value()) << released.error().message();
+  EXPECT_EQ(faulty->calls(), before + 4);
+  for (auto& p : probes) p.join();
+  EXPECT_EQ(guarded.breaker().state(), circuit_state::closed);
+}
+
 TEST(circuit_breaker_backend, a_miss_and_a_rejected_value_are_not_failures) {
   manual_clock clock;
   auto faulty = std::make_shared<testing::faulty_backend>();

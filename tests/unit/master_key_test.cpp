@@ -112,5 +112,14 @@ TEST(keyring, still_loads_patterned_keys_for_the_protocol_vectors) {
   EXPECT_FALSE(detail::keyring_access::check_sealing_key(ring, "k"));
 }
 
+TEST(keyring, generates_random_master_keys_a_cache_accepts) {
+  const std::string first = keyring::generate_master_key_hex();
+  const std::string second = keyring::generate_master_key_hex();
+  EXPECT_EQ(first.size(), 64u);
+  EXPECT_NE(first, second);
+  const keyring ring = keyring::from_hex(first).value();
+  EXPECT_TRUE(detail::keyring_access::check_sealing_key(ring, "generated"));
+}
+
 }  // namespace
 }  // namespace cachekit

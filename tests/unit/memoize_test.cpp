@@ -138,15 +138,14 @@ TEST_F(memoize_test, another_process_is_served_from_l2_and_backfills_its_l1) {
 }
 
 TEST_F(memoize_test, l1_backfill_never_outlives_the_l2_entry) {
-  std::atomic<std::chrono::steady_clock::time_point> l2_now{};
-  l2 = std::make_shared<memory_backend>(
-      memory_backend_options{.clock = [&] { return l2_now.load(); }});
+  manual_clock l2_clock;
+  l2 = std::make_shared<memory_backend>(memory_backend_options{.clock = &l2_clock});
   auto writer = make_cache();
   auto reader = make_cache();
   auto write_user = writer.memoize("f", counting_fetch(), {.ttl = 600s});
   auto read_user = reader.memoize("f", counting_fetch(), {.ttl = 600s});
   (void)write_user(1, "eu");
-  l2_now = l2_now.load() + 590s;  // 10 s left in L2
+  l2_clock.advance(590s);  // 10 s left in L2
   clock.advance(590s);
   (void)read_user(1, "eu");  // L2 hit: L1 copy for at most 10 s
   EXPECT_EQ(read_user.info().l2_hits, 1u);
@@ -154,7 +153,7 @@ TEST_F(memoize_test, l1_backfill_never_outlives_the_l2_entry) {
   (void)read_user(1, "eu");
   EXPECT_EQ(read_user.info().l1_hits, 1u);
   clock.advance(2s);
-  l2_now = l2_now.load() + 11s;  // both copies are gone now: the function runs again
+  l2_clock.advance(11s);  // both copies are gone now: the function runs again
   (void)read_user(1, "eu");
   EXPECT_EQ(read_user.info().misses, 1u);
   EXPECT_EQ(calls, 2);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <cachekit/memory_backend.hpp>
+#include <cachekit/monotonic_clock.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -12,20 +13,6 @@ namespace cachekit {
 namespace {
 
 using namespace std::chrono_literals;
-using time_point = std::chrono::steady_clock::time_point;
-
-// A clock the test moves by hand; thread-safe like the backend needs.
-class fake_clock {
- public:
-  time_point now() const { return now_.load(); }
-  void advance(std::chrono::steady_clock::duration by) { now_.store(now_.load() + by); }
-  std::function<time_point()> function() {
-    return [this] { return now(); };
-  }
-
- private:
-  std::atomic<time_point> now_{time_point{} + 1000h};
-};
 
 byte_buffer bytes_of(std::string_view text) {
   return to_byte_buffer(text);
@@ -51,8 +38,8 @@ TEST(memory_backend, get_returns_the_stored_bytes_and_nullopt_on_a_miss) {
 }
 
 TEST(memory_backend, entry_expires_exactly_at_its_ttl) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   ASSERT_TRUE(store.set("k", bytes_of("v"), 10s));
   clock.advance(10s - 1ns);
   EXPECT_EQ(get_text(store, "k"), "v");
@@ -64,8 +51,8 @@ TEST(memory_backend, entry_expires_exactly_at_its_ttl) {
 }
 
 TEST(memory_backend, nullopt_ttl_never_expires) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   ASSERT_TRUE(store.set("none", bytes_of("a"), std::nullopt));
   clock.advance(24h * 365 * 50);
   EXPECT_EQ(get_text(store, "none"), "a");
@@ -85,16 +72,16 @@ TEST(memory_backend, ttl_of_zero_or_less_removes_the_entry) {
 }
 
 TEST(memory_backend, huge_ttl_saturates_instead_of_overflowing) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   ASSERT_TRUE(store.set("k", bytes_of("v"), std::chrono::seconds::max()));
   clock.advance(24h * 365 * 100);
   EXPECT_EQ(get_text(store, "k"), "v");
 }
 
 TEST(memory_backend, ttl_reports_seconds_left_rounded_like_redis) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   EXPECT_FALSE(store.ttl("missing").value().exists);
 
   ASSERT_TRUE(store.set("k", bytes_of("v"), 10s));
@@ -116,8 +103,8 @@ TEST(memory_backend, ttl_reports_seconds_left_rounded_like_redis) {
 }
 
 TEST(memory_backend, touch_sets_a_new_ttl_on_live_entries_only) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   EXPECT_FALSE(store.touch("missing", 10s).value());
 
   ASSERT_TRUE(store.set("k", bytes_of("v"), 5s));
@@ -136,8 +123,8 @@ TEST(memory_backend, touch_sets_a_new_ttl_on_live_entries_only) {
 }
 
 TEST(memory_backend, erase_reports_whether_a_live_entry_existed) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   EXPECT_FALSE(store.erase("k").value());
   ASSERT_TRUE(store.set("k", bytes_of("v"), std::nullopt));
   EXPECT_TRUE(store.erase("k").value());
@@ -150,8 +137,8 @@ TEST(memory_backend, erase_reports_whether_a_live_entry_existed) {
 }
 
 TEST(memory_backend, writes_sweep_expired_entries_nobody_reads) {
-  fake_clock clock;
-  memory_backend store({.shards = 1, .sweep_limit = 8, .clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.shards = 1, .sweep_limit = 8, .clock = &clock});
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(store.set("old" + std::to_string(i), bytes_of("v"), 1s));
   }
@@ -241,8 +228,8 @@ TEST(memory_backend, try_lock_is_exclusive_until_released) {
 }
 
 TEST(memory_backend, lock_expires_after_its_timeout) {
-  fake_clock clock;
-  memory_backend store({.clock = clock.function()});
+  manual_clock clock;
+  memory_backend store({.clock = &clock});
   auto held = store.try_lock("job", 1500ms).value();
   ASSERT_TRUE(held.has_value());
   clock.advance(1499ms);

@@ -62,7 +62,10 @@ std::string describe(int code) {
 }
 
 // cachekit-py's `_classify_os_error`; its "unknown" class is treated as retryable, as
-// cachekit-rs does.
+// cachekit-rs does. One departure, in the callers: a new file the directory refuses (EACCES on
+// creating a temp file) is classed as on the directory, so permanent. cachekit-py classes it as
+// on a file (transient), so a cache directory made read-only (chmod 0500) counts against its
+// circuit breaker, which opens and then skips the reads that still work as well.
 errc classify(int code, bool is_directory) {
   switch (code) {
     case ENOSPC: return errc::transient;  // disk full may clear up
@@ -556,6 +559,9 @@ struct file_backend::state {
   struct temp_failure {
     int code = 0;
     std::string what;
+    // The directory refused the new file (creating one needs write permission on it): an
+    // EACCES there will not pass by itself, unlike one on a file another process holds.
+    bool on_directory = false;
   };
 
   // Writes and fsyncs the temp file `temp_name`; on failure removes it and returns the errno
@@ -565,11 +571,11 @@ struct file_backend::state {
     unique_fd fd(::openat(dir_fd, temp_name.c_str(),
                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                           static_cast<mode_t>(options.permissions)));
-    if (!fd.valid()) return temp_failure{errno, "set: cannot create"};
+    if (!fd.valid()) return temp_failure{errno, "set: cannot create", /*on_directory=*/true};
     const auto failed = [&](int code, const char* what) {
       fd.reset();
       (void)::unlinkat(dir_fd, temp_name.c_str(), 0);
-      return temp_failure{code, what};
+      return temp_failure{code, what, /*on_directory=*/false};
     };
     // A fresh, uniquely named file: if someone holds its lock, fail at once as cachekit-py does.
     if (const int code = lock_file(fd.get(), LOCK_EX, std::chrono::milliseconds{0}); code != 0) {
@@ -713,7 +719,10 @@ result<void> file_backend::set(std::string_view key, byte_view value, ttl_second
     handle = state_->current_dir();
     failed = state_->write_temp(handle->get(), temp_name, header, value);
   }
-  if (failed) return os_failure(failed->what, state_->path_text(temp_name), failed->code);
+  if (failed) {
+    return os_failure(failed->what, state_->path_text(temp_name), failed->code,
+                      failed->on_directory);
+  }
 
   // Commit: room for the entry again (concurrent new-key writers may all have passed the first
   // check), the rename, the counters, and eviction, all under the commit lock.

@@ -1,9 +1,11 @@
 #include "backends/memcached/connection_pool.hpp"
 
+#include "backends/host_lookup.hpp"
 #include "process/fork_generation.hpp"
 
 #include <libmemcached-1.0/memcached.h>
 
+#include <algorithm>
 #include <new>
 #include <optional>
 #include <utility>
@@ -17,6 +19,25 @@ using std::chrono::steady_clock;
 
 std::string milliseconds_text(std::chrono::milliseconds ms) {
   return std::to_string(ms.count()) + " ms";
+}
+
+// The host as getaddrinfo wants it: an IPv6 literal without its brackets.
+std::string bare_host(const std::string& host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+// The ASCII protocol (libmemcached's default) is what pymemcache speaks. Timeouts are in
+// milliseconds; libmemcached's sockets are always non-blocking and every wait is a poll().
+void configure(memcached_st* handle, std::chrono::milliseconds connect_timeout,
+               std::chrono::milliseconds timeout) {
+  memcached_behavior_set(handle, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
+  memcached_behavior_set(handle, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT,
+                         static_cast<std::uint64_t>(connect_timeout.count()));
+  memcached_behavior_set(handle, MEMCACHED_BEHAVIOR_POLL_TIMEOUT,
+                         static_cast<std::uint64_t>(timeout.count()));
 }
 
 }  // namespace
@@ -41,16 +62,15 @@ memcached_connection_pool::slots::slots(std::uint64_t gen, std::size_t max_conne
 memcached_connection_pool::memcached_connection_pool(const memcached_server_address& server,
                                                      const memcached_pool_settings& settings)
     : address_(server.host + ":" + std::to_string(server.port)),
+      host_(bare_host(server.host)),
+      port_(server.port),
+      by_name_(!numeric_host(host_).has_value()),
       settings_(settings),
       template_(memcached_create(nullptr)) {
   if (template_ == nullptr) throw std::bad_alloc();
-  // The ASCII protocol (libmemcached's default) is what pymemcache speaks. Timeouts are in
-  // milliseconds; libmemcached's sockets are always non-blocking and every wait is a poll().
-  memcached_behavior_set(template_, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
-  memcached_behavior_set(template_, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT,
-                         static_cast<std::uint64_t>(settings.connect_timeout.count()));
-  memcached_behavior_set(template_, MEMCACHED_BEHAVIOR_POLL_TIMEOUT,
-                         static_cast<std::uint64_t>(settings.timeout.count()));
+  configure(template_, settings.connect_timeout, settings.timeout);
+  // A template for a host name is never cloned (open_by_name makes those handles), but adding
+  // the server checks the name's syntax once, here.
   const memcached_return_t rc = memcached_server_add(template_, server.host.c_str(), server.port);
   if (rc != MEMCACHED_SUCCESS) {
     const std::string reason = memcached_strerror(template_, rc);
@@ -99,7 +119,7 @@ result<memcached_connection_pool::lease> memcached_connection_pool::acquire(bool
   std::unique_lock lock(s.mutex);
   // The clock is read only when it matters: a healthy server has no failures to time.
   if (s.failures_in_a_row > 0) {
-    const auto now = steady_clock::now();
+    const auto now = settings_.clock->now();
     if (now < s.skip_until) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(s.skip_until - now);
       return fail(errc::transient, "memcached server " + address_ + " failed " +
@@ -109,12 +129,29 @@ result<memcached_connection_pool::lease> memcached_connection_pool::acquire(bool
                                        " (memcached_options::retry_attempts / retry_timeout)");
     }
   }
+  // A handle for a host name needs a lookup first: outside the lock, with the slot counted.
+  auto new_handle_by_name = [&](memcached_st* retired) -> result<lease> {
+    lock.unlock();
+    if (retired != nullptr) memcached_free(retired);  // may send "quit": outside the lock
+    auto opened = open_by_name();
+    if (!opened) {
+      {
+        std::lock_guard relock(s.mutex);
+        --s.open;
+      }
+      s.returned.notify_one();
+      record_failure();
+      return std::move(opened).error();
+    }
+    return lease(this, &s, *opened, false);
+  };
   std::optional<steady_clock::time_point> deadline;
   for (;;) {
     if (!s.idle.empty()) {
       const idle_handle idle = s.idle.back();
       s.idle.pop_back();
       if (!fresh) return lease(this, &s, idle.handle, idle.used);
+      if (by_name_) return new_handle_by_name(idle.handle);
       memcached_st* replacement = memcached_clone(nullptr, template_);
       if (replacement == nullptr) --s.open;
       lock.unlock();
@@ -126,6 +163,10 @@ result<memcached_connection_pool::lease> memcached_connection_pool::acquire(bool
       return lease(this, &s, replacement, false);
     }
     if (s.open < settings_.max_connections) {
+      if (by_name_) {
+        ++s.open;
+        return new_handle_by_name(nullptr);
+      }
       memcached_st* handle = memcached_clone(nullptr, template_);
       if (handle == nullptr) {
         return fail(errc::transient, "libmemcached could not allocate a connection handle");
@@ -143,6 +184,34 @@ result<memcached_connection_pool::lease> memcached_connection_pool::acquire(bool
                       "; raise memcached_options::pool_size or lower the concurrency");
     }
   }
+}
+
+result<memcached_st*> memcached_connection_pool::open_by_name() const {
+  const auto deadline = steady_clock::now() + settings_.connect_timeout;
+  auto addresses =
+      lookup_host(host_, settings_.connect_timeout, "memcached_options::connect_timeout");
+  if (!addresses) {
+    failure f = std::move(addresses).error();
+    f.detail = "memcached server " + address_ + ": " + f.detail;
+    return f;
+  }
+  // libmemcached connects on the handle's first operation, right after this: what is left of
+  // connect_timeout bounds it, so lookup and connect share the budget as with Redis.
+  const auto left =
+      std::max(std::chrono::milliseconds(1),
+               std::chrono::ceil<std::chrono::milliseconds>(deadline - steady_clock::now()));
+  memcached_st* handle = memcached_create(nullptr);
+  if (handle == nullptr) {
+    return fail(errc::transient, "libmemcached could not allocate a connection handle");
+  }
+  configure(handle, left, settings_.timeout);
+  const std::string& address = addresses->front();
+  if (memcached_server_add(handle, address.c_str(), port_) != MEMCACHED_SUCCESS) {
+    memcached_free(handle);
+    return fail(errc::transient, "memcached server " + address_ +
+                                     ": libmemcached does not accept its address " + address);
+  }
+  return handle;
 }
 
 void memcached_connection_pool::give_back(slots& s, memcached_st* handle, bool discard) noexcept {
@@ -194,7 +263,7 @@ void memcached_connection_pool::record_failure() noexcept {
   // The count is kept when the window opens: after it, one more failure skips the server
   // again (pymemcache does the same), and only a success clears it.
   if (settings_.retry_attempts > 0 && s.failures_in_a_row >= settings_.retry_attempts) {
-    s.skip_until = steady_clock::now() + settings_.retry_timeout;
+    s.skip_until = settings_.clock->now() + settings_.retry_timeout;
   }
 }
 

@@ -2,9 +2,13 @@
 // record.
 //
 // Each handle (memcached_st) is a clone of a per-server template and owns one TCP connection,
-// opened lazily by libmemcached on first use. A handle is used by one thread at a time (a
-// `lease`); libmemcached handles are independent, so leases run in parallel. Handles that
-// fail are closed rather than returned (a timed-out request may still deliver its reply later,
+// opened lazily by libmemcached on first use. A server given by host name is the exception:
+// libmemcached 1.1 resolves names with a plain getaddrinfo in its connect (per handle, not
+// bounded by its connect timeout), so for a name each new handle is made here instead, with the
+// name resolved within connect_timeout (backends/host_lookup.hpp) and libmemcached given the
+// first address; its connect gets what is left of connect_timeout. A handle is used by one thread
+// at a time (a `lease`); libmemcached handles are independent, so leases run in parallel. Handles
+// that fail are closed rather than returned (a timed-out request may still deliver its reply later,
 // and libmemcached would otherwise keep its own 2-second "temporarily disabled" state).
 //
 // Failure record: after `retry_attempts` failures in a row (timeouts, unreachable), the server
@@ -21,6 +25,7 @@
 
 #include "backends/memcached/memcached_wire.hpp"
 
+#include <cachekit/monotonic_clock.hpp>
 #include <cachekit/result.hpp>
 
 #include <libmemcached-1.0/memcached.h>
@@ -39,11 +44,14 @@ inline namespace v0 {
 namespace detail {
 
 struct memcached_pool_settings {
-  std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds timeout{1000};  // each reply; also the wait for a free handle
+  std::chrono::milliseconds connect_timeout{200};  // name lookup and connect, together
+  std::chrono::milliseconds timeout{200};          // each reply; also the wait for a free handle
   std::size_t max_connections = 10;
   int retry_attempts = 2;  // 0: never skip the server
   std::chrono::milliseconds retry_timeout{1000};
+  // The clock of the skip window (retry_timeout). Waits for I/O and for a free handle are
+  // real time (steady_clock): they block on sockets and a condition variable.
+  const monotonic_clock* clock = &monotonic_clock::coarse();
 };
 
 class memcached_connection_pool {
@@ -115,19 +123,28 @@ class memcached_connection_pool {
     const std::uint64_t generation;
     std::mutex mutex;
     std::condition_variable returned;
-    std::vector<idle_handle> idle;  // guarded by mutex
-    std::size_t open = 0;           // guarded by mutex: handles idle or on loan
-    int failures_in_a_row = 0;      // guarded by mutex
-    std::chrono::steady_clock::time_point skip_until{};  // guarded by mutex
+    std::vector<idle_handle> idle;             // guarded by mutex
+    std::size_t open = 0;                      // guarded by mutex: handles idle or on loan
+    int failures_in_a_row = 0;                 // guarded by mutex
+    monotonic_clock::time_point skip_until{};  // guarded by mutex; settings' clock
     // failures_in_a_row > 0, readable without the lock. A stale read only delays clearing the
     // count to the next success; record_failure sets it under the lock.
     std::atomic<bool> failing{false};
   };
 
   [[nodiscard]] slots& current_slots();
+  // A new handle for a server given by name: the name resolved within connect_timeout
+  // (backends/host_lookup.hpp), libmemcached given the first address, and the rest of
+  // connect_timeout left for its connect.
+  [[nodiscard]] result<memcached_st*> open_by_name() const;
   void give_back(slots& owner, memcached_st* handle, bool discard) noexcept;
 
   const std::string address_;
+  const std::string host_;  // for getaddrinfo: an IPv6 literal without brackets
+  const std::uint16_t port_;
+  // The server is a host name, not an address: each new handle resolves it (bounded) and gets
+  // a numeric address, because libmemcached would call getaddrinfo itself, without a bound.
+  const bool by_name_;
   const memcached_pool_settings settings_;
   memcached_st* template_;     // never connects; cloned under the current slots' mutex
   std::atomic<slots*> slots_;  // owned; replaced (and the old one abandoned) after a fork

@@ -86,6 +86,11 @@ std::vector<detail::memcached_server_address> checked_servers(const memcached_op
         "server) or more (cachekit-py's default is 2)");
   }
   if (options.retry_attempts > 0) check_duration(options.retry_timeout, "retry_timeout");
+  if (options.clock == nullptr) {
+    config_error(
+        "memcached_options::clock is null; leave it unset for the coarse monotonic clock, or "
+        "pass a manual_clock in tests");
+  }
   if (auto ok = detail::check_memcached_key_prefix(options.key_prefix); !ok) {
     config_error(ok.error().detail);
   }
@@ -222,6 +227,7 @@ memcached_backend::memcached_backend(memcached_options options) : impl_(std::mak
       .max_connections = options.pool_size,
       .retry_attempts = options.retry_attempts,
       .retry_timeout = options.retry_timeout,
+      .clock = options.clock,
   };
   for (const auto& server : servers) {
     impl_->node_names.push_back(server.node_name);

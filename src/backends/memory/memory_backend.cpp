@@ -91,6 +91,11 @@ struct memory_backend::state {
   };
 
   explicit state(memory_backend_options opts) : options(std::move(opts)) {
+    if (options.clock == nullptr) {
+      throw error(errc::invalid_configuration,
+                  "memory_backend clock must not be null; leave it unset for the coarse "
+                  "monotonic clock, or pass a manual_clock in tests");
+    }
     if (options.max_entries && *options.max_entries == 0) {
       throw error(errc::invalid_configuration,
                   "memory_backend max_entries must be at least 1; use std::nullopt for no bound");
@@ -109,7 +114,7 @@ struct memory_backend::state {
     for (std::size_t i = 0; i < shard_count; ++i) shards[i].sweep_cursor = shards[i].order.end();
   }
 
-  time_point now() const { return options.clock ? options.clock() : clock_type::now(); }
+  time_point now() const { return options.clock->now(); }
 
   shard& shard_for(std::string_view key) {
     // Fibonacci hashing picks the shard from the mixed hash's top bits; the map inside reduces
@@ -125,6 +130,29 @@ struct memory_backend::state {
   }
 
   static bool expired(const entry& e, time_point at) { return e.expires_at && at >= *e.expires_at; }
+
+  // `set` and `set_if_absent` past their TTL checks: false when `only_if_absent` found a live
+  // entry, which is then left as it is.
+  result<bool> store(std::string_view key, byte_view value, ttl_seconds ttl, bool only_if_absent) {
+    if (options.max_bytes && footprint(key, value.size()) > *options.max_bytes) {
+      return fail(errc::backend_permanent, "entry of " +
+                                               std::to_string(footprint(key, value.size())) +
+                                               " bytes (key + value) exceeds max_bytes " +
+                                               std::to_string(*options.max_bytes));
+    }
+    const auto at = now();
+    std::optional<time_point> expires_at;
+    if (ttl) expires_at = expiry_after(at, to_clock_duration(*ttl));
+    {
+      auto& s = shard_for(key);
+      std::lock_guard guard(s.mutex);
+      if (only_if_absent && find_live(s, key, at) != s.entries.end()) return false;
+      put(s, key, value, expires_at, /*is_lock=*/false);
+      sweep(s, at);
+    }
+    enforce_bounds(key);
+    return true;
+  }
 
   // Caller holds s.mutex.
   void erase_entry(shard& s, entry_map::iterator it) {
@@ -253,23 +281,14 @@ result<void> memory_backend::set(std::string_view key, byte_view value, ttl_seco
     (void)erase(key);
     return {};
   }
-  const auto& max_bytes = state_->options.max_bytes;
-  if (max_bytes && state::footprint(key, value.size()) > *max_bytes) {
-    return fail(errc::backend_permanent,
-                "entry of " + std::to_string(state::footprint(key, value.size())) +
-                    " bytes (key + value) exceeds max_bytes " + std::to_string(*max_bytes));
-  }
-  const auto now = state_->now();
-  std::optional<time_point> expires_at;
-  if (ttl) expires_at = expiry_after(now, to_clock_duration(*ttl));
-  {
-    auto& s = state_->shard_for(key);
-    std::lock_guard guard(s.mutex);
-    state_->put(s, key, value, expires_at, /*is_lock=*/false);
-    state_->sweep(s, now);
-  }
-  state_->enforce_bounds(key);
+  auto stored = state_->store(key, value, ttl, /*only_if_absent=*/false);
+  if (!stored) return std::move(stored).error();
   return {};
+}
+
+result<bool> memory_backend::set_if_absent(std::string_view key, byte_view value, ttl_seconds ttl) {
+  if (already_expired(ttl)) return false;
+  return state_->store(key, value, ttl, /*only_if_absent=*/true);
 }
 
 result<bool> memory_backend::erase(std::string_view key) {

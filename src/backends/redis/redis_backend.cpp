@@ -174,6 +174,22 @@ result<void> redis_backend::set(std::string_view key, byte_view value, ttl_secon
   return {};
 }
 
+result<bool> redis_backend::set_if_absent(std::string_view key, byte_view value, ttl_seconds ttl) {
+  if (ttl && ttl->count() <= 0) return false;  // already expired: nothing to store
+  std::string scratch;
+  const auto wire = state_->wire(key, scratch);
+  const bool expires = ttl.has_value();
+  const std::string seconds = expires ? std::to_string(ttl->count()) : std::string{};
+  const std::array<std::string_view, 6> argv = {"SET", wire, as_string_view(value),
+                                                "NX",  "EX", seconds};
+  const auto args = std::span<const std::string_view>(argv).first(expires ? 6 : 4);
+  return state_->run<bool>("SET NX", args, [&](const redisReply& r) -> result<bool> {
+    if (r.type == REDIS_REPLY_NIL) return false;  // the key holds a value: left as it is
+    if (r.type != REDIS_REPLY_STATUS) return detail::unexpected_reply("SET NX", state_->where(), r);
+    return true;
+  });
+}
+
 result<bool> redis_backend::erase(std::string_view key) {
   std::string scratch;
   const std::array<std::string_view, 2> argv = {"DEL", state_->wire(key, scratch)};

@@ -1,14 +1,17 @@
 #include "backends/redis/redis_connection.hpp"
 
+#include "backends/host_lookup.hpp"
 #include "backends/redis/redis_error.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <optional>
 #include <system_error>
 
 namespace cachekit {
@@ -40,18 +43,60 @@ std::string without_secret(std::string_view text, const std::string& secret) {
 result<std::unique_ptr<redis_connection>> redis_connection::open(
     const redis_connect_settings& settings, std::string_view operation) {
   const auto& ep = settings.endpoint;
-  const timeval connect_tv = to_timeval(settings.connect_timeout);
-  redisContext* raw = ep.kind == redis_endpoint::transport::tcp
-                          ? redisConnectWithTimeout(ep.host.c_str(), ep.port, connect_tv)
-                          : redisConnectUnixWithTimeout(ep.socket_path.c_str(), connect_tv);
-  const int saved_errno = errno;
+  if (ep.kind == redis_endpoint::transport::unix_socket) {
+    redisContext* raw =
+        redisConnectUnixWithTimeout(ep.socket_path.c_str(), to_timeval(settings.connect_timeout));
+    const int saved_errno = errno;
+    return set_up(raw, saved_errno, settings, operation, settings.where);
+  }
+
+  // hiredis would resolve the name itself, synchronously and without bound; it gets numeric
+  // addresses instead, so its getaddrinfo never asks a DNS server.
+  const auto deadline = std::chrono::steady_clock::now() + settings.connect_timeout;
+  auto addresses = lookup_host(ep.host, settings.connect_timeout, "redis_options::connect_timeout");
+  if (!addresses) {
+    failure f = std::move(addresses).error();
+    f.detail = "redis " + std::string(operation) + " on " + settings.where + ": " + f.detail;
+    return f;
+  }
+  // Each address in turn, sharing what is left of connect_timeout: an address that swallows
+  // its SYN leaves time for the next one.
+  const std::size_t count = addresses->size();
+  std::optional<failure> last;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (i > 0 && left <= std::chrono::milliseconds::zero()) break;
+    const auto share = std::max(std::chrono::milliseconds(1),
+                                left / static_cast<std::chrono::milliseconds::rep>(count - i));
+    const std::string& address = (*addresses)[i];
+    redisContext* raw = redisConnectWithTimeout(address.c_str(), ep.port, to_timeval(share));
+    const int saved_errno = errno;
+    const std::string where =
+        address == ep.host ? settings.where : settings.where + " (" + address + ")";
+    auto opened = set_up(raw, saved_errno, settings, operation, where);
+    if (opened) return opened;
+    last = std::move(opened).error();
+    // A server that answered but refused us (AUTH, SELECT) will not do better elsewhere.
+    if (last->code != make_error_code(errc::transient) &&
+        last->code != make_error_code(errc::timeout)) {
+      break;
+    }
+  }
+  return std::move(*last);
+}
+
+result<std::unique_ptr<redis_connection>> redis_connection::set_up(
+    redisContext* raw, int saved_errno, const redis_connect_settings& settings,
+    std::string_view operation, const std::string& where) {
+  const auto& ep = settings.endpoint;
   if (raw == nullptr) {
-    return fail(errc::transient, "redis " + std::string(operation) + " on " + settings.where +
+    return fail(errc::transient, "redis " + std::string(operation) + " on " + where +
                                      ": hiredis could not allocate a connection context");
   }
   std::unique_ptr<redis_connection> conn(new redis_connection(raw, settings));
   if (raw->err != 0) {
-    auto f = io_failure(operation, settings.where, {raw->err, saved_errno, raw->errstr},
+    auto f = io_failure(operation, where, {raw->err, saved_errno, raw->errstr},
                         settings.connect_timeout, "connect_timeout");
     if (f.code == make_error_code(errc::transient)) {
       f.detail += " (cannot connect; is the server up?)";

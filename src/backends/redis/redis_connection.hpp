@@ -43,8 +43,11 @@ struct redis_connect_settings {
 
 class redis_connection {
  public:
-  // Connects (bounded by connect_timeout), sets the command timeout on the socket, and runs
-  // `AUTH [user] password` and `SELECT db` (pipelined) when the URL asks for them.
+  // Connects, sets the command timeout on the socket, and runs `AUTH [user] password` and
+  // `SELECT db` (pipelined) when the URL asks for them. Name resolution and connecting share
+  // connect_timeout: a host name is resolved on a thread of its own (backends/host_lookup.hpp)
+  // within it, then each address is tried in turn with an equal share of what is left. A
+  // numeric address or a Unix socket needs no resolution.
   // `operation` is the command that needed the connection, named in connect failures.
   static result<std::unique_ptr<redis_connection>> open(const redis_connect_settings& settings,
                                                         std::string_view operation);
@@ -77,6 +80,12 @@ class redis_connection {
  private:
   redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept
       : context_(context), settings_(&settings) {}
+  // Turns what redisConnect* returned into a ready connection (command timeout, keepalive,
+  // handshake); `where` names the server, with the address tried when it differs from the host.
+  static result<std::unique_ptr<redis_connection>> set_up(redisContext* raw, int saved_errno,
+                                                          const redis_connect_settings& settings,
+                                                          std::string_view operation,
+                                                          const std::string& where);
   result<void> handshake();
   failure io_failure_now(std::string_view operation, int saved_errno);
   result<void> flush(std::string_view operation);

@@ -4,6 +4,10 @@
 
 #include <cachekit/encryption.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -124,6 +128,24 @@ result<secret_bytes> parse_master_key_named(std::string_view hex, std::string_vi
 
 result<secret_bytes> parse_master_key(std::string_view hex) {
   return detail::parse_master_key_named(hex, "the master key");
+}
+
+}  // namespace v0
+}  // namespace cachekit
+
+namespace cachekit {
+inline namespace v0 {
+
+std::string keyring::generate_master_key_hex() {
+  std::array<std::byte, min_master_key_size> key{};
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
+    throw error(errc::invalid_master_key,
+                "the random source failed to produce a master key; generate one with: openssl "
+                "rand -hex 32");
+  }
+  std::string hex = to_hex(key);
+  OPENSSL_cleanse(key.data(), key.size());
+  return hex;
 }
 
 }  // namespace v0
