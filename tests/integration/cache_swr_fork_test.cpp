@@ -29,8 +29,7 @@ TEST(cache_swr_fork, child_refreshes_on_its_own_thread_while_the_parents_refresh
   }
   manual_clock clock;
   // L2 TTLs on the same clock as L1's.
-  auto l2 = std::make_shared<memory_backend>(
-      memory_backend_options{.clock = [&clock] { return clock.now(); }});
+  auto l2 = std::make_shared<memory_backend>(memory_backend_options{.clock = &clock});
   cache c({.l2 = l2, .clock = &clock});
   std::atomic<int> calls{0};
   std::atomic<bool> hold{false};

@@ -65,8 +65,8 @@ class gate {
 struct swr_test : ::testing::Test {
   manual_clock clock;
   // L2 TTLs run on the same clock as L1's, as a real deployment's both run on real time.
-  std::shared_ptr<memory_backend> l2 = std::make_shared<memory_backend>(
-      memory_backend_options{.clock = [this] { return clock.now(); }});
+  std::shared_ptr<memory_backend> l2 =
+      std::make_shared<memory_backend>(memory_backend_options{.clock = &clock});
   std::atomic<int> calls{0};
   std::atomic<bool> throwing{false};
   gate held;
@@ -287,8 +287,7 @@ TEST_F(swr_test, invalidate_between_the_refresh_l1_and_l2_writes_erases_the_l2_w
 
 TEST_F(swr_test, a_process_takes_another_processs_refresh_from_l2_instead_of_calling) {
   // Two caches (two processes) sharing one L2 whose TTLs run on the test's clock.
-  auto shared = std::make_shared<memory_backend>(
-      memory_backend_options{.clock = [this] { return clock.now(); }});
+  auto shared = std::make_shared<memory_backend>(memory_backend_options{.clock = &clock});
   auto a = make_cache({.l2 = shared});
   auto b = make_cache({.l2 = shared});
   auto fa = a.memoize("m.shared", versioned(), {.ttl = 100s});
