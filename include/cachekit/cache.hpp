@@ -45,7 +45,10 @@
 /// - locks a parent thread held at the fork do not block the child: the pools and the keyring's
 ///   tenant table are rebuilt, and L1 shards that a writer held start
 ///   empty (the other shards keep their entries; L1 is otherwise a copy of the parent's).
-/// cachekit starts no background threads, so none need restarting. Not covered: a fork while
+/// - background threads (stale-while-revalidate refreshes, the write-back after an outage) are
+///   per process: the child starts its own when it first needs one, never waits for the
+///   parent's, and L1 entries whose refresh a parent thread had claimed can be claimed again.
+/// Not covered: a fork while
 /// another thread is inside a `memory_backend` or `file_backend` (the child may block on their
 /// locks), inside an `on_error` handler or a memoized function's own locks, or processes made
 /// by a raw clone(2) or a vfork() that does not exec (glibc runs no atfork handlers for them).

@@ -140,8 +140,12 @@ TEST_F(memoize_test, another_process_is_served_from_l2_and_backfills_its_l1) {
 TEST_F(memoize_test, l1_backfill_never_outlives_the_l2_entry) {
   manual_clock l2_clock;
   l2 = std::make_shared<memory_backend>(memory_backend_options{.clock = &l2_clock});
+  // No stale-while-revalidate: the reader's 9 s hit is past half of its 10 s copy, and a
+  // refresh would (rightly) refill L1 with a new 600 s copy.
+  cache_options without_swr;
+  without_swr.swr.enabled = false;
   auto writer = make_cache();
-  auto reader = make_cache();
+  auto reader = make_cache(std::move(without_swr));
   auto write_user = writer.memoize("f", counting_fetch(), {.ttl = 600s});
   auto read_user = reader.memoize("f", counting_fetch(), {.ttl = 600s});
   (void)write_user(1, "eu");
