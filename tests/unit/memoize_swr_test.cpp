@@ -9,6 +9,7 @@
 
 #include "support/faulty_backend.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -20,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace cachekit {
@@ -314,6 +316,39 @@ TEST_F(swr_test, the_l2_entry_the_copy_came_from_is_not_taken_as_a_refresh) {
   (void)f(1);
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 2);  // L2 held the same write, no fresher: the function ran
+}
+
+TEST_F(swr_test, eight_threads_hitting_stale_keys_refresh_each_key_exactly_once) {
+  constexpr int keys = 64;
+  cache_options options;
+  options.swr.max_pending = 2 * keys;  // no hit finds the queue full
+  auto c = make_cache(std::move(options));
+  std::array<std::atomic<int>, keys> runs{};
+  auto f = c.memoize("m.swr.many",
+                     [&](std::int64_t id) {
+                       ++runs[static_cast<std::size_t>(id)];
+                       return std::to_string(id);
+                     },
+                     {.ttl = 100s});
+  for (std::int64_t k = 0; k < keys; ++k) (void)f(k);
+  clock.advance(56s);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 50; ++round) {
+        for (std::int64_t k = 0; k < keys; ++k) {
+          const std::int64_t key = (k + t * 8) % keys;
+          if (f(key) != std::to_string(key)) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(wrong.load(), 0);
+  for (std::size_t k = 0; k < keys; ++k) EXPECT_EQ(runs[k].load(), 2) << k;
+  EXPECT_EQ(f.info().refreshes, static_cast<std::uint64_t>(keys));
 }
 
 TEST_F(swr_test, swr_off_queues_no_refresh) {
