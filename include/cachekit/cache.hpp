@@ -90,6 +90,11 @@ class CACHEKIT_EXPORT cache {
 
   cache(cache&&) noexcept;
   cache& operator=(cache&&) noexcept;
+  /// Ends the cache's background work first: queued SWR refreshes and write-backs are dropped,
+  /// one running is waited for (a refresh runs the function: as long as it takes). So a program
+  /// that destroys its cache before it exits leaves no cachekit thread running into its static
+  /// destructors. Memoized functions that outlive the cache keep working, without refreshes and
+  /// without the write-back.
   ~cache();
 
   // ---- memoize --------------------------------------------------------------------------

@@ -29,8 +29,16 @@ cache cache::from_env(intent i) {
 }
 
 cache::cache(cache&&) noexcept = default;
-cache& cache::operator=(cache&&) noexcept = default;
-cache::~cache() = default;
+cache& cache::operator=(cache&& other) noexcept {
+  if (this != &other) {
+    if (engine_) engine_->stop_background();
+    engine_ = std::move(other.engine_);
+  }
+  return *this;
+}
+cache::~cache() {
+  if (engine_) engine_->stop_background();
+}
 
 int cache::format_index(bool interop, bool integrity_checking) const noexcept {
   if (interop) return detail::interop_format;

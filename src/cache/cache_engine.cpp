@@ -607,7 +607,8 @@ cache_stats cache_engine::stats() const noexcept {
           .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed),
           .written_back = write_back_ ? write_back_->written() : 0,
           .write_backs_dropped = write_back_ ? write_back_->dropped() : 0,
-          .stale_served = stale_served_.load(std::memory_order_relaxed)};}
+          .stale_served = stale_served_.load(std::memory_order_relaxed)};
+}
 
 }  // namespace detail
 }  // namespace v0

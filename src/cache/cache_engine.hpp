@@ -159,6 +159,11 @@ class cache_engine {
   // otherwise (a copy that fails to open is left to the normal read to count and evict).
   [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key, int index);
   void count_stale_served() noexcept { stale_served_.fetch_add(1, std::memory_order_relaxed); }
+  // Ends the background work (SWR refreshes, the write-back): queued work is dropped, running
+  // work is waited for, nothing starts afterwards. Called when the `cache` object goes, so a
+  // program that destroys its cache before exiting has no cachekit thread left running;
+  // memoized functions that outlive it keep working, without refreshes or write-back.
+  void stop_background();
   // For tests: waits (real time, bounded) until no refresh waits or runs.
   bool wait_refreshes_idle(std::chrono::milliseconds timeout);
 

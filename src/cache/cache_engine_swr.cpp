@@ -209,6 +209,11 @@ std::optional<byte_buffer> cache_engine::load_l1_kept(std::string_view l1_key, i
   return msgpack;
 }
 
+void cache_engine::stop_background() {
+  if (refreshes_) refreshes_->stop();
+  if (write_back_) write_back_->stop();
+}
+
 bool cache_engine::wait_refreshes_idle(std::chrono::milliseconds timeout) {
   return refreshes_ == nullptr || refreshes_->wait_idle(timeout);
 }

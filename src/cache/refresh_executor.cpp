@@ -33,6 +33,10 @@ std::shared_ptr<refresh_executor::pool> refresh_executor::current_shared() {
 }
 
 refresh_executor::~refresh_executor() {
+  stop();
+}
+
+void refresh_executor::stop() {
   // get() in a forked child installs the child's (empty) pool, so the parent's, whose threads
   // do not exist here, is abandoned rather than destroyed.
   std::shared_ptr<pool> p = pools_.get().shared;

@@ -39,6 +39,12 @@ class refresh_executor {
   // started. A job must not throw (one that does is ended quietly).
   bool submit(std::function<void()> job);
 
+  // Drops the jobs still waiting, refuses new ones from now on, and waits for the running ones
+  // (joins the threads; a thread that calls this from its own job is detached instead, see
+  // above). Idempotent; the destructor calls it. `cache::~cache` calls it so that no refresh
+  // outlives the cache a program destroys before it exits.
+  void stop();
+
   // For tests: waits until no job waits or runs, or `timeout` passes (real time; not a timing
   // assertion). Returns whether it is idle.
   bool wait_idle(std::chrono::milliseconds timeout);

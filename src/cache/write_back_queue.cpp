@@ -13,17 +13,38 @@ write_back_queue::write_back_queue(write_back_options options, writer write)
 write_back_queue::~write_back_queue() = default;
 
 write_back_queue::state::~state() {
+  stop();
+}
+
+void write_back_queue::state::stop() {
+  std::thread ending;
   {
     std::lock_guard lock(mutex);
     stopping.store(true, std::memory_order_relaxed);
+    keys.clear();
+    waiting.store(0, std::memory_order_relaxed);
+    ending.swap(thread);
   }
   wake.notify_all();
-  if (thread.joinable()) thread.join();
+  if (!ending.joinable()) return;
+  // The writer may drop the last reference to the cache (and so run this) on the thread itself.
+  if (ending.get_id() == std::this_thread::get_id()) {
+    ending.detach();
+  } else {
+    ending.join();
+  }
+}
+
+void write_back_queue::stop() {
+  stopped_.store(true, std::memory_order_relaxed);
+  state_.get().stop();
 }
 
 void write_back_queue::record(std::string_view key, std::string_view l1_key, bool expires) {
+  if (stopped_.load(std::memory_order_relaxed)) return;
   state& s = state_.get();
   std::lock_guard lock(s.mutex);
+  if (s.stopping.load(std::memory_order_relaxed)) return;
   if (s.keys.size() >= options_.max_entries && !s.keys.contains(std::string(key))) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;

@@ -56,6 +56,9 @@ class write_back_queue {
 
   // `key` was stored in L1 (under `l1_key`) but not in L2.
   void record(std::string_view key, std::string_view l1_key, bool expires);
+  // Forgets the waiting keys, ends this process's thread (joined) and records nothing from now
+  // on. `cache::~cache` calls it: no background write outlives the cache a program destroys.
+  void stop();
   // L2 answered an operation: wakes the thread when keys wait. One relaxed load otherwise.
   void l2_answered() noexcept;
   // Keys written to L2, keys dropped (the queue was full), keys waiting in this process.
@@ -76,6 +79,7 @@ class write_back_queue {
     std::unordered_map<std::string, waiting_key> keys;  // guarded by mutex
     bool woken = false;                                 // guarded by mutex
     std::atomic<bool> stopping{false};
+    void stop();
     std::thread thread;  // started under mutex
     std::atomic<std::size_t> waiting{0};
     ~state();
@@ -87,6 +91,7 @@ class write_back_queue {
   const writer write_;
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<bool> stopped_{false};
   per_process<state> state_;  // last: its thread is joined before the rest is destroyed
 };
 

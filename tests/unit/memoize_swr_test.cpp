@@ -98,6 +98,35 @@ struct swr_test : ::testing::Test {
 
 // ---- stale-while-revalidate --------------------------------------------------------------
 
+TEST_F(swr_test, destroying_the_cache_waits_for_a_running_refresh_and_drops_none_halfway) {
+  std::atomic<bool> refresh_returned{false};
+  std::optional<cache> c(make_cache());
+  auto f = c->memoize("m.swr.shutdown",
+                      [&](std::int64_t id) {
+                        const int n = ++calls;
+                        held.pass();
+                        if (n > 1) refresh_returned = true;
+                        return "v" + std::to_string(n) + "-" + std::to_string(id);
+                      },
+                      {.ttl = 100s});
+  EXPECT_EQ(f(1), "v1-1");
+  clock.advance(56s);
+  held.close();
+  EXPECT_EQ(f(1), "v1-1");
+  ASSERT_TRUE(held.wait_arrivals(2));  // the refresh runs, held at the gate
+  std::thread opener([&] {
+    std::this_thread::sleep_for(50ms);
+    held.open();
+  });
+  c.reset();  // returns only once the running refresh has ended: no thread outlives the cache
+  EXPECT_TRUE(refresh_returned.load());
+  opener.join();
+  // The memoized function still works without its cache object, and refreshes no more.
+  clock.advance(56s);
+  EXPECT_EQ(f(1), "v2-1");
+  EXPECT_EQ(calls.load(), 2);
+}
+
 TEST_F(swr_test, hit_before_the_threshold_queues_no_refresh) {
   auto c = make_cache();
   auto f = c.memoize("m.swr", versioned(), {.ttl = 100s});
