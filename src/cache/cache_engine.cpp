@@ -484,8 +484,8 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
     report_l2_error(written.error());
     // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
     // (too large, bad key) would be refused again.
-    if (write_back_ && classify(written.code()) != error_class::permanent &&
-        classify(written.code()) != error_class::security) {
+    const error_class why = classify(written.code());
+    if (write_back_ && why != error_class::permanent && why != error_class::security) {
       write_back_->record(key, l1_key, ttl.has_value());
     }
     return std::move(written).error();

@@ -26,13 +26,9 @@ void write_back_queue::state::stop() {
     ending.swap(thread);
   }
   wake.notify_all();
-  if (!ending.joinable()) return;
-  // The writer may drop the last reference to the cache (and so run this) on the thread itself.
-  if (ending.get_id() == std::this_thread::get_id()) {
-    ending.detach();
-  } else {
-    ending.join();
-  }
+  // Never this thread itself: the writer holds no reference to the cache, so the queue is never
+  // destroyed or stopped from inside a write.
+  if (ending.joinable()) ending.join();
 }
 
 void write_back_queue::stop() {
