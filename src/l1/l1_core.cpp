@@ -109,7 +109,6 @@ struct alignas(64) l1_core::shard {
   // Copies of the store's sizes, so size() and size_bytes() take no lock.
   std::atomic<std::size_t> charge{0};
   std::atomic<std::size_t> entries{0};
-  shard_limits limits{};  // set once by the constructor
   // The latest `written_at` stamped in this shard: each write is stamped after it.
   monotonic_clock::time_point last_written CACHEKIT_GUARDED_BY(mutex){};
 
@@ -160,7 +159,6 @@ l1_core::l1_core(const l1_core_config& config)
     if (config.max_entries) {
       limits.max_entries = *config.max_entries / n + (i < *config.max_entries % n ? 1 : 0);
     }
-    shards_[i].limits = limits;
     exclusive_lock lock(shards_[i].mutex);
     shards_[i].store.set_limits(limits);
   }
@@ -194,9 +192,11 @@ void l1_core::adopt_after_fork(std::uint64_t generation) const {
         }
         // A writer of the parent was inside: the shard's lists may be half-linked. Its entries
         // are abandoned (never freed: freeing walks those lists) and it starts empty.
+        // Its limits were set once by the constructor, never by a writer: they are whole.
         exclusive_lock lock(s.mutex);
+        const shard_limits limits = s.store.limits();
         new (&s.store) s3fifo_shard();
-        s.store.set_limits(s.limits);
+        s.store.set_limits(limits);
         s.publish_sizes();
       }
       generation_.store(generation, std::memory_order_release);

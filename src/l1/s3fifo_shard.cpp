@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace cachekit {
 inline namespace v0 {
@@ -18,8 +19,9 @@ std::size_t share_of(std::size_t total, double fraction) {
 void s3fifo_shard::set_limits(const shard_limits& limits) {
   limits_ = limits;
   small_charge_share_ = share_of(limits.max_charge, limits.small_fraction);
-  if (limits.max_entries)
-    small_entries_share_ = share_of(*limits.max_entries, limits.small_fraction);
+  small_entries_share_ = limits.max_entries
+                             ? share_of(*limits.max_entries, limits.small_fraction)
+                             : std::numeric_limits<std::size_t>::max();
 }
 
 s3fifo_shard::~s3fifo_shard() {
@@ -34,7 +36,7 @@ bool s3fifo_shard::over_limit(std::size_t extra_charge, std::size_t extra_entrie
 
 bool s3fifo_shard::small_over_share() const noexcept {
   if (small_.charge() >= small_charge_share_) return true;
-  return small_entries_share_ && small_.count() >= *small_entries_share_;
+  return small_.count() >= small_entries_share_;
 }
 
 std::size_t s3fifo_shard::ghost_capacity() const noexcept {

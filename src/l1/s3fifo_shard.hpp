@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -65,6 +66,7 @@ class s3fifo_shard {
 
   /// Sets the bounds; call once, before the first `put`.
   void set_limits(const shard_limits& limits);
+  [[nodiscard]] const shard_limits& limits() const noexcept { return limits_; }
 
   [[nodiscard]] l1_entry* find(std::uint64_t hash, std::string_view key) const noexcept {
     return table_.find(hash, key);
@@ -119,7 +121,9 @@ class s3fifo_shard {
 
   shard_limits limits_;
   std::size_t small_charge_share_ = 0;
-  std::optional<std::size_t> small_entries_share_;
+  // No entry bound: SIZE_MAX (not an optional: a shard's size decides how many cache lines
+  // an unused per-function cache costs).
+  std::size_t small_entries_share_ = std::numeric_limits<std::size_t>::max();
   entry_table table_;
   entry_queue small_;
   entry_queue main_;
