@@ -289,6 +289,13 @@ struct cache_options {
   /// receives key material or values. nullptr: counted only.
   std::function<void(const failure&)> on_error = nullptr;
 
+  /// Fail fast on a misconfigured L2: the `cache` constructor reads one key from `l2` (which
+  /// connects, authenticates and selects the db) and throws cachekit::error with the backend's
+  /// failure and how to fix it when that fails (a wrong password, a bad db index, a server that
+  /// is not running). Off by default, as cachekit-py: a cache then starts without its L2 and
+  /// keeps retrying it, counting and reporting the failures.
+  bool verify_l2_on_start = false;
+
   /// The options of an intent preset (table on `intent`), with no L2 and no encryption.
   [[nodiscard]] CACHEKIT_EXPORT static cache_options for_intent(intent i);
 
@@ -303,7 +310,9 @@ struct cache_options {
   ///   are read only when that backend is selected.
   /// - Redis tuning: `CACHEKIT_CONNECTION_POOL_SIZE`, `CACHEKIT_SOCKET_TIMEOUT`,
   ///   `CACHEKIT_SOCKET_CONNECT_TIMEOUT` (seconds, fractions allowed; unset: 0.2 s, where
-  ///   cachekit-py waits 5 s; see `redis_options`).
+  ///   cachekit-py waits 5 s; see `redis_options`). `CACHEKIT_REDIS_KEY_LAYOUT` (ours, not
+  ///   cachekit-py's): `tenant_scoped` (the default) or `plain`, bare keys as cachekit-py's
+  ///   explicit `RedisBackend(url)`, which `cache::memoize_interop` needs.
   /// - `CACHEKIT_MASTER_KEY` (+ `CACHEKIT_PREVIOUS_MASTER_KEYS`, comma-separated hex, at most 3,
   ///   `CACHEKIT_DEPLOYMENT_UUID`, a UUID in any form `uuid.UUID()` takes, used in canonical
   ///   lowercase form) enables encryption only for `intent::secure`, which fails without it;

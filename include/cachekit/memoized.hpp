@@ -244,6 +244,8 @@ struct CACHEKIT_EXPORT memo_binding {
   /// The key could not be derived or the result could not be encoded: counted, reported.
   void uncacheable(const failure& why);
   void invalidate(std::string_view key, std::string_view l1_key);
+  /// `key` as the L2 stores it (behind `backend::key_prefix`); `key` itself without an L2.
+  [[nodiscard]] std::string stored_key(std::string_view key) const;
 
   // ---- stale-while-revalidate and fail-safe stale (cache_options::swr, serve_stale_for) ----
   /// Whether the cache refreshes in the background (the function must also be refreshable).
@@ -403,8 +405,19 @@ class memoized_impl<F, R(P...)> {
     return std::invoke(state_->fn, std::forward<P>(args)...);
   }
 
-  /// The key a call with `args` uses (for logs, tests and the CLI's `--explain`).
+  /// The key a call with `args` uses, as the protocol defines it and cachekit-py's key
+  /// generator returns it (for logs, tests and the CLI's `--explain`). A backend may store it
+  /// under a prefix: see `stored_key`.
   [[nodiscard]] result<std::string> key(P... args) const { return make_key(args...); }
+
+  /// The key as the L2 holds it: `key(args...)` behind the backend's prefix (a tenant-scoped
+  /// Redis adds `t:{tenant}:`, a memcached `key_prefix` its prefix), so `redis-cli GET` on it
+  /// finds the entry. Equal to `key` without an L2 or in object mode (no L2).
+  [[nodiscard]] result<std::string> stored_key(P... args) const {
+    auto k = make_key(args...);
+    if (!k || !state_->binding) return k;
+    return state_->binding->stored_key(*k);
+  }
 
  private:
   friend class ::cachekit::v0::cache;

@@ -19,8 +19,32 @@ std::string full_key(std::string_view key, const entry_options& options) {
 
 }  // namespace
 
-cache::cache(cache_options options)
-    : engine_(std::make_shared<detail::cache_engine>(std::move(options))) {}
+namespace {
+
+// cache_options::verify_l2_on_start: one read on the bare backend, below the reliability
+// layers, so the check neither waits on nor trips the circuit breaker.
+void verify_l2(backend& l2) {
+  auto probe = l2.exists("cachekit:verify_l2_on_start");
+  if (probe) return;
+  const failure& why = probe.error();
+  const char* fix =
+      why.code == errc::backend_authentication
+          ? "check the password (and user) in the URL, e.g. REDIS_URL=redis://:PASSWORD@host:6379/0"
+      : why.code == errc::backend_permanent
+          ? "check the URL's database index and the server's settings"
+          : "check that the server runs and that the URL (REDIS_URL, CACHEKIT_REDIS_URL, "
+            "CACHEKIT_MEMCACHED_SERVERS or CACHEKIT_FILE_CACHE_DIR) names it";
+  throw error(why.code, "verify_l2_on_start: the " + std::string(l2.type()) +
+                            " backend failed its first read (" + why.detail + "); " + fix +
+                            "; or unset verify_l2_on_start to start without the L2");
+}
+
+}  // namespace
+
+cache::cache(cache_options options) {
+  if (options.verify_l2_on_start && options.l2) verify_l2(*options.l2);
+  engine_ = std::make_shared<detail::cache_engine>(std::move(options));
+}
 
 cache cache::from_env(intent i) {
   auto options = cache_options::from_env(i);
@@ -77,7 +101,18 @@ void cache::require_unprefixed_l2_for_interop() const {
               "interop mode shares entries with other SDKs under their bare keys, but this " +
                   std::string(l2->type()) + " backend stores every key under the prefix '" +
                   std::string(l2->key_prefix()) +
-                  "'; use redis_key_layout::plain (or no memcached key_prefix) for interop");
+                  "'; use redis_key_layout::plain (with from_env: CACHEKIT_REDIS_KEY_LAYOUT=plain), "
+                  "or no memcached key_prefix, for interop");
+}
+
+void cache::require_function_name(std::string_view name) {
+  if (!name.empty()) return;
+  // Every unnamed function would share one key space: one function's entries answered for
+  // another's, and clear() of one emptying all of them.
+  throw error(errc::invalid_argument,
+              "memoize needs a non-empty function name, the key space its entries live in; pass "
+              "a name unique to the function, such as \"myapp.users.get_user\" (cachekit-py "
+              "names a function by its module and qualified name)");
 }
 
 result<std::optional<byte_buffer>> cache::load_value(std::string_view key,

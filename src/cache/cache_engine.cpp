@@ -100,6 +100,11 @@ circuit_breaker::transition_handler breaker_reporter(const cache_options& option
 
 std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
   if (!options.l1_enabled || options.preset == intent::local) return nullptr;
+  if (options.l1_max_bytes == 0) {
+    throw error(errc::invalid_configuration,
+                "cache_options.l1_max_bytes must be positive; set it to the L1's byte budget "
+                "(default 100 MiB, CACHEKIT_L1_MAX_SIZE_MB), or set l1_enabled = false for no L1");
+  }
   return std::make_unique<l1_cache>(l1_options{.max_bytes = options.l1_max_bytes,
                                                .default_ttl = options.l1_default_ttl,
                                                .keep_expired_for = kept_expired_for(options),

@@ -55,6 +55,7 @@ constexpr std::string_view fallback_redis_url_var = "REDIS_URL";
 constexpr std::string_view master_key_var = "CACHEKIT_MASTER_KEY";
 constexpr std::string_view previous_keys_var = "CACHEKIT_PREVIOUS_MASTER_KEYS";
 constexpr std::string_view deployment_uuid_var = "CACHEKIT_DEPLOYMENT_UUID";
+constexpr std::string_view redis_key_layout_var = "CACHEKIT_REDIS_KEY_LAYOUT";
 
 // DefaultBackendProvider._SELECTORS: mutually exclusive, not a precedence chain.
 constexpr std::array<std::string_view, 4> selectors{api_key_var, redis_url_var,
@@ -238,6 +239,19 @@ result<redis_options> read_redis_options(const env_reader& env, std::string url)
   if (*connect) options.connect_timeout = **connect;
   for (std::string_view var : {"CACHEKIT_SOCKET_KEEPALIVE", "CACHEKIT_DISABLE_HIREDIS"}) {
     if (auto r = env.boolean(var); !r) return std::move(r).error();
+  }
+  // Ours, not cachekit-py's: there the plain layout is an explicit `RedisBackend(url)`, which
+  // no variable selects. Interop mode needs bare keys (cache::memoize_interop).
+  if (const auto layout = env.get(redis_key_layout_var)) {
+    if (*layout == "plain") {
+      options.key_layout = redis_key_layout::plain;
+    } else if (*layout != "tenant_scoped") {
+      return fail(errc::invalid_configuration,
+                  std::string(redis_key_layout_var) +
+                      " is neither tenant_scoped nor plain; set it to tenant_scoped (keys under "
+                      "t:default:, as cachekit-py's zero-config Redis; the default) or plain "
+                      "(bare keys, as cachekit-py's RedisBackend(url); needed by interop mode)");
+    }
   }
   return options;
 }

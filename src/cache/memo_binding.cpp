@@ -74,6 +74,13 @@ void memo_binding::uncacheable(const failure& why) {
   engine->report_uncacheable(why);
 }
 
+std::string memo_binding::stored_key(std::string_view key) const {
+  std::string stored;
+  if (const backend* l2 = engine->l2(); l2 != nullptr) stored = l2->key_prefix();
+  stored += key;
+  return stored;
+}
+
 void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
   if (l1_key != key && engine->l1() != nullptr) engine->l1()->erase(l1_key);
   (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
