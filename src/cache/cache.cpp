@@ -97,12 +97,13 @@ const monotonic_clock* cache::clock() const noexcept {
 void cache::require_unprefixed_l2_for_interop() const {
   const backend* l2 = engine_->l2();
   if (l2 == nullptr || l2->key_prefix().empty()) return;
-  throw error(errc::invalid_configuration,
-              "interop mode shares entries with other SDKs under their bare keys, but this " +
-                  std::string(l2->type()) + " backend stores every key under the prefix '" +
-                  std::string(l2->key_prefix()) +
-                  "'; use redis_key_layout::plain (with from_env: CACHEKIT_REDIS_KEY_LAYOUT=plain), "
-                  "or no memcached key_prefix, for interop");
+  throw error(
+      errc::invalid_configuration,
+      "interop mode shares entries with other SDKs under their bare keys, but this " +
+          std::string(l2->type()) + " backend stores every key under the prefix '" +
+          std::string(l2->key_prefix()) +
+          "'; use redis_key_layout::plain (with from_env: CACHEKIT_REDIS_KEY_LAYOUT=plain), "
+          "or no memcached key_prefix, for interop");
 }
 
 void cache::require_function_name(std::string_view name) {

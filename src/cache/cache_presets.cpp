@@ -52,9 +52,9 @@ result<intent> parse_intent(std::string_view name) {
                 "release; use production with a Redis backend. Valid presets: " +
                     std::string(valid_names));
   }
-  return fail(errc::invalid_configuration,
-              "unknown cache preset '" + detail::quote_untrusted(name) + "'; use one of " +
-                  std::string(valid_names));
+  return fail(errc::invalid_configuration, "unknown cache preset '" +
+                                               detail::quote_untrusted(name) + "'; use one of " +
+                                               std::string(valid_names));
 }
 
 cache_options cache_options::for_intent(intent i) {

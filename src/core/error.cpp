@@ -129,7 +129,9 @@ error::error(std::error_code code, const std::string& detail)
     : std::system_error(code, detail),
       message_(detail.empty() ? code.message() : code.message() + ": " + detail) {}
 
-const char* error::what() const noexcept { return message_.what(); }
+const char* error::what() const noexcept {
+  return message_.what();
+}
 
 }  // namespace v0
 }  // namespace cachekit

@@ -53,7 +53,8 @@ TEST(cache_setup, verify_l2_on_start_accepts_a_working_redis) {
 
 TEST(cache_setup, verify_l2_on_start_refuses_a_wrong_password_and_says_how_to_fix_it) {
   auto server = local_server::start_redis({"--requirepass", "right-secret-4417"});
-  const std::string url = "redis://:wrong-secret@127.0.0.1:" + std::to_string(server->port()) + "/0";
+  const std::string url =
+      "redis://:wrong-secret@127.0.0.1:" + std::to_string(server->port()) + "/0";
   try {
     cache c(redis_options_for(url));
     FAIL() << "a wrong password must fail the construction";
@@ -131,7 +132,7 @@ TEST(cache_setup, stored_key_is_what_redis_holds) {
 TEST(cache_setup, interop_mode_from_the_environment_with_the_plain_layout) {
   auto server = local_server::start_redis();
   std::map<std::string, std::string, std::less<>> vars{{"REDIS_URL", server->address()},
-                                                      {"CACHEKIT_REDIS_KEY_LAYOUT", "plain"}};
+                                                       {"CACHEKIT_REDIS_KEY_LAYOUT", "plain"}};
   auto lookup = [&vars](std::string_view name) -> std::optional<std::string> {
     auto it = vars.find(name);
     return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);

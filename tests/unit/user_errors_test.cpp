@@ -54,9 +54,9 @@ cache_options::env_lookup environment(std::map<std::string, std::string, std::le
 bool gives_a_fix(std::string_view detail) {
   std::string lower(detail);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string_view verb : {"use ", "set ", "pass ", "check ", "remove ", "unset ", "leave ",
-                                "give ", "raise ", "lower ", "choose ", "write ", "generate ",
-                                "connect "}) {
+  for (std::string_view verb :
+       {"use ", "set ", "pass ", "check ", "remove ", "unset ", "leave ", "give ", "raise ",
+        "lower ", "choose ", "write ", "generate ", "connect "}) {
     if (lower.find(verb) != std::string::npos) return true;
   }
   return false;
@@ -145,9 +145,8 @@ std::vector<mistake> mistakes() {
        [] {
          return thrown_by([] {
            cache_options options = cache_options::for_intent(intent::test);
-           options.l2 = std::make_shared<redis_backend>(
-               redis_options{.url = "redis://127.0.0.1:1/0",
-                             .key_layout = redis_key_layout::tenant_scoped});
+           options.l2 = std::make_shared<redis_backend>(redis_options{
+               .url = "redis://127.0.0.1:1/0", .key_layout = redis_key_layout::tenant_scoped});
            cache c(std::move(options));
            (void)c.memoize_interop("app", "get_user", [](int x) { return x; });
          });
