@@ -44,17 +44,14 @@ decode_request request_for(const entry_context& c, bool with_key) {
 // Adds what an operator can do about a failure to open an entry.
 failure with_hint(failure f, const entry_context& c, const std::optional<frame::header>& h) {
   const bool encrypted = h && h->metadata.encrypted;
+  // The library's messages already name the missing key and the fingerprint; add what only
+  // the CLI knows: its flags.
   if (encrypted && !c.master_key_hex) {
-    f.detail +=
-        "; give the master key it was written with (CACHEKIT_MASTER_KEY, "
-        "--master-key-file)";
+    f.detail += " (CACHEKIT_MASTER_KEY or --master-key-file)";
   } else if (encrypted && h->metadata.tenant_id && *h->metadata.tenant_id != c.tenant) {
-    f.detail += "; the entry was sealed for tenant \"" + *h->metadata.tenant_id +
-                "\": pass --tenant with it";
+    f.detail += ": pass --tenant " + *h->metadata.tenant_id;
   } else if (encrypted && f.code == make_error_code(errc::unknown_key_fingerprint)) {
-    f.detail += "; the entry was sealed under master key " +
-                h->metadata.key_fingerprint.value_or("?") +
-                ": pass that key (--master-key-file) or add it with --previous-key-hex";
+    f.detail += " (--master-key-file, or --previous-key-hex for an older key)";
   } else if (encrypted && f.code == make_error_code(errc::authentication_failed)) {
     f.detail += "; wrong master key or tenant for this entry, or the entry was altered";
   } else if (f.code == make_error_code(errc::key_mismatch)) {

@@ -30,11 +30,10 @@ std::pair<std::string, std::string> split_key(const live_backend& b, std::string
   return {key, prefix + key};
 }
 
-failure miss(const live_backend& b, const std::string& storage_key) {
-  return fail(errc::invalid_argument, "no entry under storage key \"" + storage_key + "\" on " +
-                                          b.description +
-                                          " (list a function's keys with: cachekit keys "
-                                          "--function module.qualname)");
+int report_miss(std::ostream& err, const live_backend& b, const std::string& storage_key) {
+  err << "cachekit: no entry under storage key \"" << storage_key << "\" on " << b.description
+      << " (list a function's keys with: cachekit keys --function module.qualname)\n";
+  return exit_bad_input;
 }
 
 result<std::optional<timed_value>> read_entry(live_backend& b, const std::string& key) {
@@ -51,7 +50,7 @@ int get_command(live_backend& b, entry_request req, std::ostream& out, std::ostr
   auto [key, storage_key] = split_key(b, req.key);
   auto hit = b.store->get(key);
   if (!hit) return report(err, hit.error());
-  if (!*hit) return report(err, miss(b, storage_key));
+  if (!*hit) return report_miss(err, b, storage_key);
   req.open.key = key;
   req.open.storage_key = storage_key;
   auto v = open_entry(**hit, req.open);
@@ -64,7 +63,7 @@ int inspect_command(live_backend& b, entry_request req, std::ostream& out, std::
   auto [key, storage_key] = split_key(b, req.key);
   auto hit = read_entry(b, key);
   if (!hit) return report(err, hit.error());
-  if (!*hit) return report(err, miss(b, storage_key));
+  if (!*hit) return report_miss(err, b, storage_key);
   req.open.key = key;
   req.open.storage_key = storage_key;
   req.open.ttl = (*hit)->remaining;
@@ -128,7 +127,7 @@ int ttl_command(live_backend& b, const std::string& raw_key, std::ostream& out, 
     }
     return report(err, left.error());
   }
-  if (!left->exists) return report(err, miss(b, storage_key));
+  if (!left->exists) return report_miss(err, b, storage_key);
   out << describe_ttl(left->ttl, b.store->type()) << '\n';
   return exit_ok;
 }
@@ -225,9 +224,10 @@ int health_command(live_backend& b, std::ostream& out, std::ostream& err) {
   auto h = b.store->health();
   if (!h.healthy) {
     const auto why = h.details.count("error") != 0 ? h.details.at("error") : "no answer";
-    return report(err, fail(errc::transient, b.description + " is not healthy: " + why +
-                                                 " (is the server running? check --url / "
-                                                 "REDIS_URL, or raise --timeout-ms)"));
+    err << "cachekit: not healthy: " << b.description << ": " << why
+        << " (check --url or the REDIS_URL / CACHEKIT_* variables; raise --timeout-ms for a "
+           "slow server)\n";
+    return exit_bad_input;
   }
   out << "healthy: " << b.description << ", latency "
       << std::chrono::duration<double, std::milli>(h.latency).count() << " ms\n";
