@@ -194,6 +194,20 @@ TEST_F(cli_live, inspect_shows_the_frame_envelope_ttl_and_value) {
   EXPECT_EQ(field(r.out, "value"), R"({"name":"alice"})");
 }
 
+TEST_F(cli_live, inspect_of_an_entry_copied_under_another_key_shows_the_binding_mismatch) {
+  ASSERT_EQ(run_cli({"set", "--url", redis_url(), "k:original", "[1]"}).status, 0);
+  ASSERT_EQ(std::system(("redis-cli -p " + std::to_string(redis_->port()) +
+                         " COPY t:default:k:original t:default:k:copy >/dev/null")
+                            .c_str()),
+            0);
+  auto r = run_cli({"inspect", "--url", redis_url(), "k:copy"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(field(r.out, "key binding"), HasSubstr("(does NOT match the storage key)"));
+  EXPECT_EQ(field(r.out, "value"), "");
+  EXPECT_THAT(r.err, HasSubstr("entry was written for another key"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
 TEST_F(cli_live, inspect_decodes_an_entry_the_cache_wrote_for_a_memoized_function) {
   auto options = cache_options::for_intent(intent::production);
   options.l2 = std::make_shared<redis_backend>(

@@ -54,8 +54,6 @@ failure with_hint(failure f, const entry_context& c, const std::optional<frame::
     f.detail += " (--master-key-file, or --previous-key-hex for an older key)";
   } else if (encrypted && f.code == make_error_code(errc::authentication_failed)) {
     f.detail += "; wrong master key or tenant for this entry, or the entry was altered";
-  } else if (f.code == make_error_code(errc::key_mismatch)) {
-    f.detail += "; the entry was written for another key (copied or renamed in the backend)";
   }
   return f;
 }
