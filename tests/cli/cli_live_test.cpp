@@ -160,6 +160,38 @@ TEST_F(cli_live, get_takes_the_backend_from_redis_url_in_the_environment) {
   EXPECT_EQ(get.out, "[1]\n");
 }
 
+TEST_F(cli_live, memcached_and_file_backends_come_from_their_cachekit_variables_too) {
+  const std::map<std::string, std::string> mc{
+      {"CACHEKIT_MEMCACHED_SERVERS", "[\"" + memcached_->address() + "\"]"},
+      {"CACHEKIT_MEMCACHED_KEY_PREFIX", "app:"}};
+  ASSERT_EQ(run_cli({"set", "k:mc", "\"m\""}, mc).status, 0);
+  EXPECT_EQ(run_cli({"get", "--url", memcached_url(), "--key-prefix", "app:", "k:mc"}).out,
+            "\"m\"\n");
+  auto stats = run_cli({"stats"}, mc);
+  EXPECT_EQ(stats.status, 0) << stats.err;
+  EXPECT_THAT(stats.out, HasSubstr(memcached_->address() + ": memcached 1."));
+
+  const std::map<std::string, std::string> file{{"CACHEKIT_FILE_CACHE_DIR", dir_.string()}};
+  ASSERT_EQ(run_cli({"set", "k:file", "2"}, file).status, 0);
+  EXPECT_EQ(run_cli({"get", "--url", file_url(), "k:file"}).out, "2\n");
+}
+
+TEST_F(cli_live, plain_keys_and_another_redis_tenant_change_the_storage_key) {
+  auto plain = run_cli({"set", "--url", redis_url(), "--plain-keys", "k:layout", "1"});
+  EXPECT_THAT(plain.out, HasSubstr("under \"k:layout\""));
+  auto tenant =
+      run_cli({"set", "--url", redis_url(), "--redis-tenant", "acme/eu", "k:layout", "2"});
+  EXPECT_THAT(tenant.out, HasSubstr("under \"t:acme%2Feu:k:layout\""));
+  EXPECT_EQ(run_cli({"get", "--url", redis_url(), "--redis-tenant", "acme/eu", "k:layout"}).out,
+            "2\n");
+  // A key pasted with its prefix (from redis-cli KEYS) names the same entry.
+  EXPECT_EQ(
+      run_cli({"get", "--url", redis_url(), "--redis-tenant", "acme/eu", "t:acme%2Feu:k:layout"})
+          .out,
+      "2\n");
+  EXPECT_EQ(run_cli({"get", "--url", redis_url(), "--plain-keys", "k:layout"}).out, "1\n");
+}
+
 TEST_F(cli_live, get_without_any_backend_says_how_to_name_one) {
   auto get = run_cli({"get", "k"});
   EXPECT_EQ(get.status, 1);
