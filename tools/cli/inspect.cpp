@@ -139,6 +139,7 @@ inspection inspect_entry(byte_view stored, const entry_context& context) {
   out.fields.emplace_back("key", context.key);
   out.fields.emplace_back("storage key", context.storage_key);
   out.fields.emplace_back("stored size", std::to_string(stored.size()) + " bytes");
+  out.fields.emplace_back("ttl", describe_ttl(context.ttl, context.backend_type));
   std::optional<frame::header> header;
   if (looks_like_frame(stored)) {
     auto fr = frame::decode(stored);

@@ -23,6 +23,8 @@ struct entry_context {
   std::string storage_key;  ///< the key as the backend stores it (prefix + key): AAD and "k"
   /// The entry's TTL: outer nullopt when the backend cannot tell (memcached).
   std::optional<ttl_seconds> ttl;
+  /// "redis", "memcached", "file": says who cannot tell a TTL.
+  std::string backend_type;
   /// Master key (hex), previous keys and the encryption tenant; used only for encrypted
   /// entries (a plaintext entry is read without them).
   std::optional<std::string> master_key_hex;

@@ -36,10 +36,6 @@ int report_miss(std::ostream& err, const live_backend& b, const std::string& sto
   return exit_bad_input;
 }
 
-result<std::optional<timed_value>> read_entry(live_backend& b, const std::string& key) {
-  return b.store->get_with_ttl(key);
-}
-
 void print_field(std::ostream& out, std::string_view name, std::string_view text) {
   out << std::left << std::setw(17) << (std::string(name) + ":") << text << '\n';
 }
@@ -61,18 +57,16 @@ int get_command(live_backend& b, entry_request req, std::ostream& out, std::ostr
 
 int inspect_command(live_backend& b, entry_request req, std::ostream& out, std::ostream& err) {
   auto [key, storage_key] = split_key(b, req.key);
-  auto hit = read_entry(b, key);
+  auto hit = b.store->get_with_ttl(key);
   if (!hit) return report(err, hit.error());
   if (!*hit) return report_miss(err, b, storage_key);
   req.open.key = key;
   req.open.storage_key = storage_key;
   req.open.ttl = (*hit)->remaining;
+  req.open.backend_type = std::string(b.store->type());
   auto found = inspect_entry((*hit)->value, req.open);
   print_field(out, "backend", b.description);
-  for (const auto& [name, text] : found.fields) {
-    print_field(out, name, text);
-    if (name == "stored size") print_field(out, "ttl", describe_ttl(req.open.ttl, b.store->type()));
-  }
+  for (const auto& [name, text] : found.fields) print_field(out, name, text);
   if (found.error) return report(err, *found.error);
   print_field(out, "value", detail::dump_tagged_json(*found.data));
   return exit_ok;

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 namespace cachekit::cli {
