@@ -63,11 +63,13 @@ std::string command_list(const CLI::App& app) {
   return out;
 }
 
-// argv[1] when it is neither an option nor a subcommand: CLI11 would only say "A subcommand is
-// required".
+// The first argument that is not an option (the global options take no value), when it is not a
+// subcommand: CLI11 would only say "A subcommand is required".
 std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
-  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
-  const std::string first = argv[1];
+  int at = 1;
+  while (at < argc && argv[at][0] == '-') ++at;
+  if (at == argc) return std::nullopt;
+  const std::string first = argv[at];
   for (const auto* cmd : app.get_subcommands([](const CLI::App*) { return true; })) {
     if (cmd->check_name(first)) return std::nullopt;
   }
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
       ->add_option("--storage", storage,
                    "print the key as this backend stores it: cache (the SDKs' key, default), "
                    "redis (t:{tenant}:{key}, what REDIS_URL / CACHEKIT_REDIS_URL use: "
-                   "redis-cli GET works on it), redis-plain, memcached, file")
+                   "redis-cli GET works on it), redis-plain, memcached")
       ->transform(CLI::CheckedTransformer(key_storage_names(), CLI::ignore_case));
   std::string key_tenant = "default";
   key_cmd->add_option("--redis-tenant", key_tenant, "tenant of the redis layout's t:{tenant}:");
