@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
   bool no_integrity = false;
   auto* key_cmd = app.add_subcommand(
       "key",
-      "print the default-mode (cachekit-py @cache) key; the Redis backend of REDIS_URL stores it "
-      "as t:{tenant}:KEY (--storage redis prints that, --explain names each part)");
+      "print the default-mode (cachekit-py @cache) key (--storage redis: as Redis stores it)");
   key_cmd->add_option("--namespace", key_req.ns, "namespace (omit for no ns: segment)");
   key_cmd->add_option("--function", key_req.function, "function name, e.g. myapp.users.get_user")
       ->required();
