@@ -36,8 +36,10 @@ int report_miss(std::ostream& err, const live_backend& b, const std::string& sto
   return exit_bad_input;
 }
 
+// "name:" padded to a column (names longer than it get one space), then the text.
 void print_field(std::ostream& out, std::string_view name, std::string_view text) {
-  out << std::left << std::setw(17) << (std::string(name) + ":") << text << '\n';
+  const std::string label = std::string(name) + ": ";
+  out << std::left << std::setw(17) << label << text << '\n';
 }
 
 }  // namespace
@@ -214,7 +216,10 @@ int invalidate_command(live_backend& b, const key_selection& sel, std::ostream& 
   return exit_ok;
 }
 
-int health_command(live_backend& b, std::ostream& out, std::ostream& err) {
+namespace {
+
+// The probe's answer: one "healthy: ..." line, then (with `details`) what the backend reported.
+int probe(live_backend& b, bool details, std::ostream& out, std::ostream& err) {
   auto h = b.store->health();
   if (!h.healthy) {
     const auto why = h.details.count("error") != 0 ? h.details.at("error") : "no answer";
@@ -225,11 +230,20 @@ int health_command(live_backend& b, std::ostream& out, std::ostream& err) {
   }
   out << "healthy: " << b.description << ", latency "
       << std::chrono::duration<double, std::milli>(h.latency).count() << " ms\n";
+  if (details) {
+    for (const auto& [name, text] : h.details) print_field(out, name, text);
+  }
   return exit_ok;
 }
 
+}  // namespace
+
+int health_command(live_backend& b, std::ostream& out, std::ostream& err) {
+  return probe(b, true, out, err);
+}
+
 int stats_command(live_backend& b, std::ostream& out, std::ostream& err) {
-  if (int status = health_command(b, out, err); status != exit_ok) return status;
+  if (int status = probe(b, false, out, err); status != exit_ok) return status;
   auto figures = server_stats(b);
   if (!figures) return report(err, figures.error());
   for (const auto& [name, text] : *figures) print_field(out, name, text);
