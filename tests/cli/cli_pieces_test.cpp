@@ -29,7 +29,7 @@ std::string hex(std::string_view bytes) {
   return out;
 }
 
-TEST(blake3, matches_the_reference_for_one_block_one_chunk_and_a_tree) {
+TEST(cli_blake3, matches_the_reference_for_one_block_one_chunk_and_a_tree) {
   EXPECT_EQ(blake3_hex("", 32), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
   EXPECT_EQ(blake3_hex("abc", 32),
             "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85");
@@ -40,7 +40,7 @@ TEST(blake3, matches_the_reference_for_one_block_one_chunk_and_a_tree) {
   EXPECT_EQ(blake3_hex("", 8), "af1349b9f5f9a1a6");
 }
 
-TEST(key_registry, names_the_set_as_cachekit_py_does) {
+TEST(cli_key_registry, names_the_set_as_cachekit_py_does) {
   // From cachekit-py 0.24.1: @cache(namespace="users") on cli_demo.get_user.
   EXPECT_EQ(registry_id("cli_demo.get_user", "users"), "ck:reg:users:e8b3d4c62bfb144a");
   EXPECT_EQ(registry_id("cli_demo.get_user", std::nullopt), "ck:reg::e8b3d4c62bfb144a");
@@ -49,14 +49,14 @@ TEST(key_registry, names_the_set_as_cachekit_py_does) {
   EXPECT_EQ(function_key_prefix("my app.f", std::nullopt).value(), "func:my_app.f:args:");
 }
 
-TEST(key_registry, invalidation_event_is_cachekit_py_encode_event_bytes) {
+TEST(cli_key_registry, invalidation_event_is_cachekit_py_encode_event_bytes) {
   EXPECT_EQ(hex(invalidation_event("ck:reg:users:e8b3d4c62bfb144a")),
             "81a172bd636b3a7265673a75736572733a65386233643463363262666231343461");
   const std::string long_id = "ck:reg:" + std::string(40, 'n') + ":e8b3d4c62bfb144a";
   EXPECT_EQ(hex(invalidation_event(long_id)).substr(0, 10), "81a172d940");
 }
 
-TEST(bench, percentile_is_the_nearest_rank) {
+TEST(cli_bench, percentile_is_the_nearest_rank) {
   std::vector<std::chrono::nanoseconds> s;
   for (int i = 1; i <= 100; ++i) s.emplace_back(i);
   EXPECT_EQ(percentile(s, 50).count(), 50);
