@@ -164,8 +164,9 @@ int keys_command(live_backend& b, const key_selection& sel, std::ostream& out, s
     if (k.ends_with(":lock")) continue;  // fill locks, not entries
     added += keys.insert(k.substr(scope.size())).second ? 1 : 0;
   }
-  err << "# SCAN " << scope << prefix << "*: " << scanned->size() << " keys, " << added
-      << " not in the registry (the C++ cache keeps no registry)\n";
+  err << "# SCAN " << scope << prefix << "*: " << scanned->size() << " keys";
+  if (sel.function) err << ", " << added << " not in the registry (the C++ cache keeps none)";
+  err << '\n';
   std::size_t n = 0;
   for (const auto& k : keys) {
     if (n++ == sel.limit) break;

@@ -56,7 +56,10 @@ result<reply_ptr> run(redis_admin::connection* c, const std::vector<std::string>
     const bool auth =
         text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") || text.starts_with("NOPERM");
     return fail(auth ? errc::backend_authentication : errc::backend_permanent,
-                "redis " + args.front() + " on " + c->where + ": " + text);
+                "redis " + args.front() + " on " + c->where + ": " + text +
+                    (auth ? "; check the user and password of the URL "
+                            "(redis://user:password@host) and the user's ACL"
+                          : ""));
   }
   return reply;
 }
