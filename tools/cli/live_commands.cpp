@@ -95,7 +95,15 @@ int set_command(live_backend& b, const set_request& req, std::ostream& out, std:
     enc.encryption.tenant = req.tenant;
   }
   auto bytes = encode_command(enc);
-  if (!bytes) return report(err, bytes.error());
+  if (!bytes) {
+    auto f = bytes.error();
+    if (f.detail.starts_with("not valid JSON")) {
+      f.detail +=
+          " (VALUE is JSON: quote a string as '\"hello\"'; tags such as "
+          "{\"$bytes\": \"00ff\"} write what JSON lacks)";
+    }
+    return report(err, f);
+  }
   ttl_seconds ttl;
   if (req.ttl_seconds) ttl = std::chrono::seconds(*req.ttl_seconds);
   if (auto ok = b.store->set(key, *bytes, ttl); !ok) return report(err, ok.error());
