@@ -37,7 +37,7 @@ std::string redis_description(std::string_view url, std::string_view prefix) {
 result<live_backend> redis_from_url(const backend_flags& flags, const std::string& url) {
   redis_options options{
       .url = url,
-      .pool_size = 4,
+      .pool_size = live_pool_size,
       .connect_timeout = flags.timeout,
       .command_timeout = flags.timeout,
       .key_layout = flags.plain_keys ? redis_key_layout::plain : redis_key_layout::tenant_scoped};
@@ -51,7 +51,7 @@ result<live_backend> redis_from_url(const backend_flags& flags, const std::strin
 result<live_backend> memcached_from_url(const backend_flags& flags, std::string_view list) {
   memcached_options options{.connect_timeout = flags.timeout,
                             .timeout = flags.timeout,
-                            .pool_size = 4,
+                            .pool_size = live_pool_size,
                             .key_prefix = flags.key_prefix,
                             .retry_attempts = 0};
   options.servers.clear();

@@ -9,6 +9,7 @@
 #include <cachekit/result.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +18,10 @@
 #include <vector>
 
 namespace cachekit::cli {
+
+/// Connections the Redis and memcached backends of `--url` may open (per server), so that
+/// `bench --connections` up to this many never waits for one. Opened on demand.
+inline constexpr std::size_t live_pool_size = 16;
 
 /// The backend flags of the live commands.
 struct backend_flags {

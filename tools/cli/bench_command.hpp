@@ -1,6 +1,7 @@
-// `cachekit bench`: a short load on the backend (one connection, one operation at a time) and
-// its latency percentiles and throughput. Writes only keys under `cachekit:bench:{pid}:`, and
-// deletes them afterwards. Single-threaded.
+// `cachekit bench`: a short load on the backend (`connections` workers, one operation at a
+// time each) and its latency percentiles and throughput. Writes only keys under
+// `cachekit:bench:{pid}:`, and deletes them afterwards. Runs its workers itself; call it from one
+// thread.
 #pragma once
 
 #include "backend_from_flags.hpp"
@@ -18,7 +19,11 @@ struct bench_request {
   double set_ratio = 0.2;                    ///< fraction of operations that are sets
   std::size_t value_size = 1024;             ///< bytes per value
   std::size_t key_space = 1000;              ///< distinct keys
+  std::size_t connections = 1;               ///< concurrent workers, 1 to max_bench_connections
 };
+
+/// The most `--connections`: as many as a CLI backend's connection pool holds.
+inline constexpr std::size_t max_bench_connections = live_pool_size;
 
 /// The p-th percentile (0..100, nearest rank) of sorted `samples`; zero when empty.
 [[nodiscard]] std::chrono::nanoseconds percentile(

@@ -132,6 +132,8 @@ live_subcommands::live_subcommands(CLI::App& app) : state_(std::make_unique<stat
   s.bench_cmd->add_option("--set-ratio", s.bench.set_ratio, "fraction of sets (default 0.2)");
   s.bench_cmd->add_option("--value-size", s.bench.value_size, "bytes per value (default 1024)");
   s.bench_cmd->add_option("--keys", s.bench.key_space, "distinct keys (default 1000)");
+  s.bench_cmd->add_option("--connections", s.bench.connections,
+                          "concurrent workers, one connection each (default 1, at most 16)");
 }
 
 live_subcommands::~live_subcommands() = default;
