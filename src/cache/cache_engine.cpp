@@ -177,7 +177,6 @@ cache_engine::cache_engine(cache_options options)
 }
 
 cache_engine::~cache_engine() {
-  stop_background();
   if (breaker_ != nullptr && events_.active()) {
     events_.breaker({.from = breaker_->breaker().state(), .to = std::nullopt});
   }

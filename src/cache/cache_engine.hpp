@@ -46,7 +46,7 @@ class cache_engine {
  public:
   // Throws cachekit::error (errc::invalid_configuration) as `cache::cache` documents.
   explicit cache_engine(cache_options options);
-  // Ends background work, then tells observers the breaker is gone.
+  // Tells observers the breaker is gone (its state leaves their gauges).
   ~cache_engine();
   cache_engine(const cache_engine&) = delete;
   cache_engine& operator=(const cache_engine&) = delete;
