@@ -7,12 +7,14 @@
 
 #include "support/faulty_backend.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cachekit {
@@ -238,6 +240,29 @@ TEST(observer_test, object_mode_reports_hits_and_misses) {
   EXPECT_EQ(twice(3), 6);
   EXPECT_EQ(seen->count(cache_layer::function, op_outcome::miss), 1u);
   EXPECT_EQ(seen->count(cache_layer::l1, op_outcome::hit), 1u);
+}
+
+TEST(observer_test, concurrent_hits_are_each_reported_once) {
+  class counting final : public observer {
+   public:
+    std::atomic<std::uint64_t> l1_hits{0};
+    void on_operation(const operation_event& e) override {
+      if (e.layer == cache_layer::l1 && e.outcome == op_outcome::hit) ++l1_hits;
+    }
+  };
+  auto seen = std::make_shared<counting>();
+  cache c(options_with(nullptr, {seen}));
+  auto twice = c.memoize("tests.observer.concurrent", [](std::int64_t n) { return n * 2; });
+  for (std::int64_t n = 0; n < 16; ++n) ASSERT_EQ(twice(n), n * 2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (std::int64_t i = 0; i < 2000; ++i) (void)twice(i % 16);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(seen->l1_hits.load(), 8000u);
+  EXPECT_EQ(twice.info().l1_hits, 8000u);
 }
 
 TEST(observer_test, redact_key_is_cachekit_py_redact_cache_key) {

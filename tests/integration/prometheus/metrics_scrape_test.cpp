@@ -142,6 +142,39 @@ TEST_F(metrics_scrape_test, hits_and_writes_are_cachekit_py_series_with_its_buck
   EXPECT_EQ(sample(text, R"(circuit_breaker_state{namespace="default",state="HALF_OPEN"})"), 0.0);
 }
 
+TEST_F(metrics_scrape_test, concurrent_hits_in_several_namespaces_are_counted_exactly) {
+  cache_options options = cache_options::for_intent(intent::production);
+  options.observers.push_back(std::make_shared<prometheus_observer>(registry));
+  cache c(std::move(options));
+  auto a = c.memoize("tests.metrics.a", [](std::int64_t n) { return n + 1; }, {.ns = "alpha"});
+  auto b = c.memoize("tests.metrics.b", [](std::int64_t n) { return n + 2; }, {.ns = "beta"});
+  for (std::int64_t n = 0; n < 8; ++n) (void)a(n), (void)b(n);  // misses: not counted
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::int64_t i = 0; i < 1000; ++i) (void)(t % 2 == 0 ? a(i % 8) : b(i % 8));
+    });
+  }
+  for (auto& t : threads) t.join();
+  const std::string text = scrape(port);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(cache_operations_total{namespace="alpha",operation="get",serializer="l1_memory",success="True"})"),
+      2000.0)
+      << text;
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(cache_operations_total{namespace="beta",operation="get",serializer="l1_memory",success="True"})"),
+      2000.0);
+  EXPECT_EQ(
+      sample(
+          text,
+          R"(cache_operation_duration_ms_count{namespace="beta",operation="get",serializer="l1_memory"})"),
+      2000.0);
+}
+
 TEST_F(metrics_scrape_test, failures_open_the_breaker_gauge_and_corrupt_entries_count) {
   auto l2 = std::make_shared<testing::faulty_backend>();
   manual_clock clock;
