@@ -304,6 +304,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
       },
       nullptr, nullptr, nullptr, std::move(l1_keys)});
   s->binding = bind(true, options, std::move(key_space));
+  if (!options.ns) s->binding->ns = std::string(ns);
   return memo(std::move(s));
 }
 

@@ -17,6 +17,7 @@
 #include <cachekit/encryption.hpp>
 #include <cachekit/export.hpp>
 #include <cachekit/monotonic_clock.hpp>
+#include <cachekit/observer.hpp>
 #include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>
 
@@ -28,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -295,6 +297,12 @@ struct cache_options {
   /// is not running). Off by default, as cachekit-py: a cache then starts without its L2 and
   /// keeps retrying it, counting and reporting the failures.
   bool verify_l2_on_start = false;
+
+  /// Observers told of every operation, absorbed fault and circuit breaker change of this
+  /// cache (observer.hpp): metrics (`cachekit::prometheus_observer`), logs (`log_observer`),
+  /// your own. `stats()`, `memoized::info()` and `on_error` keep working without any. Fixed
+  /// when the cache is built; null entries are ignored. Empty: each event costs one branch.
+  std::vector<std::shared_ptr<observer>> observers = {};
 
   /// The options of an intent preset (table on `intent`), with no L2 and no encryption.
   [[nodiscard]] CACHEKIT_EXPORT static cache_options for_intent(intent i);

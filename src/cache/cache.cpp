@@ -9,6 +9,11 @@ namespace cachekit {
 inline namespace v0 {
 namespace {
 
+// The namespace observers see for a typed call.
+std::string_view event_namespace(const entry_options& options) {
+  return options.ns ? std::string_view(*options.ns) : std::string_view();
+}
+
 std::string full_key(std::string_view key, const entry_options& options) {
   if (!options.ns || options.ns->empty()) return std::string(key);
   std::string out;
@@ -73,9 +78,11 @@ std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_op
                                                   std::string key_space) const {
   const cache_options& base = engine_->options();
   const bool integrity = options.integrity_checking.value_or(base.integrity_checking);
-  return std::make_shared<detail::memo_binding>(engine_, format_index(interop, integrity), interop,
-                                                options.ttl ? options.ttl : base.default_ttl,
-                                                base.collect_stats, std::move(key_space));
+  auto binding = std::make_shared<detail::memo_binding>(
+      engine_, format_index(interop, integrity), interop,
+      options.ttl ? options.ttl : base.default_ttl, base.collect_stats, std::move(key_space));
+  if (options.ns) binding->ns = *options.ns;
+  return binding;
 }
 
 bool cache::wait_for_refreshes(std::chrono::milliseconds timeout) {
@@ -118,6 +125,7 @@ void cache::require_function_name(std::string_view name) {
 
 result<std::optional<byte_buffer>> cache::load_value(std::string_view key,
                                                      const entry_options& options) const {
+  detail::namespace_scope scope(event_namespace(options));
   const std::string stored_key = full_key(key, options);
   auto found = engine_->load(stored_key,
                              format_index(options.interop, engine_->options().integrity_checking),
@@ -128,6 +136,7 @@ result<std::optional<byte_buffer>> cache::load_value(std::string_view key,
 
 result<void> cache::store_value(std::string_view key, byte_view msgpack,
                                 const entry_options& options) {
+  detail::namespace_scope scope(event_namespace(options));
   return engine_->store(full_key(key, options),
                         format_index(options.interop, engine_->options().integrity_checking),
                         msgpack, options.ttl ? options.ttl : engine_->options().default_ttl);
@@ -135,10 +144,12 @@ result<void> cache::store_value(std::string_view key, byte_view msgpack,
 
 void cache::reject_value(std::string_view key, const entry_options& options,
                          const failure& why) const {
+  detail::namespace_scope scope(event_namespace(options));
   engine_->reject(full_key(key, options), why);
 }
 
 result<bool> cache::erase(std::string_view key, const entry_options& options) {
+  detail::namespace_scope scope(event_namespace(options));
   return engine_->erase(full_key(key, options));
 }
 

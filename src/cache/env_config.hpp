@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -55,7 +56,15 @@ class CACHEKIT_EXPORT env_snapshot {
 [[nodiscard]] CACHEKIT_EXPORT result<cache_options> options_from_env(
     intent i, const cache_options::env_lookup& lookup, const env_snapshot* spelling);
 
-/// `cache_options::from_env(i)` over the environment block `envp` instead of `environ`.
+/// The warnings `from_env` logs (logging.hpp, event `unknown_env`) for `envp`: one per
+/// `CACHEKIT_*` variable neither cachekit-py 0.24.1 nor this SDK reads, and per variable spelt
+/// like `REDIS_URL` but not quite (`REDIS_ULR`), each naming the closest known variable. Names
+/// only, never values.
+[[nodiscard]] CACHEKIT_EXPORT std::vector<std::string> unknown_variable_warnings(
+    const char* const* envp);
+
+/// `cache_options::from_env(i)` over the environment block `envp` instead of `environ`. Logs
+/// `unknown_variable_warnings(envp)` first.
 [[nodiscard]] CACHEKIT_EXPORT result<cache_options> options_from_environ(intent i,
                                                                          const char* const* envp);
 
