@@ -1,7 +1,5 @@
 #include "process/fork_generation.hpp"
 
-#include <openssl/err.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <sys/random.h>
 
@@ -37,22 +35,32 @@ std::uint64_t watch_forks() noexcept {
   return fork_generation();
 }
 
-std::uint64_t fresh_random_u64() noexcept {
-  std::array<unsigned char, 8> bytes{};
+void fill_fresh_random(std::span<unsigned char> out) noexcept {
   std::size_t got = 0;
-  while (got < bytes.size()) {
-    const ssize_t n = getrandom(bytes.data() + got, bytes.size() - got, 0);
+  while (got < out.size()) {
+    const ssize_t n = getrandom(out.data() + got, out.size() - got, 0);
     if (n > 0) {
       got += static_cast<std::size_t>(n);
     } else if (n < 0 && errno != EINTR) {
       break;
     }
   }
-  if (got < bytes.size() && RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    ERR_clear_error();
+  if (got == out.size()) return;
+  // getrandom is missing (a kernel before 3.17) or refused by a seccomp filter. Not OpenSSL's
+  // RAND_bytes: OpenSSL 3 takes a process-wide lock there, which a thread of the parent may hold
+  // at fork, and the child would wait on it forever. random_device reads the kernel's pool
+  // (/dev/urandom or the CPU's RDRAND) and holds no lock across fork.
+  try {
     std::random_device device;
-    for (auto& b : bytes) b = static_cast<unsigned char>(device());
+    for (std::size_t i = got; i < out.size(); ++i) out[i] = static_cast<unsigned char>(device());
+  } catch (...) {  // no entropy source at all: keep what getrandom gave, zero the rest
+    std::memset(out.data() + got, 0, out.size() - got);
   }
+}
+
+std::uint64_t fresh_random_u64() noexcept {
+  std::array<unsigned char, 8> bytes{};
+  fill_fresh_random(bytes);
   std::uint64_t value = 0;
   for (auto b : bytes) value = (value << 8) | b;
   return value;

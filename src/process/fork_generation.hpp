@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 
 namespace cachekit {
 inline namespace v0 {
@@ -32,8 +33,14 @@ extern std::atomic<std::uint64_t> fork_generation_counter;
 // when making state that fork_generation() will later guard, so a fork is never missed.
 [[nodiscard]] std::uint64_t watch_forks() noexcept;
 
-// A random 64-bit number from the operating system (getrandom), never from a generator whose
-// state a fork would copy. Falls back to OpenSSL's DRBG, which reseeds in a forked child.
+// Fills `out` with random bytes from the operating system (getrandom; std::random_device when
+// that is unavailable), never from a generator whose state a fork would copy, and never through
+// a lock another thread may hold at fork (OpenSSL 3's RAND_bytes takes one: a child forked
+// while a parent thread was inside it waited forever). Safe in a child forked from a threaded
+// parent; thread-safe.
+void fill_fresh_random(std::span<unsigned char> out) noexcept;
+
+// A random 64-bit number from fill_fresh_random.
 [[nodiscard]] std::uint64_t fresh_random_u64() noexcept;
 
 }  // namespace detail

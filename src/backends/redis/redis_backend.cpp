@@ -4,13 +4,10 @@
 #include "backends/redis/redis_key_layout.hpp"
 #include "backends/redis/redis_pool.hpp"
 #include "backends/redis/redis_url.hpp"
-
-#include <openssl/err.h>
-#include <openssl/rand.h>
+#include "process/fork_generation.hpp"
 
 #include <algorithm>
 #include <array>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,13 +82,11 @@ byte_buffer copy_bytes(const redisReply& reply) {
   return byte_buffer(begin, begin + reply.len);
 }
 
+// 128 random bits. From the kernel, not RAND_bytes: lock tokens are made in forked children of
+// threaded parents too (fork_generation.hpp says why that matters).
 std::string lock_token_value() {
   std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    ERR_clear_error();
-    std::random_device device;
-    for (auto& b : bytes) b = static_cast<unsigned char>(device());
-  }
+  fill_fresh_random(bytes);
   return to_hex(std::as_bytes(std::span(bytes)));
 }
 
