@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds and runs the consumer program (tests/consumer/main.cpp) one way a user would:
+#   run.sh install      BUILD_DIR PREFIX              cmake --install of BUILD_DIR into PREFIX
+#   run.sh package      PREFIX WORK_DIR CXX [COMPONENTS]  find_package(cachekit CONFIG) from PREFIX
+#   run.sh pkgconfig    PREFIX WORK_DIR CXX           the compiler with `pkg-config cachekit` flags
+#   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree
+# Each program builds with -Wall -Wextra -Wpedantic -Werror at -O3 and must report an L1 hit.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+mode="$1"
+warnings=(-Wall -Wextra -Wpedantic -Werror)
+
+configure_and_run() {  # WORK_DIR CXX cmake-args...
+  local work="$1" cxx="$2"
+  shift 2
+  rm -rf "$work" && mkdir -p "$(dirname "$work")"
+  cmake -S "$here" -B "$work" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" \
+    ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER="$CMAKE_CXX_COMPILER_LAUNCHER"} \
+    "$@" >"$work.configure.log" 2>&1 || { cat "$work.configure.log"; return 1; }
+  cmake --build "$work" --target app
+  "$work/app"
+}
+
+case "$mode" in
+  install)
+    rm -rf "$3"
+    cmake --install "$2" --prefix "$3" >/dev/null
+    ;;
+  package)
+    configure_and_run "$3" "$4" -DCMAKE_PREFIX_PATH="$2" -DCACHEKIT_CONSUMER_MODE=package \
+      -DCACHEKIT_CONSUMER_COMPONENTS="${5:-}"
+    ;;
+  pkgconfig)
+    prefix="$2" work="$3" cxx="$4"
+    pcdir="$(dirname "$(find "$prefix" -name cachekit.pc -print -quit)")"
+    rm -rf "$work" && mkdir -p "$work"
+    # Without --static: the flags a shared build needs, or everything a static one needs.
+    cflags="$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags cachekit)"
+    libs="$(PKG_CONFIG_PATH="$pcdir" pkg-config --libs cachekit)"
+    echo "pkg-config --cflags: $cflags"
+    echo "pkg-config --libs:   $libs"
+    # shellcheck disable=SC2086  # the flags are words
+    "$cxx" -std=c++20 -O3 "${warnings[@]}" $cflags "$here/main.cpp" -o "$work/app" $libs \
+      -Wl,-rpath,"$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=libdir cachekit)"
+    "$work/app"
+    ;;
+  subdirectory)
+    configure_and_run "$3" "$4" -DCACHEKIT_CONSUMER_MODE=subdirectory -DCACHEKIT_SOURCE_DIR="$2"
+    ;;
+  *)
+    echo "run.sh: unknown mode '$mode' (install, package, pkgconfig, subdirectory)" >&2
+    exit 2
+    ;;
+esac
