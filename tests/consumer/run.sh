@@ -3,7 +3,8 @@
 #   run.sh install      BUILD_DIR PREFIX              cmake --install of BUILD_DIR into PREFIX
 #   run.sh package      PREFIX WORK_DIR CXX [COMPONENTS]  find_package(cachekit CONFIG) from PREFIX
 #   run.sh pkgconfig    PREFIX WORK_DIR CXX           the compiler with `pkg-config cachekit` flags
-#   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree
+#   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree, shared,
+#                                                     then find_package/pkg-config of its install
 # Each program builds with -Wall -Wextra -Wpedantic -Werror at -O3 and must report an L1 hit.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -45,7 +46,22 @@ case "$mode" in
     "$work/app"
     ;;
   subdirectory)
-    configure_and_run "$3" "$4" -DCACHEKIT_CONSUMER_MODE=subdirectory -DCACHEKIT_SOURCE_DIR="$2"
+    # add_subdirectory of the source tree, as a shared library (BUILD_SHARED_LIBS=ON): this
+    # also checks that the public API is exported from a -fvisibility=hidden build. That tree
+    # is then installed, and find_package and pkg-config are checked against a shared install.
+    # The library is compiled once more here: without optimization (no build type), for time;
+    # the -O3 header warnings are the consumer's own build's job.
+    source="$2" work="$3" cxx="$4"
+    configure_and_run "$work" "$cxx" -DCACHEKIT_CONSUMER_MODE=subdirectory \
+      -DCACHEKIT_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=ON \
+      -DCACHEKIT_INSTALL=ON
+    if ! ldd "$work/app" | grep -q 'libcachekit\.so'; then
+      echo "run.sh: the app is not linked against libcachekit.so" >&2
+      exit 1
+    fi
+    cmake --install "$work/cachekit" --prefix "$work/prefix" >/dev/null
+    bash "$0" package "$work/prefix" "$work/package" "$cxx" memcached
+    bash "$0" pkgconfig "$work/prefix" "$work/pkgconfig" "$cxx"
     ;;
   *)
     echo "run.sh: unknown mode '$mode' (install, package, pkgconfig, subdirectory)" >&2
