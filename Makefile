@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 20
 CMAKE       := cmake
 
 .PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
-        fuzz-build fuzz-smoke bench test-asan test-tsan clean
+        fuzz-build fuzz-smoke bench test-asan test-tsan clean package docs
 
 all: build
 
@@ -54,6 +54,11 @@ test-live: build venv
 demo: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target cachekit_demo
 	$(BUILD_DIR)/examples/cachekit_demo
+
+# A Debian development package (headers, library, CMake package, cachekit.pc, the tool) with its
+# dependencies declared: $(BUILD_DIR)/libcachekit-dev_<version>_<arch>.deb (cmake/cachekit_package.cmake).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 # Fast feedback (< 2 minutes): formatting and the unit tests.
 quick-check: $(DEPS_STAMP) format-check test-unit

@@ -3,6 +3,7 @@
 #   run.sh install      BUILD_DIR PREFIX              cmake --install of BUILD_DIR into PREFIX
 #   run.sh package      PREFIX WORK_DIR CXX [COMPONENTS]  find_package(cachekit CONFIG) from PREFIX
 #   run.sh pkgconfig    PREFIX WORK_DIR CXX           the compiler with `pkg-config cachekit` flags
+#   run.sh deb          BUILD_DIR WORK_DIR CXX        cpack's .deb unpacked, then find_package
 #   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree, shared,
 #                                                     then find_package/pkg-config of its install
 # Each program builds with -Wall -Wextra -Wpedantic -Werror at -O3 and must report an L1 hit.
@@ -63,8 +64,28 @@ case "$mode" in
     bash "$0" package "$work/prefix" "$work/package" "$cxx" memcached
     bash "$0" pkgconfig "$work/prefix" "$work/pkgconfig" "$cxx"
     ;;
+  deb)
+    # `make package`'s .deb, unpacked into a scratch root (no root needed), used by
+    # find_package through CMAKE_PREFIX_PATH; its declared dependencies are checked.
+    build="$2" work="$3" cxx="$4"
+    rm -rf "$work" && mkdir -p "$work"
+    (cd "$build" && cpack -G DEB -B "$work/cpack" >"$work/cpack.log" 2>&1) ||
+      { cat "$work/cpack.log"; exit 1; }
+    deb="$(find "$work/cpack" -maxdepth 1 -name 'libcachekit-dev_*.deb' -print -quit)"
+    depends="$(dpkg-deb -f "$deb" Depends)"
+    echo "$(basename "$deb"): Depends: $depends"
+    for needed in liblz4-1 libxxhash0 libssl3 libsodium23 libhiredis0.14 libmsgpack-cxx-dev; do
+      if [[ ", $depends," != *", $needed,"* ]]; then
+        echo "run.sh: $deb does not depend on $needed" >&2
+        exit 1
+      fi
+    done
+    dpkg-deb -x "$deb" "$work/root"
+    configure_and_run "$work/app_build" "$cxx" -DCMAKE_PREFIX_PATH="$work/root/usr" \
+      -DCACHEKIT_CONSUMER_MODE=package
+    ;;
   *)
-    echo "run.sh: unknown mode '$mode' (install, package, pkgconfig, subdirectory)" >&2
+    echo "run.sh: unknown mode '$mode' (install, package, pkgconfig, subdirectory, deb)" >&2
     exit 2
     ;;
 esac
