@@ -60,6 +60,16 @@ demo: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 package: build
 	cd $(BUILD_DIR) && cpack -G DEB
 
+# The API reference of include/cachekit (Doxygen; docs/getting-started.md is the main page), in
+# $(BUILD_DIR)/docs/html. Fails on any doxygen warning. Installs doxygen on first use.
+docs:
+	@bash scripts/install-deps.sh docs
+	@rm -rf $(BUILD_DIR)/docs && mkdir -p $(BUILD_DIR)/docs
+	@CACHEKIT_DOCS_OUT=$(BUILD_DIR)/docs doxygen docs/Doxyfile || \
+	  { cat $(BUILD_DIR)/docs/warnings.log; exit 1; }
+	@if [ -s $(BUILD_DIR)/docs/warnings.log ]; then cat $(BUILD_DIR)/docs/warnings.log; exit 1; fi
+	@echo "docs: $(BUILD_DIR)/docs/html/index.html"
+
 # Fast feedback (< 2 minutes): formatting and the unit tests.
 quick-check: $(DEPS_STAMP) format-check test-unit
 
