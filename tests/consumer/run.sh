@@ -4,8 +4,8 @@
 #   run.sh package      PREFIX WORK_DIR CXX [COMPONENTS]  find_package(cachekit CONFIG) from PREFIX
 #   run.sh pkgconfig    PREFIX WORK_DIR CXX           the compiler with `pkg-config cachekit` flags
 #   run.sh deb          BUILD_DIR WORK_DIR CXX        cpack's .deb unpacked, then find_package
-#   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree, shared,
-#                                                     then find_package/pkg-config of its install
+#   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree (shared,
+#                                                     no memcached), then its install as above
 # Each program builds with -Wall -Wextra -Wpedantic -Werror at -O3 and must report an L1 hit.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -47,22 +47,32 @@ case "$mode" in
     "$work/app"
     ;;
   subdirectory)
-    # add_subdirectory of the source tree, as a shared library (BUILD_SHARED_LIBS=ON): this
-    # also checks that the public API is exported from a -fvisibility=hidden build. That tree
-    # is then installed, and find_package and pkg-config are checked against a shared install.
-    # The library is compiled once more here: without optimization (no build type), for time;
-    # the -O3 header warnings are the consumer's own build's job.
+    # add_subdirectory of the source tree, as a shared library (BUILD_SHARED_LIBS=ON) without
+    # the memcached component: this checks that the public API is exported from a
+    # -fvisibility=hidden build and that the library builds without libmemcached. That tree is
+    # then installed, and find_package (which must refuse COMPONENTS memcached, with the option
+    # to build it) and pkg-config are checked against it. The library is compiled once more
+    # here: without optimization (no build type), for time; the -O3 header warnings are the
+    # installed-tree builds' job.
     source="$2" work="$3" cxx="$4"
     configure_and_run "$work" "$cxx" -DCACHEKIT_CONSUMER_MODE=subdirectory \
       -DCACHEKIT_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=ON \
-      -DCACHEKIT_INSTALL=ON
+      -DCACHEKIT_WITH_MEMCACHED=OFF -DCACHEKIT_INSTALL=ON
     if ! ldd "$work/app" | grep -q 'libcachekit\.so'; then
       echo "run.sh: the app is not linked against libcachekit.so" >&2
       exit 1
     fi
     cmake --install "$work/cachekit" --prefix "$work/prefix" >/dev/null
-    bash "$0" package "$work/prefix" "$work/package" "$cxx" memcached
+    bash "$0" package "$work/prefix" "$work/package" "$cxx"
     bash "$0" pkgconfig "$work/prefix" "$work/pkgconfig" "$cxx"
+    if bash "$0" package "$work/prefix" "$work/package_memcached" "$cxx" memcached \
+      >"$work/package_memcached.log" 2>&1 ||
+      ! grep -q "built without the memcached component" "$work/package_memcached.log"; then
+      cat "$work/package_memcached.log"
+      echo "run.sh: find_package(cachekit COMPONENTS memcached) should fail with the reason" >&2
+      exit 1
+    fi
+    echo "find_package(cachekit REQUIRED COMPONENTS memcached) refused, as it should"
     ;;
   deb)
     # `make package`'s .deb, unpacked into a scratch root (no root needed), used by
