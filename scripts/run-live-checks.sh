@@ -2,7 +2,8 @@
 # Live cross-checks against the pinned cachekit-py (tests/live/requirements.txt):
 #   1. the C++ CLI on random protocol cases (tests/live/run_live_checks.py);
 #   2. the C++ cache's memoize against cachekit-py's @cache through real redis-server, memcached
-#      and a shared directory (tests/live/cache_interop.py, with BUILD_DIR/tests/cachekit_cache_peer).
+#      and a shared directory (tests/live/cache_interop.py, with BUILD_DIR/tests/cachekit_cache_peer);
+#   3. the CLI's live commands on entries cachekit-py wrote to redis-server (tests/live/cli_live_check.py).
 #
 #   scripts/run-live-checks.sh BUILD_DIR [run_live_checks.py options...]
 #
@@ -37,5 +38,8 @@ cli_status=0
   || cli_status=$?
 cache_status=0
 .venv/bin/python tests/live/cache_interop.py --peer "$peer" --quiet || cache_status=$?
+live_cli_status=0
+.venv/bin/python tests/live/cli_live_check.py --cli "$cli" || live_cli_status=$?
 if ((cli_status != 0)); then exit "$cli_status"; fi
-exit "$cache_status"
+if ((cache_status != 0)); then exit "$cache_status"; fi
+exit "$live_cli_status"

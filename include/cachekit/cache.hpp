@@ -79,10 +79,12 @@ inline namespace v0 {
 
 class CACHEKIT_EXPORT cache {
  public:
-  /// Builds the cache. Does not contact the L2: a backend that is down at start-up only makes
-  /// the first calls run uncached.
+  /// Builds the cache. Does not contact the L2 (unless `verify_l2_on_start`): a backend that is
+  /// down at start-up only makes the first calls run uncached.
   /// Throws cachekit::error (errc::invalid_configuration) when the options cannot work:
-  /// `intent::secure` without `encryption`, a zero L1 budget, `max_value_bytes` of 0.
+  /// `intent::secure` without `encryption`, a zero L1 budget, `max_value_bytes` of 0; with
+  /// `verify_l2_on_start`, the L2's own failure code (errc::backend_authentication,
+  /// errc::transient, ...) when its first read fails.
   explicit cache(cache_options options = {});
 
   /// `cache(cache_options::from_env(i))`, throwing the error `from_env` returns.
@@ -105,8 +107,8 @@ class CACHEKIT_EXPORT cache {
   /// decoded objects in a per-function L1 of `object_max_entries` and
   /// `object_function_max_bytes`, reserved from the cache's `object_max_bytes`, and never
   /// reach L2.
-  /// Throws cachekit::error: errc::invalid_argument when `name` or `ns` is not UTF-8;
-  /// errc::invalid_configuration in object mode when `object_max_bytes` is used up.
+  /// Throws cachekit::error: errc::invalid_argument when `name` is empty or `name` or `ns` is
+  /// not UTF-8; errc::invalid_configuration in object mode when `object_max_bytes` is used up.
   template <class F>
   [[nodiscard]] memoized<std::decay_t<F>> memoize(std::string_view name, F&& fn,
                                                   const memoize_options& options = {});
@@ -198,6 +200,7 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] std::size_t object_max_entries() const noexcept;
   [[nodiscard]] bool object_mode() const noexcept;
   void require_unprefixed_l2_for_interop() const;
+  static void require_function_name(std::string_view name);
   [[nodiscard]] const monotonic_clock* clock() const noexcept;
 
   std::shared_ptr<detail::cache_engine> engine_;
@@ -215,6 +218,7 @@ template <class F>
 memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
                                          const memoize_options& options) {
   using memo = memoized<std::decay_t<F>>;
+  require_function_name(name);
   const bool objects = object_mode();
   const bool integrity =
       objects ? false : options.integrity_checking.value_or(this->options().integrity_checking);
@@ -302,6 +306,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
       },
       nullptr, nullptr, nullptr, std::move(l1_keys)});
   s->binding = bind(true, options, std::move(key_space));
+  if (!options.ns) s->binding->ns = std::string(ns);
   return memo(std::move(s));
 }
 

@@ -17,6 +17,7 @@
 #include <cachekit/encryption.hpp>
 #include <cachekit/export.hpp>
 #include <cachekit/monotonic_clock.hpp>
+#include <cachekit/observer.hpp>
 #include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>
 
@@ -28,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -289,6 +291,19 @@ struct cache_options {
   /// receives key material or values. nullptr: counted only.
   std::function<void(const failure&)> on_error = nullptr;
 
+  /// Fail fast on a misconfigured L2: the `cache` constructor reads one key from `l2` (which
+  /// connects, authenticates and selects the db) and throws cachekit::error with the backend's
+  /// failure and how to fix it when that fails (a wrong password, a bad db index, a server that
+  /// is not running). Off by default, as cachekit-py: a cache then starts without its L2 and
+  /// keeps retrying it, counting and reporting the failures.
+  bool verify_l2_on_start = false;
+
+  /// Observers told of every operation, absorbed fault and circuit breaker change of this
+  /// cache (observer.hpp): metrics (`cachekit::prometheus_observer`), logs (`log_observer`),
+  /// your own. `stats()`, `memoized::info()` and `on_error` keep working without any. Fixed
+  /// when the cache is built; null entries are ignored. Empty: each event costs one branch.
+  std::vector<std::shared_ptr<observer>> observers = {};
+
   /// The options of an intent preset (table on `intent`), with no L2 and no encryption.
   [[nodiscard]] CACHEKIT_EXPORT static cache_options for_intent(intent i);
 
@@ -303,7 +318,9 @@ struct cache_options {
   ///   are read only when that backend is selected.
   /// - Redis tuning: `CACHEKIT_CONNECTION_POOL_SIZE`, `CACHEKIT_SOCKET_TIMEOUT`,
   ///   `CACHEKIT_SOCKET_CONNECT_TIMEOUT` (seconds, fractions allowed; unset: 0.2 s, where
-  ///   cachekit-py waits 5 s; see `redis_options`).
+  ///   cachekit-py waits 5 s; see `redis_options`). `CACHEKIT_REDIS_KEY_LAYOUT` (ours, not
+  ///   cachekit-py's): `tenant_scoped` (the default) or `plain`, bare keys as cachekit-py's
+  ///   explicit `RedisBackend(url)`, which `cache::memoize_interop` needs.
   /// - `CACHEKIT_MASTER_KEY` (+ `CACHEKIT_PREVIOUS_MASTER_KEYS`, comma-separated hex, at most 3,
   ///   `CACHEKIT_DEPLOYMENT_UUID`, a UUID in any form `uuid.UUID()` takes, used in canonical
   ///   lowercase form) enables encryption only for `intent::secure`, which fails without it;

@@ -20,10 +20,12 @@
 #include <cachekit/footprint.hpp>
 #include <cachekit/interop_key.hpp>
 #include <cachekit/l1_cache.hpp>
+#include <cachekit/logging.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/memoized.hpp>
 #include <cachekit/memory_backend.hpp>
 #include <cachekit/object_cache.hpp>
+#include <cachekit/observer.hpp>
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>

@@ -261,7 +261,9 @@ class CACHEKIT_EXPORT tenant_keyring {
 /// The current master key plus up to three previous ones. New values are always sealed with the
 /// current key; values sealed with a previous key stay readable until it is dropped. Keys for a
 /// tenant are derived on first use and cached for the keyring's lifetime (one derivation per
-/// tenant, also under concurrent first use). Movable, not copyable.
+/// tenant, also under concurrent first use). Copies share one set of keys and one cache of
+/// derived tenant keys (the key material is never duplicated in memory); a moved-from keyring
+/// may only be assigned to or destroyed.
 ///
 ///     std::string_view previous[] = {old_hex};
 ///     auto ring = cachekit::keyring::from_hex(current_hex, previous).value();
@@ -298,6 +300,8 @@ class CACHEKIT_EXPORT keyring {
   /// fails, which does not happen on a working system.
   [[nodiscard]] static std::string generate_master_key_hex();
 
+  keyring(const keyring&) noexcept;
+  keyring& operator=(const keyring&) noexcept;
   keyring(keyring&&) noexcept;
   keyring& operator=(keyring&&) noexcept;
   ~keyring();
@@ -317,9 +321,9 @@ class CACHEKIT_EXPORT keyring {
  private:
   struct state;
   friend struct detail::keyring_access;
-  explicit keyring(std::unique_ptr<state> s) noexcept;
+  explicit keyring(std::shared_ptr<state> s) noexcept;
 
-  std::unique_ptr<state> state_;
+  std::shared_ptr<state> state_;
 };
 
 }  // namespace v0

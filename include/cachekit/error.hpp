@@ -76,22 +76,19 @@ enum class errc_group {
 /// What a failure means to the reliability layer: one classification that retries, the circuit
 /// breaker, stats and `on_error` all use (`classify`).
 ///
-/// | class       | codes                                                   | retried | trips
-/// breaker |
-/// |-------------|---------------------------------------------------------|---------|---------------|
-/// | `transient` | `transient`                                             | yes     | yes | |
-/// `timeout`   | `timeout`                                               | opt-in  | yes | |
-/// `overload`  | `circuit_open`, `backpressure` (the layer shed it)      | no      | no | |
-/// `permanent` | `backend_permanent`, `not_supported`, configuration and argument codes, corrupt
-/// data | no | no | | `security`  | `backend_authentication` and the security group         | no |
-/// yes           |
+/// - `transient` (`transient`): retried; trips the breaker.
+/// - `timeout` (`timeout`): retried only when opted in; trips the breaker.
+/// - `overload` (`circuit_open`, `backpressure`: the layer shed it): not retried; does not trip.
+/// - `permanent` (`backend_permanent`, `not_supported`, the configuration and argument codes,
+///   corrupt data): not retried; does not trip.
+/// - `security` (`backend_authentication` and the security group): not retried; trips.
 ///
 /// A refused password is counted by the breaker (the backend is unusable until someone fixes
 /// it, so failing fast is right); a rejected value (too large, bad key) is not (the backend is
 /// healthy).
 enum class error_class { transient, timeout, overload, permanent, security };
 
-/// The class of `code` (table on `error_class`). Codes of other categories (an errno from a
+/// The class of `code` (list on `error_class`). Codes of other categories (an errno from a
 /// file system call) are `transient` when the condition may pass (EINTR, EAGAIN, ENOSPC,
 /// ETIMEDOUT: `timeout`), `permanent` otherwise.
 [[nodiscard]] CACHEKIT_EXPORT error_class classify(const std::error_code& code) noexcept;
@@ -115,11 +112,20 @@ inline std::error_condition make_error_condition(errc_group group) noexcept {
 }
 
 /// The exception thrown by cachekit: a `std::system_error` whose `code()` is a cachekit
-/// `errc` and whose `what()` says what was wrong and how to fix it.
+/// `errc` and whose `what()` says what was wrong and how to fix it, as
+/// "<category message>: <detail>" (the same text as `failure::message()`), so the sentence that
+/// gives the fix ends the message rather than being followed by the category.
 class CACHEKIT_EXPORT error : public std::system_error {
  public:
   error(errc code, const std::string& detail);
   error(std::error_code code, const std::string& detail);
+
+  [[nodiscard]] const char* what() const noexcept override;
+
+ private:
+  // A runtime_error holds its text in a reference-counted string: copying the exception
+  // cannot throw.
+  std::runtime_error message_;
 };
 
 }  // namespace v0

@@ -206,6 +206,10 @@ struct CACHEKIT_EXPORT memo_binding {
   bool interop = false;
   ttl_seconds ttl;
   bool collect_stats = true;
+  /// Whether the cache has observers (`cache_options::observers`): misses are then told to
+  /// them too. The memoize namespace (`memoize_options::ns`, the interop namespace), for them.
+  bool observed = false;
+  std::string ns;
   /// The prefix all the function's keys start with (`default_key_builder::key_space_prefix`,
   /// or `{ns}:{operation}:` in interop mode); `clear()` erases by it. Never empty.
   std::string key_space;
@@ -243,10 +247,20 @@ struct CACHEKIT_EXPORT memo_binding {
   void release_fill(const lock_token& lock) noexcept;
   /// An entry that opened but did not decode as the result type: evicts it (L1 under `key` and
   /// `l1_key`, L2 under `key`) and counts it.
-  void reject(std::string_view key, std::string_view l1_key, const failure& why);
+  void reject(std::string_view key, std::string_view l1_key, const failure& why,
+              cache_layer layer = cache_layer::l2);
+  /// A call that ran the function: counted in `info()`, told to observers.
+  void count_miss() {
+    if (collect_stats) stats.record_miss();
+    if (observed) [[unlikely]]
+      observe_miss();
+  }
+  void observe_miss() const noexcept;
   /// The key could not be derived or the result could not be encoded: counted, reported.
   void uncacheable(const failure& why);
   void invalidate(std::string_view key, std::string_view l1_key);
+  /// `key` as the L2 stores it (behind `backend::key_prefix`); `key` itself without an L2.
+  [[nodiscard]] std::string stored_key(std::string_view key) const;
 
   // ---- stale-while-revalidate and fail-safe stale (cache_options::swr, serve_stale_for) ----
   /// Whether the cache refreshes in the background (the function must also be refreshable).
@@ -289,8 +303,21 @@ struct CACHEKIT_EXPORT object_binding {
   flight_table flights;
   bool collect_stats = true;
   std::size_t reserved_bytes = 0;
+  /// Whether the cache has observers; object-mode hits and misses are then told to them.
+  bool observed = false;
 
   void uncacheable(const failure& why);
+  void count_hit() {
+    if (collect_stats) stats.record_l1_hit();
+    if (observed) [[unlikely]]
+      observe(op_outcome::hit);
+  }
+  void count_miss() {
+    if (collect_stats) stats.record_miss();
+    if (observed) [[unlikely]]
+      observe(op_outcome::miss);
+  }
+  void observe(op_outcome outcome) const noexcept;
 
   /// Reserves `budget` bytes of the engine's `object_max_bytes`. Throws cachekit::error
   /// (errc::invalid_configuration) when the functions alive already hold too much of it.
@@ -406,8 +433,19 @@ class memoized_impl<F, R(P...)> {
     return std::invoke(state_->fn, std::forward<P>(args)...);
   }
 
-  /// The key a call with `args` uses (for logs, tests and the CLI's `--explain`).
+  /// The key a call with `args` uses, as the protocol defines it and cachekit-py's key
+  /// generator returns it (for logs, tests and the CLI's `--explain`). A backend may store it
+  /// under a prefix: see `stored_key`.
   [[nodiscard]] result<std::string> key(P... args) const { return make_key(args...); }
+
+  /// The key as the L2 holds it: `key(args...)` behind the backend's prefix (a tenant-scoped
+  /// Redis adds `t:{tenant}:`, a memcached `key_prefix` its prefix), so `redis-cli GET` on it
+  /// finds the entry. Equal to `key` without an L2 or in object mode (no L2).
+  [[nodiscard]] result<std::string> stored_key(P... args) const {
+    auto k = make_key(args...);
+    if (!k || !state_->binding) return k;
+    return state_->binding->stored_key(*k);
+  }
 
  private:
   friend class ::cachekit::v0::cache;
@@ -468,7 +506,7 @@ class memoized_impl<F, R(P...)> {
     }
     const std::string& key = *protocol;
     if (l1_fault) {
-      b.reject(key, *l1_key, *l1_fault);
+      b.reject(key, *l1_key, *l1_fault, cache_layer::l1);
     } else if (layer != served_by::another_tenant) {
       if (auto from_l2 = b.load_l2(key, *l1_key, layer)) {
         auto decoded = stored_value_codec<result_type>::decode(*from_l2, b.interop);
@@ -480,7 +518,7 @@ class memoized_impl<F, R(P...)> {
       }
     }
     if (layer == served_by::another_tenant) {  // run, and store nothing over its entry
-      if (b.collect_stats) b.stats.record_miss();
+      b.count_miss();
       return std::invoke(state_->fn, std::forward<P>(args)...);
     }
     if (!b.serve_stale) return fill(b, key, *l1_key, layer != served_by::l2_failed, args...);
@@ -635,7 +673,7 @@ class memoized_impl<F, R(P...)> {
         }
         b.reject(key, l1_key, decoded.error());
       }
-      if (b.collect_stats) b.stats.record_miss();
+      b.count_miss();
       auto fresh =
           std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
       if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
@@ -663,7 +701,7 @@ class memoized_impl<F, R(P...)> {
     // Copied out under the shard's read lock: no shared_ptr reference counting on a hit.
     std::optional<result_type> held;
     if (o.cache.visit(*key, [&held](const result_type& v) { held.emplace(v); }) && held) {
-      if (o.binding.collect_stats) o.binding.stats.record_l1_hit();
+      o.binding.count_hit();
       return std::move(*held);
     }
     // A miss: one caller runs the function, the others of this key wait for its result (an L1
@@ -671,11 +709,11 @@ class memoized_impl<F, R(P...)> {
     auto ticket = o.binding.flights.join(*key);
     if (!ticket.leader()) {
       auto shared = std::static_pointer_cast<const result_type>(o.binding.flights.wait(ticket));
-      if (o.binding.collect_stats) o.binding.stats.record_l1_hit();
+      o.binding.count_hit();
       return *shared;
     }
     try {
-      if (o.binding.collect_stats) o.binding.stats.record_miss();
+      o.binding.count_miss();
       auto fresh =
           std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
       o.cache.put(*key, fresh);

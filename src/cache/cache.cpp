@@ -9,6 +9,11 @@ namespace cachekit {
 inline namespace v0 {
 namespace {
 
+// The namespace observers see for a typed call.
+std::string_view event_namespace(const entry_options& options) {
+  return options.ns ? std::string_view(*options.ns) : std::string_view();
+}
+
 std::string full_key(std::string_view key, const entry_options& options) {
   if (!options.ns || options.ns->empty()) return std::string(key);
   std::string out;
@@ -19,8 +24,32 @@ std::string full_key(std::string_view key, const entry_options& options) {
 
 }  // namespace
 
-cache::cache(cache_options options)
-    : engine_(std::make_shared<detail::cache_engine>(std::move(options))) {}
+namespace {
+
+// cache_options::verify_l2_on_start: one read on the bare backend, below the reliability
+// layers, so the check neither waits on nor trips the circuit breaker.
+void verify_l2(backend& l2) {
+  auto probe = l2.exists("cachekit:verify_l2_on_start");
+  if (probe) return;
+  const failure& why = probe.error();
+  const char* fix =
+      why.code == errc::backend_authentication
+          ? "check the password (and user) in the URL, e.g. REDIS_URL=redis://:PASSWORD@host:6379/0"
+      : why.code == errc::backend_permanent
+          ? "check the URL's database index and the server's settings"
+          : "check that the server runs and that the URL (REDIS_URL, CACHEKIT_REDIS_URL, "
+            "CACHEKIT_MEMCACHED_SERVERS or CACHEKIT_FILE_CACHE_DIR) names it";
+  throw error(why.code, "verify_l2_on_start: the " + std::string(l2.type()) +
+                            " backend failed its first read (" + why.detail + "); " + fix +
+                            "; or unset verify_l2_on_start to start without the L2");
+}
+
+}  // namespace
+
+cache::cache(cache_options options) {
+  if (options.verify_l2_on_start && options.l2) verify_l2(*options.l2);
+  engine_ = std::make_shared<detail::cache_engine>(std::move(options));
+}
 
 cache cache::from_env(intent i) {
   auto options = cache_options::from_env(i);
@@ -49,9 +78,11 @@ std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_op
                                                   std::string key_space) const {
   const cache_options& base = engine_->options();
   const bool integrity = options.integrity_checking.value_or(base.integrity_checking);
-  return std::make_shared<detail::memo_binding>(engine_, format_index(interop, integrity), interop,
-                                                options.ttl ? options.ttl : base.default_ttl,
-                                                base.collect_stats, std::move(key_space));
+  auto binding = std::make_shared<detail::memo_binding>(
+      engine_, format_index(interop, integrity), interop,
+      options.ttl ? options.ttl : base.default_ttl, base.collect_stats, std::move(key_space));
+  if (options.ns) binding->ns = *options.ns;
+  return binding;
 }
 
 bool cache::wait_for_refreshes(std::chrono::milliseconds timeout) {
@@ -73,15 +104,28 @@ const monotonic_clock* cache::clock() const noexcept {
 void cache::require_unprefixed_l2_for_interop() const {
   const backend* l2 = engine_->l2();
   if (l2 == nullptr || l2->key_prefix().empty()) return;
-  throw error(errc::invalid_configuration,
-              "interop mode shares entries with other SDKs under their bare keys, but this " +
-                  std::string(l2->type()) + " backend stores every key under the prefix '" +
-                  std::string(l2->key_prefix()) +
-                  "'; use redis_key_layout::plain (or no memcached key_prefix) for interop");
+  throw error(
+      errc::invalid_configuration,
+      "interop mode shares entries with other SDKs under their bare keys, but this " +
+          std::string(l2->type()) + " backend stores every key under the prefix '" +
+          std::string(l2->key_prefix()) +
+          "'; use redis_key_layout::plain (with from_env: CACHEKIT_REDIS_KEY_LAYOUT=plain), "
+          "or no memcached key_prefix, for interop");
+}
+
+void cache::require_function_name(std::string_view name) {
+  if (!name.empty()) return;
+  // Every unnamed function would share one key space: one function's entries answered for
+  // another's, and clear() of one emptying all of them.
+  throw error(errc::invalid_argument,
+              "memoize needs a non-empty function name, the key space its entries live in; pass "
+              "a name unique to the function, such as \"myapp.users.get_user\" (cachekit-py "
+              "names a function by its module and qualified name)");
 }
 
 result<std::optional<byte_buffer>> cache::load_value(std::string_view key,
                                                      const entry_options& options) const {
+  detail::namespace_scope scope(event_namespace(options));
   const std::string stored_key = full_key(key, options);
   auto found = engine_->load(stored_key,
                              format_index(options.interop, engine_->options().integrity_checking),
@@ -92,6 +136,7 @@ result<std::optional<byte_buffer>> cache::load_value(std::string_view key,
 
 result<void> cache::store_value(std::string_view key, byte_view msgpack,
                                 const entry_options& options) {
+  detail::namespace_scope scope(event_namespace(options));
   return engine_->store(full_key(key, options),
                         format_index(options.interop, engine_->options().integrity_checking),
                         msgpack, options.ttl ? options.ttl : engine_->options().default_ttl);
@@ -99,10 +144,12 @@ result<void> cache::store_value(std::string_view key, byte_view msgpack,
 
 void cache::reject_value(std::string_view key, const entry_options& options,
                          const failure& why) const {
+  detail::namespace_scope scope(event_namespace(options));
   engine_->reject(full_key(key, options), why);
 }
 
 result<bool> cache::erase(std::string_view key, const entry_options& options) {
+  detail::namespace_scope scope(event_namespace(options));
   return engine_->erase(full_key(key, options));
 }
 

@@ -5,6 +5,7 @@
 #include "protocol/crypto/master_key.hpp"
 #include "protocol/msgpack_bounds.hpp"
 
+#include <cachekit/logging.hpp>
 #include <cachekit/tenant_scope.hpp>
 
 #include <algorithm>
@@ -84,22 +85,13 @@ cache_options checked(cache_options options) {
 // (a logger, usually) must see that it is down, not thousands of copies of it.
 constexpr std::chrono::seconds report_interval{1};
 
-// What a breaker state change tells on_error: only the opening is a fault worth reporting.
-circuit_breaker::transition_handler breaker_reporter(const cache_options& options) {
-  if (!options.on_error) return nullptr;
-  return [on_error = options.on_error, breaker = *options.reliability.circuit_breaker](
-             circuit_state, circuit_state to) {
-    if (to != circuit_state::open) return;
-    on_error(fail(errc::circuit_open,
-                  "L2 circuit breaker opened after " + std::to_string(breaker.failure_threshold) +
-                      " failures within " + std::to_string(breaker.failure_window.count()) +
-                      " ms; L2 is skipped (calls run without it) and probed again in " +
-                      std::to_string(breaker.recovery_timeout.count()) + " ms"));
-  };
-}
-
 std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
   if (!options.l1_enabled || options.preset == intent::local) return nullptr;
+  if (options.l1_max_bytes == 0) {
+    throw error(errc::invalid_configuration,
+                "cache_options.l1_max_bytes must be positive; set it to the L1's byte budget "
+                "(default 100 MiB, CACHEKIT_L1_MAX_SIZE_MB), or set l1_enabled = false for no L1");
+  }
   return std::make_unique<l1_cache>(l1_options{.max_bytes = options.l1_max_bytes,
                                                .default_ttl = options.l1_default_ttl,
                                                .keep_expired_for = kept_expired_for(options),
@@ -151,11 +143,21 @@ result<opened_entry> open_stored(const storage_format& fmt, byte_view stored, st
 }  // namespace
 
 cache_engine::cache_engine(cache_options options)
-    : options_([&] {
+    : events_(options.observers),
+      options_([&] {
         cache_options o = checked(std::move(options));
         if (o.l2) {
-          auto stack = make_reliable(std::move(o.l2), o.reliability, *o.clock,
-                                     o.reliability.circuit_breaker ? breaker_reporter(o) : nullptr);
+          circuit_breaker::transition_handler on_change = nullptr;
+          if (o.reliability.circuit_breaker && (o.on_error || events_.active())) {
+            // Holds copies, not the engine: the stack (`options().l2`) may outlive it.
+            on_change = [hub = std::make_shared<const event_hub>(events_), on_error = o.on_error,
+                         breaker = *o.reliability.circuit_breaker](circuit_state from,
+                                                                   circuit_state to) {
+              breaker_changed(*hub, on_error, breaker, from, to);
+            };
+          }
+          auto stack =
+              make_reliable(std::move(o.l2), o.reliability, *o.clock, std::move(on_change));
           breaker_ = stack.circuit_breaker;
           gate_ = stack.backpressure;
           o.l2 = std::move(stack.top);
@@ -174,6 +176,78 @@ cache_engine::cache_engine(cache_options options)
           return write_back(key, entry);
         });
   }
+  if (breaker_ != nullptr && events_.active()) {
+    events_.breaker({.from = std::nullopt, .to = circuit_state::closed});
+  }
+}
+
+cache_engine::~cache_engine() {
+  if (breaker_ != nullptr && events_.active()) {
+    events_.breaker({.from = breaker_->breaker().state(), .to = std::nullopt});
+  }
+}
+
+void cache_engine::breaker_changed(const event_hub& hub,
+                                   const std::function<void(const failure&)>& on_error,
+                                   const circuit_breaker_options& b, circuit_state from,
+                                   circuit_state to) {
+  if (to == circuit_state::open && on_error) {
+    try {
+      on_error(fail(errc::circuit_open,
+                    "L2 circuit breaker opened after " + std::to_string(b.failure_threshold) +
+                        " failures within " + std::to_string(b.failure_window.count()) +
+                        " ms; L2 is skipped (calls run without it) and probed again in " +
+                        std::to_string(b.recovery_timeout.count()) + " ms"));
+    } catch (...) {  // a faulty handler must not turn an absorbed fault into a failed call
+    }
+  }
+  if (hub.active()) hub.breaker({.from = from, .to = to});
+}
+
+void cache_engine::emit_fault(fault_kind kind, cache_layer layer, const failure& why,
+                              std::string_view key,
+                              std::optional<std::string_view> ns) const noexcept {
+  if (events_.active()) [[unlikely]] {
+    events_.fault(fault_event{.kind = kind,
+                              .layer = layer,
+                              .what = why,
+                              .key = key,
+                              .ns = ns ? *ns : current_namespace()});
+  }
+}
+
+void cache_engine::emit_operation(cache_op op, cache_layer layer, op_outcome outcome,
+                                  std::size_t bytes,
+                                  std::chrono::nanoseconds latency) const noexcept {
+  events_.operation(
+      operation_event{.operation = op,
+                      .layer = layer,
+                      .outcome = outcome,
+                      .ns = current_namespace(),
+                      .latency = events_.timed() ? latency : std::chrono::nanoseconds{-1},
+                      .bytes = bytes,
+                      .error = nullptr,
+                      .error_kind = std::nullopt});
+}
+
+void cache_engine::emit_l2_failure(cache_op op, const failure& why,
+                                   std::chrono::nanoseconds latency) const noexcept {
+  if (!events_.active()) return;
+  const error_class kind = classify(why.code);
+  op_outcome outcome = op_outcome::failed;
+  if (why.code == make_error_code(errc::circuit_open)) {
+    outcome = op_outcome::skipped;
+  } else if (kind == error_class::overload) {
+    outcome = op_outcome::shed;
+  }
+  events_.operation(
+      operation_event{.operation = op,
+                      .layer = cache_layer::l2,
+                      .outcome = outcome,
+                      .ns = current_namespace(),
+                      .latency = events_.timed() ? latency : std::chrono::nanoseconds{-1},
+                      .error = &why,
+                      .error_kind = kind});
 }
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
@@ -250,11 +324,17 @@ void cache_engine::report_l2_error(const failure& why) {
     case error_class::overload:
       if (why.code == make_error_code(errc::circuit_open)) {
         l2_skipped_.fetch_add(1, std::memory_order_relaxed);
+        emit_fault(fault_kind::l2_skipped, cache_layer::l2, why);
         return;  // the opening was reported; each skipped operation is only counted
       }
       l2_shed_.fetch_add(1, std::memory_order_relaxed);
+      emit_fault(fault_kind::l2_shed, cache_layer::l2, why);
       break;
-    default: l2_errors_.fetch_add(1, std::memory_order_relaxed); break;
+    default:
+      l2_errors_.fetch_add(1, std::memory_order_relaxed);
+      emit_fault(fault_kind::l2_error, cache_layer::l2, why);
+      if (!first_l2_error_logged_.load(std::memory_order_relaxed)) log_first_l2_error(why);
+      break;
   }
   notify_rate_limited(why);
 }
@@ -287,6 +367,44 @@ void cache_engine::notify_rate_limited(const failure& why) noexcept {
   }
 }
 
+namespace {
+// What to check first, by the failure's code.
+std::string_view l2_error_fix(const failure& why) {
+  const std::error_code& c = why.code;
+  if (c == make_error_code(errc::backend_authentication)) {
+    return "check the user name and password of the L2 (redis://user:password@host:6379/0 in "
+           "CACHEKIT_REDIS_URL or REDIS_URL)";
+  }
+  if (c == make_error_code(errc::timeout)) {
+    return "the server did not answer in time: check that it runs at the configured address "
+           "and is reachable from here, or raise the backend's timeouts";
+  }
+  if (c == make_error_code(errc::transient)) {
+    return "check that the server runs at the configured address (CACHEKIT_REDIS_URL, "
+           "REDIS_URL, CACHEKIT_MEMCACHED_SERVERS, CACHEKIT_FILE_CACHE_DIR) and is reachable";
+  }
+  if (c == make_error_code(errc::backend_permanent) ||
+      c == make_error_code(errc::invalid_configuration)) {
+    return "the server refused the operation: check the URL's database index (Redis has 16 by "
+           "default: /0 to /15), its permissions and the server's configuration";
+  }
+  return "check the L2 backend's configuration";
+}
+}  // namespace
+
+void cache_engine::log_first_l2_error(const failure& why) noexcept {
+  if (first_l2_error_logged_.exchange(true, std::memory_order_relaxed)) return;
+  try {
+    const std::string_view type = l2() != nullptr ? l2()->type() : std::string_view("none");
+    cachekit::emit_log(log_level::warning, "first_l2_error",
+                       "L2 (" + std::string(type) + ") failed: " + why.message() +
+                           "; the cache runs without it (L1 only) until it answers. Fix: " +
+                           std::string(l2_error_fix(why)) +
+                           ". Further L2 errors are counted in cache::stats().l2_errors");
+  } catch (...) {  // out of memory building the line: nothing to log with
+  }
+}
+
 std::optional<std::string> cache_engine::last_l2_error() const {
   std::lock_guard lock(last_error_mutex_);
   if (last_error_.empty()) return std::nullopt;
@@ -295,11 +413,14 @@ std::optional<std::string> cache_engine::last_l2_error() const {
 
 void cache_engine::report_uncacheable(const failure& why) {
   uncacheable_calls_.fetch_add(1, std::memory_order_relaxed);
+  emit_fault(fault_kind::uncacheable_call, cache_layer::function, why);
   notify(why);
 }
 
-void cache_engine::report_corrupt(std::string_view key, const failure& why, bool evict_l2) {
+void cache_engine::report_corrupt(std::string_view key, const failure& why, bool evict_l2,
+                                  cache_layer layer) {
   corrupt_entries_.fetch_add(1, std::memory_order_relaxed);
+  emit_fault(fault_kind::corrupt_entry, layer, why, key);
   if (l1_) l1_->erase(key);
   if (evict_l2 && l2() != nullptr) {
     if (auto erased = l2()->erase(key); !erased) report_l2_error(erased.error());
@@ -318,13 +439,14 @@ bool fails_authentication(const std::error_code& code) {
 
 void cache_engine::report_unauthentic(std::string_view key, const failure& why, bool evict_l2) {
   security_failures_.fetch_add(1, std::memory_order_relaxed);
+  emit_fault(fault_kind::security_failure, evict_l2 ? cache_layer::l2 : cache_layer::l1, why, key);
   if (options_.encryption && options_.encryption->fail_closed) {
     notify(why);
     throw error(why.code, why.detail +
                               " (encryption fail_closed: the entry was kept and the call refused; "
                               "check the master key and previous keys, or look for tampering)");
   }
-  report_corrupt(key, why, evict_l2);
+  report_corrupt(key, why, evict_l2, evict_l2 ? cache_layer::l2 : cache_layer::l1);
 }
 
 void cache_engine::report_tenant_mismatch(const failure& why) {
@@ -333,25 +455,31 @@ void cache_engine::report_tenant_mismatch(const failure& why) {
   // another's entries. A planted header naming another tenant therefore also stays until its
   // TTL (SECURITY.md).
   tenant_mismatches_.fetch_add(1, std::memory_order_relaxed);
+  emit_fault(fault_kind::tenant_mismatch, cache_layer::l2, why);
   notify(why);
 }
 
-void cache_engine::reject(std::string_view key, const failure& why, std::string_view l1_key) {
+void cache_engine::reject(std::string_view key, const failure& why, std::string_view l1_key,
+                          cache_layer layer) {
   if (l1_ && !l1_key.empty() && l1_key != key) l1_->erase(l1_key);
-  report_corrupt(key, why, true);
+  report_corrupt(key, why, true, layer);
 }
 
 result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
                                                 ttl_seconds entry_ttl,
                                                 std::chrono::nanoseconds* l2_latency) {
-  auto in_l1 = load_l1(key, index);
+  auto in_l1 = load_l1(key, index, nullptr, current_namespace());
   if (!in_l1 || in_l1->msgpack || in_l1->layer == served_by::another_tenant) return in_l1;
   return load_l2(key, key, index, entry_ttl, l2_latency);
 }
 
 result<cache_engine::lookup> cache_engine::load_l1(
-    std::string_view l1_key, int index, std::optional<monotonic_clock::time_point>* refresh_from) {
+    std::string_view l1_key, int index, std::optional<monotonic_clock::time_point>* refresh_from,
+    std::string_view ns) {
   if (!l1_) return lookup{};
+  // Clock reads only for an observer that asked for latencies.
+  const auto started =
+      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   auto chosen = format(index);
   if (!chosen) return std::move(chosen).error();
   const storage_format& fmt = **chosen;  // `chosen` keeps it alive for this call
@@ -364,18 +492,35 @@ result<cache_engine::lookup> cache_engine::load_l1(
   // Opened under the shard's read lock rather than through a handle: no per-entry reference
   // counting, so threads reading the same hot keys do not trade cache lines.
   std::optional<result<opened_entry>> opened;
+  std::size_t stored_size = 0;
   if (refresh_from != nullptr && refreshes_ != nullptr) {
     l1_->visit_timed(l1_key, [&](const l1_visited& entry) {
+      stored_size = entry.bytes().size();
       opened.emplace(open_stored(fmt, entry.bytes(), aad, options_.max_value_bytes));
       if (*opened) claim_refresh_if_due(entry, *refresh_from);  // cache_engine_swr.cpp
     });
   } else {
     l1_->visit(l1_key, [&](byte_view stored, monotonic_clock::time_point) {
+      stored_size = stored.size();
       opened.emplace(open_stored(fmt, stored, aad, options_.max_value_bytes));
     });
   }
   if (!opened) return lookup{};
-  if (*opened) return lookup{std::move((*opened)->msgpack), served_by::l1};
+  if (*opened) {
+    if (events_.active()) [[unlikely]] {
+      events_.operation(operation_event{.operation = cache_op::get,
+                                        .layer = cache_layer::l1,
+                                        .outcome = op_outcome::hit,
+                                        .ns = ns,
+                                        .latency = events_.timed()
+                                                       ? std::chrono::steady_clock::now() - started
+                                                       : std::chrono::nanoseconds{-1},
+                                        .bytes = stored_size,
+                                        .error = nullptr,
+                                        .error_kind = std::nullopt});
+    }
+    return lookup{std::move((*opened)->msgpack), served_by::l1};
+  }
   if (opened->code() == errc::tenant_mismatch) {
     // Another tenant's entry, copied from L2 or written here: L2 holds the same.
     report_tenant_mismatch(opened->error());
@@ -387,6 +532,7 @@ result<cache_engine::lookup> cache_engine::load_l1(
   }
   // L1 holds what we wrote or read from L2, so L2 gets its own check (load_l2).
   corrupt_entries_.fetch_add(1, std::memory_order_relaxed);
+  emit_fault(fault_kind::corrupt_entry, cache_layer::l1, opened->error(), l1_key, ns);
   l1_->erase(l1_key);
   notify(opened->error());
   return lookup{};
@@ -403,9 +549,16 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
   const std::string_view aad = aad_key(key, index, aad_storage);
   const auto started = std::chrono::steady_clock::now();
   auto got = read_l2(key);
-  if (l2_latency) *l2_latency = std::chrono::steady_clock::now() - started;
-  if (!got) return std::move(got).error();
-  if (!*got) return lookup{};
+  const std::chrono::nanoseconds took = std::chrono::steady_clock::now() - started;
+  if (l2_latency) *l2_latency = took;
+  if (!got) {
+    emit_l2_failure(cache_op::get, got.error(), took);
+    return std::move(got).error();
+  }
+  if (!*got) {
+    if (events_.active()) emit_operation(cache_op::get, cache_layer::l2, op_outcome::miss, 0, took);
+    return lookup{};
+  }
   auto opened = open_stored(fmt, (*got)->value, aad, options_.max_value_bytes);
   if (opened) {
     // Checked once here, so L1 (filled below or by this process's own writes) holds only
@@ -430,6 +583,9 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     return lookup{};
   }
   backfill(l1_key, **got, entry_ttl);
+  if (events_.active()) {
+    emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, (*got)->value.size(), took);
+  }
   return lookup{std::move(opened->msgpack), served_by::l2};
 }
 
@@ -470,6 +626,7 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
                                         std::to_string(options_.max_value_bytes) +
                                         "); it was not stored. Raise cache_options.max_value_bytes "
                                         "(CACHEKIT_MAX_VALUE_SIZE) or cache a smaller result");
+    emit_fault(fault_kind::oversize_value, cache_layer::function, why, key);
     notify(why);
     return why;
   }
@@ -480,8 +637,14 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
     if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
     return {};
   }
-  if (auto written = l2()->set(key, bytes, ttl); !written) {
+  const auto started =
+      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  auto written = l2()->set(key, bytes, ttl);
+  const std::chrono::nanoseconds took =
+      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
+  if (!written) {
     report_l2_error(written.error());
+    emit_l2_failure(cache_op::set, written.error(), took);
     // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
     // (too large, bad key) would be refused again.
     const error_class why = classify(written.code());
@@ -491,6 +654,8 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
     return std::move(written).error();
   }
   if (write_back_) write_back_->l2_answered();
+  if (events_.active())
+    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, bytes.size(), took);
   return {};
 }
 
@@ -521,8 +686,19 @@ result<std::optional<byte_buffer>> cache_engine::load_raw(std::string_view key) 
     if (auto held = l1_->get(key)) return std::optional<byte_buffer>{held->to_buffer()};
   }
   if (l2() == nullptr) return std::optional<byte_buffer>{};
+  const auto started =
+      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   auto got = read_l2(key);
-  if (!got) return std::move(got).error();
+  const std::chrono::nanoseconds took =
+      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
+  if (!got) {
+    emit_l2_failure(cache_op::get, got.error(), took);
+    return std::move(got).error();
+  }
+  if (events_.active()) {
+    emit_operation(cache_op::get, cache_layer::l2, *got ? op_outcome::hit : op_outcome::miss,
+                   *got ? (*got)->value.size() : 0, took);
+  }
   if (!*got) return std::optional<byte_buffer>{};
   backfill(key, **got, std::nullopt);
   return std::optional<byte_buffer>{std::move((*got)->value)};
@@ -560,7 +736,13 @@ result<bool> cache_engine::erase(std::string_view key) {
   const bool in_l1 = l1_ ? l1_->erase(key) : false;
   if (l2() == nullptr) return in_l1;
   auto erased = l2()->erase(key);
-  if (!erased) report_l2_error(erased.error());
+  if (!erased) {
+    report_l2_error(erased.error());
+    emit_l2_failure(cache_op::erase, erased.error(), std::chrono::nanoseconds{-1});
+  } else if (events_.active()) {
+    emit_operation(cache_op::erase, cache_layer::l2, op_outcome::stored, 0,
+                   std::chrono::nanoseconds{-1});
+  }
   return erased;
 }
 

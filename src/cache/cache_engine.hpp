@@ -14,6 +14,7 @@
 #include "cache/lru_map.hpp"
 #include "cache/refresh_executor.hpp"
 #include "cache/write_back_queue.hpp"
+#include "observe/event_hub.hpp"
 #include "process/per_process.hpp"
 
 #include <array>
@@ -45,6 +46,13 @@ class cache_engine {
  public:
   // Throws cachekit::error (errc::invalid_configuration) as `cache::cache` documents.
   explicit cache_engine(cache_options options);
+  // Tells observers the breaker is gone (its state leaves their gauges).
+  ~cache_engine();
+  cache_engine(const cache_engine&) = delete;
+  cache_engine& operator=(const cache_engine&) = delete;
+
+  // The observers of cache_options::observers (observer.hpp).
+  [[nodiscard]] const event_hub& events() const noexcept { return events_; }
 
   [[nodiscard]] const cache_options& options() const noexcept { return options_; }
   [[nodiscard]] l1_cache* l1() const noexcept { return l1_.get(); }
@@ -74,9 +82,10 @@ class cache_engine {
   // `refresh_from`: when given and SWR is on, a hit on a copy past swr.threshold_ratio of its
   // lifetime claims the copy's refresh (l1_visited::claim_refresh) and receives its
   // written_at; the caller must then `submit_refresh` or `end_refresh` it.
+  // `ns`: the caller's namespace, for observers.
   [[nodiscard]] result<lookup> load_l1(
       std::string_view l1_key, int index,
-      std::optional<monotonic_clock::time_point>* refresh_from = nullptr);
+      std::optional<monotonic_clock::time_point>* refresh_from = nullptr, std::string_view ns = {});
   // The L2 half: reads `key`, backfills L1 under `l1_key`. Errors: as `load`.
   [[nodiscard]] result<lookup> load_l2(std::string_view key, std::string_view l1_key, int index,
                                        ttl_seconds entry_ttl, std::chrono::nanoseconds* l2_latency);
@@ -106,7 +115,9 @@ class cache_engine {
 
   // An entry that opened but did not decode as the caller's type: evicted from both layers
   // (from L1 under `key` and, when it differs, `l1_key`).
-  void reject(std::string_view key, const failure& why, std::string_view l1_key = {});
+  // `layer`: where the entry was read from (for observers).
+  void reject(std::string_view key, const failure& why, std::string_view l1_key = {},
+              cache_layer layer = cache_layer::l2);
 
   // Fault accounting: each counts, then tells `options.on_error`.
   void report_l2_error(const failure& why);
@@ -187,7 +198,8 @@ class cache_engine {
   [[nodiscard]] monotonic_clock::duration l1_lifetime(ttl_seconds ttl) const noexcept;
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
-  void report_corrupt(std::string_view key, const failure& why, bool evict_l2);
+  void report_corrupt(std::string_view key, const failure& why, bool evict_l2,
+                      cache_layer layer = cache_layer::l2);
   // An entry that failed authentication: counted; under fail_closed, thrown to the caller with
   // the entry left in place, else reported as corrupt and evicted like any other.
   void report_unauthentic(std::string_view key, const failure& why, bool evict_l2);
@@ -201,9 +213,27 @@ class cache_engine {
   // Keeps an L1 copy of an L2 entry for no longer than it has left.
   void backfill(std::string_view key, const timed_value& entry, ttl_seconds entry_ttl);
   void notify(const failure& why) const noexcept;
+  // The one place a fault is told: observers (the counter was already bumped by the caller),
+  // then on_error (`rate_limited`: L2 failures, at most one per class per second).
+  // `ns`: the caller's namespace when known, else this thread's namespace_scope.
+  void emit_fault(fault_kind kind, cache_layer layer, const failure& why, std::string_view key = {},
+                  std::optional<std::string_view> ns = std::nullopt) const noexcept;
+  // An L2 operation that failed, was skipped or shed (observers only; counting is
+  // report_l2_error's).
+  void emit_l2_failure(cache_op op, const failure& why,
+                       std::chrono::nanoseconds latency) const noexcept;
+  void emit_operation(cache_op op, cache_layer layer, op_outcome outcome, std::size_t bytes,
+                      std::chrono::nanoseconds latency) const noexcept;
+  // Breaker state changes: on_error hears of an opening, observers of every change.
+  static void breaker_changed(const event_hub& hub,
+                              const std::function<void(const failure&)>& on_error,
+                              const circuit_breaker_options& breaker, circuit_state from,
+                              circuit_state to);
   // L2 failures go through here: at most one report per error class per second.
   void notify_rate_limited(const failure& why) noexcept;
 
+  // Before options_: the breaker built with it reports state changes here.
+  event_hub events_;
   // Set while options_ is built (the reliability stack replaces options.l2): declared first.
   const circuit_breaker_backend* breaker_ = nullptr;
   const backpressure_backend* gate_ = nullptr;
@@ -232,6 +262,10 @@ class cache_engine {
     std::atomic<std::uint64_t> held_back{0};
   };
   std::array<report_window, 5> report_windows_{};
+  // The first L2 error of this cache goes to the process-wide log sink (logging.hpp), with its
+  // fix: a misconfigured L2 must not fail silently.
+  std::atomic<bool> first_l2_error_logged_{false};
+  void log_first_l2_error(const failure& why) noexcept;
   mutable std::mutex last_error_mutex_;
   std::string last_error_;  // guarded by last_error_mutex_
   std::atomic<std::uint64_t> corrupt_entries_{0};

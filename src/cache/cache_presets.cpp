@@ -3,6 +3,8 @@
 // `create_local_wrapper` in decorators/local_wrapper.py for `@cache.local`).
 #include <cachekit/cache_options.hpp>
 
+#include "protocol/untrusted_text.hpp"
+
 #include <array>
 #include <chrono>
 #include <string>
@@ -50,8 +52,9 @@ result<intent> parse_intent(std::string_view name) {
                 "release; use production with a Redis backend. Valid presets: " +
                     std::string(valid_names));
   }
-  return fail(errc::invalid_configuration,
-              "unknown cache preset; use one of " + std::string(valid_names));
+  return fail(errc::invalid_configuration, "unknown cache preset '" +
+                                               detail::quote_untrusted(name) + "'; use one of " +
+                                               std::string(valid_names));
 }
 
 cache_options cache_options::for_intent(intent i) {

@@ -23,6 +23,7 @@
 
 #include <cachekit/encryption.hpp>
 #include <cachekit/file_backend.hpp>
+#include <cachekit/logging.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/redis_backend.hpp>
 
@@ -55,6 +56,7 @@ constexpr std::string_view fallback_redis_url_var = "REDIS_URL";
 constexpr std::string_view master_key_var = "CACHEKIT_MASTER_KEY";
 constexpr std::string_view previous_keys_var = "CACHEKIT_PREVIOUS_MASTER_KEYS";
 constexpr std::string_view deployment_uuid_var = "CACHEKIT_DEPLOYMENT_UUID";
+constexpr std::string_view redis_key_layout_var = "CACHEKIT_REDIS_KEY_LAYOUT";
 
 // DefaultBackendProvider._SELECTORS: mutually exclusive, not a precedence chain.
 constexpr std::array<std::string_view, 4> selectors{api_key_var, redis_url_var,
@@ -238,6 +240,19 @@ result<redis_options> read_redis_options(const env_reader& env, std::string url)
   if (*connect) options.connect_timeout = **connect;
   for (std::string_view var : {"CACHEKIT_SOCKET_KEEPALIVE", "CACHEKIT_DISABLE_HIREDIS"}) {
     if (auto r = env.boolean(var); !r) return std::move(r).error();
+  }
+  // Ours, not cachekit-py's: there the plain layout is an explicit `RedisBackend(url)`, which
+  // no variable selects. Interop mode needs bare keys (cache::memoize_interop).
+  if (const auto layout = env.get(redis_key_layout_var)) {
+    if (*layout == "plain") {
+      options.key_layout = redis_key_layout::plain;
+    } else if (*layout != "tenant_scoped") {
+      return fail(errc::invalid_configuration,
+                  std::string(redis_key_layout_var) +
+                      " is neither tenant_scoped nor plain; set it to tenant_scoped (keys under "
+                      "t:default:, as cachekit-py's zero-config Redis; the default) or plain "
+                      "(bare keys, as cachekit-py's RedisBackend(url); needed by interop mode)");
+    }
   }
   return options;
 }
@@ -546,7 +561,116 @@ result<file_backend_options> file_options_from_env(const env_lookup& lookup,
   return read_file_options(env_reader(lookup), std::move(cache_dir));
 }
 
+namespace {
+
+// Every CACHEKIT_* variable cachekit-py 0.24.1 reads (its pydantic settings: CachekitConfig,
+// Redis, memcached, file and cachekit.io backends) or this SDK's tools read.
+constexpr std::array<std::string_view, 37> known_variables{
+    "CACHEKIT_ALLOW_CUSTOM_HOST",
+    "CACHEKIT_API_KEY",
+    "CACHEKIT_API_URL",
+    "CACHEKIT_ARROW_COMPRESSION",
+    "CACHEKIT_CONNECTION_POOL_SIZE",
+    "CACHEKIT_DEPLOYMENT_UUID",
+    "CACHEKIT_DEV_MODE",
+    "CACHEKIT_DISABLE_HIREDIS",
+    "CACHEKIT_ENCRYPTION_FAIL_CLOSED",
+    "CACHEKIT_FILE_CACHE_DIR",
+    "CACHEKIT_FILE_DIR_PERMISSIONS",
+    "CACHEKIT_FILE_LOCK_TIMEOUT_SECONDS",
+    "CACHEKIT_FILE_MAX_ENTRY_COUNT",
+    "CACHEKIT_FILE_MAX_SIZE_MB",
+    "CACHEKIT_FILE_MAX_VALUE_MB",
+    "CACHEKIT_FILE_PERMISSIONS",
+    "CACHEKIT_INVALIDATION_LISTENER_ENABLED",
+    "CACHEKIT_L1_CLEANUP_INTERVAL_SECONDS",
+    "CACHEKIT_L1_MAX_SIZE_MB",
+    "CACHEKIT_LOG_SAMPLING_RATE",
+    "CACHEKIT_MASTER_KEY",
+    "CACHEKIT_MAX_VALUE_SIZE",
+    "CACHEKIT_MEMCACHED_CONNECT_TIMEOUT",
+    "CACHEKIT_MEMCACHED_KEY_PREFIX",
+    "CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES",
+    "CACHEKIT_MEMCACHED_MAX_POOL_SIZE",
+    "CACHEKIT_MEMCACHED_RETRY_ATTEMPTS",
+    "CACHEKIT_MEMCACHED_SERVERS",
+    "CACHEKIT_MEMCACHED_TIMEOUT",
+    "CACHEKIT_PREVIOUS_MASTER_KEYS",
+    "CACHEKIT_REDIS_KEY_LAYOUT",  // this SDK: plain or tenant_scoped
+    "CACHEKIT_REDIS_URL",
+    "CACHEKIT_SOCKET_CONNECT_TIMEOUT",
+    "CACHEKIT_SOCKET_KEEPALIVE",
+    "CACHEKIT_SOCKET_TIMEOUT",
+    "CACHEKIT_TIMEOUT",
+    "CACHEKIT_PEERS_REDIS_URL",  // bench/peers
+};
+
+// Levenshtein distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> unknown_variable_warnings(const char* const* envp) {
+  std::vector<std::string> warnings;
+  for (; envp != nullptr && *envp != nullptr; ++envp) {
+    const std::string_view entry(*envp);
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string name = upper(entry.substr(0, eq));  // pydantic matches in any case
+    if (name.rfind("CACHEKIT_", 0) == 0) {
+      if (std::find(known_variables.begin(), known_variables.end(), name) !=
+          known_variables.end()) {
+        continue;
+      }
+      std::string_view closest;
+      std::size_t best = 4;  // suggest only close spellings
+      for (std::string_view known : known_variables) {
+        if (const std::size_t d = edit_distance(name, known); d < best) {
+          best = d;
+          closest = known;
+        }
+      }
+      std::string text = "environment variable " + std::string(entry.substr(0, eq)) +
+                         " is not a cachekit setting and is ignored";
+      if (!closest.empty()) text += "; did you mean " + std::string(closest) + "?";
+      warnings.push_back(std::move(text));
+    } else if (name != "REDIS_URL" && name.rfind("REDIS_", 0) == 0 &&
+               edit_distance(name, "REDIS_URL") <= 2) {
+      warnings.push_back("environment variable " + std::string(entry.substr(0, eq)) +
+                         " is ignored; did you mean REDIS_URL?");
+    }
+  }
+  return warnings;
+}
+
 result<cache_options> options_from_environ(intent i, const char* const* envp) {
+  try {
+    for (const std::string& warning : unknown_variable_warnings(envp)) {
+      emit_log(log_level::warning, "unknown_env", warning);
+    }
+  } catch (...) {  // out of memory for a warning: the settings themselves still count
+  }
   const env_snapshot snapshot(envp);
   const env_lookup lookup = [&snapshot](std::string_view name) { return snapshot.get(name); };
   return options_from_env(i, lookup, &snapshot);

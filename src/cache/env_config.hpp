@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -55,7 +56,14 @@ class env_snapshot {
                                                      const cache_options::env_lookup& lookup,
                                                      const env_snapshot* spelling);
 
-/// `cache_options::from_env(i)` over the environment block `envp` instead of `environ`.
+/// The warnings `from_env` logs (logging.hpp, event `unknown_env`) for `envp`: one per
+/// `CACHEKIT_*` variable neither cachekit-py 0.24.1 nor this SDK reads, and per variable spelt
+/// like `REDIS_URL` but not quite (`REDIS_ULR`), each naming the closest known variable. Names
+/// only, never values.
+[[nodiscard]] std::vector<std::string> unknown_variable_warnings(const char* const* envp);
+
+/// `cache_options::from_env(i)` over the environment block `envp` instead of `environ`. Logs
+/// `unknown_variable_warnings(envp)` first.
 [[nodiscard]] result<cache_options> options_from_environ(intent i, const char* const* envp);
 
 /// The options of the Redis backend `from_env` builds for `url`: tenant-scoped, tenant

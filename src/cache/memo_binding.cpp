@@ -20,6 +20,7 @@ memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_int
       collect_stats(stats_on),
       key_space(std::move(function_key_space)) {
   swr = engine->swr_enabled();
+  observed = engine->events().active();
   serve_stale = engine->options().serve_stale_for.has_value() && engine->l1() != nullptr;
   assert(!key_space.empty() && "an empty key space would make clear() erase every entry");
 }
@@ -27,7 +28,7 @@ memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_int
 std::optional<byte_buffer> memo_binding::load_l1(
     std::string_view l1_key, served_by& layer,
     std::optional<monotonic_clock::time_point>* refresh_from) {
-  auto found = engine->load_l1(l1_key, format, refresh_from);
+  auto found = engine->load_l1(l1_key, format, refresh_from, ns);
   if (!found) return std::nullopt;  // counted and reported by the engine; the call runs
   layer = found->layer;
   return std::move(found->msgpack);
@@ -36,6 +37,7 @@ std::optional<byte_buffer> memo_binding::load_l1(
 std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::string_view l1_key,
                                                  served_by& layer) {
   std::chrono::nanoseconds l2_latency{-1};
+  namespace_scope scope(ns);
   auto found = engine->load_l2(key, l1_key, format, ttl, &l2_latency);
   if (collect_stats && l2_latency.count() >= 0) stats.record_l2_latency(l2_latency);
   if (!found) {  // counted and reported by the engine; the call runs
@@ -48,6 +50,7 @@ std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::stri
 
 void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack,
                          bool write_l2) {
+  namespace_scope scope(ns);
   (void)engine->store(key, l1_key, format, msgpack, ttl, write_l2);  // failures are reported
 }
 
@@ -66,15 +69,37 @@ void memo_binding::release_fill(const lock_token& lock) noexcept {
   engine->fills().release(lock);
 }
 
-void memo_binding::reject(std::string_view key, std::string_view l1_key, const failure& why) {
-  engine->reject(key, why, l1_key);
+void memo_binding::reject(std::string_view key, std::string_view l1_key, const failure& why,
+                          cache_layer layer) {
+  namespace_scope scope(ns);
+  engine->reject(key, why, l1_key, layer);
+}
+
+void memo_binding::observe_miss() const noexcept {
+  engine->events().operation(operation_event{.operation = cache_op::get,
+                                             .layer = cache_layer::function,
+                                             .outcome = op_outcome::miss,
+                                             .ns = ns,
+                                             .latency = std::chrono::nanoseconds{-1},
+                                             .bytes = 0,
+                                             .error = nullptr,
+                                             .error_kind = std::nullopt});
 }
 
 void memo_binding::uncacheable(const failure& why) {
+  namespace_scope scope(ns);
   engine->report_uncacheable(why);
 }
 
+std::string memo_binding::stored_key(std::string_view key) const {
+  std::string stored;
+  if (const backend* l2 = engine->l2(); l2 != nullptr) stored = l2->key_prefix();
+  stored += key;
+  return stored;
+}
+
 void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
+  namespace_scope scope(ns);
   if (l1_key != key && engine->l1() != nullptr) engine->l1()->erase(l1_key);
   (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
 }
@@ -121,6 +146,19 @@ object_binding::object_binding(std::shared_ptr<cache_engine> e, bool stats_on, s
     : engine(std::move(e)), collect_stats(stats_on) {
   engine->reserve_object_bytes(budget);  // throws when the cache's total is used up
   reserved_bytes = budget;
+  observed = engine->events().active();
+}
+
+void object_binding::observe(op_outcome outcome) const noexcept {
+  engine->events().operation(
+      operation_event{.operation = cache_op::get,
+                      .layer = outcome == op_outcome::hit ? cache_layer::l1 : cache_layer::function,
+                      .outcome = outcome,
+                      .ns = {},
+                      .latency = std::chrono::nanoseconds{-1},
+                      .bytes = 0,
+                      .error = nullptr,
+                      .error_kind = std::nullopt});
 }
 
 object_binding::~object_binding() {

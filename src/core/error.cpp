@@ -125,7 +125,13 @@ const char* to_string(error_class c) noexcept {
 }
 
 error::error(errc code, const std::string& detail) : error(make_error_code(code), detail) {}
-error::error(std::error_code code, const std::string& detail) : std::system_error(code, detail) {}
+error::error(std::error_code code, const std::string& detail)
+    : std::system_error(code, detail),
+      message_(detail.empty() ? code.message() : code.message() + ": " + detail) {}
+
+const char* error::what() const noexcept {
+  return message_.what();
+}
 
 }  // namespace v0
 }  // namespace cachekit

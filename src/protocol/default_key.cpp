@@ -72,7 +72,9 @@ result<std::string> serializer_code(std::string_view serializer) {
 
 result<std::string> default_key_function_name(std::string_view module_qualname) {
   if (!detail::is_valid_utf8(module_qualname)) {
-    return fail(errc::invalid_argument, "the function name is not valid UTF-8");
+    return fail(errc::invalid_argument,
+                "the function name is not valid UTF-8; pass it as UTF-8 text (cachekit-py "
+                "names are Python str, module.qualname)");
   }
   std::string out;
   out.reserve(std::min(module_qualname.size(), max_function_name));
@@ -108,7 +110,8 @@ result<default_key_builder> default_key_builder::make(std::string_view function_
   default_key_builder b;
   if (options.ns.has_value() && !options.ns->empty()) {
     if (!detail::is_valid_utf8(*options.ns)) {
-      return fail(errc::invalid_argument, "the key namespace is not valid UTF-8");
+      return fail(errc::invalid_argument,
+                  "the key namespace is not valid UTF-8; pass it as UTF-8 text");
     }
     b.head_.append("ns:").append(*options.ns).append(":");
   }

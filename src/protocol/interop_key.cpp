@@ -55,13 +55,14 @@ result<void> validate_segment(std::string_view which, std::string_view segment) 
   if (!matches) {
     return fail(errc::invalid_key,
                 "invalid interop " + std::string(which) + " " + quoted(segment) +
-                    ": it must fully match ^[a-z0-9][a-z0-9._-]{0,63}$ (lowercase ASCII letters, "
-                    "digits, '.', '_', '-'; 1-64 characters, starting with a letter or digit)");
+                    ": it must fully match ^[a-z0-9][a-z0-9._-]{0,63}$; use lowercase ASCII "
+                    "letters, digits, '.', '_' and '-' (1-64 characters, starting with a letter "
+                    "or digit), e.g. \"billing.invoices\"");
   }
   if (segment.find("..") != std::string_view::npos) {
     return fail(errc::invalid_key, "invalid interop " + std::string(which) + " " + quoted(segment) +
                                        ": it must not contain '..' (the CachekitIO server rejects "
-                                       "'..' anywhere in a key)");
+                                       "'..' anywhere in a key); use single dots");
   }
   return {};
 }

@@ -126,6 +126,39 @@ expect_status tampered_decode 1 bash -c "'$cli' encode --value 1 --master-key-he
   --tenant default --cache-key k --hex | sed -E 's/0$/1/;t;s/.$/0/' |
   '$cli' decode --hex --master-key-hex $key --tenant default --cache-key k"
 
+# --version prints the version; an unknown command is named with the list of commands.
+expect_stderr() {  # name, status, pattern (grep -E) stderr must match, command...
+  local name=$1 want=$2 pattern=$3; shift 3
+  "$@" >/dev/null 2>/tmp/cli_contract_err.$$
+  local status=$?
+  if [[ $status -ne $want ]] || ! grep -Eq "$pattern" /tmp/cli_contract_err.$$; then
+    echo "FAIL $name: status $status (want $want), stderr must match: $pattern"
+    cat /tmp/cli_contract_err.$$
+    failures=$((failures + 1))
+  fi
+}
+version=$("$cli" --version)
+if [[ $? -ne 0 || ! "$version" =~ ^cachekit\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+  echo "FAIL version: got '$version'"; failures=$((failures + 1))
+fi
+expect_stderr unknown_command 2 'unknown command "frobnicate"; the commands are: key, .*decode.*, get, inspect' \
+  "$cli" frobnicate
+expect_stderr no_command_lists_them 2 'a command is required; the commands are: key' "$cli"
+# `redis-cli --raw GET k | cachekit decode`: redis-cli ends the bytes with a newline.
+expect_output decode_with_trailing_newline '{"a":1}' \
+  bash -c "{ '$cli' encode --value '{\"a\": 1}'; echo; } | '$cli' decode"
+expect_output decode_with_trailing_crlf '[1]' \
+  bash -c "{ '$cli' encode --value '[1]' --mode interop; printf '\r\n'; } | '$cli' decode --mode interop"
+expect_stderr decode_garbage_with_newline_says_why 1 'ends with a newline.*redis-cli --raw' \
+  bash -c "printf 'CK\\003garbage\n' | '$cli' decode"
+# `key --storage redis` is the key redis-cli finds; --explain names the parts.
+expect_output key_redis_storage "t:default:ns:test:func:__main__.get_user:args:$key_hash:1s" \
+  "$cli" key --namespace test --function __main__.get_user --args '[42]' --storage redis
+expect_output key_redis_storage_tenant "t:acme%2Feu:func:f:args:" \
+  bash -c "'$cli' key --function f --storage redis --redis-tenant acme/eu | cut -c1-24"
+expect_output key_explain_parts "# function (module.qualname, sanitized): func:__main__.get_user:" \
+  bash -c "'$cli' key --function __main__.get_user --args '[42]' --explain | grep '^# function'"
+
 rm -f /tmp/cli_contract_err.$$
 if ((failures > 0)); then
   echo "$failures CLI contract check(s) failed"

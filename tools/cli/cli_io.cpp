@@ -22,6 +22,21 @@ result<byte_buffer> read_input(std::istream& in, bool hex) {
   return bytes;
 }
 
+std::optional<byte_buffer> without_trailing_newline(byte_view bytes) {
+  if (bytes.empty() || bytes.back() != std::byte{'\n'}) return std::nullopt;
+  std::size_t n = bytes.size() - 1;
+  if (n > 0 && bytes[n - 1] == std::byte{'\r'}) --n;
+  return byte_buffer(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+failure with_newline_hint(failure f) {
+  f.detail +=
+      " (the input ends with a newline, which is not part of any stored value and was also "
+      "tried without; `redis-cli --raw` adds one: pipe through `head -c -1`, or read the entry "
+      "with `cachekit get KEY` / `cachekit inspect KEY`)";
+  return f;
+}
+
 void write_output(std::ostream& out, byte_view bytes, bool hex) {
   if (hex) {
     out << to_hex(bytes) << '\n';

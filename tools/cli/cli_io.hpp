@@ -6,6 +6,7 @@
 #include <cachekit/result.hpp>
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 
 namespace cachekit::cli {
@@ -16,6 +17,11 @@ inline constexpr int exit_usage = 2;
 
 // Reads all of `in`; with `hex`, the text is hex (surrounding whitespace ignored).
 result<byte_buffer> read_input(std::istream& in, bool hex);
+// `bytes` without one trailing "\n" or "\r\n" (what `redis-cli --raw` and `echo` add);
+// nullopt when it does not end with one.
+std::optional<byte_buffer> without_trailing_newline(byte_view bytes);
+// `f` with how to get the stored bytes without the trailing newline.
+failure with_newline_hint(failure f);
 // Writes `bytes` raw, or as hex followed by a newline.
 void write_output(std::ostream& out, byte_view bytes, bool hex);
 

@@ -1,9 +1,15 @@
-// The cachekit command-line tool: keys, envelopes, and stored values of the cachekit protocol.
-// Exit status: 0 success, 1 bad input (one-line reason on stderr), 2 usage error.
+// The cachekit command-line tool: keys, envelopes, and stored values of the cachekit protocol,
+// and the live commands on a running backend (live_cli.hpp).
+// Exit status: 0 success, 1 bad input or a backend failure (one-line reason on stderr), 2 usage
+// error.
 #include "cli_io.hpp"
 #include "codec/tagged_json.hpp"
 #include "commands.hpp"
+#include "key_explain.hpp"
 #include "key_source.hpp"
+#include "live_cli.hpp"
+
+#include <cachekit/version.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -48,23 +54,65 @@ void add_encryption_options(CLI::App& cmd, encryption_request& req, key_options&
 const std::map<std::string, stored_mode> mode_names{{"frame", stored_mode::frame},
                                                     {"interop", stored_mode::interop}};
 
+// The subcommand names, for the message on an unknown one.
+std::string command_list(const CLI::App& app) {
+  std::string out;
+  for (const auto* cmd : app.get_subcommands([](const CLI::App*) { return true; })) {
+    out += (out.empty() ? "" : ", ") + cmd->get_name();
+  }
+  return out;
+}
+
+// The first argument that is not an option (the global options take no value), when it is not a
+// subcommand: CLI11 would only say "A subcommand is required".
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  int at = 1;
+  while (at < argc && argv[at][0] == '-') ++at;
+  if (at == argc) return std::nullopt;
+  const std::string first = argv[at];
+  for (const auto* cmd : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (cmd->check_name(first)) return std::nullopt;
+  }
+  return first;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"cachekit: keys, envelopes and stored values of the cachekit protocol"};
+  CLI::App app{
+      "cachekit: keys, envelopes and stored values of the cachekit protocol, and live "
+      "commands on a Redis, memcached or file backend"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "cachekit " CACHEKIT_VERSION_STRING);
   bool hex = false;
   app.add_flag("--hex", hex, "binary input and output as hex text")->configurable(false);
 
   key_request key_req;
   bool no_integrity = false;
-  auto* key_cmd = app.add_subcommand("key", "print the default-mode (cachekit-py @cache) key");
+  auto* key_cmd = app.add_subcommand(
+      "key",
+      "print the default-mode (cachekit-py @cache) key (--storage redis: as Redis stores it)");
   key_cmd->add_option("--namespace", key_req.ns, "namespace (omit for no ns: segment)");
   key_cmd->add_option("--function", key_req.function, "function name, e.g. myapp.users.get_user")
       ->required();
   key_cmd->add_flag("--no-integrity", no_integrity, "key of a function with integrity off (:0s)");
   key_cmd->add_option("--args", key_req.args_json, "positional arguments as a tagged JSON array");
   key_cmd->add_option("--kwargs", key_req.kwargs_json, "keyword arguments as a JSON object");
+  key_storage storage = key_storage::cache;
+  key_cmd
+      ->add_option("--storage", storage,
+                   "print the key as this backend stores it: cache (the SDKs' key, default), "
+                   "redis (t:{tenant}:{key}, what REDIS_URL / CACHEKIT_REDIS_URL use: "
+                   "redis-cli GET works on it), redis-plain, memcached")
+      ->transform(CLI::CheckedTransformer(key_storage_names(), CLI::ignore_case));
+  std::string key_tenant = "default";
+  key_cmd->add_option("--redis-tenant", key_tenant, "tenant of the redis layout's t:{tenant}:");
+  std::string key_prefix;
+  key_cmd->add_option("--key-prefix", key_prefix, "memcached: CACHEKIT_MEMCACHED_KEY_PREFIX");
+  bool key_explain = false;
+  key_cmd->add_flag("--explain", key_explain,
+                    "also print, after the key, what each part is and the storage keys of each "
+                    "backend ('#' lines)");
 
   interop_key_request interop_req;
   auto* interop_cmd = app.add_subcommand("interop-key", "print the interop-mode key");
@@ -105,8 +153,25 @@ int main(int argc, char** argv) {
   key_options decode_key;
   add_encryption_options(*decode_cmd, decode_req.encryption, decode_key, true);
 
+  live_subcommands live(app);
+
+  if (argc < 2) {
+    std::cerr << "cachekit: a command is required; the commands are: " << command_list(app)
+              << "\nRun with --help for more information.\n";
+    return exit_usage;
+  }
+  if (auto unknown = unknown_command(app, argc, argv)) {
+    std::cerr << "cachekit: "
+              << redact_key_arguments("unknown command \"" + *unknown + "\"", argc, argv)
+              << "; the commands are: " << command_list(app) << '\n'
+              << "Run with --help for more information.\n";
+    return exit_usage;
+  }
+
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   } catch (const CLI::CallForAllHelp& e) {
@@ -124,7 +189,11 @@ int main(int argc, char** argv) {
       key_req.integrity_checking = !no_integrity;
       auto key = default_key_command(key_req);
       if (!key) return report(key.error());
-      std::cout << *key << '\n';
+      const key_layouts layouts{.redis_tenant = key_tenant, .memcached_prefix = key_prefix};
+      std::cout << storage_key(*key, storage, layouts) << '\n';
+      if (key_explain) std::cout << explain_key(*key, key_req.ns, layouts);
+    } else if (live.selected()) {
+      return live.run(std::cout, std::cerr);
     } else if (*interop_cmd) {
       auto key = interop_key_command(interop_req);
       if (!key) return report(key.error());
@@ -158,7 +227,14 @@ int main(int argc, char** argv) {
       auto input = read_input(std::cin, hex);
       if (!input) return report(input.error());
       auto result = decode_command(*input, decode_req);
-      if (!result) return report(result.error());
+      if (!result) {
+        // `redis-cli --raw GET k` ends the bytes with a newline of its own.
+        auto trimmed = without_trailing_newline(*input);
+        if (!trimmed) return report(result.error());
+        auto retried = decode_command(*trimmed, decode_req);
+        if (!retried) return report(with_newline_hint(result.error()));
+        result = std::move(retried);
+      }
       if (explain) {
         for (const auto& layer : result->layers) std::cout << "# " << layer << '\n';
       }

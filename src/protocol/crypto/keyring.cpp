@@ -168,7 +168,7 @@ result<keyring> keyring::create(secret_bytes current, std::vector<secret_bytes> 
                       "; rotation only moves forward: remove it from the previous keys");
     }
   }
-  auto s = std::make_unique<state>();
+  auto s = std::make_shared<state>();
   s->current = std::move(current);
   s->previous = std::move(previous);
   return keyring(std::move(s));
@@ -195,7 +195,9 @@ result<void> detail::keyring_access::check_sealing_key(const keyring& ring, std:
   return check_looks_random(ring.state_->current.view(), name);
 }
 
-keyring::keyring(std::unique_ptr<state> s) noexcept : state_(std::move(s)) {}
+keyring::keyring(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
+keyring::keyring(const keyring&) noexcept = default;
+keyring& keyring::operator=(const keyring&) noexcept = default;
 keyring::keyring(keyring&&) noexcept = default;
 keyring& keyring::operator=(keyring&&) noexcept = default;
 keyring::~keyring() = default;
