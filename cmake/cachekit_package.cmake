@@ -13,7 +13,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "C++20 library (cachekit::cachekit, pkg-config cachekit) and the cachekit tool.")
+    "C++20 library (cachekit::cachekit, pkg-config cachekit), its built components and the cachekit tool.")
 set(CPACK_STRIP_FILES ON)  # the tool and a shared library; a static one keeps its symbols
 
 set(deb_depends
@@ -26,6 +26,12 @@ set(deb_depends
 # A component adds its packages here (runtime library, then -dev).
 if(CACHEKIT_WITH_MEMCACHED)
   list(APPEND deb_depends libmemcached11 libmemcached-dev)
+endif()
+if(CACHEKIT_WITH_PROMETHEUS)  # prometheus-cpp 1.0.1
+  list(APPEND deb_depends libprometheus-cpp-core1.0 prometheus-cpp-dev)
+endif()
+if(CACHEKIT_WITH_SPDLOG)  # spdlog 1.10 (its -dev package brings fmt's)
+  list(APPEND deb_depends libspdlog1.10 libspdlog-dev)
 endif()
 list(JOIN deb_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 

@@ -2,15 +2,24 @@
 // cachekit::cachekit target (or pkg-config's flags). Exits non-zero when the second call of a
 // memoized function is not an L1 hit, or a typed value does not round-trip. It instantiates the
 // header templates a user's code does (memoize, the typed codec of a nested struct, of a double
-// and of a container) so a warning in them fails the -Werror build.
+// and of a container) so a warning in them fails the -Werror build. Built with
+// CACHEKIT_CONSUMER_PROMETHEUS (the component cachekit::prometheus, or pkg-config
+// cachekit-prometheus), it also counts the cache's operations in a Prometheus registry.
 #include <cachekit/cachekit.hpp>
 #include <cachekit/version.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#ifdef CACHEKIT_CONSUMER_PROMETHEUS
+#include <prometheus/registry.h>
+#include <cachekit/prometheus.hpp>
+#endif
 
 namespace {
 
@@ -38,10 +47,27 @@ user fetch_user(std::int64_t id) {
   return user{id, "user-" + std::to_string(id)};
 }
 
+#ifdef CACHEKIT_CONSUMER_PROMETHEUS
+// The sum of cache_operations_total's series in `registry`.
+double operations_counted(prometheus::Registry& registry) {
+  double total = 0;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != "cache_operations_total") continue;
+    for (const prometheus::ClientMetric& metric : family.metric) total += metric.counter.value;
+  }
+  return total;
+}
+#endif
+
 }  // namespace
 
 int main() {
-  cachekit::cache cache;  // no L2: L1 only
+  cachekit::cache_options options;  // no L2: L1 only
+#ifdef CACHEKIT_CONSUMER_PROMETHEUS
+  auto registry = std::make_shared<prometheus::Registry>();
+  options.observers.push_back(std::make_shared<cachekit::prometheus_observer>(registry));
+#endif
+  cachekit::cache cache(std::move(options));
   auto get_user = cache.memoize("consumer.fetch_user", fetch_user, {.ttl = 10min});
   const user first = get_user(42);
   const user second = get_user(42);
@@ -54,6 +80,14 @@ int main() {
     std::fprintf(stderr, "consumer: expected one run and one L1 hit\n");
     return 1;
   }
+#ifdef CACHEKIT_CONSUMER_PROMETHEUS
+  const double counted = operations_counted(*registry);
+  std::printf("cachekit::prometheus: cache_operations_total sums to %.0f\n", counted);
+  if (counted != 1) {  // the L1 hit (cachekit-py's metrics count no misses)
+    std::fprintf(stderr, "consumer: cachekit::prometheus should have counted the L1 hit once\n");
+    return 1;
+  }
+#endif
 
   const order placed{7, first, {second}, 12.5, {{"sku-1", 2}}};
   const auto bytes = cachekit::codec<order>::encode(placed);

@@ -2,10 +2,11 @@
 # Builds and runs the consumer program (tests/consumer/main.cpp) one way a user would:
 #   run.sh install      BUILD_DIR PREFIX              cmake --install of BUILD_DIR into PREFIX
 #   run.sh package      PREFIX WORK_DIR CXX [COMPONENTS]  find_package(cachekit CONFIG) from PREFIX
-#   run.sh pkgconfig    PREFIX WORK_DIR CXX           the compiler with `pkg-config cachekit` flags
+#   run.sh pkgconfig    PREFIX WORK_DIR CXX [prometheus]  the compiler with `pkg-config cachekit`
+#                                                     (or cachekit-prometheus) flags
 #   run.sh deb          BUILD_DIR WORK_DIR CXX        cpack's .deb unpacked, then find_package
 #   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree (shared,
-#                                                     no memcached), then its install as above
+#                                                     no optional component), then its install
 # Each program builds with -Wall -Wextra -Wpedantic -Werror at -O3 and must report an L1 hit.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,31 +34,35 @@ case "$mode" in
       -DCACHEKIT_CONSUMER_COMPONENTS="${5:-}"
     ;;
   pkgconfig)
-    prefix="$2" work="$3" cxx="$4"
+    prefix="$2" work="$3" cxx="$4" module=cachekit defines=()
+    if [[ "${5:-}" == prometheus ]]; then
+      module=cachekit-prometheus defines=(-DCACHEKIT_CONSUMER_PROMETHEUS)
+    fi
     pcdir="$(dirname "$(find "$prefix" -name cachekit.pc -print -quit)")"
     rm -rf "$work" && mkdir -p "$work"
     # Without --static: the flags a shared build needs, or everything a static one needs.
-    cflags="$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags cachekit)"
-    libs="$(PKG_CONFIG_PATH="$pcdir" pkg-config --libs cachekit)"
-    echo "pkg-config --cflags: $cflags"
-    echo "pkg-config --libs:   $libs"
+    cflags="$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags "$module")"
+    libs="$(PKG_CONFIG_PATH="$pcdir" pkg-config --libs "$module")"
+    echo "pkg-config --cflags $module: $cflags"
+    echo "pkg-config --libs $module:   $libs"
     # shellcheck disable=SC2086  # the flags are words
-    "$cxx" -std=c++20 -O3 "${warnings[@]}" $cflags "$here/main.cpp" -o "$work/app" $libs \
-      -Wl,-rpath,"$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=libdir cachekit)"
+    "$cxx" -std=c++20 -O3 "${warnings[@]}" "${defines[@]}" $cflags "$here/main.cpp" -o "$work/app" \
+      $libs -Wl,-rpath,"$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=libdir cachekit)"
     "$work/app"
     ;;
   subdirectory)
     # add_subdirectory of the source tree, as a shared library (BUILD_SHARED_LIBS=ON) without
-    # the memcached component: this checks that the public API is exported from a
-    # -fvisibility=hidden build and that the library builds without libmemcached. That tree is
-    # then installed, and find_package (which must refuse COMPONENTS memcached, with the option
-    # to build it) and pkg-config are checked against it. The library is compiled once more
-    # here: without optimization (no build type), for time; the -O3 header warnings are the
-    # installed-tree builds' job.
+    # the optional components: this checks that the public API is exported from a
+    # -fvisibility=hidden build and that the library builds without libmemcached,
+    # prometheus-cpp and spdlog. That tree is then installed, and find_package (which must
+    # refuse COMPONENTS memcached prometheus, with the option to build each) and pkg-config are
+    # checked against it. The library is compiled once more here: without optimization (no
+    # build type), for time; the -O3 header warnings are the installed-tree builds' job.
     source="$2" work="$3" cxx="$4"
     configure_and_run "$work" "$cxx" -DCACHEKIT_CONSUMER_MODE=subdirectory \
       -DCACHEKIT_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=ON \
-      -DCACHEKIT_WITH_MEMCACHED=OFF -DCACHEKIT_INSTALL=ON
+      -DCACHEKIT_WITH_MEMCACHED=OFF -DCACHEKIT_WITH_PROMETHEUS=OFF -DCACHEKIT_WITH_SPDLOG=OFF \
+      -DCACHEKIT_INSTALL=ON
     if ! ldd "$work/app" | grep -q 'libcachekit\.so'; then
       echo "run.sh: the app is not linked against libcachekit.so" >&2
       exit 1
@@ -65,14 +70,25 @@ case "$mode" in
     cmake --install "$work/cachekit" --prefix "$work/prefix" >/dev/null
     bash "$0" package "$work/prefix" "$work/package" "$cxx"
     bash "$0" pkgconfig "$work/prefix" "$work/pkgconfig" "$cxx"
-    if bash "$0" package "$work/prefix" "$work/package_memcached" "$cxx" memcached \
-      >"$work/package_memcached.log" 2>&1 ||
-      ! grep -q "built without the memcached component" "$work/package_memcached.log"; then
-      cat "$work/package_memcached.log"
-      echo "run.sh: find_package(cachekit COMPONENTS memcached) should fail with the reason" >&2
+    log="$work/package_without.log"
+    refused=yes
+    bash "$0" package "$work/prefix" "$work/package_without" "$cxx" "memcached prometheus" \
+      >"$log" 2>&1 && refused=no
+    joined="$(tr -s ' \n' '  ' <"$log")"  # CMake wraps the message: compare it unwrapped
+    for name in memcached prometheus; do
+      option="-DCACHEKIT_WITH_$(tr a-z A-Z <<<"$name")=ON"
+      if [[ $refused == no || "$joined" != *"without the $name component: rebuild it with $option"* ]]
+      then
+        cat "$log"
+        echo "run.sh: find_package(cachekit COMPONENTS $name) should fail with $option" >&2
+        exit 1
+      fi
+    done
+    echo "find_package(cachekit REQUIRED COMPONENTS memcached prometheus) refused, as it should"
+    if [[ -e "$work/prefix/include/cachekit/prometheus.hpp" ]]; then
+      echo "run.sh: the install has prometheus.hpp without cachekit::prometheus" >&2
       exit 1
     fi
-    echo "find_package(cachekit REQUIRED COMPONENTS memcached) refused, as it should"
     ;;
   deb)
     # `make package`'s .deb, unpacked into a scratch root (no root needed), used by
@@ -84,7 +100,14 @@ case "$mode" in
     deb="$(find "$work/cpack" -maxdepth 1 -name 'libcachekit-dev_*.deb' -print -quit)"
     depends="$(dpkg-deb -f "$deb" Depends)"
     echo "$(basename "$deb"): Depends: $depends"
-    for needed in liblz4-1 libxxhash0 libssl3 libsodium23 libhiredis0.14 libmsgpack-cxx-dev; do
+    needed=(liblz4-1 libxxhash0 libssl3 libsodium23 libhiredis0.14 libmsgpack-cxx-dev)
+    if grep -q '^CACHEKIT_WITH_PROMETHEUS:BOOL=ON' "$build/CMakeCache.txt"; then
+      needed+=(libprometheus-cpp-core1.0 prometheus-cpp-dev)
+    fi
+    if grep -q '^CACHEKIT_WITH_SPDLOG:BOOL=ON' "$build/CMakeCache.txt"; then
+      needed+=(libspdlog1.10 libspdlog-dev)
+    fi
+    for needed in "${needed[@]}"; do
       if [[ ", $depends," != *", $needed,"* ]]; then
         echo "run.sh: $deb does not depend on $needed" >&2
         exit 1
