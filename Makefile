@@ -5,6 +5,7 @@
 BUILD_DIR   ?= build
 ASAN_DIR    ?= build-asan
 TSAN_DIR    ?= build-tsan
+SHARED_DIR  ?= build-shared
 FUZZ_DIR    ?= build-fuzz
 BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
@@ -12,7 +13,7 @@ FUZZ_SECONDS ?= 20
 CMAKE       := cmake
 
 .PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
-        fuzz-build fuzz-smoke bench test-asan test-tsan clean
+        fuzz-build fuzz-smoke bench test-asan test-tsan test-shared clean package docs
 
 all: build
 
@@ -54,6 +55,21 @@ test-live: build venv
 demo: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target cachekit_demo
 	$(BUILD_DIR)/examples/cachekit_demo
+
+# A Debian development package (headers, library, CMake package, cachekit.pc, the tool) with its
+# dependencies declared: $(BUILD_DIR)/libcachekit-dev_<version>_<arch>.deb (cmake/cachekit_package.cmake).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
+
+# The API reference of include/cachekit (Doxygen; docs/getting-started.md is the main page), in
+# $(BUILD_DIR)/docs/html. Fails on any doxygen warning. Installs doxygen on first use.
+docs:
+	@bash scripts/install-deps.sh docs
+	@rm -rf $(BUILD_DIR)/docs && mkdir -p $(BUILD_DIR)/docs
+	@CACHEKIT_DOCS_OUT=$(BUILD_DIR)/docs doxygen docs/Doxyfile || \
+	  { cat $(BUILD_DIR)/docs/warnings.log; exit 1; }
+	@if [ -s $(BUILD_DIR)/docs/warnings.log ]; then cat $(BUILD_DIR)/docs/warnings.log; exit 1; fi
+	@echo "docs: $(BUILD_DIR)/docs/html/index.html"
 
 # Fast feedback (< 2 minutes): formatting and the unit tests.
 quick-check: $(DEPS_STAMP) format-check test-unit
@@ -119,5 +135,20 @@ test-tsan: $(DEPS_STAMP)
 	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS)
 	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The suite against a shared libcachekit.so (-DBUILD_SHARED_LIBS=ON, its own build directory):
+# the tests and the CLI link cachekit_internal, the examples (run as tests) the shared library,
+# which must export only the API of include/cachekit/ (scripts/check-shared-exports.sh). No
+# benches, for build time. Every label but `consumer` (the add_subdirectory consumer test of
+# `make test` already builds a shared cachekit from this tree); the tests that need Redis or
+# memcached start their own servers, as in `make test`.
+$(SHARED_DIR)/build.ninja:
+	$(CMAKE) -S . -B $(SHARED_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DBUILD_SHARED_LIBS=ON \
+	  -DCACHEKIT_BUILD_BENCH=OFF
+
+test-shared: $(DEPS_STAMP) $(SHARED_DIR)/build.ninja
+	$(CMAKE) --build $(SHARED_DIR) -j $(JOBS)
+	bash scripts/check-shared-exports.sh $(SHARED_DIR)
+	cd $(SHARED_DIR) && ctest --output-on-failure -j $(JOBS) -LE consumer
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) build-release
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(SHARED_DIR) $(FUZZ_DIR) build-release

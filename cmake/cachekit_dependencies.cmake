@@ -8,6 +8,11 @@ find_package(OpenSSL 3.0 REQUIRED COMPONENTS Crypto)
 find_package(msgpack CONFIG REQUIRED)
 find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 find_package(Threads REQUIRED)
-# L2 backends: hiredis 0.14 (no TLS, no RESP3 in this version) and libmemcached 1.1.
+# L2 backends: hiredis 0.14 (no TLS, no RESP3 in this version) is always in; libmemcached 1.1
+# only with the memcached component (cmake/cachekit_components.cmake).
 pkg_check_modules(cachekit_hiredis REQUIRED IMPORTED_TARGET hiredis)
-pkg_check_modules(cachekit_memcached REQUIRED IMPORTED_TARGET libmemcached)
+
+# The pkg-config modules of the core, for cachekit.pc; a component appends its own.
+set(CACHEKIT_PKG_CONFIG_DEPS liblz4 libxxhash libsodium libcrypto hiredis)
+
+include(cachekit_components)

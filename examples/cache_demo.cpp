@@ -52,7 +52,7 @@ struct price_quote {
   std::string currency;
   double price = 0;
   std::int64_t stock = 0;
-  MSGPACK_DEFINE_MAP(sku, name, currency, price, stock);
+  MSGPACK_DEFINE_MAP(sku, name, currency, price, stock)
 };
 
 // The "expensive" function: a pricing-service round trip, simulated by a sleep.

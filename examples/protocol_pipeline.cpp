@@ -22,7 +22,7 @@ struct user {
   std::string email;
   std::vector<std::string> roles;
   double score = 0;
-  MSGPACK_DEFINE_MAP(id, name, email, roles, score);
+  MSGPACK_DEFINE_MAP(id, name, email, roles, score)
 };
 
 // Median nanoseconds per call of `fn` over a few batches (a rough figure for orientation; the

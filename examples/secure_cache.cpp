@@ -21,7 +21,7 @@ namespace {
 struct account {
   std::int64_t id = 0;
   std::string iban;
-  MSGPACK_DEFINE_MAP(id, iban);
+  MSGPACK_DEFINE_MAP(id, iban)
 };
 
 account load_account(std::int64_t id) {  // the expensive, sensitive call

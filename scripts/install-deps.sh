@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cachekit needs, and only those that are missing.
-# Idempotent: a second run with everything present does no network work.
+# Idempotent: a second run with everything present does no network work. With the argument
+# `docs`: only what `make docs` needs (doxygen).
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,11 @@ packages=(
   python3 python3-venv
   redis-server memcached
 )
+
+# `install-deps.sh docs`: what `make docs` needs besides (kept out of the test path).
+if [[ "${1:-}" == docs ]]; then
+  packages=(doxygen)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -227,10 +227,12 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
                                      .serializer = objects ? "local" : "default"});
   // Object mode keys its per-function L1 by the arguments' exact pre-image (no hash) unless the
   // arguments are long; the protocol key stays what `key()` reports.
-  constexpr std::size_t max_exact_key = 256;
   typename memo::key_function object_keys = nullptr;
   if (objects) {
     object_keys = [builder](const auto&... args) -> result<std::string> {
+      // Declared here, not outside: a constant the lambda reads without capturing it counts
+      // as set but unused in the enclosing function for GCC's -Wunused-but-set-variable.
+      constexpr std::size_t max_exact_key = 256;
       auto exact = builder.preimage_of(args...);
       if (exact && exact->size() > max_exact_key) return builder(args...);
       return exact;

@@ -11,7 +11,7 @@
 ///       struct user {
 ///         std::int64_t id;
 ///         std::string name;
-///         MSGPACK_DEFINE_MAP(id, name);   // a map {"id": ..., "name": ...}, as a Python dict
+///         MSGPACK_DEFINE_MAP(id, name)    // a map {"id": ..., "name": ...}, as a Python dict
 ///       };
 ///
 ///   A type adapted non-intrusively (a `msgpack::adaptor::pack`/`convert` specialization)

@@ -131,7 +131,10 @@ class CACHEKIT_EXPORT error : public std::system_error {
 }  // namespace v0
 }  // namespace cachekit
 
+// Hidden from doxygen, which cannot place specializations of std templates.
+/// \cond
 template <>
 struct std::is_error_code_enum<cachekit::errc> : std::true_type {};
 template <>
 struct std::is_error_condition_enum<cachekit::errc_group> : std::true_type {};
+/// \endcond

@@ -71,8 +71,11 @@ namespace detail {
 
 // ---- the callable's signature -------------------------------------------------------------
 
+// Hidden from doxygen, which reads this as deriving from itself.
+/// \cond
 template <class T>
 struct callable_traits : callable_traits<decltype(&T::operator())> {};
+/// \endcond
 template <class R, class... P>
 struct callable_traits<R (*)(P...)> {
   using signature = R(P...);

@@ -23,7 +23,6 @@
 // Thread-safe.
 #pragma once
 
-#include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 
 #include <chrono>
@@ -42,7 +41,7 @@ inline constexpr std::size_t max_running_lookups = 32;
 
 // `host` as a numeric address when it is one (IPv4, IPv6 with or without a zone), decided
 // without any DNS traffic (getaddrinfo with AI_NUMERICHOST); nullopt for a name.
-[[nodiscard]] CACHEKIT_EXPORT std::optional<std::string> numeric_host(const std::string& host);
+[[nodiscard]] std::optional<std::string> numeric_host(const std::string& host);
 
 // The addresses of `host` for a TCP connection, as numeric host strings, IPv4 first (as hiredis
 // 0.14 prefers), each family in getaddrinfo's order (RFC 6724), duplicates removed; a numeric
@@ -53,11 +52,12 @@ inline constexpr std::size_t max_running_lookups = 32;
 // lookups are already stuck); errc::transient when the name does not resolve (it may appear
 // later: a container not started yet) or the resolver fails. Messages name the host, the
 // budget and what to do; they never contain anything but the host name.
-[[nodiscard]] CACHEKIT_EXPORT result<std::vector<std::string>> lookup_host(
-    const std::string& host, std::chrono::milliseconds budget, std::string_view budget_name);
+[[nodiscard]] result<std::vector<std::string>> lookup_host(const std::string& host,
+                                                           std::chrono::milliseconds budget,
+                                                           std::string_view budget_name);
 
 // Lookups running now in this process (for tests).
-[[nodiscard]] CACHEKIT_EXPORT std::size_t running_lookups() noexcept;
+[[nodiscard]] std::size_t running_lookups() noexcept;
 
 }  // namespace detail
 }  // namespace v0

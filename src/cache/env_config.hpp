@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cachekit/cache_options.hpp>
-#include <cachekit/export.hpp>
 #include <cachekit/file_backend.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/redis_backend.hpp>
@@ -26,7 +25,7 @@ namespace detail {
 
 /// The variables cachekit reads (`CACHEKIT_*` and `REDIS_URL`, in any case), copied from an
 /// environment block once.
-class CACHEKIT_EXPORT env_snapshot {
+class env_snapshot {
  public:
   /// Reads `envp` (a null-terminated array of "NAME=value", like `environ`). Entries without
   /// '=' are skipped. When two names differ only in case, the later entry wins, as it does for
@@ -53,42 +52,41 @@ class CACHEKIT_EXPORT env_snapshot {
 /// `cache_options::from_env(i, lookup)`. With `spelling` (the real environment), a backend
 /// selector other than CACHEKIT_REDIS_URL that is set only under another case is refused:
 /// cachekit-py would not see it as a selector and would fall back to Redis.
-[[nodiscard]] CACHEKIT_EXPORT result<cache_options> options_from_env(
-    intent i, const cache_options::env_lookup& lookup, const env_snapshot* spelling);
+[[nodiscard]] result<cache_options> options_from_env(intent i,
+                                                     const cache_options::env_lookup& lookup,
+                                                     const env_snapshot* spelling);
 
 /// The warnings `from_env` logs (logging.hpp, event `unknown_env`) for `envp`: one per
 /// `CACHEKIT_*` variable neither cachekit-py 0.24.1 nor this SDK reads, and per variable spelt
 /// like `REDIS_URL` but not quite (`REDIS_ULR`), each naming the closest known variable. Names
 /// only, never values.
-[[nodiscard]] CACHEKIT_EXPORT std::vector<std::string> unknown_variable_warnings(
-    const char* const* envp);
+[[nodiscard]] std::vector<std::string> unknown_variable_warnings(const char* const* envp);
 
 /// `cache_options::from_env(i)` over the environment block `envp` instead of `environ`. Logs
 /// `unknown_variable_warnings(envp)` first.
-[[nodiscard]] CACHEKIT_EXPORT result<cache_options> options_from_environ(intent i,
-                                                                         const char* const* envp);
+[[nodiscard]] result<cache_options> options_from_environ(intent i, const char* const* envp);
 
 /// The options of the Redis backend `from_env` builds for `url`: tenant-scoped, tenant
 /// "default", pool 50 and 5 s timeouts unless CACHEKIT_CONNECTION_POOL_SIZE,
 /// CACHEKIT_SOCKET_TIMEOUT or CACHEKIT_SOCKET_CONNECT_TIMEOUT say otherwise.
-[[nodiscard]] CACHEKIT_EXPORT result<redis_options> redis_options_from_env(
-    const cache_options::env_lookup& lookup, std::string url);
+[[nodiscard]] result<redis_options> redis_options_from_env(const cache_options::env_lookup& lookup,
+                                                           std::string url);
 
 /// The options of the memcached backend for CACHEKIT_MEMCACHED_SERVERS = `servers_json` and
 /// the other CACHEKIT_MEMCACHED_* variables.
-[[nodiscard]] CACHEKIT_EXPORT result<memcached_options> memcached_options_from_env(
+[[nodiscard]] result<memcached_options> memcached_options_from_env(
     const cache_options::env_lookup& lookup, std::string_view servers_json);
 
 /// The options of the file backend for CACHEKIT_FILE_CACHE_DIR = `cache_dir` and the other
 /// CACHEKIT_FILE_* variables (the backend checks their ranges when it is built).
-[[nodiscard]] CACHEKIT_EXPORT result<file_backend_options> file_options_from_env(
+[[nodiscard]] result<file_backend_options> file_options_from_env(
     const cache_options::env_lookup& lookup, std::string cache_dir);
 
 /// Python's `str(uuid.UUID(text))`: the canonical lowercase 8-4-4-4-12 form of a UUID written
 /// with or without hyphens, braces or a `urn:uuid:` prefix, in either case; nullopt when `text`
 /// is not a UUID. Stricter than Python on nonsense it tolerates through `int(text, 16)`
 /// (whitespace, a sign, `_` or `0x` inside the 32 digits).
-[[nodiscard]] CACHEKIT_EXPORT std::optional<std::string> canonical_uuid(std::string_view text);
+[[nodiscard]] std::optional<std::string> canonical_uuid(std::string_view text);
 
 }  // namespace detail
 }  // namespace v0

@@ -15,8 +15,6 @@
 // child never inherits it held.
 #pragma once
 
-#include <cachekit/export.hpp>
-
 #include <cstddef>
 
 namespace cachekit {
@@ -26,10 +24,10 @@ namespace detail {
 inline constexpr std::size_t secret_slot_size = 64;
 
 // `size` (> 0) zeroed bytes on excluded pages. Throws std::bad_alloc when no page can be mapped.
-[[nodiscard]] CACHEKIT_EXPORT std::byte* secret_allocate(std::size_t size);
+[[nodiscard]] std::byte* secret_allocate(std::size_t size);
 
 // Returns a block from secret_allocate(size) (same size). Null is ignored.
-CACHEKIT_EXPORT void secret_deallocate(std::byte* block, std::size_t size) noexcept;
+void secret_deallocate(std::byte* block, std::size_t size) noexcept;
 
 }  // namespace detail
 }  // namespace v0

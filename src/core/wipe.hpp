@@ -3,8 +3,6 @@
 // the text on its way there.
 #pragma once
 
-#include <cachekit/export.hpp>
-
 #include <optional>
 #include <string>
 
@@ -14,7 +12,7 @@ namespace detail {
 
 // Overwrites `text`'s characters in place (a write the optimiser cannot drop), then empties
 // it. The buffer stays allocated until `text` is destroyed.
-CACHEKIT_EXPORT void wipe(std::string& text) noexcept;
+void wipe(std::string& text) noexcept;
 
 // Wipes the text it watches when the scope ends.
 class wipe_on_exit {

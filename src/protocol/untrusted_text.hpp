@@ -4,8 +4,6 @@
 // flood a log, inject a line, or send terminal control sequences.
 #pragma once
 
-#include <cachekit/export.hpp>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -20,7 +18,7 @@ inline constexpr std::size_t max_quoted_chars = 64;
 // `text` for an error message: printable ASCII as is, '\\' and '"' backslash-escaped, every other
 // byte (controls, DEL, non-ASCII) as \xHH; at most `max_quoted_chars` input bytes, then "..."
 // and the total length. No quotes are added.
-[[nodiscard]] CACHEKIT_EXPORT std::string quote_untrusted(std::string_view text);
+[[nodiscard]] std::string quote_untrusted(std::string_view text);
 
 }  // namespace detail
 }  // namespace v0

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cachekit/error.hpp>
-#include <cachekit/export.hpp>
 
 #include <libmemcached-1.0/types/return.h>
 
@@ -25,12 +24,11 @@ enum class memcached_outcome {
 // Classifies `rc`. `is_answer` says whether the calling operation takes `rc` as a normal reply
 // (e.g. SUCCESS and NOTFOUND for get). `saved_errno` is memcached_last_error_errno(): it tells
 // a socket-creation failure from the server's "ERROR" reply, which share a code.
-[[nodiscard]] CACHEKIT_EXPORT memcached_outcome classify_memcached_return(memcached_return_t rc,
-                                                                          bool is_answer,
-                                                                          int saved_errno) noexcept;
+[[nodiscard]] memcached_outcome classify_memcached_return(memcached_return_t rc, bool is_answer,
+                                                          int saved_errno) noexcept;
 
 // The cachekit code for an outcome other than `answer`.
-[[nodiscard]] CACHEKIT_EXPORT errc errc_of(memcached_outcome outcome) noexcept;
+[[nodiscard]] errc errc_of(memcached_outcome outcome) noexcept;
 
 // Whether the connection must be closed: anything but an answer may leave a half-read reply
 // in the socket.

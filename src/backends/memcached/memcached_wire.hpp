@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cachekit/backend.hpp>
-#include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 
 #include <chrono>
@@ -27,18 +26,17 @@ inline constexpr std::chrono::seconds memcached_max_ttl{2'592'000};
 // The memcached exptime for `ttl`, as cachekit-py computes it: 0 (no expiry) for nullopt or a
 // TTL of zero or less; otherwise min(ttl, 30 days). (The backend itself deletes the key for a
 // TTL of zero or less before it gets here: backend.hpp.)
-[[nodiscard]] CACHEKIT_EXPORT std::int64_t memcached_expiration(ttl_seconds ttl) noexcept;
+[[nodiscard]] std::int64_t memcached_expiration(ttl_seconds ttl) noexcept;
 
 // Checks that `prefix + key` is a memcached key: 1-250 bytes, each in 0x21-0x7E. Failure is
 // errc::backend_permanent (cachekit-py classifies pymemcache's illegal-key errors as permanent)
 // with a message naming the offending byte's value and offset, never the key itself (keys can
 // carry user data and messages reach logs).
-[[nodiscard]] CACHEKIT_EXPORT result<void> check_memcached_key(std::string_view prefix,
-                                                               std::string_view key);
+[[nodiscard]] result<void> check_memcached_key(std::string_view prefix, std::string_view key);
 
 // Checks a configured key prefix: at most 249 bytes of 0x21-0x7E (so a 1-byte key still fits).
 // Failure is errc::invalid_configuration.
-[[nodiscard]] CACHEKIT_EXPORT result<void> check_memcached_key_prefix(std::string_view prefix);
+[[nodiscard]] result<void> check_memcached_key_prefix(std::string_view prefix);
 
 // One parsed server entry.
 struct memcached_server_address {
@@ -51,8 +49,8 @@ struct memcached_server_address {
 // number 1-65535). `index` is the entry's position, used in the message instead of its text
 // (cachekit-py does the same: a malformed entry may carry a credential).
 // Failure is errc::invalid_configuration.
-[[nodiscard]] CACHEKIT_EXPORT result<memcached_server_address> parse_memcached_server(
-    std::string_view entry, std::size_t index);
+[[nodiscard]] result<memcached_server_address> parse_memcached_server(std::string_view entry,
+                                                                      std::size_t index);
 
 }  // namespace detail
 }  // namespace v0

@@ -13,8 +13,6 @@
 // keys and node names this backend accepts.
 #pragma once
 
-#include <cachekit/export.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -26,13 +24,11 @@ inline namespace v0 {
 namespace detail {
 
 // MurmurHash3_x86_32 of `data`.
-[[nodiscard]] CACHEKIT_EXPORT std::uint32_t murmur3_32(std::string_view data,
-                                                       std::uint32_t seed = 0) noexcept;
+[[nodiscard]] std::uint32_t murmur3_32(std::string_view data, std::uint32_t seed = 0) noexcept;
 
 // The index in `nodes` (pymemcache node names, "host:port") that pymemcache's RendezvousHash
 // picks for `key` (the key as sent, prefix included). `nodes` must not be empty.
-[[nodiscard]] CACHEKIT_EXPORT std::size_t rendezvous_pick(std::span<const std::string> nodes,
-                                                          std::string_view key);
+[[nodiscard]] std::size_t rendezvous_pick(std::span<const std::string> nodes, std::string_view key);
 
 }  // namespace detail
 }  // namespace v0

@@ -6,7 +6,6 @@
 // Thread-safe: stateless.
 #pragma once
 
-#include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 
 #include <chrono>
@@ -20,7 +19,7 @@ namespace detail {
 // The errc of a Redis error reply ("-WRONGPASS invalid username-password pair" without '-'):
 // NOAUTH / WRONGPASS / NOPERM ⇒ backend_authentication; LOADING / READONLY / BUSY /
 // CLUSTERDOWN / MASTERDOWN / TRYAGAIN ⇒ transient; anything else ⇒ backend_permanent.
-[[nodiscard]] CACHEKIT_EXPORT errc classify_error_reply(std::string_view reply) noexcept;
+[[nodiscard]] errc classify_error_reply(std::string_view reply) noexcept;
 
 // A failure for an error reply to `operation` (e.g. "GET") on `where`.
 [[nodiscard]] failure error_reply_failure(std::string_view operation, std::string_view where,
@@ -37,7 +36,7 @@ struct io_error {
 // The errc of an I/O error: timeout for EAGAIN / ETIMEDOUT (the socket timeout fired or the
 // connect did not finish in time), backend_permanent for a protocol error (the peer does not
 // speak RESP), transient for everything else (refused, reset, closed, unresolvable).
-[[nodiscard]] CACHEKIT_EXPORT errc classify_io_error(const io_error& error) noexcept;
+[[nodiscard]] errc classify_io_error(const io_error& error) noexcept;
 
 // A failure for an I/O error during `operation` on `where`; `budget` is the timeout that
 // applied and `budget_name` its redis_options field, both quoted when the code is timeout.

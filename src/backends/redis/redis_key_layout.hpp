@@ -4,8 +4,6 @@
 // Thread-safe: stateless functions and an immutable value.
 #pragma once
 
-#include <cachekit/export.hpp>
-
 #include <string>
 #include <string_view>
 
@@ -15,10 +13,10 @@ namespace detail {
 
 // Python's `urllib.parse.quote(text, safe="")` over the bytes of `text`: every byte outside
 // `A-Za-z0-9_.-~` becomes `%XX` with uppercase hex ("a b/c" -> "a%20b%2Fc", "é" -> "%C3%A9").
-[[nodiscard]] CACHEKIT_EXPORT std::string url_quote(std::string_view text);
+[[nodiscard]] std::string url_quote(std::string_view text);
 
 // `t:{url_quote(tenant)}:`, the prefix cachekit-py's tenant-scoped backend puts on every key.
-[[nodiscard]] CACHEKIT_EXPORT std::string tenant_key_prefix(std::string_view tenant);
+[[nodiscard]] std::string tenant_key_prefix(std::string_view tenant);
 
 // The key on the wire: the prefix ("" for the plain layout) followed by the caller's key.
 class redis_key_layout_rules {

@@ -14,7 +14,6 @@
 // Thread-safe: stateless.
 #pragma once
 
-#include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 
 #include <string>
@@ -41,10 +40,10 @@ struct redis_endpoint {
 };
 
 // Parses `url`; failure: errc::invalid_configuration with a message that says what to write.
-[[nodiscard]] CACHEKIT_EXPORT result<redis_endpoint> parse_redis_url(std::string_view url);
+[[nodiscard]] result<redis_endpoint> parse_redis_url(std::string_view url);
 
 // Decodes `%XX` escapes (either case); false on a malformed escape. `+` stays `+`.
-[[nodiscard]] CACHEKIT_EXPORT bool percent_decode(std::string_view in, std::string& out);
+[[nodiscard]] bool percent_decode(std::string_view in, std::string& out);
 
 }  // namespace detail
 }  // namespace v0

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cachekit/encryption.hpp>
-#include <cachekit/export.hpp>
 
 #include <cstdint>
 #include <span>
@@ -12,7 +11,7 @@ namespace cachekit {
 inline namespace v0 {
 namespace detail {
 
-struct CACHEKIT_EXPORT aes_gcm_test_access {
+struct aes_gcm_test_access {
   // Makes the next encryption use counter `next` (a test starts near 2^32 - 1).
   static void set_next_counter(aes_gcm_encryptor& encryptor, std::uint64_t next) noexcept;
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cachekit/bytes.hpp>
-#include <cachekit/export.hpp>
 
 #include <cstddef>
 #include <span>
@@ -19,8 +18,8 @@ inline constexpr std::size_t hkdf_sha256_max_output = 255 * 32;
 /// Fills `out` with HKDF-SHA256(ikm, salt, info, L = out.size()). Returns false when `out` is
 /// empty or longer than `hkdf_sha256_max_output`, or when OpenSSL cannot compute HMAC-SHA256
 /// (no provider, out of memory); `out` is then zeroed. Intermediate keys are wiped.
-[[nodiscard]] CACHEKIT_EXPORT bool hkdf_sha256(byte_view ikm, byte_view salt, byte_view info,
-                                               std::span<std::byte> out) noexcept;
+[[nodiscard]] bool hkdf_sha256(byte_view ikm, byte_view salt, byte_view info,
+                               std::span<std::byte> out) noexcept;
 
 }  // namespace detail
 }  // namespace v0

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cachekit/encryption.hpp>
-#include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 #include <cachekit/secret_bytes.hpp>
 
@@ -35,7 +34,7 @@ namespace detail {
 
 // check_looks_random on the key a keyring seals with (its current master key), for the entry
 // points that take a keyring from users: the cache and the CLI.
-struct CACHEKIT_EXPORT keyring_access {
+struct keyring_access {
   [[nodiscard]] static result<void> check_sealing_key(const keyring& ring, std::string_view name);
 };
 
