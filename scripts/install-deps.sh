@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cachekit needs, and only those that are missing.
-# Idempotent: a second run with everything present does no network work.
+# Idempotent: a second run with everything present does no network work. With a group name as
+# the argument, only what one developer target needs besides (kept out of the test path):
+#   coverage  gcovr, for `make test-cov`
+#   tidy      clang-tidy (with run-clang-tidy), for `make check`
 set -euo pipefail
 
 packages=(
@@ -13,6 +16,16 @@ packages=(
   python3 python3-venv
   redis-server memcached
 )
+
+case "${1:-}" in
+  "") ;;
+  coverage) packages=(gcovr) ;;
+  tidy) packages=(clang-tidy) ;;
+  *)
+    echo "install-deps: unknown group '$1'; use coverage or tidy, or no argument for the build" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for pkg in "${packages[@]}"; do
