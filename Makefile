@@ -6,13 +6,14 @@ BUILD_DIR   ?= build
 ASAN_DIR    ?= build-asan
 TSAN_DIR    ?= build-tsan
 FUZZ_DIR    ?= build-fuzz
+COV_DIR     ?= build-cov
 BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE       := cmake
 
 .PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
-        fuzz-build fuzz-smoke bench test-asan test-tsan clean
+        fuzz-build fuzz-smoke bench test-asan test-tsan clean test-cov
 
 all: build
 
@@ -57,6 +58,12 @@ demo: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 
 # Fast feedback (< 2 minutes): formatting and the unit tests.
 quick-check: $(DEPS_STAMP) format-check test-unit
+
+# Line and branch coverage of the library (src/, include/) from the ctest suite `make test`
+# runs, with gcovr: $(COV_DIR)/coverage/index.html and summary.txt. Installs gcovr on first use.
+test-cov: $(DEPS_STAMP)
+	@bash scripts/install-deps.sh coverage
+	bash scripts/coverage.sh $(COV_DIR) $(JOBS)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
@@ -120,4 +127,4 @@ test-tsan: $(DEPS_STAMP)
 	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) build-release
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(COV_DIR) build-release
