@@ -7,13 +7,14 @@ ASAN_DIR    ?= build-asan
 TSAN_DIR    ?= build-tsan
 FUZZ_DIR    ?= build-fuzz
 COV_DIR     ?= build-cov
+TIDY_DIR    ?= build-tidy
 BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE       := cmake
 
 .PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
-        fuzz-build fuzz-smoke bench test-asan test-tsan clean test-cov
+        fuzz-build fuzz-smoke bench test-asan test-tsan clean test-cov check tidy
 
 all: build
 
@@ -58,6 +59,16 @@ demo: $(DEPS_STAMP) $(BUILD_DIR)/build.ninja
 
 # Fast feedback (< 2 minutes): formatting and the unit tests.
 quick-check: $(DEPS_STAMP) format-check test-unit
+
+# The slower gate before a push (not part of `make test`): the format check, clang-tidy with the
+# checked-in .clang-tidy over src/ and tools/, then the unit tests.
+check: $(DEPS_STAMP) format-check tidy test-unit
+
+# clang-tidy over src/ and tools/ (compile_commands.json of a clang configure in $(TIDY_DIR));
+# fails on any finding. Installs clang-tidy on first use.
+tidy: $(DEPS_STAMP)
+	@bash scripts/install-deps.sh tidy
+	bash scripts/clang-tidy.sh $(TIDY_DIR) $(JOBS)
 
 # Line and branch coverage of the library (src/, include/) from the ctest suite `make test`
 # runs, with gcovr: $(COV_DIR)/coverage/index.html and summary.txt. Installs gcovr on first use.
@@ -127,4 +138,5 @@ test-tsan: $(DEPS_STAMP)
 	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(COV_DIR) build-release
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(COV_DIR) $(TIDY_DIR) \
+	  build-release
