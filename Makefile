@@ -8,13 +8,15 @@ TSAN_DIR    ?= build-tsan
 FUZZ_DIR    ?= build-fuzz
 COV_DIR     ?= build-cov
 TIDY_DIR    ?= build-tidy
+PGO_DIR     ?= build-pgo
 BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE       := cmake
 
 .PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
-        fuzz-build fuzz-smoke bench test-asan test-tsan clean test-cov check tidy
+        fuzz-build fuzz-smoke bench test-asan test-tsan clean test-cov check tidy build-pgo \
+        bench-pgo
 
 all: build
 
@@ -125,6 +127,20 @@ bench-mixed: $(DEPS_STAMP)
 bench-peers: venv
 	.venv/bin/python bench/peers/run_peers.py
 
+# A profile-guided Release build (GCC) of the library and cachekit_bench in $(PGO_DIR), trained
+# on the hit-path benchmarks (scripts/pgo-build.sh).
+build-pgo: $(DEPS_STAMP)
+	bash scripts/pgo-build.sh $(PGO_DIR) $(JOBS)
+
+# What PGO gains on the hit path: the Release and PGO cachekit_bench in alternating rounds
+# pinned to CPU 0, as PGO ÷ Release ratios (docs/benchmarks.md, "PGO"). PGO_ROUNDS (7) rounds.
+PGO_ROUNDS ?= 7
+bench-pgo: build-pgo
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
+	bash scripts/pgo-compare.sh build-release/bench/cachekit_bench $(PGO_DIR)/bench/cachekit_bench \
+	  $(PGO_ROUNDS)
+
 test-asan: $(DEPS_STAMP)
 	$(CMAKE) -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -138,5 +154,5 @@ test-tsan: $(DEPS_STAMP)
 	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(COV_DIR) $(TIDY_DIR) \
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) $(COV_DIR) $(TIDY_DIR) $(PGO_DIR) \
 	  build-release
