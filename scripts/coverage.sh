@@ -19,9 +19,11 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BE
   -DCMAKE_CXX_FLAGS="--coverage -fprofile-update=atomic" \
   -DCMAKE_C_FLAGS="--coverage -fprofile-update=atomic" \
   -DCMAKE_EXE_LINKER_FLAGS=--coverage -DCMAKE_SHARED_LINKER_FLAGS=--coverage >/dev/null
+# Counters from an earlier run would add to this one's: removed before the build (the test
+# discovery runs the rebuilt binaries, and libgcov refuses to merge into counters of older code)
+# and after it (so that discovery's runs are not counted).
+find "$build_dir" -name '*.gcda' -delete 2>/dev/null || true
 cmake --build "$build_dir" -j "$jobs"
-
-# Counters from an earlier run would add to this one's.
 find "$build_dir" -name '*.gcda' -delete
 (cd "$build_dir" && ctest --output-on-failure -j "$jobs")
 
