@@ -7,13 +7,17 @@ ASAN_DIR    ?= build-asan
 TSAN_DIR    ?= build-tsan
 SHARED_DIR  ?= build-shared
 FUZZ_DIR    ?= build-fuzz
+COV_DIR     ?= build-cov
+TIDY_DIR    ?= build-tidy
+PGO_DIR     ?= build-pgo
 BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE       := cmake
 
 .PHONY: all deps venv build test test-unit test-live demo quick-check format format-check \
-        fuzz-build fuzz-smoke bench test-asan test-tsan test-shared clean package docs
+        fuzz-build fuzz-smoke bench test-asan test-tsan test-shared clean package docs test-cov \
+        check tidy build-pgo bench-pgo
 
 all: build
 
@@ -74,6 +78,22 @@ docs:
 # Fast feedback (< 2 minutes): formatting and the unit tests.
 quick-check: $(DEPS_STAMP) format-check test-unit
 
+# The slower gate before a push (not part of `make test`): the format check, clang-tidy with the
+# checked-in .clang-tidy over src/ and tools/, then the unit tests.
+check: $(DEPS_STAMP) format-check tidy test-unit
+
+# clang-tidy over src/ and tools/ (compile_commands.json of a clang configure in $(TIDY_DIR));
+# fails on any finding. Installs clang-tidy on first use.
+tidy: $(DEPS_STAMP)
+	@bash scripts/install-deps.sh tidy
+	bash scripts/clang-tidy.sh $(TIDY_DIR) $(JOBS)
+
+# Line and branch coverage of the library (src/, include/) from the ctest suite `make test`
+# runs, with gcovr: $(COV_DIR)/coverage/index.html and summary.txt. Installs gcovr on first use.
+test-cov: $(DEPS_STAMP)
+	@bash scripts/install-deps.sh coverage
+	bash scripts/coverage.sh $(COV_DIR) $(JOBS)
+
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
@@ -123,6 +143,20 @@ bench-mixed: $(DEPS_STAMP)
 bench-peers: venv
 	.venv/bin/python bench/peers/run_peers.py
 
+# A profile-guided Release build (GCC) of the library and cachekit_bench in $(PGO_DIR), trained
+# on the hit-path benchmarks (scripts/pgo-build.sh).
+build-pgo: $(DEPS_STAMP)
+	bash scripts/pgo-build.sh $(PGO_DIR) $(JOBS)
+
+# What PGO gains on the hit path: the Release and PGO cachekit_bench in alternating rounds
+# pinned to CPU 0, as PGO ÷ Release ratios (docs/benchmarks.md, "PGO"). PGO_ROUNDS (7) rounds.
+PGO_ROUNDS ?= 7
+bench-pgo: build-pgo
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_bench
+	bash scripts/pgo-compare.sh build-release/bench/cachekit_bench $(PGO_DIR)/bench/cachekit_bench \
+	  $(PGO_ROUNDS)
+
 test-asan: $(DEPS_STAMP)
 	$(CMAKE) -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCACHEKIT_BUILD_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -151,4 +185,5 @@ test-shared: $(DEPS_STAMP) $(SHARED_DIR)/build.ninja
 	cd $(SHARED_DIR) && ctest --output-on-failure -j $(JOBS) -LE consumer
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(SHARED_DIR) $(FUZZ_DIR) build-release
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(SHARED_DIR) $(FUZZ_DIR) $(COV_DIR) $(TIDY_DIR) \
+	  $(PGO_DIR) build-release

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages cachekit needs, and only those that are missing.
-# Idempotent: a second run with everything present does no network work. With the argument
-# `docs`: only what `make docs` needs (doxygen).
+# Idempotent: a second run with everything present does no network work. With a group name as
+# the argument, only what one developer target needs besides (kept out of the test path):
+#   docs      doxygen, for `make docs`
+#   coverage  gcovr, for `make test-cov`
+#   tidy      clang-tidy (with run-clang-tidy), for `make check`
 set -euo pipefail
 
 packages=(
@@ -15,10 +18,16 @@ packages=(
   redis-server memcached
 )
 
-# `install-deps.sh docs`: what `make docs` needs besides (kept out of the test path).
-if [[ "${1:-}" == docs ]]; then
-  packages=(doxygen)
-fi
+case "${1:-}" in
+  "") ;;
+  docs) packages=(doxygen) ;;
+  coverage) packages=(gcovr) ;;
+  tidy) packages=(clang-tidy) ;;
+  *)
+    echo "install-deps: unknown group '$1'; use docs, coverage or tidy, or no argument for the build" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -118,7 +118,7 @@ class CACHEKIT_EXPORT unpacked_document {
   [[nodiscard]] const msgpack::object& get() const noexcept { return object_; }
 
  private:
-  msgpack::zone* zone_;
+  msgpack::zone* zone_ = nullptr;
   std::unique_ptr<msgpack::zone> own_;  // when this thread's zone is already in use
   msgpack::object object_;
 };

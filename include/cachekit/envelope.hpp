@@ -110,7 +110,7 @@ struct decoded {
 /// data, or original_size above 255× its size, more than LZ4 can produce);
 /// errc::decompression_failed (invalid LZ4 block, or more output than original_size);
 /// errc::checksum_mismatch; errc::size_mismatch (fewer bytes than original_size).
-[[nodiscard]] CACHEKIT_EXPORT result<decoded> decode(byte_view envelope,
+[[nodiscard]] CACHEKIT_EXPORT result<decoded> decode(byte_view input,
                                                      const decode_limits& limits = {});
 
 }  // namespace envelope

@@ -59,7 +59,7 @@ inline constexpr std::uint8_t version = 3;
 inline constexpr std::size_t prefix_size = 7;
 /// Longest header (JSON plus padding) a reader accepts. cachekit's writers produce a few hundred
 /// bytes (plus at most 63 of padding); a longer one is errc::length_limit, never parsed.
-inline constexpr std::size_t max_header_len = 16 * 1024;
+inline constexpr std::size_t max_header_len = std::size_t{16} * 1024;
 /// The `encryption_algorithm` cachekit writes for encrypted values.
 inline constexpr std::string_view aes_256_gcm = "AES-256-GCM";
 

@@ -357,7 +357,7 @@ class CACHEKIT_EXPORT key_scratch {
  private:
   byte_buffer* buffer_;
   byte_buffer own_;
-  bool borrowed_;
+  bool borrowed_ = false;
 };
 
 // `prefix` followed by what `w` wrote, in one string: the exact in-process keys of memoized

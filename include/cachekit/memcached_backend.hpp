@@ -71,7 +71,7 @@ struct memcached_options {
   /// Values longer than this fail with `errc::backend_permanent` before anything is sent
   /// (CACHEKIT_MEMCACHED_MAX_ITEM_SIZE_BYTES); 0 turns the check off. Keep it at or below the
   /// server's `-I` limit (1 MiB by default, which also counts the key and item header).
-  std::size_t max_item_size = 1024 * 1024;
+  std::size_t max_item_size = std::size_t{1024} * 1024;
   /// Failures in a row (connection refused or lost, timeouts) after which a server is skipped
   /// for `retry_timeout` (CACHEKIT_MEMCACHED_RETRY_ATTEMPTS); 0 never skips a server.
   int retry_attempts = 2;

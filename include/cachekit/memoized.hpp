@@ -86,6 +86,8 @@ template <class R, class... P>
 struct callable_traits<R(P...)> : callable_traits<R (*)(P...)> {};
 template <class R, class... P>
 struct callable_traits<R(P...) noexcept> : callable_traits<R (*)(P...)> {};
+// QUALIFIERS is a list of qualifiers (`const &`), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CACHEKIT_MEMBER_CALL_TRAITS(QUALIFIERS) \
   template <class C, class R, class... P>       \
   struct callable_traits<R (C::*)(P...) QUALIFIERS> : callable_traits<R (*)(P...)> {};
@@ -96,6 +98,7 @@ CACHEKIT_MEMBER_CALL_TRAITS(const noexcept)
 CACHEKIT_MEMBER_CALL_TRAITS(&)
 CACHEKIT_MEMBER_CALL_TRAITS(const&)
 #undef CACHEKIT_MEMBER_CALL_TRAITS
+// NOLINTEND(bugprone-macro-parentheses)
 
 template <class F>
 concept has_call_signature = requires {
@@ -453,7 +456,7 @@ class memoized_impl<F, R(P...)> {
 
   struct object_state {
     object_cache<result_type> cache;
-    std::size_t max_entries;
+    std::size_t max_entries = 0;
     object_binding binding;
   };
   struct state {

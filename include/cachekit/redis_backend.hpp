@@ -98,7 +98,7 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// Throws `cachekit::error` (`errc::invalid_configuration`) on a malformed URL, `rediss://`,
   /// a pool size of 0, a non-positive timeout, or a tenant set with the `plain` layout; the
   /// message says what to write instead and never repeats the password.
-  explicit redis_backend(redis_options options = {});
+  explicit redis_backend(const redis_options& options = {});
   ~redis_backend() override;
 
   /// Not copyable or movable: operations of other threads may be using the pool.

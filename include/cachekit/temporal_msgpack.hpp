@@ -37,7 +37,7 @@ struct temporal_sentinel {
 CACHEKIT_EXPORT result<temporal_sentinel> sentinel_of(const value& temporal);
 
 template <class T>
-inline constexpr std::string_view temporal_marker = "";
+inline constexpr std::string_view temporal_marker;
 template <>
 inline constexpr std::string_view temporal_marker<datetime> = "__datetime__";
 template <>

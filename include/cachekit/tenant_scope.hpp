@@ -32,7 +32,7 @@ class CACHEKIT_EXPORT tenant_scope {
   /// are one tenant. Throws cachekit::error (errc::invalid_argument) when it is not a UUID
   /// string. Interop: cachekit-py's tenant extractors validate the UUID but derive keys from the
   /// text as given, so a Python service sharing entries must pass canonical UUIDs.
-  explicit tenant_scope(std::string tenant_id);
+  explicit tenant_scope(std::string_view tenant_id);
   ~tenant_scope();
   tenant_scope(const tenant_scope&) = delete;
   tenant_scope& operator=(const tenant_scope&) = delete;

@@ -39,7 +39,7 @@ namespace detail {
 /// Collects msgpack-cxx output in a scratch buffer that only grows (no zero-fill or reallocation
 /// per write, unlike appending to a vector); `take()` copies the packed bytes out once.
 struct byte_buffer_sink {
-  byte_buffer* scratch;
+  byte_buffer* scratch = nullptr;
   std::size_t used = 0;
 
   void write(const char* data, std::size_t size) {

@@ -79,6 +79,7 @@ class value {
   value(bool b) noexcept : v_(b) {}  // NOLINT
   /// Any integer; non-negative values above INT64_MAX become `unsigned_integer`.
   template <typename I>
+  // NOLINTNEXTLINE(bugprone-exception-escape): storing an integer in the variant cannot throw.
   requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>) value(I i)
   noexcept {  // NOLINT
     if constexpr (std::is_unsigned_v<I>) {

@@ -91,12 +91,8 @@ cache_options cache_options::for_intent(intent i) {
       options.default_ttl = seconds{300};
       break;
     case intent::production:
-      options.integrity_checking = true;
-      options.collect_stats = true;
-      options.default_ttl = seconds{600};
-      break;
     case intent::secure:
-      // Integrity is forced on: cachekit-py refuses integrity_checking=False on this preset.
+      // Integrity is forced on for secure: cachekit-py refuses integrity_checking=False there.
       options.integrity_checking = true;
       options.collect_stats = true;
       options.default_ttl = seconds{600};

@@ -8,7 +8,7 @@ namespace detail {
 
 fill_coordinator::fill_coordinator(backend* l2, std::optional<fill_lock_options> options,
                                    const monotonic_clock& clock) noexcept
-    : l2_(l2), options_(std::move(options)), clock_(&clock) {}
+    : l2_(l2), options_(options), clock_(&clock) {}
 
 fill_coordinator::outcome fill_coordinator::await(std::string_view key,
                                                   const std::function<bool()>& filled) {

@@ -1,8 +1,7 @@
 #include <cachekit/memoized.hpp>
 
-#include <time.h>
-
 #include <chrono>
+#include <ctime>
 
 namespace cachekit {
 inline namespace v0 {

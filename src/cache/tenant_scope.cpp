@@ -28,7 +28,7 @@ std::string canonical_tenant(std::string_view tenant_id) {
 
 }  // namespace
 
-tenant_scope::tenant_scope(std::string tenant_id)
+tenant_scope::tenant_scope(std::string_view tenant_id)
     : tenant_(canonical_tenant(tenant_id)), outer_(innermost) {
   innermost = this;
 }

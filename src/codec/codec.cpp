@@ -28,7 +28,7 @@ bool reference_input(msgpack::type::object_type, std::size_t, void*) {
 
 }  // namespace
 
-unpacked_document::unpacked_document(byte_view bytes) : zone_(nullptr) {
+unpacked_document::unpacked_document(byte_view bytes) {
   // msgpack-cxx's limits are per container: nested headers could each reserve up to the input
   // size. The protocol's whole-document budget is checked first, without allocating.
   if (auto bounded = check_msgpack_bounds(bytes, max_typed_depth); !bounded) {

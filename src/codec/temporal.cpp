@@ -332,7 +332,9 @@ result<datetime> datetime::parse_isoformat(std::string_view text) {
   const std::size_t separator = find_separator(t);
   if (separator == std::string_view::npos) return invalid("datetime", text);
 
-  int year = 0, month = 0, day = 0;
+  int year = 0;
+  int month = 0;
+  int day = 0;
   if (!parse_date_part(t, separator, year, month, day)) return invalid("datetime", text);
 
   time_fields time;
@@ -373,7 +375,9 @@ std::string date::to_isoformat() const {
 result<date> date::parse_isoformat(std::string_view text) {
   const iso_text t{text};
   const std::size_t len = text.size();
-  int year = 0, month = 0, day = 0;
+  int year = 0;
+  int month = 0;
+  int day = 0;
   if ((len != 7 && len != 8 && len != 10) || !parse_date_part(t, len, year, month, day) ||
       !valid_ymd(year, month, day)) {
     return invalid("date", text);

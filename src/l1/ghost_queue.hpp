@@ -104,7 +104,7 @@ class ghost_queue {
 
   // Made by the first add, behind a pointer: an unused deque is 80 bytes in every shard.
   std::unique_ptr<std::deque<std::uint64_t>> fifo_;
-  std::unique_ptr<std::uint64_t[]> slots_;         // zero-initialised: all empty; null until then
+  std::unique_ptr<std::uint64_t[]> slots_;  // zero-initialised: all empty; null until then
   std::size_t mask_ = initial_capacity - 1;
   std::size_t size_ = 0;
 };

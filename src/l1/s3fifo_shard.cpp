@@ -19,9 +19,8 @@ std::size_t share_of(std::size_t total, double fraction) {
 void s3fifo_shard::set_limits(const shard_limits& limits) {
   limits_ = limits;
   small_charge_share_ = share_of(limits.max_charge, limits.small_fraction);
-  small_entries_share_ = limits.max_entries
-                             ? share_of(*limits.max_entries, limits.small_fraction)
-                             : std::numeric_limits<std::size_t>::max();
+  small_entries_share_ = limits.max_entries ? share_of(*limits.max_entries, limits.small_fraction)
+                                            : std::numeric_limits<std::size_t>::max();
 }
 
 s3fifo_shard::~s3fifo_shard() {

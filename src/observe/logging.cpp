@@ -18,7 +18,7 @@ struct sink_slot {
   std::shared_ptr<const log_sink> sink = std::make_shared<const log_sink>(stderr_log_sink());
 };
 sink_slot& slot() {
-  static sink_slot* s = new sink_slot;  // never destroyed: loggers may run during exit
+  static auto* s = new sink_slot;  // never destroyed: loggers may run during exit
   return *s;
 }
 

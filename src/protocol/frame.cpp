@@ -455,7 +455,7 @@ const prefix& standard_prefix(bool integrity_checking) {
 // cachekit-py's integrity-off reader refuses a payload that is a valid envelope declaring at
 // most 256 KiB (whose compressed data fits lz4_flex's bound for that): it was written with
 // integrity checking on. Larger look-alikes are returned as data, as there.
-constexpr std::uint64_t probe_max_original = 256 * 1024;
+constexpr std::uint64_t probe_max_original = std::uint64_t{256} * 1024;
 constexpr std::uint64_t probe_max_compressed = 20 + probe_max_original * 110 / 100;
 
 bool is_small_valid_envelope(byte_view payload) {
@@ -619,7 +619,7 @@ result<decoded> decode(byte_view stored) {
     return fail(errc::unsupported_version,
                 "CK frame version " + std::to_string(v) + " (this SDK reads version 3)");
   }
-  const std::uint32_t header_len = detail::load_be<std::uint32_t>(stored.data() + 3);
+  const auto header_len = detail::load_be<std::uint32_t>(stored.data() + 3);
   if (header_len > stored.size() - prefix_size) {
     return fail(errc::truncated,
                 "CK frame header_len " + std::to_string(header_len) + " runs past the end: only " +

@@ -430,11 +430,11 @@ struct thread_scratch {
 };
 thread_local thread_scratch tls_scratch;
 // A pre-image above this size is not kept around for the next key.
-constexpr std::size_t max_retained_capacity = 64 * 1024;
+constexpr std::size_t max_retained_capacity = std::size_t{64} * 1024;
 
 }  // namespace
 
-key_scratch::key_scratch() noexcept : buffer_(&own_), borrowed_(false) {
+key_scratch::key_scratch() noexcept : buffer_(&own_) {
   thread_scratch& s = tls_scratch;
   if (!s.in_use) {
     s.in_use = true;

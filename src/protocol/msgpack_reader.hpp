@@ -119,6 +119,7 @@ class msgpack_reader {
     }
     if (tag >= 0xe0) {
       ++pos_;
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse): a negative fixint is sign-extended.
       out.i = static_cast<std::int8_t>(tag);
       return out;
     }
@@ -316,6 +317,7 @@ class msgpack_reader {
   template <typename U>
   result<msgpack_int> take_unsigned() {
     if (remaining() < sizeof(U)) return truncated("integer");
+    // NOLINTNEXTLINE(modernize-use-auto): widened to 64 bits whatever U is.
     const std::uint64_t v = load_be<U>(input_.data() + pos_);
     pos_ += sizeof(U);
     msgpack_int out;
@@ -332,6 +334,7 @@ class msgpack_reader {
   result<msgpack_int> take_signed() {
     if (remaining() < sizeof(U)) return truncated("integer");
     msgpack_int out;
+    // NOLINTNEXTLINE(bugprone-signed-char-misuse): int 8 is sign-extended like every intN.
     out.i = static_cast<S>(load_be<U>(input_.data() + pos_));
     pos_ += sizeof(U);
     return out;

@@ -71,13 +71,12 @@ std::optional<circuit_breaker::permit> circuit_breaker::admit() {
     from = state_.load(std::memory_order_relaxed);
     const auto now = clock_->now();
     if (from == circuit_state::closed) return permit{};  // closed meanwhile
-    if (from == circuit_state::open && now - opened_at_ >= options_.recovery_timeout) {
-      enter(circuit_state::half_open, transitions);
-    } else if (from == circuit_state::half_open &&
-               probes_admitted_ >= options_.half_open_requests &&
-               now - cycle_started_at_ >= options_.recovery_timeout) {
-      // Every probe slot was taken and none reported within a cooldown (their callers gave
-      // up): a fresh cycle, or the breaker would stay half-open and refusing for good.
+    // Half-open after the recovery timeout; or, when every probe slot was taken and none
+    // reported within a cooldown (their callers gave up), a fresh cycle, or the breaker would
+    // stay half-open and refusing for good.
+    if ((from == circuit_state::open && now - opened_at_ >= options_.recovery_timeout) ||
+        (from == circuit_state::half_open && probes_admitted_ >= options_.half_open_requests &&
+         now - cycle_started_at_ >= options_.recovery_timeout)) {
       enter(circuit_state::half_open, transitions);
     }
     if (state_.load(std::memory_order_relaxed) == circuit_state::half_open &&

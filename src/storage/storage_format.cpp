@@ -303,7 +303,7 @@ struct storage_format::impl {
                   "payload starts with 0x43 0x4B: a cachekit-py default-mode frame, not an "
                   "interop value");
     }
-    if (explain) out.layers.push_back("interop: plain canonical MessagePack");
+    if (explain) out.layers.emplace_back("interop: plain canonical MessagePack");
     out.msgpack.assign(stored.begin(), stored.end());
     return out;
   }

@@ -19,8 +19,11 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 struct worker_tally {
-  std::vector<std::chrono::nanoseconds> gets, sets;
-  std::size_t get_errors = 0, set_errors = 0, misses = 0;
+  std::vector<std::chrono::nanoseconds> gets;
+  std::vector<std::chrono::nanoseconds> sets;
+  std::size_t get_errors = 0;
+  std::size_t set_errors = 0;
+  std::size_t misses = 0;
 };
 
 std::string ms(std::chrono::nanoseconds d) {
@@ -105,8 +108,11 @@ int bench_command(live_backend& b, const bench_request& req, std::ostream& out, 
       workers.emplace_back(work, std::ref(tallies[i]), i);
     work(tallies[0], 0);
   }
-  std::vector<std::chrono::nanoseconds> gets, sets;
-  std::size_t get_errors = 0, set_errors = 0, misses = 0;
+  std::vector<std::chrono::nanoseconds> gets;
+  std::vector<std::chrono::nanoseconds> sets;
+  std::size_t get_errors = 0;
+  std::size_t set_errors = 0;
+  std::size_t misses = 0;
   for (const auto& t : tallies) {
     gets.insert(gets.end(), t.gets.begin(), t.gets.end());
     sets.insert(sets.end(), t.sets.begin(), t.sets.end());

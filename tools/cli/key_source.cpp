@@ -92,7 +92,7 @@ std::string redact_key_arguments(std::string message, int argc, const char* cons
       if (eq != std::string_view::npos) {
         secrets.push_back(arg.substr(eq + 1));
       } else if (i + 1 < argc) {
-        secrets.push_back(argv[i + 1]);
+        secrets.emplace_back(argv[i + 1]);
       }
     }
     if (looks_like_key(arg)) secrets.push_back(arg);

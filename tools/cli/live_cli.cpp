@@ -6,10 +6,13 @@
 #include "key_source.hpp"
 #include "live_commands.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
+// POSIX has the program declare it; glibc declares it only under _GNU_SOURCE.
+// NOLINTNEXTLINE(readability-redundant-declaration)
 extern char** environ;
 
 namespace cachekit::cli {
@@ -140,11 +143,9 @@ live_subcommands::~live_subcommands() = default;
 
 bool live_subcommands::selected() const {
   const auto& s = *state_;
-  for (const auto* cmd : {s.get, s.inspect, s.set_cmd, s.del, s.ttl_cmd, s.keys, s.invalidate,
-                          s.stats, s.health, s.bench_cmd}) {
-    if (*cmd) return true;
-  }
-  return false;
+  const auto commands = {s.get,  s.inspect,    s.set_cmd, s.del,    s.ttl_cmd,
+                         s.keys, s.invalidate, s.stats,   s.health, s.bench_cmd};
+  return std::ranges::any_of(commands, [](const auto* cmd) { return static_cast<bool>(*cmd); });
 }
 
 int live_subcommands::run(std::ostream& out, std::ostream& err) {

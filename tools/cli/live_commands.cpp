@@ -231,7 +231,7 @@ namespace {
 int probe(live_backend& b, bool details, std::ostream& out, std::ostream& err) {
   auto h = b.store->health();
   if (!h.healthy) {
-    const auto why = h.details.count("error") != 0 ? h.details.at("error") : "no answer";
+    const auto why = h.details.contains("error") ? h.details.at("error") : "no answer";
     err << "cachekit: not healthy: " << b.description << ": " << why
         << " (check --url or the REDIS_URL / CACHEKIT_* variables; raise --timeout-ms for a "
            "slow server)\n";

@@ -53,7 +53,7 @@ constexpr double drift_share = 0.05;
 // cachekit-py's EVICTION_TRIGGER_THRESHOLD and EVICTION_TARGET_THRESHOLD.
 constexpr double eviction_trigger = 0.9;
 constexpr double eviction_target = 0.7;
-constexpr std::uint64_t mib = 1024 * 1024;
+constexpr std::uint64_t mib = std::uint64_t{1024} * 1024;
 constexpr std::size_t stripe_count = 64;
 constexpr auto max_lock_timeout = std::chrono::seconds{30};
 

@@ -214,23 +214,24 @@ result<memcached_st*> memcached_connection_pool::open_by_name() const {
   return handle;
 }
 
-void memcached_connection_pool::give_back(slots& s, memcached_st* handle, bool discard) noexcept {
-  if (s.generation != fork_generation()) {
+void memcached_connection_pool::give_back(slots& owner, memcached_st* handle,
+                                          bool discard) noexcept {
+  if (owner.generation != fork_generation()) {
     // Leased before a fork and ended in the child: abandoned like the rest of the parent's
     // handles (freeing it would send "quit" on the parent's socket).
     return;
   }
   if (discard) {
     {
-      std::lock_guard lock(s.mutex);
-      --s.open;
+      std::lock_guard lock(owner.mutex);
+      --owner.open;
     }
     memcached_free(handle);  // may send "quit": outside the lock
   } else {
-    std::lock_guard lock(s.mutex);
-    s.idle.push_back({handle, true});
+    std::lock_guard lock(owner.mutex);
+    owner.idle.push_back({handle, true});
   }
-  s.returned.notify_one();
+  owner.returned.notify_one();
 }
 
 void memcached_connection_pool::close_idle() {

@@ -44,7 +44,8 @@ class wire_key {
 };
 
 struct free_deleter {
-  void operator()(char* p) const noexcept { std::free(p); }
+  // libmemcached hands values back from malloc.
+  void operator()(char* p) const noexcept { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
 };
 using malloced_value = std::unique_ptr<char, free_deleter>;
 

@@ -75,6 +75,7 @@ std::size_t rendezvous_pick(std::span<const std::string> nodes, std::string_view
       heap_buffer.resize(size);
       text = heap_buffer.data();
     }
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): a length-counted buffer, not a C string.
     std::memcpy(text, node.data(), node.size());
     text[node.size()] = '-';
     std::memcpy(text + node.size() + 1, key.data(), key.size());

@@ -90,7 +90,7 @@ struct memory_backend::state {
     std::list<const std::string*>::iterator sweep_cursor = order.end();
   };
 
-  explicit state(memory_backend_options opts) : options(std::move(opts)) {
+  explicit state(memory_backend_options opts) : options(opts) {
     if (options.clock == nullptr) {
       throw error(errc::invalid_configuration,
                   "memory_backend clock must not be null; leave it unset for the coarse "
@@ -263,7 +263,7 @@ struct memory_backend::state {
 };
 
 memory_backend::memory_backend(memory_backend_options options)
-    : state_(std::make_unique<state>(std::move(options))) {}
+    : state_(std::make_unique<state>(options)) {}
 
 memory_backend::~memory_backend() = default;
 

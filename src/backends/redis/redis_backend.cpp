@@ -129,7 +129,8 @@ struct redis_backend::state {
   detail::redis_pool pool;
 };
 
-redis_backend::redis_backend(redis_options options) : state_(std::make_unique<state>(options)) {}
+redis_backend::redis_backend(const redis_options& options)
+    : state_(std::make_unique<state>(options)) {}
 
 redis_backend::~redis_backend() = default;
 
@@ -204,7 +205,7 @@ result<std::vector<std::optional<byte_buffer>>> redis_backend::get_many(
   std::vector<std::string> scratch;
   std::vector<std::string_view> argv;
   argv.reserve(keys.size() + 1);
-  argv.push_back("MGET");
+  argv.emplace_back("MGET");
   if (state_->layout.is_plain()) {
     argv.insert(argv.end(), keys.begin(), keys.end());
   } else {
@@ -359,7 +360,7 @@ result<std::size_t> redis_backend::erase_prefix(std::string_view prefix) {
     if (batch.empty()) continue;
     std::vector<std::string_view> unlink;
     unlink.reserve(batch.size() + 1);
-    unlink.push_back("UNLINK");
+    unlink.emplace_back("UNLINK");
     unlink.insert(unlink.end(), batch.begin(), batch.end());
     auto gone =
         state_->run<std::size_t>("UNLINK", unlink, [&](const redisReply& r) -> result<std::size_t> {

@@ -19,7 +19,7 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
-constexpr std::size_t max_kept_buffer = 64 * 1024;
+constexpr std::size_t max_kept_buffer = std::size_t{64} * 1024;
 
 timeval to_timeval(std::chrono::milliseconds ms) noexcept {
   timeval tv{};

@@ -13,7 +13,7 @@ inline namespace v0 {
 namespace detail {
 
 /// The longest output HKDF-SHA256 can produce (255 blocks of 32 bytes).
-inline constexpr std::size_t hkdf_sha256_max_output = 255 * 32;
+inline constexpr std::size_t hkdf_sha256_max_output = std::size_t{255} * 32;
 
 /// Fills `out` with HKDF-SHA256(ikm, salt, info, L = out.size()). Returns false when `out` is
 /// empty or longer than `hkdf_sha256_max_output`, or when OpenSSL cannot compute HMAC-SHA256
