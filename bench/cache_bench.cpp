@@ -28,6 +28,7 @@
 
 #include <benchmark/benchmark.h>
 #include <hiredis/hiredis.h>
+#include <msgpack.hpp>  // unpack: cachekit's headers carry only the packing side
 
 #include <sys/time.h>
 

@@ -18,6 +18,7 @@
 #include <cachekit/memoized.hpp>
 
 #include <cstring>
+#include <msgpack.hpp>  // unpack: cachekit's headers carry only the packing side
 #include <string>
 #include <vector>
 

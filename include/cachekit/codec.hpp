@@ -41,7 +41,13 @@
 #include <cachekit/value.hpp>
 #include <cachekit/value_codec.hpp>
 
-#include <msgpack.hpp>
+// msgpack-cxx without its unpacking and parsing machinery, which is most of its compile time;
+// include <msgpack.hpp> where you unpack.
+#include <msgpack/object.hpp>
+#include <msgpack/pack.hpp>
+#include <msgpack/sbuffer.hpp>
+#include <msgpack/type.hpp>
+#include <msgpack/zone.hpp>
 
 #include <array>
 #include <cstddef>

@@ -23,7 +23,13 @@
 #include <cachekit/error.hpp>
 #include <cachekit/msgpack_forms.hpp>
 
-#include <msgpack.hpp>
+// msgpack-cxx without its unpacking and parsing machinery, which is most of its compile time;
+// include <msgpack.hpp> where you unpack.
+#include <msgpack/object.hpp>
+#include <msgpack/pack.hpp>
+#include <msgpack/sbuffer.hpp>
+#include <msgpack/type.hpp>
+#include <msgpack/zone.hpp>
 
 #include <algorithm>
 #include <cstddef>

@@ -3,6 +3,7 @@
 #include "protocol/msgpack_bounds.hpp"
 #include "protocol/utf8_check.hpp"
 
+#include <msgpack.hpp>  // unpack: cachekit's headers carry only the packing side
 #include <string>
 
 namespace cachekit {

@@ -2,6 +2,7 @@
 #include <cachekit/codec.hpp>
 
 #include <map>
+#include <msgpack.hpp>  // unpack: cachekit's headers carry only the packing side
 #include <optional>
 #include <string>
 #include <vector>
