@@ -186,7 +186,12 @@ class CACHEKIT_EXPORT cache {
   bool wait_for_refreshes(std::chrono::milliseconds timeout);
 
   /// Low-level access for `memoized` and tests: the storage-format index of a mode.
-  [[nodiscard]] int format_index(bool interop, bool integrity_checking) const noexcept;
+  [[nodiscard]] int format_index(
+      bool interop, bool integrity_checking,
+      serializer_kind serializer = serializer_kind::standard) const noexcept;
+  /// The serializer of a memoized function: its own, else the cache's. Throws cachekit::error
+  /// (errc::invalid_configuration) for one the cache cannot write (json/auto when encrypted).
+  [[nodiscard]] serializer_kind memoize_serializer(const memoize_options& options) const;
 
  private:
   [[nodiscard]] result<std::optional<byte_buffer>> load_value(std::string_view key,
@@ -222,9 +227,11 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
   const bool objects = object_mode();
   const bool integrity =
       objects ? false : options.integrity_checking.value_or(this->options().integrity_checking);
-  default_key_builder builder(name, {.ns = options.ns,
-                                     .integrity_checking = integrity,
-                                     .serializer = objects ? "local" : "default"});
+  const serializer_kind kind = objects ? serializer_kind::standard : memoize_serializer(options);
+  default_key_builder builder(
+      name, {.ns = options.ns,
+             .integrity_checking = integrity,
+             .serializer = objects ? std::string("local") : std::string(serializer_name(kind))});
   // Object mode keys its per-function L1 by the arguments' exact pre-image (no hash) unless the
   // arguments are long; the protocol key stays what `key()` reports.
   typename memo::key_function object_keys = nullptr;
@@ -286,6 +293,12 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
   if (auto ok = validate_interop_operation(operation); !ok)
     throw error(ok.error().code, ok.error().detail);
   require_unprefixed_l2_for_interop();
+  if (options.serializer && *options.serializer != serializer_kind::standard) {
+    throw error(errc::invalid_configuration,
+                "memoize_interop stores canonical MessagePack, which has no serializer choice; "
+                "leave memoize_options.serializer unset (or use memoize for the \"" +
+                    std::string(serializer_name(*options.serializer)) + "\" serializer)");
+  }
   std::string key_space = std::string(ns) + ':' + std::string(operation) + ':';
   // L1 keyed by the canonical arguments, as `memoize` does with its pre-image.
   typename memo::key_function l1_keys = nullptr;

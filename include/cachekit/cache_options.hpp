@@ -20,6 +20,7 @@
 #include <cachekit/observer.hpp>
 #include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>
+#include <cachekit/serializer.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -213,6 +214,16 @@ struct cache_options {
   /// so it must match the Python service that shares the entries.
   bool integrity_checking = true;
 
+  /// Which cachekit-py serializer memoized functions store their results with (serializer.hpp):
+  /// `standard` (cachekit-py "default", MessagePack), `json` ("orjson") or `auto_detect`
+  /// ("auto"). Part of every default key (`…:1s` / `…:1o` / `…:1a`) and of the frame header, so
+  /// it must match the Python function sharing the entries; `memoize_options::serializer`
+  /// overrides it per function. `json` and `auto_detect` are plaintext only: with `encryption`
+  /// set the cache refuses to start (errc::invalid_configuration). Interop mode ignores it.
+  ///
+  ///     cachekit::cache cache({.l2 = redis, .serializer = cachekit::serializer_kind::json});
+  serializer_kind serializer = serializer_kind::standard;
+
   /// Frame mode, plaintext: write the key binding "k" into each entry's header (the xxHash3-64
   /// of the key as L2 stores it, frame.hpp) and check it on read, so an entry copied or swapped
   /// under another key is a counted corrupt entry instead of that key's value. cachekit-py
@@ -364,6 +375,13 @@ struct memoize_options {
   std::optional<std::string> ns = std::nullopt;
   /// Overrides the cache's `integrity_checking` for this function (and its key flag).
   std::optional<bool> integrity_checking = std::nullopt;
+  /// Overrides the cache's `serializer` for this function (and its key's serializer code), as
+  /// cachekit-py's `@cache(serializer="orjson")`. `memoize` throws cachekit::error
+  /// (errc::invalid_configuration) for `json` or `auto_detect` on an encrypted cache, and
+  /// `memoize_interop` for anything but `standard`. Object mode (`intent::local`) ignores it.
+  ///
+  ///     auto get = cache.memoize("app.api.get", fetch, {.serializer = serializer_kind::json});
+  std::optional<serializer_kind> serializer = std::nullopt;
 };
 
 /// Per-call settings of the typed `cache::get` / `cache::set` API.
@@ -374,6 +392,9 @@ struct entry_options {
   std::optional<std::string> ns = std::nullopt;
   /// `frame` (cachekit-py `@cache` format) or `interop` (plain canonical MessagePack).
   bool interop = false;
+  /// Frame mode: the serializer the entry is written and read with (`cache_options::serializer`
+  /// by default). `json`/`auto_detect` on an encrypted cache: errc::invalid_configuration.
+  std::optional<serializer_kind> serializer = std::nullopt;
 };
 
 /// What `memoized::info()` reports, as cachekit-py's `cache_info()`: `hits = l1_hits + l2_hits`,
@@ -415,6 +436,10 @@ struct cache_stats {
   /// Multi-tenant reads that found an entry sealed for another tenant: a miss that left the
   /// entry in place (neither evicted nor overwritten by the caller's result).
   std::uint64_t tenant_mismatches = 0;
+  /// Reads of cachekit-py `auto` entries holding a Python-only value (NumPy array, pandas
+  /// DataFrame/Series, Arrow table; errc::python_only_value): a miss that left the entry in
+  /// place; a memoized call runs the function and does not store over it.
+  std::uint64_t python_only_entries = 0;
   /// Entries written to L2 after an outage (`cache_options::write_back`).
   std::uint64_t written_back = 0;
   /// Keys not written back: more than `write_back_options::max_entries` waited.

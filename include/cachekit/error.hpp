@@ -37,6 +37,9 @@ enum class errc {
   serializer_mismatch,   ///< the entry was written by a serializer this reader cannot decode
   key_mismatch,          ///< a plaintext frame's key binding ("k") names another key: the entry was
                          ///< copied or swapped under this key
+  python_only_value,     ///< a cachekit-py `auto` entry holding a Python-only type (NumPy array,
+                         ///< pandas DataFrame/Series, Arrow table) that no C++ type can hold: a
+                         ///< miss that leaves the entry in place for the Python services
 
   // Security: the entry is not authentic for this key, tenant or keyring.
   authentication_failed = 100,  ///< AES-GCM tag verification failed (tampered or wrong key)

@@ -161,13 +161,14 @@ struct stored_value_codec<value> {
 
 class cache_engine;
 
-/// Which layer answered a lookup. `another_tenant` is a miss whose entry was sealed for another
-/// tenant (multi-tenant keys carry no tenant): the call runs and its result is not stored, so one
-/// tenant's calls never overwrite another's entry.
+/// Which layer answered a lookup. `left_in_place` is a miss whose entry this reader must leave
+/// alone: sealed for another tenant (multi-tenant keys carry no tenant), or a Python-only value
+/// of cachekit-py's auto serializer (NumPy, pandas, Arrow). The call runs and its result is not
+/// stored, so it never overwrites an entry that is valid for another reader.
 ///
 /// `l2_failed`: L2 could not be read for this call (down, timed out, breaker open): the call
 /// runs the function without taking the fill lock, which would fail the same way.
-enum class served_by : std::uint8_t { nothing, l1, l2, another_tenant, l2_failed };
+enum class served_by : std::uint8_t { nothing, l1, l2, left_in_place, l2_failed };
 
 /// The counters behind `memoized::info()`; shared by copies of one memoized function. Striped
 /// over cache-line-sized slots picked per thread, so concurrent hits do not bounce one line.
@@ -510,7 +511,7 @@ class memoized_impl<F, R(P...)> {
     const std::string& key = *protocol;
     if (l1_fault) {
       b.reject(key, *l1_key, *l1_fault, cache_layer::l1);
-    } else if (layer != served_by::another_tenant) {
+    } else if (layer != served_by::left_in_place) {
       if (auto from_l2 = b.load_l2(key, *l1_key, layer)) {
         auto decoded = stored_value_codec<result_type>::decode(*from_l2, b.interop);
         if (decoded) {
@@ -520,7 +521,7 @@ class memoized_impl<F, R(P...)> {
         b.reject(key, *l1_key, decoded.error());
       }
     }
-    if (layer == served_by::another_tenant) {  // run, and store nothing over its entry
+    if (layer == served_by::left_in_place) {  // run, and store nothing over its entry
       b.count_miss();
       return std::invoke(state_->fn, std::forward<P>(args)...);
     }

@@ -80,14 +80,15 @@ struct operation_event {
 
 /// Faults the cache absorbed, each counted in `cache_stats` (named after the counter).
 enum class fault_kind : std::uint8_t {
-  l2_error,          ///< an L2 operation failed; the call went on without L2
-  l2_skipped,        ///< not tried: the circuit breaker was open
-  l2_shed,           ///< refused by backpressure
-  corrupt_entry,     ///< a stored entry failed to open or decode (evicted)
-  security_failure,  ///< an encrypted entry failed authentication
-  oversize_value,    ///< a result above max_value_bytes, not stored
-  uncacheable_call,  ///< a key or value could not be encoded; the call ran uncached
-  tenant_mismatch,   ///< multi-tenant: another tenant's entry, left in place
+  l2_error,           ///< an L2 operation failed; the call went on without L2
+  l2_skipped,         ///< not tried: the circuit breaker was open
+  l2_shed,            ///< refused by backpressure
+  corrupt_entry,      ///< a stored entry failed to open or decode (evicted)
+  security_failure,   ///< an encrypted entry failed authentication
+  oversize_value,     ///< a result above max_value_bytes, not stored
+  uncacheable_call,   ///< a key or value could not be encoded; the call ran uncached
+  tenant_mismatch,    ///< multi-tenant: another tenant's entry, left in place
+  python_only_entry,  ///< serializer "auto": a NumPy/pandas/Arrow entry, left in place
 };
 /// The `cache_stats` field names: "l2_errors", "l2_skipped", "corrupt_entries", ...
 [[nodiscard]] CACHEKIT_EXPORT const char* to_string(fault_kind k) noexcept;

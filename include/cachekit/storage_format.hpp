@@ -10,12 +10,12 @@
 /// | interop | —         | off        | canonical msgpack                                  |
 /// | interop | —         | on         | AES-GCM(canonical msgpack), 4-part AAD             |
 ///
-/// With `key_binding` off this is byte for byte what cachekit-py 0.24.1 writes with its default
-/// serializer; on (the default), plaintext frames also carry the key binding "k" in the header
-/// (frame.hpp), which cachekit-py 0.24.1 reads past. Either way either side reads the other's
-/// entries. Reading is strict: any layer that does not check out is a
-/// `result` error in the corrupt-data or security group (treat as a miss and evict), never
-/// data. With encryption on, a plaintext entry is `errc::plaintext_downgrade`.
+/// With `key_binding` off this is byte for byte what cachekit-py 0.24.1 writes with the same
+/// serializer (`storage_options::serializer`: default, orjson or auto); on (the default), plaintext
+/// frames also carry the key binding "k" in the header (frame.hpp), which cachekit-py 0.24.1 reads
+/// past. Either way either side reads the other's entries. Reading is strict: any layer that does
+/// not check out is a `result` error in the corrupt-data or security group (treat as a miss and
+/// evict), never data. With encryption on, a plaintext entry is `errc::plaintext_downgrade`.
 ///
 ///     cachekit::storage_format fmt({.mode = cachekit::storage_mode::frame});
 ///     auto stored = fmt.seal(msgpack_bytes, key).value();
@@ -29,6 +29,7 @@
 #include <cachekit/envelope.hpp>
 #include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
+#include <cachekit/serializer.hpp>
 
 #include <memory>
 #include <optional>
@@ -48,6 +49,13 @@ enum class storage_mode {
 /// The configuration of a `storage_format`.
 struct storage_options {
   storage_mode mode = storage_mode::frame;
+  /// Frame mode: which cachekit-py serializer's entries these are (serializer.hpp): its name in
+  /// the header, its payload layout (`json`: OrjsonSerializer's checksum + JSON, transcoded from
+  /// and to the MessagePack `seal` takes and `open` returns; `auto_detect`: AutoSerializer's
+  /// markers rewritten on read, Python-only payloads errc::python_only_value). Other than
+  /// `standard`, construction throws cachekit::error (errc::invalid_configuration) with
+  /// `encryption` set or in interop mode.
+  serializer_kind serializer = serializer_kind::standard;
   /// Frame mode: wrap the msgpack in the ByteStorage envelope (LZ4 + xxHash3-64). Must match the
   /// writer's setting (it is also the `1`/`0` of default-mode keys).
   bool integrity_checking = true;
@@ -88,13 +96,16 @@ class CACHEKIT_EXPORT storage_format {
   /// is stored under *as the backend sees it* (including a client-side prefix such as
   /// `t:default:`); it goes into the AAD when encrypting and into the key binding of plaintext
   /// frames (`key_binding`).
-  /// Errors: errc::input_too_large above 512 MiB.
+  /// Errors: errc::input_too_large above 512 MiB; with the `json` serializer, what JSON cannot
+  /// carry (errc::unsupported_type: bytes, NaN/infinity, non-string map keys ...); with
+  /// `auto_detect`, values AutoSerializer would read back as other types (serializer.hpp).
   [[nodiscard]] result<byte_buffer> seal(byte_view msgpack, std::string_view aad_key) const;
 
   /// The MessagePack bytes of a stored entry. With `explain`, `layers` says what was checked.
   /// A plaintext frame's key binding ("k") is checked against `aad_key`; an empty `aad_key`
   /// skips that check (for copies already checked when they were read, such as the cache's L1).
   /// Errors: corrupt-data group (truncated, malformed, checksum_mismatch, decompression_bomb,
+  /// python_only_value (`auto_detect`: a NumPy/pandas/Arrow entry),
   /// unsupported_version, serializer_mismatch, key_mismatch ...), security group
   /// (authentication_failed, unknown_key_fingerprint, plaintext_downgrade).
   [[nodiscard]] result<opened_entry> open(byte_view stored, std::string_view aad_key,

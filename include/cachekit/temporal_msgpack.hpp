@@ -6,8 +6,9 @@
 ///
 /// Packing refuses what Python cannot hold (year outside 1..9999, offset not strictly inside
 /// ±24h): `codec<T>::encode` reports errc::invalid_argument. Converting accepts a 2-entry map whose
-/// marker is `true` and whose `value` is text Python's `fromisoformat` accepts; anything else is
-/// a type mismatch (a counted corrupt entry in the cache).
+/// marker is `true` and whose `value` is text Python's `fromisoformat` accepts, or that text
+/// alone (how the JSON serializer, cachekit-py's orjson, stores temporal values); anything else
+/// is a type mismatch (a counted corrupt entry in the cache).
 ///
 /// Thread safety: stateless; thread-safe.
 #pragma once
@@ -73,6 +74,13 @@ struct temporal_pack {
 template <class T>
 struct temporal_convert {
   const msgpack::object& operator()(const msgpack::object& o, T& v) const {
+    if (o.type == msgpack::type::STR) {
+      // The JSON serializer (serializer_kind::json, cachekit-py's orjson) stores the text alone.
+      auto parsed = T::parse_isoformat(std::string_view(o.via.str.ptr, o.via.str.size));
+      if (!parsed) throw msgpack::type_error();
+      v = *parsed;
+      return o;
+    }
     if (o.type != msgpack::type::MAP || o.via.map.size != 2) throw msgpack::type_error();
     bool marked = false;
     const msgpack::object* text = nullptr;

@@ -69,17 +69,30 @@ cache::~cache() {
   if (engine_) engine_->stop_background();
 }
 
-int cache::format_index(bool interop, bool integrity_checking) const noexcept {
+int cache::format_index(bool interop, bool integrity_checking,
+                        serializer_kind serializer) const noexcept {
   if (interop) return detail::interop_format;
-  return integrity_checking ? detail::frame_with_integrity : detail::frame_without_integrity;
+  return detail::frame_format_index(serializer, integrity_checking);
+}
+
+serializer_kind cache::memoize_serializer(const memoize_options& options) const {
+  const serializer_kind kind = options.serializer.value_or(engine_->options().serializer);
+  if (kind != serializer_kind::standard && engine_->options().encryption) {
+    throw error(errc::invalid_configuration,
+                "memoize_options.serializer \"" + std::string(serializer_name(kind)) +
+                    "\" cannot be combined with encryption in this release; use "
+                    "serializer_kind::standard on an encrypted cache");
+  }
+  return kind;
 }
 
 std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_options& options,
                                                   std::string key_space) const {
   const cache_options& base = engine_->options();
   const bool integrity = options.integrity_checking.value_or(base.integrity_checking);
+  const serializer_kind kind = interop ? serializer_kind::standard : memoize_serializer(options);
   auto binding = std::make_shared<detail::memo_binding>(
-      engine_, format_index(interop, integrity), interop,
+      engine_, format_index(interop, integrity, kind), interop,
       options.ttl ? options.ttl : base.default_ttl, base.collect_stats, std::move(key_space));
   if (options.ns) binding->ns = *options.ns;
   return binding;
@@ -127,9 +140,11 @@ result<std::optional<byte_buffer>> cache::load_value(std::string_view key,
                                                      const entry_options& options) const {
   detail::namespace_scope scope(event_namespace(options));
   const std::string stored_key = full_key(key, options);
-  auto found = engine_->load(stored_key,
-                             format_index(options.interop, engine_->options().integrity_checking),
-                             options.ttl ? options.ttl : engine_->options().default_ttl, nullptr);
+  auto found =
+      engine_->load(stored_key,
+                    format_index(options.interop, engine_->options().integrity_checking,
+                                 options.serializer.value_or(engine_->options().serializer)),
+                    options.ttl ? options.ttl : engine_->options().default_ttl, nullptr);
   if (!found) return std::move(found).error();
   return std::move(found->msgpack);
 }
@@ -138,7 +153,8 @@ result<void> cache::store_value(std::string_view key, byte_view msgpack,
                                 const entry_options& options) {
   detail::namespace_scope scope(event_namespace(options));
   return engine_->store(full_key(key, options),
-                        format_index(options.interop, engine_->options().integrity_checking),
+                        format_index(options.interop, engine_->options().integrity_checking,
+                                     options.serializer.value_or(engine_->options().serializer)),
                         msgpack, options.ttl ? options.ttl : engine_->options().default_ttl);
 }
 

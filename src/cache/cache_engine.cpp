@@ -37,8 +37,10 @@ std::optional<tenant_keyring> tenant_keys(const cache_options& options) {
 
 storage_format make_format(storage_mode mode, bool integrity, bool key_binding,
                            const std::optional<tenant_keyring>& keys, const keyring* ring,
-                           std::size_t max_payload) {
+                           std::size_t max_payload,
+                           serializer_kind serializer = serializer_kind::standard) {
   return storage_format(storage_options{.mode = mode,
+                                        .serializer = serializer,
                                         .integrity_checking = integrity,
                                         .key_binding = key_binding,
                                         .encryption = keys,
@@ -77,6 +79,12 @@ cache_options checked(cache_options options) {
     throw error(errc::invalid_configuration,
                 "cache_options.l1_default_ttl must be positive (default 300 s)");
   }
+  if (options.encryption && options.serializer != serializer_kind::standard) {
+    throw error(errc::invalid_configuration,
+                "cache_options.serializer \"" + std::string(serializer_name(options.serializer)) +
+                    "\" cannot be combined with encryption in this release; use "
+                    "serializer_kind::standard for encrypted caches");
+  }
   check_swr_options(options);  // cache_engine_swr.cpp
   return options;
 }
@@ -98,19 +106,32 @@ std::unique_ptr<l1_cache> make_l1(const cache_options& options) {
                                                .clock = options.clock});
 }
 
-// The three formats of the format indices, sealing with `keys`. `header_tenants`: frame readers
+// The formats of the format indices, sealing with `keys`. `header_tenants`: frame readers
 // open another tenant's frame with that tenant's keys (interop entries carry no header).
 // Reads decompress at most `max_payload` bytes: what this cache would have agreed to store.
-std::array<storage_format, 3> make_format_set(const std::optional<tenant_keyring>& keys,
-                                              const keyring* header_tenants, bool interop_integrity,
-                                              bool key_binding, std::size_t max_payload) {
-  return {make_format(storage_mode::frame, true, key_binding, keys, header_tenants, max_payload),
-          make_format(storage_mode::frame, false, key_binding, keys, header_tenants, max_payload),
-          make_format(storage_mode::interop, interop_integrity, key_binding, keys, nullptr,
-                      max_payload)};
+// The json and auto serializers are plaintext only: left out when `keys` is set.
+std::array<std::optional<storage_format>, format_count> make_format_set(
+    const std::optional<tenant_keyring>& keys, const keyring* header_tenants,
+    bool interop_integrity, bool key_binding, std::size_t max_payload) {
+  std::array<std::optional<storage_format>, format_count> set;
+  set[frame_with_integrity] =
+      make_format(storage_mode::frame, true, key_binding, keys, header_tenants, max_payload);
+  set[frame_without_integrity] =
+      make_format(storage_mode::frame, false, key_binding, keys, header_tenants, max_payload);
+  set[interop_format] = make_format(storage_mode::interop, interop_integrity, key_binding, keys,
+                                    nullptr, max_payload);
+  if (!keys) {
+    for (serializer_kind kind : {serializer_kind::json, serializer_kind::auto_detect}) {
+      for (bool integrity : {true, false}) {
+        set[frame_format_index(kind, integrity)] = make_format(
+            storage_mode::frame, integrity, key_binding, keys, header_tenants, max_payload, kind);
+      }
+    }
+  }
+  return set;
 }
 
-std::array<storage_format, 3> make_formats(const cache_options& options) {
+std::array<std::optional<storage_format>, format_count> make_formats(const cache_options& options) {
   // Single-tenant frame readers follow the header's tenant, as cachekit-py's do.
   return make_format_set(tenant_keys(options),
                          options.encryption ? &options.encryption->keys : nullptr,
@@ -251,10 +272,14 @@ void cache_engine::emit_l2_failure(cache_op op, const failure& why,
 }
 
 result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
+  const auto at = static_cast<std::size_t>(index);
+  if (at >= format_count || !formats_[at]) {
+    return fail(errc::invalid_configuration,
+                "this serializer is not available with encryption; use serializer_kind::standard");
+  }
   if (!options_.encryption || !options_.encryption->multi_tenant) {
     // Non-owning: the engine's own formats live as long as the engine.
-    return std::shared_ptr<const storage_format>(std::shared_ptr<const void>(),
-                                                 &formats_.at(index));
+    return std::shared_ptr<const storage_format>(std::shared_ptr<const void>(), &*formats_[at]);
   }
   const auto tenant = tenant_scope::current();
   if (!tenant) {
@@ -277,7 +302,7 @@ result<std::shared_ptr<const storage_format>> cache_engine::format(int index) {
   }
   // Shares ownership of the tenant's set, so dropping it from the table cannot pull it from
   // under us.
-  return std::shared_ptr<const storage_format>(*set, &(*set)->at(index));
+  return std::shared_ptr<const storage_format>(*set, &*(**set)[at]);
 }
 
 bool cache_engine::binds_key(int index) const noexcept {
@@ -459,6 +484,13 @@ void cache_engine::report_tenant_mismatch(const failure& why) {
   notify(why);
 }
 
+void cache_engine::report_python_only(std::string_view key, const failure& why, cache_layer layer) {
+  // Not corrupt, not evicted: the entry is valid for the Python services sharing the key.
+  python_only_entries_.fetch_add(1, std::memory_order_relaxed);
+  emit_fault(fault_kind::python_only_entry, layer, why, key);
+  notify(why);
+}
+
 void cache_engine::reject(std::string_view key, const failure& why, std::string_view l1_key,
                           cache_layer layer) {
   if (l1_ && !l1_key.empty() && l1_key != key) l1_->erase(l1_key);
@@ -469,7 +501,7 @@ result<cache_engine::lookup> cache_engine::load(std::string_view key, int index,
                                                 ttl_seconds entry_ttl,
                                                 std::chrono::nanoseconds* l2_latency) {
   auto in_l1 = load_l1(key, index, nullptr, current_namespace());
-  if (!in_l1 || in_l1->msgpack || in_l1->layer == served_by::another_tenant) return in_l1;
+  if (!in_l1 || in_l1->msgpack || in_l1->layer == served_by::left_in_place) return in_l1;
   return load_l2(key, key, index, entry_ttl, l2_latency);
 }
 
@@ -524,7 +556,11 @@ result<cache_engine::lookup> cache_engine::load_l1(
   if (opened->code() == errc::tenant_mismatch) {
     // Another tenant's entry, copied from L2 or written here: L2 holds the same.
     report_tenant_mismatch(opened->error());
-    return lookup{std::nullopt, served_by::another_tenant};
+    return lookup{std::nullopt, served_by::left_in_place};
+  }
+  if (opened->code() == errc::python_only_value) {  // an L1 copy of an L2 entry: L2 holds it too
+    report_python_only(l1_key, opened->error(), cache_layer::l1);
+    return lookup{std::nullopt, served_by::left_in_place};
   }
   if (fails_authentication(opened->code())) {  // encrypted: the L1 key is the storage key
     report_unauthentic(l1_key, opened->error(), false);
@@ -572,7 +608,11 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
   if (!opened) {
     if (opened.code() == errc::tenant_mismatch) {
       report_tenant_mismatch(opened.error());
-      return lookup{std::nullopt, served_by::another_tenant};
+      return lookup{std::nullopt, served_by::left_in_place};
+    }
+    if (opened.code() == errc::python_only_value) {
+      report_python_only(key, opened.error(), cache_layer::l2);
+      return lookup{std::nullopt, served_by::left_in_place};
     }
     if (l1_ && l1_key != key) l1_->erase(l1_key);
     if (fails_authentication(opened.code())) {
@@ -787,6 +827,7 @@ cache_stats cache_engine::stats() const noexcept {
           .oversize_values = oversize_values_.load(std::memory_order_relaxed),
           .uncacheable_calls = uncacheable_calls_.load(std::memory_order_relaxed),
           .tenant_mismatches = tenant_mismatches_.load(std::memory_order_relaxed),
+          .python_only_entries = python_only_entries_.load(std::memory_order_relaxed),
           .written_back = write_back_ ? write_back_->written() : 0,
           .write_backs_dropped = write_back_ ? write_back_->dropped() : 0,
           .stale_served = stale_served_.load(std::memory_order_relaxed)};

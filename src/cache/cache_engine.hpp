@@ -32,10 +32,26 @@ namespace cachekit {
 inline namespace v0 {
 namespace detail {
 
-// Storage-format indices (`cache::format_index`).
+// Storage-format indices (`cache::format_index`): the default serializer's frames, interop,
+// then the other serializers' frames, with and without integrity checking.
 inline constexpr int frame_with_integrity = 0;
 inline constexpr int frame_without_integrity = 1;
 inline constexpr int interop_format = 2;
+inline constexpr int json_with_integrity = 3;
+inline constexpr int json_without_integrity = 4;
+inline constexpr int auto_with_integrity = 5;
+inline constexpr int auto_without_integrity = 6;
+inline constexpr std::size_t format_count = 7;
+// The frame format index of `serializer` with or without integrity checking.
+[[nodiscard]] constexpr int frame_format_index(serializer_kind serializer, bool integrity) {
+  switch (serializer) {
+    case serializer_kind::json: return integrity ? json_with_integrity : json_without_integrity;
+    case serializer_kind::auto_detect:
+      return integrity ? auto_with_integrity : auto_without_integrity;
+    case serializer_kind::standard: break;
+  }
+  return integrity ? frame_with_integrity : frame_without_integrity;
+}
 
 // Multi-tenant mode keeps at most this many tenants' formats (each holds derived keys and AES
 // contexts); past it the least recently used tenant's are dropped, costing that tenant one
@@ -205,6 +221,8 @@ class cache_engine {
   void report_unauthentic(std::string_view key, const failure& why, bool evict_l2);
   // Multi-tenant: the key holds an entry sealed for another tenant; counted, left in place.
   void report_tenant_mismatch(const failure& why);
+  // Serializer "auto": a Python-only value (errc::python_only_value); counted, left in place.
+  void report_python_only(std::string_view key, const failure& why, cache_layer layer);
   // One L2 read (with the entry's lifetime when an L1 copy will be made); failures reported.
   [[nodiscard]] result<std::optional<timed_value>> read_l2(std::string_view key);
   // The write-back of one key after an outage (write_back_queue's writer).
@@ -239,12 +257,13 @@ class cache_engine {
   const backpressure_backend* gate_ = nullptr;
   cache_options options_;
   std::unique_ptr<l1_cache> l1_;
-  std::array<storage_format, 3> formats_;
+  // Formats by index; the json and auto ones are absent when encrypted (not offered there).
+  using format_set = std::array<std::optional<storage_format>, format_count>;
+  format_set formats_;
   fill_coordinator fills_;
   // Multi-tenant mode: the formats of each tenant seen, built on first use (keys derived
   // without growing the keyring), the least recently used dropped past `max_tenant_formats`.
   // Per process (a forked child builds its own table, never taking its parent's lock).
-  using format_set = std::array<storage_format, 3>;
   struct tenant_format_table {
     std::mutex mutex;
     lru_map<std::shared_ptr<const format_set>> sets{max_tenant_formats};  // guarded by mutex
@@ -274,6 +293,7 @@ class cache_engine {
   std::atomic<std::uint64_t> uncacheable_calls_{0};
   std::atomic<std::size_t> object_bytes_reserved_{0};
   std::atomic<std::uint64_t> tenant_mismatches_{0};
+  std::atomic<std::uint64_t> python_only_entries_{0};
   // After an outage, writes L1-only keys to L2 (null when off, or without L1 or L2). Late: its
   // thread uses the members above and is joined before them.
   std::unique_ptr<write_back_queue> write_back_;

@@ -21,6 +21,7 @@ const char* describe(errc code) noexcept {
     case errc::unsupported_version: return "unsupported format version";
     case errc::serializer_mismatch: return "entry written by an incompatible serializer";
     case errc::key_mismatch: return "entry was written for another key";
+    case errc::python_only_value: return "entry holds a Python-only value (NumPy, pandas, Arrow)";
     case errc::authentication_failed: return "authentication failed (tampered data or wrong key)";
     case errc::invalid_ciphertext: return "invalid ciphertext";
     case errc::unknown_key_fingerprint: return "key fingerprint not in the keyring";

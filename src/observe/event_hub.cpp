@@ -54,6 +54,7 @@ const char* to_string(fault_kind k) noexcept {
     case fault_kind::oversize_value: return "oversize_values";
     case fault_kind::uncacheable_call: return "uncacheable_calls";
     case fault_kind::tenant_mismatch: return "tenant_mismatches";
+    case fault_kind::python_only_entry: return "python_only_entries";
   }
   return "unknown";
 }

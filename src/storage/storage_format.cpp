@@ -1,7 +1,11 @@
 #include <cachekit/envelope.hpp>
+#include <cachekit/error.hpp>
 #include <cachekit/frame.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "codec/auto_payload.hpp"
+#include "codec/orjson.hpp"
+#include "protocol/big_endian.hpp"
 #include "protocol/untrusted_text.hpp"
 
 #include <algorithm>
@@ -13,8 +17,11 @@ namespace cachekit {
 inline namespace v0 {
 namespace {
 
-constexpr std::string_view default_serializer = "default";
 constexpr std::string_view msgpack_format = "msgpack";
+constexpr std::string_view orjson_format = "orjson";
+// OrjsonSerializer's integrity prefix, and the shortest payload its reader takes (prefix + `{}`).
+constexpr std::size_t orjson_checksum_size = 8;
+constexpr std::size_t orjson_min_checked_payload = 10;
 
 bool starts_with_ck(byte_view bytes) {
   return bytes.size() >= 2 && bytes[0] == std::byte{'C'} && bytes[1] == std::byte{'K'};
@@ -24,11 +31,17 @@ std::string yes_no(bool b) {
   return b ? "true" : "false";
 }
 
-// The frame header cachekit-py's default serializer writes for this configuration.
+// The frame header cachekit-py's serializer of this configuration writes.
 frame::header frame_header_for(const storage_options& options) {
   frame::header h{
-      .serializer = std::string(default_serializer),
+      .serializer = std::string(serializer_name(options.serializer)),
       .metadata = frame::standard_metadata({.integrity_checking = options.integrity_checking})};
+  if (options.serializer == serializer_kind::json) {
+    // OrjsonSerializer's metadata: never compressed, whatever the integrity setting.
+    h.metadata.format = std::string(orjson_format);
+    h.metadata.compressed = false;
+    h.metadata.original_type = std::string(orjson_format);
+  }
   if (options.encryption) {
     h.metadata.encrypted = true;
     h.metadata.tenant_id = std::string(options.encryption->tenant_id());
@@ -48,6 +61,13 @@ struct storage_format::impl {
   std::optional<frame::prefix> keyed_prefix;
 
   explicit impl(storage_options o) : options(std::move(o)) {
+    if (options.serializer != serializer_kind::standard &&
+        (options.encryption || options.mode == storage_mode::interop)) {
+      throw error(errc::invalid_configuration,
+                  "serializer \"" + std::string(serializer_name(options.serializer)) +
+                      "\" works in frame mode without encryption only in this release; use "
+                      "serializer_kind::standard for encrypted or interop entries");
+    }
     if (options.mode == storage_mode::frame) {
       frame::header h = frame_header_for(options);
       prefix = frame::prefix::make(h).value();
@@ -86,7 +106,40 @@ struct storage_format::impl {
                        .original_type = original_type});
   }
 
+  // Appends the plaintext frame prefix this configuration writes for `aad_key`.
+  void append_prefix(byte_buffer& out, std::string_view aad_key, std::size_t payload_size) const {
+    const frame::prefix& p = keyed_prefix ? *keyed_prefix : *prefix;
+    out.reserve(p.bytes().size() + payload_size);
+    if (keyed_prefix) {
+      keyed_prefix->append_to(out, frame::key_hash(aad_key));
+    } else {
+      prefix->append_to(out);
+    }
+  }
+
+  // OrjsonSerializer's payload: [xxHash3-64 of the JSON, big endian] JSON, or the JSON alone.
+  result<byte_buffer> seal_json(byte_view msgpack, std::string_view aad_key) const {
+    auto text = detail::standard_to_orjson(msgpack);
+    if (!text) return std::move(text).error();
+    const byte_view json = as_byte_view(*text);
+    byte_buffer out;
+    append_prefix(out, aad_key, json.size() + orjson_checksum_size);
+    if (options.integrity_checking) {
+      std::byte digest[orjson_checksum_size];
+      detail::store_be(digest, checksum_xxh3(json));
+      out.insert(out.end(), digest, digest + orjson_checksum_size);
+    }
+    out.insert(out.end(), json.begin(), json.end());
+    return out;
+  }
+
   result<byte_buffer> seal_frame(byte_view msgpack, std::string_view aad_key) {
+    if (options.serializer == serializer_kind::json) return seal_json(msgpack, aad_key);
+    if (options.serializer == serializer_kind::auto_detect) {
+      if (auto ok = detail::check_auto_writable(msgpack, options.integrity_checking); !ok) {
+        return std::move(ok).error();
+      }
+    }
     byte_buffer inner_storage;
     byte_view inner = msgpack;
     if (options.integrity_checking) {
@@ -97,13 +150,7 @@ struct storage_format::impl {
     }
     byte_buffer out;
     if (!options.encryption) {
-      if (keyed_prefix) {
-        out.reserve(keyed_prefix->bytes().size() + inner.size());
-        keyed_prefix->append_to(out, frame::key_hash(aad_key));
-      } else {
-        out.reserve(prefix->bytes().size() + inner.size());
-        prefix->append_to(out);
-      }
+      append_prefix(out, aad_key, inner.size());
       out.insert(out.end(), inner.begin(), inner.end());
       return out;
     }
@@ -154,6 +201,16 @@ struct storage_format::impl {
     if (layers.compressed) {
       auto env = envelope::decode(inner, {.max_original_size = options.max_payload_bytes});
       if (!env) return std::move(env).error();
+      if (options.serializer == serializer_kind::auto_detect && env->format != msgpack_format) {
+        // AutoSerializer's columnar DataFrame/Series fallback travels in the envelope too.
+        return detail::is_python_only_format(env->format)
+                   ? fail(errc::python_only_value,
+                          "the entry holds a pandas " + env->format +
+                              " (AutoSerializer), which no C++ type holds; it is left for the "
+                              "Python services")
+                   : fail(errc::malformed, "AutoSerializer envelope of unknown format \"" +
+                                               detail::quote_untrusted(env->format) + "\"");
+      }
       if (explain) {
         out.layers.push_back(
             "ByteStorage envelope: format " + env->format + ", " + std::to_string(inner.size()) +
@@ -165,6 +222,58 @@ struct storage_format::impl {
     } else {
       out.msgpack.assign(inner.begin(), inner.end());
     }
+    return {};
+  }
+
+  // The JSON of an OrjsonSerializer payload, checksum verified (integrity on), as MessagePack.
+  result<void> open_json(byte_view payload, bool explain, opened_entry& out) const {
+    byte_view json = payload;
+    if (options.integrity_checking) {
+      if (payload.size() < orjson_min_checked_payload) {
+        return fail(errc::truncated, "orjson payload of " + std::to_string(payload.size()) +
+                                         " bytes; with integrity checking it holds an 8-byte "
+                                         "checksum and at least 2 bytes of JSON");
+      }
+      json = payload.subspan(orjson_checksum_size);
+      if (detail::load_be<std::uint64_t>(payload.data()) != checksum_xxh3(json)) {
+        return fail(errc::checksum_mismatch,
+                    "xxHash3-64 of the orjson payload differs from its checksum prefix");
+      }
+    }
+    auto msgpack =
+        detail::orjson_to_standard(json, {.max_output_bytes = options.max_payload_bytes});
+    if (!msgpack) return std::move(msgpack).error();
+    if (explain) {
+      out.layers.push_back(std::string("orjson payload: ") + std::to_string(json.size()) +
+                           " bytes of JSON" +
+                           (options.integrity_checking ? ", xxHash3-64 verified" : "") + " -> " +
+                           std::to_string(msgpack->size()) + " bytes of MessagePack");
+    }
+    out.msgpack = std::move(*msgpack);
+    return {};
+  }
+
+  // AutoSerializer's type markers rewritten for the typed codecs (most entries hold none).
+  static result<void> revive_auto(bool explain, opened_entry& out) {
+    static constexpr std::string_view type_markers[] = {"__tuple__", "__set__", "__uuid__",
+                                                        "__ndarray__"};
+    const std::string_view text = as_string_view(out.msgpack);
+    bool marked = false;
+    for (std::string_view m : type_markers) marked = marked || text.find(m) != text.npos;
+    if (!marked) return {};
+    auto rewritten = detail::auto_to_standard(out.msgpack);
+    if (!rewritten) return std::move(rewritten).error();
+    if (explain) out.layers.emplace_back("AutoSerializer markers rewritten (tuple/set/UUID)");
+    out.msgpack = std::move(*rewritten);
+    return {};
+  }
+
+  // The payload after a plaintext frame header of this format's serializer.
+  result<void> open_plain(byte_view payload, const payload_layers& layers, std::string_view aad_key,
+                          bool explain, opened_entry& out) const {
+    if (options.serializer == serializer_kind::json) return open_json(payload, explain, out);
+    if (auto ok = open_payload(payload, layers, aad_key, explain, out); !ok) return ok;
+    if (options.serializer == serializer_kind::auto_detect) return revive_auto(explain, out);
     return {};
   }
 
@@ -205,7 +314,7 @@ struct storage_format::impl {
                                                   options.encryption->current_fingerprint())
                                             : std::nullopt,
           .original_type = msgpack_format};
-      if (auto ok = open_payload(stored.subspan(own), layers, aad_key, false, out); !ok) {
+      if (auto ok = open_plain(stored.subspan(own), layers, aad_key, false, out); !ok) {
         return std::move(ok).error();
       }
       return out;
@@ -223,11 +332,25 @@ struct storage_format::impl {
           ", encrypted " + yes_no(m.encrypted) + ", " + std::to_string(fr->header_len()) +
           "-byte header, " + std::to_string(fr->payload().size()) + "-byte payload");
     }
-    if (h.serializer != default_serializer || m.format != msgpack_format) {
+    const std::string_view expected = serializer_name(options.serializer);
+    if (options.serializer == serializer_kind::auto_detect && h.serializer == expected &&
+        (m.format == "arrow" || detail::is_python_only_format(m.original_type.value_or("")) ||
+         detail::is_python_only_payload(fr->payload()))) {
+      return fail(errc::python_only_value,
+                  "the entry holds a Python-only value (AutoSerializer format \"" +
+                      detail::quote_untrusted(m.format) + "\", original_type \"" +
+                      detail::quote_untrusted(m.original_type.value_or("")) +
+                      "\": a NumPy array, pandas DataFrame or Series, or Arrow table), which no "
+                      "C++ type holds; it is left for the Python services");
+    }
+    const std::string_view expected_format =
+        options.serializer == serializer_kind::json ? orjson_format : msgpack_format;
+    if (h.serializer != expected || m.format != expected_format) {
       return fail(errc::serializer_mismatch,
                   "entry written by serializer \"" + detail::quote_untrusted(h.serializer) +
                       "\" with format \"" + detail::quote_untrusted(m.format) +
-                      "\"; this reader decodes the default (msgpack) serializer");
+                      "\"; this reader decodes the \"" + std::string(expected) + "\" serializer (" +
+                      std::string(expected_format) + ")");
     }
 
     const tenant_keyring* keys = nullptr;  // set when the payload is ciphertext
@@ -272,6 +395,12 @@ struct storage_format::impl {
     payload_layers layers{.compressed = m.compressed, .keys = keys};
     if (m.key_fingerprint) layers.fingerprint = *m.key_fingerprint;
     if (m.original_type) layers.original_type = *m.original_type;
+    if (keys == nullptr) {
+      if (auto ok = open_plain(fr->payload(), layers, aad_key, explain, out); !ok) {
+        return std::move(ok).error();
+      }
+      return out;
+    }
     if (auto ok = open_payload(fr->payload(), layers, aad_key, explain, out); !ok) {
       return std::move(ok).error();
     }
