@@ -163,6 +163,9 @@ ALL_SHAPES = ("int", "uint64", "negint", "str", "float", "bool", "none", "bytes"
 # Interop mode refuses NaN and infinities (cachekit-py raises InteropError; C++ does not store).
 INTEROP_SHAPES = tuple(s for s in ALL_SHAPES if s != "typed_nonfinite")
 TYPED_SHAPES = ("record", "typed", "typed_nonfinite")
+# What JSON (serializer "orjson") carries back as the same value: no bytes, no NaN, and no
+# datetime (orjson writes its text, which reads back as a string on both sides).
+JSON_SHAPES = ("int", "uint64", "negint", "str", "float", "bool", "none", "list", "dict", "record")
 
 
 # --- servers ----------------------------------------------------------------------------------
@@ -312,6 +315,9 @@ class Scenario:
     # MessagePack is not compressed (interop, integrity off): C++ must store what cachekit-py writes
     # for the same value, byte for byte.
     raw: Callable[[Env, str], bytes | None] | None = None
+    # The cachekit-py serializer of the scenario (both sides): its frame payload and header are
+    # what `raw` compares, for "default" the MessagePack, for "orjson" the checksum and JSON.
+    serializer: str = "default"
 
 
 def _redis_plain(env: Env) -> RedisBackend:
@@ -438,6 +444,31 @@ def scenarios() -> list[Scenario]:
                  "cache_options{.integrity_checking = false}",
                  python=lambda env, op: cache(integrity_checking=False, backend=_file(env)),
                  cpp=lambda env: {**file_cpp(env), "integrity": False}, stored=file_entry),
+        Scenario("orjson_redis", "@cache(serializer='orjson', backend=RedisBackend) / "
+                 "memoize_options{.serializer = serializer_kind::json} (keys :1o, JSON byte for byte)",
+                 python=lambda env, op: cache(serializer="orjson", backend=_redis_plain(env)),
+                 cpp=redis_cpp("plain"), call={"serializer": "orjson"}, stored=plain, shapes=JSON_SHAPES,
+                 raw=redis_raw, serializer="orjson"),
+        Scenario("orjson_integrity_off_redis", "@cache(serializer='orjson', integrity_checking=False) / "
+                 "json, integrity off (keys :0o, JSON without the checksum)",
+                 python=lambda env, op: cache(serializer="orjson", integrity_checking=False,
+                                              backend=_redis_plain(env)),
+                 cpp=redis_cpp("plain"), call={"serializer": "orjson", "integrity": False}, stored=plain,
+                 shapes=JSON_SHAPES, raw=redis_raw, serializer="orjson"),
+        Scenario("orjson_memcached", "@cache(serializer='orjson', backend=MemcachedBackend) / json on memcached",
+                 python=lambda env, op: cache(serializer="orjson", backend=_memcached(env)),
+                 cpp=memcached_cpp(), call={"serializer": "orjson"}, stored=memcached_entry(""),
+                 shapes=JSON_SHAPES, raw=memcached_raw, serializer="orjson"),
+        Scenario("auto_redis", "@cache(serializer='auto', backend=RedisBackend) / "
+                 "memoize_options{.serializer = serializer_kind::auto_detect} (keys :1a)",
+                 python=lambda env, op: cache(serializer="auto", backend=_redis_plain(env)),
+                 cpp=redis_cpp("plain"), call={"serializer": "auto"}, stored=plain, serializer="auto"),
+        Scenario("auto_integrity_off_redis", "@cache(serializer='auto', integrity_checking=False) / "
+                 "auto_detect, integrity off (MessagePack byte for byte)",
+                 python=lambda env, op: cache(serializer="auto", integrity_checking=False,
+                                              backend=_redis_plain(env)),
+                 cpp=redis_cpp("plain"), call={"serializer": "auto", "integrity": False}, stored=plain,
+                 raw=redis_raw, serializer="auto"),
         Scenario("wrong_master_key", "@cache.secure under key A / intent::secure under key B: the entry is "
                  "corrupt, the C++ function runs",
                  python=lambda env, op: cache.secure(master_key=KEY_A, deployment_uuid=DEPLOYMENT_UUID),
@@ -589,7 +620,15 @@ def case_cpp_to_py(peer: Peer, scenario: Scenario, env: Env, shape: str, n: int)
             got_bytes, want = stored, python_sdk.interop_encode(expected, cache_key=first["key"])
         else:
             header_bytes, got_bytes = python_sdk.split_frame(stored)
-            want = python_sdk.standard_payload(expected, integrity=False)
+            integrity = scenario.call.get("integrity", True)
+            if scenario.serializer == "default":
+                want = python_sdk.standard_payload(expected, integrity=False)
+            else:
+                want_header, want = python_sdk.split_frame(
+                    python_sdk.serializer_frame(scenario.serializer, expected, integrity=integrity))
+                got_header = {k: v for k, v in json.loads(header_bytes).items() if k != "k"}
+                check(got_header == json.loads(want_header), f"C++ frame header {header_bytes.decode()!r}; "
+                      f"cachekit-py writes {want_header.decode()!r}")
             # The key binding C++ adds to plaintext frames (cachekit-py reads past it, below):
             # xxHash3-64 of the key as stored.
             binding = json.loads(header_bytes).get("k")

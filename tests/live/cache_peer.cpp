@@ -14,6 +14,7 @@
 //   {"cmd": "call", "function": "module.qualname" | "interop": {"ns": "...", "op": "..."},
 //    "args": ["shape", 3], "type": "value" | "record" | "typed", "fresh": <tagged JSON>,
 //    "integrity": bool (optional, memoize_options), "ns": "..." (optional, frame mode),
+//    "serializer": "default" | "orjson" | "auto" (optional, memoize_options),
 //    "tenant": "uuid" (optional: the call runs inside a tenant_scope)}
 //     -> {"ok": true, "value": <tagged JSON>, "ran": bool, "key": "...",
 //         "info": {"hits", "misses", "l1_hits", "l2_hits"}, "stats": {...}}
@@ -171,7 +172,8 @@ json stats_json(const cachekit::cache_stats& s) {
           {"corrupt_entries", s.corrupt_entries},
           {"oversize_values", s.oversize_values},
           {"uncacheable_calls", s.uncacheable_calls},
-          {"tenant_mismatches", s.tenant_mismatches}};
+          {"tenant_mismatches", s.tenant_mismatches},
+          {"python_only_entries", s.python_only_entries}};
 }
 
 // One memoized function, type-erased so functions of both result types live in one table.
@@ -355,6 +357,11 @@ class peer {
     if (command.contains("integrity"))
       options.integrity_checking = command.at("integrity").get<bool>();
     if (command.contains("ns")) options.ns = command.at("ns").get<std::string>();
+    if (command.contains("serializer")) {
+      auto kind = cachekit::parse_serializer(command.at("serializer").get<std::string>());
+      if (!kind) throw std::invalid_argument("serializer: " + kind.error().detail);
+      options.serializer = *kind;
+    }
     std::string name;
     std::string ns;
     std::string op;
@@ -367,7 +374,10 @@ class peer {
     }
     const std::string id =
         type + "|" + (interop ? "interop" : "frame") + "|" + name + "|" + options.ns.value_or("-") +
-        "|" + (options.integrity_checking ? (*options.integrity_checking ? "1" : "0") : "default");
+        "|" + (options.integrity_checking ? (*options.integrity_checking ? "1" : "0") : "default") +
+        "|" +
+        std::string(cachekit::serializer_name(
+            options.serializer.value_or(cachekit::serializer_kind::standard)));
     if (auto it = functions_.find(id); it != functions_.end()) return it->second;
 
     auto runs = std::make_shared<std::uint64_t>(0);

@@ -206,6 +206,14 @@ def padded_frame(frame: bytes, spaces: int) -> bytes:
     return b"CK\x03" + len(header).to_bytes(4, "big") + header + payload
 
 
+def serializer_frame(serializer: str, value: Any, *, integrity: bool) -> bytes:
+    """The frame cachekit-py's ``serializer`` ("orjson", "auto", ...) writes for ``value``."""
+    from cachekit.cache_handler import CacheSerializationHandler
+
+    handler = CacheSerializationHandler(serializer_name=serializer, enable_integrity_checking=integrity)
+    return handler.serialize_data(value, cache_key="k")
+
+
 def standard_payload(value: Any, *, integrity: bool) -> bytes:
     """StandardSerializer output for ``value``: the envelope (integrity on) or plain msgpack."""
     return split_frame(frame_encode(value, integrity=integrity, cache_key="k"))[1]
