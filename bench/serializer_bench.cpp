@@ -17,23 +17,21 @@ using cachekit::serializer_kind;
 cachekit::byte_buffer api_record() {
   cachekit::value_array scores;
   for (int i = 0; i < 8; ++i) scores.emplace_back(0.5 + i * 1.25);
-  return cachekit::encode_standard_value(cachekit::value_map{
-                                             {"id", 123456},
-                                             {"name", "Ada Lovelace"},
-                                             {"email", "ada@example.com"},
-                                             {"scores", std::move(scores)},
-                                             {"meta", cachekit::value_map{{"active", true},
-                                                                          {"plan", "pro"},
-                                                                          {"logins", 42}}},
-                                         })
+  return cachekit::encode_standard_value(
+             cachekit::value_map{
+                 {"id", 123456},
+                 {"name", "Ada Lovelace"},
+                 {"email", "ada@example.com"},
+                 {"scores", std::move(scores)},
+                 {"meta", cachekit::value_map{{"active", true}, {"plan", "pro"}, {"logins", 42}}},
+             })
       .value();
 }
 
 cachekit::storage_format format_for(int which) {
   const serializer_kind kind = which < 2 ? serializer_kind::standard : serializer_kind::json;
-  return cachekit::storage_format({.serializer = kind,
-                                   .integrity_checking = which % 2 == 0,
-                                   .key_binding = false});
+  return cachekit::storage_format(
+      {.serializer = kind, .integrity_checking = which % 2 == 0, .key_binding = false});
 }
 
 void serializer_seal(benchmark::State& state) {
