@@ -122,6 +122,15 @@ struct storage_format::impl {
     auto text = detail::standard_to_orjson(msgpack);
     if (!text) return std::move(text).error();
     const byte_view json = as_byte_view(*text);
+    if (options.integrity_checking &&
+        json.size() + orjson_checksum_size < orjson_min_checked_payload) {
+      // cachekit-py writes it, but its reader (and ours) refuses a payload under 10 bytes: every
+      // read would miss.
+      return fail(errc::unsupported_type,
+                  "a one-digit number: cachekit-py's OrjsonSerializer with integrity checking "
+                  "cannot read back a JSON document shorter than 2 bytes; wrap it (e.g. in a list) "
+                  "or use the standard serializer");
+    }
     byte_buffer out;
     append_prefix(out, aad_key, json.size() + orjson_checksum_size);
     if (options.integrity_checking) {
