@@ -47,6 +47,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
+from uuid import UUID
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -155,7 +156,27 @@ def model_value(shape: str, n: int, side: str) -> Any:
         return record_value(shape, n, side)
     if shape in ("typed", "typed_nonfinite"):
         return typed_value(shape, n, side)
+    if shape == "python_types":
+        # AutoSerializer's markers (serializer="auto"): Python computes a tuple, a set and a UUID;
+        # C++ holds them as arrays and the UUID's text (cpp_view).
+        if side == "python":
+            return {"t": (n, "x", (1, 2)), "s": {n, n + 1}, "u": UUID(int=n), "side": side}
+        return {"t": [n, "x", [1, 2]], "s": [n, n + 1], "u": str(UUID(int=n)), "side": side}
     raise ValueError(f"unknown shape {shape!r}")
+
+
+def cpp_view(value: Any) -> Any:
+    """``value`` as the C++ SDK reads it from an AutoSerializer entry: tuples and sets as lists
+    (a set in its iteration order, which AutoSerializer writes), UUIDs as their text."""
+    if isinstance(value, (tuple, list)):
+        return [cpp_view(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return [cpp_view(v) for v in value]
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: cpp_view(v) for k, v in value.items()}
+    return value
 
 
 ALL_SHAPES = ("int", "uint64", "negint", "str", "float", "bool", "none", "bytes", "list", "dict", "empty",
@@ -165,6 +186,8 @@ INTEROP_SHAPES = tuple(s for s in ALL_SHAPES if s != "typed_nonfinite")
 TYPED_SHAPES = ("record", "typed", "typed_nonfinite")
 # What JSON (serializer "orjson") carries back as the same value: no bytes, no NaN, and no
 # datetime (orjson writes its text, which reads back as a string on both sides).
+# The auto serializer also carries Python's tuples, sets and UUIDs (as markers).
+AUTO_SHAPES = ALL_SHAPES + ("python_types",)
 JSON_SHAPES = ("int", "uint64", "negint", "str", "float", "bool", "none", "list", "dict", "record")
 
 
@@ -462,13 +485,14 @@ def scenarios() -> list[Scenario]:
         Scenario("auto_redis", "@cache(serializer='auto', backend=RedisBackend) / "
                  "memoize_options{.serializer = serializer_kind::auto_detect} (keys :1a)",
                  python=lambda env, op: cache(serializer="auto", backend=_redis_plain(env)),
-                 cpp=redis_cpp("plain"), call={"serializer": "auto"}, stored=plain, serializer="auto"),
+                 cpp=redis_cpp("plain"), call={"serializer": "auto"}, stored=plain, shapes=AUTO_SHAPES,
+                 serializer="auto"),
         Scenario("auto_integrity_off_redis", "@cache(serializer='auto', integrity_checking=False) / "
                  "auto_detect, integrity off (MessagePack byte for byte)",
                  python=lambda env, op: cache(serializer="auto", integrity_checking=False,
                                               backend=_redis_plain(env)),
                  cpp=redis_cpp("plain"), call={"serializer": "auto", "integrity": False}, stored=plain,
-                 raw=redis_raw, serializer="auto"),
+                 shapes=AUTO_SHAPES, raw=redis_raw, serializer="auto"),
         Scenario("wrong_master_key", "@cache.secure under key A / intent::secure under key B: the entry is "
                  "corrupt, the C++ function runs",
                  python=lambda env, op: cache.secure(master_key=KEY_A, deployment_uuid=DEPLOYMENT_UUID),
@@ -594,12 +618,12 @@ def case_py_to_cpp(peer: Peer, scenario: Scenario, env: Env, shape: str, n: int)
             check_kept(scenario, env, first["key"], scenario.kept_for_tenant)
         return
     check(not first["ran"], f"C++ function ran: the entry under {first['key']!r} was not served")
-    check_value(written, first["value"], "C++ first call")
+    check_value(cpp_view(written), first["value"], "C++ first call")
     check_counts(first["info"], "C++ info after the first call", hits=1, l2_hits=1, l1_hits=0, misses=0)
 
     second = peer_call(peer, scenario, qualname, op, shape, n)
     check(not second["ran"], "C++ function ran on the second call")
-    check_value(written, second["value"], "C++ second call")
+    check_value(cpp_view(written), second["value"], "C++ second call")
     check_counts(second["info"], "C++ info after the second call", hits=2, l2_hits=1, l1_hits=1, misses=0)
 
 
