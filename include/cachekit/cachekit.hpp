@@ -29,6 +29,7 @@
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>
+#include <cachekit/serializer.hpp>
 #include <cachekit/storage_format.hpp>
 #include <cachekit/tenant_scope.hpp>
 #include <cachekit/value.hpp>
