@@ -60,18 +60,19 @@ result<void> revive_temporal(value& v, std::string_view marker) {
   return {};
 }
 
-// Rewrites `v` in place, innermost maps first (as msgpack-python calls the object hook).
-result<void> rewrite(value& v, std::size_t depth) {
+// Rewrites `v` in place, innermost maps first (as msgpack-python calls the object hook). The
+// recursion is as deep as `v`, which decode_standard_value bounded at 1024.
+result<void> rewrite(value& v) {
   if (auto* a = v.get_if<value_array>()) {
     for (auto& item : *a) {
-      if (auto ok = rewrite(item, depth + 1); !ok) return ok;
+      if (auto ok = rewrite(item); !ok) return ok;
     }
     return {};
   }
   auto* m = v.get_if<value_map>();
   if (m == nullptr) return {};
   for (auto& [key, item] : *m) {
-    if (auto ok = rewrite(item, depth + 1); !ok) return ok;
+    if (auto ok = rewrite(item); !ok) return ok;
   }
   const std::string_view marker = marker_of(v);
   if (marker.empty()) return {};
@@ -168,7 +169,7 @@ bool is_python_only_format(std::string_view format) noexcept {
 result<byte_buffer> auto_to_standard(byte_view msgpack) {
   auto decoded = decode_standard_value(msgpack, {.revive_temporal_sentinels = false});
   if (!decoded) return std::move(decoded).error();
-  if (auto ok = rewrite(*decoded, 0); !ok) return std::move(ok).error();
+  if (auto ok = rewrite(*decoded); !ok) return std::move(ok).error();
   return encode_standard_value(*decoded);
 }
 
