@@ -230,7 +230,9 @@ result<encryption_options> make_encryption(master_keys keys, std::string tenant)
   if (auto ok = check_looks_random(current->view(), master_key_var); !ok) {
     return std::move(ok).error();
   }
-  auto ring = keyring::create(std::move(*current), std::move(keys.previous));
+  // Keys decoded from hex: the hex rule (at least 32 bytes), not the raw-bytes one.
+  auto ring =
+      detail::keyring_access::from_decoded_keys(std::move(*current), std::move(keys.previous));
   if (!ring) {
     const auto& f = ring.error();
     return failure{f.code, std::string(master_key_var) + " / " + std::string(previous_keys_var) +
