@@ -137,6 +137,14 @@ bench-mixed: $(DEPS_STAMP)
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_mixed_load
 	build-release/bench/cachekit_mixed_load --seconds $(MIXED_SECONDS)
 
+# How long a process serves a value another process changed, per L1 coherence mode, with real
+# processes on one redis-server (bench/coherence_staleness.cpp; about 35 s).
+.PHONY: bench-coherence
+bench-coherence: $(DEPS_STAMP)
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_coherence_staleness
+	build-release/bench/cachekit_coherence_staleness
+
 # cachekit-py, cachekit-core and cachekit-rs beside ours, same operations and inputs, as ratios
 # (bench/peers/run_peers.py; about 2.5 minutes once built; the Rust side needs rustc >= 1.91).
 .PHONY: bench-peers

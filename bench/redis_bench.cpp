@@ -206,6 +206,33 @@ void redis_set_1k_cachekit(benchmark::State& state) {
   }
 }
 
+// The tenant-scoped layout's write with cachekit-py's key registry (SET + SADD + EXPIRE in one
+// round trip) against the same SET alone: what recording a memoized write costs.
+void redis_set_1k_tenant_scoped(benchmark::State& state) {
+  cachekit::redis_backend backend({.url = bench_url(),
+                                   .pool_size = 1,
+                                   .key_layout = cachekit::redis_key_layout::tenant_scoped});
+  for (auto _ : state) {
+    if (!backend.set("bench:redis:set", value_1k(), std::chrono::seconds(600))) {
+      state.SkipWithError("set failed");
+      return;
+    }
+  }
+}
+
+void redis_set_tracked_1k_tenant_scoped(benchmark::State& state) {
+  cachekit::redis_backend backend({.url = bench_url(),
+                                   .pool_size = 1,
+                                   .key_layout = cachekit::redis_key_layout::tenant_scoped});
+  for (auto _ : state) {
+    if (!backend.set_tracked("bench:redis:set", value_1k(), std::chrono::seconds(600),
+                             "ck:reg:bench:0123456789abcdef")) {
+      state.SkipWithError("set_tracked failed");
+      return;
+    }
+  }
+}
+
 void redis_set_1k_hiredis(benchmark::State& state) {
   bare_context bare;
   if (!bare.ok()) {
@@ -233,6 +260,8 @@ BENCHMARK(redis_get_1k_hiredis)->UseRealTime();
 BENCHMARK(redis_get_1k_cachekit)->UseRealTime();
 BENCHMARK(redis_set_1k_hiredis)->UseRealTime();
 BENCHMARK(redis_set_1k_cachekit)->UseRealTime();
+BENCHMARK(redis_set_1k_tenant_scoped)->UseRealTime();
+BENCHMARK(redis_set_tracked_1k_tenant_scoped)->UseRealTime();
 BENCHMARK(redis_16_sequential_gets_hiredis)->UseRealTime();
 BENCHMARK(redis_mget_16_hiredis)->UseRealTime();
 BENCHMARK(redis_pipelined_16_gets_hiredis)->UseRealTime();

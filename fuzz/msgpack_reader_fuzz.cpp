@@ -64,8 +64,10 @@ value canonical(const value& v) {
   return v;
 }
 
-// Interop can write a decoded value unless it holds a non-string key or a non-finite float.
+// Interop can write a decoded value unless it holds a non-string key, a non-finite float or an
+// extension item.
 bool interop_encodable(const value& v) {
+  if (v.kind() == value_kind::ext) return false;
   if (const auto* d = v.get_if<double>()) return std::isfinite(*d);
   if (const auto* a = v.get_if<value_array>()) {
     return std::all_of(a->begin(), a->end(), interop_encodable);

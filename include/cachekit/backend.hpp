@@ -34,6 +34,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -71,6 +72,44 @@ struct backend_health {
 struct lock_token {
   std::string key;    ///< the lock's own key, e.g. "{cache key}:lock"
   std::string value;  ///< the random token only the holder knows
+};
+
+/// What a `backend_subscription` delivers: a message published on a channel (`payload` holds
+/// its bytes), or, on the key-tracking channel `"__redis__:invalidate"`, the keys another client
+/// changed (`keys`, with the backend's `key_prefix()` removed) or `all_keys` when the server was
+/// flushed.
+struct pushed_message {
+  std::string channel;
+  byte_buffer payload;
+  std::vector<std::string> keys;
+  bool all_keys = false;
+};
+
+/// What `backend::subscribe` listens to.
+struct subscription_options {
+  /// Pub/sub channels (Redis SUBSCRIBE).
+  std::vector<std::string> channels;
+  /// Also hear of every change to a key under the backend's `key_prefix()` (every key for the
+  /// plain layout), by any client: Redis client-side caching in broadcast mode
+  /// (`CLIENT TRACKING on REDIRECT <own id> BCAST [PREFIX p]`), delivered on
+  /// `"__redis__:invalidate"`. Works on RESP2 (hiredis 0.14).
+  bool track_keys = false;
+  /// After this long without traffic the subscription PINGs the server; a server that then
+  /// stays silent as long again fails `next` (errc::timeout), so a dead peer is noticed.
+  std::chrono::milliseconds keepalive{10000};
+};
+
+/// A dedicated push connection opened by `backend::subscribe`. Not thread-safe: one thread
+/// reads it. Destroying it closes the connection.
+class CACHEKIT_EXPORT backend_subscription {
+ public:
+  virtual ~backend_subscription() = default;
+  /// Waits up to `wait` for the next message; nullopt when none came (keepalive traffic is
+  /// handled inside). Errors: errc::transient (connection lost), errc::timeout (silent server),
+  /// errc::backend_authentication (a SUBSCRIBE or PING the ACL refuses): the subscription is
+  /// then dead; open a new one.
+  [[nodiscard]] virtual result<std::optional<pushed_message>> next(
+      std::chrono::milliseconds wait) = 0;
 };
 
 /// A byte store. See the file comment for the error contract.
@@ -134,6 +173,39 @@ class CACHEKIT_EXPORT backend {
   /// Default: `errc::not_supported` (memcached cannot list keys; the file backend stores
   /// hashed names): those entries then live out their TTL.
   [[nodiscard]] virtual result<std::size_t> erase_prefix(std::string_view prefix);
+
+  // ---- cachekit-py's key registry and invalidation events (one cache, many processes) ----
+
+  /// Whether the backend keeps cachekit-py's key registry: a set per memoized function of
+  /// every key written, which `drain_registry` empties. cachekit-py 0.24.1 keeps it on its
+  /// tenant-scoped Redis backend (`KeyTrackableBackend`). Default false.
+  [[nodiscard]] virtual bool keeps_key_registry() const noexcept { return false; }
+
+  /// `set`, and, when the backend keeps a key registry, `key` added to the set `registry`
+  /// (stored under `key_prefix()`, as cachekit-py's `track_key`: SADD then EXPIRE 7 days) in
+  /// the same round trip. Returns whether the key was recorded: false for a backend without a
+  /// registry (the default only calls `set`) or when the server refused the registry write (the
+  /// entry is stored all the same). Errors: those of `set`.
+  [[nodiscard]] virtual result<bool> set_tracked(std::string_view key, byte_view value,
+                                                 ttl_seconds ttl, std::string_view registry);
+
+  /// Deletes every key recorded in `registry` and empties it, as cachekit-py's
+  /// `drain_tracked`: in atomic steps of at most 10,000 members, each key deleted before its
+  /// member leaves the set, so a failure never orphans a key; a write landing meanwhile is
+  /// drained by a later step or the next drain. Returns how many members were drained.
+  /// Default: errc::not_supported.
+  [[nodiscard]] virtual result<std::size_t> drain_registry(std::string_view registry);
+
+  /// Publishes `message` on `channel` (Redis PUBLISH); returns how many subscribers got it.
+  /// Reliability wrappers pass it through unguarded: an event that fails must not count
+  /// against the circuit breaker (cachekit-py does the same). Default: errc::not_supported.
+  [[nodiscard]] virtual result<std::size_t> publish(std::string_view channel, byte_view message);
+
+  /// Opens a dedicated push connection (see `subscription_options`) and returns once the server
+  /// confirmed the subscription. Default: errc::not_supported. Errors: as `get`, and
+  /// errc::backend_authentication when the ACL refuses a channel.
+  [[nodiscard]] virtual result<std::unique_ptr<backend_subscription>> subscribe(
+      const subscription_options& options);
 
   /// Probes the backend (PING / a get of a health key / a stat of the directory).
   [[nodiscard]] virtual backend_health health() = 0;

@@ -16,6 +16,10 @@
 ///       }
 ///     };
 ///
+/// Writes of memoized functions reach a backend that keeps cachekit-py's key registry
+/// (`keeps_key_registry()`, tenant-scoped Redis) through `set_tracked`, not `set`: a wrapper
+/// that changes writes overrides both.
+///
 /// Thread safety: as thread-safe as the wrapped backend (every backend is).
 #pragma once
 
@@ -76,6 +80,21 @@ class CACHEKIT_EXPORT backend_wrapper : public backend {
   result<std::size_t> erase_prefix(std::string_view prefix) override {
     return inner_->erase_prefix(prefix);
   }
+  bool keeps_key_registry() const noexcept override { return inner_->keeps_key_registry(); }
+  result<bool> set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
+                           std::string_view registry) override {
+    return inner_->set_tracked(key, value, ttl, registry);
+  }
+  result<std::size_t> drain_registry(std::string_view registry) override {
+    return inner_->drain_registry(registry);
+  }
+  result<std::size_t> publish(std::string_view channel, byte_view message) override {
+    return inner_->publish(channel, message);
+  }
+  result<std::unique_ptr<backend_subscription>> subscribe(
+      const subscription_options& options) override {
+    return inner_->subscribe(options);
+  }
   backend_health health() override { return inner_->health(); }
   std::string_view type() const noexcept override { return inner_->type(); }
   std::string_view key_prefix() const noexcept override { return inner_->key_prefix(); }
@@ -98,6 +117,8 @@ enum class backend_operation : std::uint8_t {
   try_lock,
   release_lock,
   erase_prefix,
+  set_tracked,  ///< a `set` that also records the key in the key registry
+  drain_registry,
 };
 
 /// One attempt of a backend operation, as a `guarding_wrapper`'s policy sees it: calling it
@@ -122,7 +143,8 @@ class attempt_ref {
 };
 
 /// A `backend_wrapper` that runs every data operation (`backend_operation`) through one
-/// policy, `guard`; `health`, `type` and `key_prefix` pass through (override `health` to add
+/// policy, `guard`; `health`, `type`, `key_prefix`, `keeps_key_registry`, `publish` and
+/// `subscribe` pass through (override `health` to add
 /// the policy's state). The policy sees each attempt's error code and decides whether to run,
 /// rerun or refuse it, without repeating itself for each operation's signature:
 ///
@@ -158,6 +180,9 @@ class CACHEKIT_EXPORT guarding_wrapper : public backend_wrapper {
                                              std::chrono::milliseconds timeout) final;
   result<bool> release_lock(const lock_token& token) final;
   result<std::size_t> erase_prefix(std::string_view prefix) final;
+  result<bool> set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
+                           std::string_view registry) final;
+  result<std::size_t> drain_registry(std::string_view registry) final;
 
  protected:
   /// The policy around one operation. `run` may be called more than once (retries). Returns

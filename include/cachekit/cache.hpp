@@ -141,6 +141,17 @@ class CACHEKIT_EXPORT cache {
 
   /// Removes the entry from L1 and L2; returns whether L2 held it. Errors: the L2's.
   [[nodiscard]] result<bool> erase(std::string_view key, const entry_options& options = {});
+
+  /// What `memoized::invalidate_all()` does, for a function this process has not memoized (a
+  /// maintenance job, a service that only writes): every entry of `function_name` memoized
+  /// with `options.ns`, written by any process, cachekit-py's included, is dropped from L2 (key
+  /// registry, else prefix walk) and this process's L1, and other processes' listeners are
+  /// told. Returns how many L2 entries went. Errors: errc::invalid_argument for a name
+  /// `memoize` would refuse; the L2's (counted and reported; nothing is published then).
+  ///
+  ///     cache.invalidate_function("myapp.users.get_user", {.ns = "users"});
+  [[nodiscard]] result<std::size_t> invalidate_function(std::string_view function_name,
+                                                        const memoize_options& options = {});
   /// Whether a live entry exists in L1 or L2. Errors: the L2's.
   [[nodiscard]] result<bool> exists(std::string_view key, const entry_options& options = {});
   /// The L2 entry's remaining TTL (L1 when there is no L2). Errors: the L2's.
@@ -199,9 +210,12 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] result<void> store_value(std::string_view key, byte_view msgpack,
                                          const entry_options& options);
   void reject_value(std::string_view key, const entry_options& options, const failure& why) const;
+  // `function`: the name the key registry id is derived from (the memoized name, or the
+  // interop operation).
   [[nodiscard]] std::shared_ptr<detail::memo_binding> bind(bool interop,
                                                            const memoize_options& options,
-                                                           std::string key_space) const;
+                                                           std::string key_space,
+                                                           std::string_view function) const;
   [[nodiscard]] std::size_t object_max_entries() const noexcept;
   [[nodiscard]] bool object_mode() const noexcept;
   void require_unprefixed_l2_for_interop() const;
@@ -249,7 +263,9 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
   // Bytes mode keys L1 by the key space and the pre-image (no hash on a hit) unless the
   // arguments are long or the entries are encrypted (the AAD binds the protocol key).
   typename memo::key_function l1_keys = nullptr;
-  if (!objects && !this->options().encryption && this->options().l1_enabled) {
+  // With an L1 coherence mode, events name copies by their L2 key: L1 uses it too.
+  if (!objects && !this->options().encryption && this->options().l1_enabled &&
+      this->options().coherence == l1_coherence::ttl_only) {
     l1_keys = [builder,
                prefix = builder.local_key_prefix()](const auto&... args) -> result<std::string> {
       auto exact = builder.prefixed_preimage_of(prefix, args...);
@@ -279,7 +295,7 @@ memoized<std::decay_t<F>> cache::memoize(std::string_view name, F&& fn,
              .clock = clock()}),
         max_entries, detail::object_binding(engine_, this->options().collect_stats, budget)});
   } else {
-    s->binding = bind(false, options, std::move(key_space));
+    s->binding = bind(false, options, std::move(key_space), name);
   }
   return memo(std::move(s));
 }
@@ -302,7 +318,8 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
   std::string key_space = std::string(ns) + ':' + std::string(operation) + ':';
   // L1 keyed by the canonical arguments, as `memoize` does with its pre-image.
   typename memo::key_function l1_keys = nullptr;
-  if (!this->options().encryption && this->options().l1_enabled && !object_mode()) {
+  if (!this->options().encryption && this->options().l1_enabled && !object_mode() &&
+      this->options().coherence == l1_coherence::ttl_only) {
     l1_keys = [space = key_space, ns = std::string(ns),
                op = std::string(operation)](const auto&... args) -> result<std::string> {
       auto exact = detail::interop_prefixed_preimage(space, args...);
@@ -318,7 +335,7 @@ memoized<std::decay_t<F>> cache::memoize_interop(std::string_view ns, std::strin
         return interop_key_for(ns, op, args...);
       },
       nullptr, nullptr, nullptr, std::move(l1_keys)});
-  s->binding = bind(true, options, std::move(key_space));
+  s->binding = bind(true, options, std::move(key_space), operation);
   if (!options.ns) s->binding->ns = std::string(ns);
   return memo(std::move(s));
 }

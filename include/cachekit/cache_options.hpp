@@ -181,6 +181,23 @@ struct swr_options {
   std::size_t workers = 1;
 };
 
+/// How this process's L1 learns that another process changed or invalidated an entry it holds.
+/// Every mode keeps the TTL bound; the others only shorten how long a copy can be stale.
+/// Staleness measured for each mode: docs/architecture.md (One cache, many processes).
+enum class l1_coherence {
+  /// A copy is served until its L1 TTL (cachekit-py's default).
+  ttl_only,
+  /// cachekit-py 0.24.1's invalidation events: a listener on `cachekit:py:invalidate:v1` drops
+  /// the copies another process's `invalidate`, `invalidate_all` or `clear` named (Python's
+  /// `invalidate_cache()` included). `CACHEKIT_INVALIDATION_LISTENER_ENABLED=true`.
+  invalidation_events,
+  /// Beyond cachekit-py: Redis client-side caching in broadcast mode. The listener also drops
+  /// a copy when any client writes, deletes or expires its key (a plain `SET` from redis-cli
+  /// too), and includes the events above. Each write of this process comes back as an
+  /// invalidation too, so the next read of that key goes to L2 once.
+  redis_tracking,
+};
+
 /// How a `cache` is built. Fill a preset and change fields, or use designated initializers.
 struct cache_options {
   /// The preset these options came from; `secure` makes the cache refuse to start without
@@ -255,6 +272,17 @@ struct cache_options {
   /// counted corrupt entry, evicted, and the function runs. Raise it if your results really hold
   /// more items. A read then costs at most about 2x `max_value_bytes` plus 40 bytes per item.
   std::size_t max_value_items = std::size_t{4} << 20;
+
+  /// How L1 copies follow other processes' changes (see `l1_coherence`). With anything but
+  /// `ttl_only`, the cache runs one listener thread on a dedicated connection of `l2` (which
+  /// must support `backend::subscribe`: Redis), started with the cache and in a forked child at
+  /// its first call; L1 copies are then kept under their L2 key, so an event can name them
+  /// (a hit hashes the arguments). While the listener is not connected, copies are served by
+  /// TTL; each time it (re)subscribes, the cache's L1 is emptied, so nothing missed meanwhile
+  /// outlives the reconnection. Events for a key this process does not hold cost a hash lookup.
+  /// `from_env`: `CACHEKIT_INVALIDATION_LISTENER_ENABLED=true` (events), or ours,
+  /// `CACHEKIT_L1_COHERENCE` = `ttl`, `events` or `tracking`.
+  l1_coherence coherence = l1_coherence::ttl_only;
 
   /// Per-function counters for `memoized::info()`; off in `minimal` and `test`.
   bool collect_stats = true;
@@ -446,6 +474,16 @@ struct cache_stats {
   std::uint64_t write_backs_dropped = 0;
   /// Memoized calls answered with an expired L1 copy (`cache_options::serve_stale_for`).
   std::uint64_t stale_served = 0;
+  /// `cache_options::coherence`: invalidations (events and tracked keys) the listener applied,
+  /// events it could not decode (dropped), its successful (re)subscriptions (each empties L1),
+  /// and its failed subscriptions or lost connections.
+  std::uint64_t invalidations_received = 0;
+  std::uint64_t invalidations_dropped = 0;
+  std::uint64_t listener_subscriptions = 0;
+  std::uint64_t listener_failures = 0;
+  /// Invalidation events this process could not publish (the invalidation itself stood; other
+  /// processes keep their L1 copies until their TTL).
+  std::uint64_t invalidations_unpublished = 0;
 };
 
 }  // namespace v0

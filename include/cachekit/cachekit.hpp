@@ -26,6 +26,7 @@
 #include <cachekit/memory_backend.hpp>
 #include <cachekit/object_cache.hpp>
 #include <cachekit/observer.hpp>
+#include <cachekit/path_segment.hpp>
 #include <cachekit/redis_backend.hpp>
 #include <cachekit/reliability.hpp>
 #include <cachekit/result.hpp>

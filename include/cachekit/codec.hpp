@@ -28,8 +28,9 @@
 /// Whatever the type, the bytes are what msgpack-python writes for the same data, and the same
 /// bytes `cachekit::value` gets (typed_packer.hpp): a `double` is always a float64.
 /// Decoding reads untrusted bytes: declared lengths are bounded by the input size, nesting by
-/// 512 levels, and any mismatch is a `result` error (errc::malformed / type_mismatch), never a
-/// crash or an unchecked allocation.
+/// 512 levels (the protocol's decode bounds, checked before anything is unpacked:
+/// errc::length_limit, truncated, trailing_bytes), and any other mismatch is a `result` error
+/// (errc::malformed / type_mismatch), never a crash or an unchecked allocation.
 ///
 /// Thread safety: stateless; thread-safe.
 #pragma once
@@ -56,6 +57,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -110,10 +112,24 @@ template <typename... Ts>
 struct is_msgpack_adapted<std::tuple<Ts...>>
     : std::bool_constant<(is_msgpack_adapted<Ts>::value && ...)> {};
 
+// The protocol's decode bounds (check_msgpack_bounds) refused a document before msgpack-cxx saw
+// it; `why()` is the pre-scan's own error (errc::length_limit for too deep or overclaiming,
+// errc::truncated, errc::trailing_bytes, errc::malformed), which decoders report as it is.
+class CACHEKIT_EXPORT msgpack_bounds_error : public std::runtime_error {
+ public:
+  explicit msgpack_bounds_error(failure why)
+      : std::runtime_error(why.detail), why_(std::move(why)) {}
+  [[nodiscard]] const failure& why() const noexcept { return why_; }
+
+ private:
+  failure why_;
+};
+
 // One MessagePack document unpacked with every msgpack-cxx limit bounded by the input size (a
 // few hostile bytes cannot ask for gigabytes), into a per-thread zone that is cleared, not freed,
 // afterwards; strings and binaries point into `bytes`, which must outlive this object. Throws
-// msgpack exceptions (callers translate), including for trailing bytes.
+// msgpack_bounds_error when the protocol's bounds refuse the document, msgpack exceptions
+// otherwise (callers translate), including for trailing bytes.
 class CACHEKIT_EXPORT unpacked_document {
  public:
   explicit unpacked_document(byte_view bytes);
@@ -277,8 +293,10 @@ struct codec {
     return sink.take();
   }
 
-  /// Reads exactly one document into a `T`. Errors: errc::malformed for invalid or trailing
-  /// bytes, errc::type_mismatch when the document does not fit `T`.
+  /// Reads exactly one document into a `T`. Errors: the protocol's decode bounds first
+  /// (errc::length_limit for a document nested too deep or declaring more than its bytes can
+  /// hold, errc::truncated, errc::trailing_bytes), errc::malformed for other invalid bytes,
+  /// errc::type_mismatch when the document does not fit `T`.
   static result<T> decode(byte_view bytes) {
     try {
       const detail::unpacked_document document(bytes);
@@ -289,6 +307,8 @@ struct codec {
         detail::convert_value(document.get(), out);
         return out;
       }
+    } catch (const detail::msgpack_bounds_error& e) {
+      return e.why();
     } catch (const msgpack::type_error&) {
       return detail::msgpack_failure("type", typeid(T).name());
     } catch (const std::exception&) {

@@ -72,6 +72,18 @@ using key_kwargs = std::vector<std::pair<std::string, value>>;
 /// `<custom>:{ClassName}`). Errors: errc::invalid_configuration for an empty name.
 [[nodiscard]] CACHEKIT_EXPORT result<std::string> serializer_code(std::string_view serializer);
 
+/// The serializer identity under which cachekit-py 0.24.1 keys a function whose serializer is
+/// given as an object (an instance of a class named `class_name`, built-in classes included):
+/// `<custom>:{class_name}`. Pass it as `default_key_options::serializer` to share such a
+/// function's entries; the `<` cannot start a Python class name, so it never equals a
+/// serializer name such as `auto`. Thread-safe; does not fail.
+///     custom_serializer_identity("ArrowSerializer")  // "<custom>:ArrowSerializer" → code x2263
+[[nodiscard]] inline std::string custom_serializer_identity(std::string_view class_name) {
+  std::string identity = "<custom>:";
+  identity.append(class_name);
+  return identity;
+}
+
 /// The `func:` segment for `module_qualname` (`"myapp.users.get_user"`): sanitized as the file
 /// comment says. Errors: errc::invalid_argument when it is not UTF-8.
 [[nodiscard]] CACHEKIT_EXPORT result<std::string> default_key_function_name(

@@ -271,14 +271,18 @@ class CACHEKIT_EXPORT tenant_keyring {
 ///     auto value = tenant.decrypt_by_fingerprint(frame.key_fingerprint, payload, aad);
 class CACHEKIT_EXPORT keyring {
  public:
-  /// Builds a keyring from decoded keys.
-  /// Returns `errc::invalid_master_key` when a key is shorter than 32 bytes;
+  /// Builds a keyring from raw key bytes, which must be exactly 32 per key (cachekit-py's raw
+  /// `master_key`; the protocol's Master Key Input rule 4): 64 hex characters passed as bytes
+  /// would otherwise derive another key than the one they spell. Keys given as hex may be longer
+  /// (`from_hex`).
+  /// Returns `errc::invalid_master_key` when a key is not 32 bytes;
   /// `errc::invalid_configuration` when there are more than 3 previous keys (they are never
   /// truncated) or the current key also appears among the previous ones (compared as bytes).
   [[nodiscard]] static result<keyring> create(secret_bytes current,
                                               std::vector<secret_bytes> previous = {});
 
-  /// As `create`, decoding each key with `parse_master_key`; a message names which key failed
+  /// As `create`, decoding each key with `parse_master_key` (so each must be at least 32 bytes,
+  /// the hex rule, rather than exactly 32); a message names which key failed
   /// ("current master key", "previous master key #2"), never its value.
   ///
   /// Like the other protocol functions, a keyring accepts any key that is not all zero bytes, so

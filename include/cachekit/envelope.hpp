@@ -104,10 +104,12 @@ struct decoded {
 /// The bytes and format of an envelope. Reads `compressed_data` as bin or as the legacy array
 /// of uints, `checksum` only as an array of exactly 8 uints, and nothing after the array.
 /// Errors (all in the corrupt-data group), in the order they are checked:
-/// errc::input_too_large (envelope above 512 MiB); errc::truncated, errc::malformed,
-/// errc::trailing_bytes (structure); errc::input_too_large (compressed data or original_size
-/// above 512 MiB or `limits.max_original_size`); errc::decompression_bomb (empty compressed
-/// data, or original_size above 255× its size, more than LZ4 can produce);
+/// errc::input_too_large (envelope above 512 MiB); errc::length_limit (the protocol's decode
+/// bounds: declared lengths summed over the envelope exceed what its bytes can hold, checked
+/// before anything is materialised; also how most cut-short envelopes end), errc::truncated,
+/// errc::malformed, errc::trailing_bytes (structure); errc::input_too_large (compressed data or
+/// original_size above 512 MiB or `limits.max_original_size`); errc::decompression_bomb (empty
+/// compressed data, or original_size above 255× its size, more than LZ4 can produce);
 /// errc::decompression_failed (invalid LZ4 block, or more output than original_size);
 /// errc::checksum_mismatch; errc::size_mismatch (fewer bytes than original_size).
 [[nodiscard]] CACHEKIT_EXPORT result<decoded> decode(byte_view input,

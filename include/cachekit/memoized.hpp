@@ -217,6 +217,9 @@ struct CACHEKIT_EXPORT memo_binding {
   /// The prefix all the function's keys start with (`default_key_builder::key_space_prefix`,
   /// or `{ns}:{operation}:` in interop mode); `clear()` erases by it. Never empty.
   std::string key_space;
+  /// cachekit-py's key registry id of the function (`ck:reg:{ns}:{blake3_16(name)}`): L2 writes
+  /// record their key there when the backend keeps a registry; events name the function by it.
+  std::string registry;
   function_stats stats;
   /// Concurrent misses of one key in this process share one call of the function.
   flight_table flights;
@@ -288,9 +291,11 @@ struct CACHEKIT_EXPORT memo_binding {
   [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key);
   void record_stale_served() noexcept;
 
-  /// Resets the counters, then erases every entry under `key_space`: from L2 when the backend
-  /// can erase by prefix (`backend::erase_prefix`; a failure is counted and reported), then
-  /// from L1. Linear in the sizes of L1 and of the L2's key space walk.
+  /// Every entry of the function, from every process (`cache_engine::invalidate_function`):
+  /// the key registry, and with `walk_prefix` the L2 prefix walk too. Failures are counted and
+  /// reported; returns whether L2 was reached.
+  bool invalidate_all(bool walk_prefix);
+  /// Resets the counters, then `invalidate_all(true)`.
   void clear();
   [[nodiscard]] cache_info info() const;
 
@@ -406,11 +411,30 @@ class memoized_impl<F, R(P...)> {
     }
   }
 
-  /// Resets the counters and drops the function's entries, found by the prefix all its keys
-  /// share (no list of written keys is kept): every L1 entry, and every L2 entry when the
-  /// backend can erase by prefix (Redis, memory); on others (memcached, file) L2 entries live
-  /// out their TTL. cachekit-py's `cache_clear()` deletes the L2 keys its process recorded, or
-  /// with a key registry every process's; a prefix walk reaches every process's entries too.
+  /// Drops every entry of the function, written by any process (cachekit-py's no-argument
+  /// `invalidate_cache()`): on a backend that keeps cachekit-py's key registry (tenant-scoped
+  /// Redis) it drains the function's registry set, which Python and C++ writers both fill, in
+  /// bounded atomic steps; on others it erases L2 by the prefix all the function's keys share
+  /// (Redis plain layout, memory; memcached and file entries live out their TTL). Then this
+  /// process's L1 copies, then an invalidation event tells other processes' listeners
+  /// (`cache_options::coherence`, cachekit-py's `CACHEKIT_INVALIDATION_LISTENER_ENABLED`) to drop
+  /// theirs. Returns false when L2 failed (counted and reported; L1 is emptied all the same and
+  /// no event is sent). Object mode: empties this function's objects. Thread-safe.
+  ///
+  ///     get_user.invalidate_all();  // every user, in every process
+  bool invalidate_all() const {
+    if (state_->objects) {
+      state_->objects->cache.clear();
+      return true;
+    }
+    return state_->binding->invalidate_all(false);
+  }
+
+  /// Resets the counters and drops every entry of the function, as cachekit-py's
+  /// `cache_clear()` (which is its `invalidate_cache()` plus the counters): `invalidate_all()`,
+  /// then, on a backend that can erase by prefix, also a walk of L2 by the function's key prefix,
+  /// which reaches entries no registry recorded (written by older C++ releases, or when a
+  /// registry write failed) at a cost linear in the size of the L2 keyspace.
   void clear() const {
     if (state_->objects) {
       state_->objects->cache.clear();

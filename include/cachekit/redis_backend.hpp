@@ -154,6 +154,28 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// error, those deleted before it stay deleted.
   [[nodiscard]] result<std::size_t> erase_prefix(std::string_view prefix) override;
 
+  /// True for the `tenant_scoped` layout, as cachekit-py 0.24.1 (its explicit `RedisBackend`
+  /// keeps no registry, so neither does the `plain` layout).
+  [[nodiscard]] bool keeps_key_registry() const noexcept override;
+  /// `SET` then `SADD {prefix}{registry} key` and `EXPIRE {prefix}{registry} 604800`, pipelined:
+  /// one round trip. Without a registry (the `plain` layout), `set`. A refused SADD or EXPIRE
+  /// (WRONGTYPE, an ACL) returns false with the entry stored.
+  [[nodiscard]] result<bool> set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
+                                         std::string_view registry) override;
+  /// Repeated `EVAL` of a script that takes up to 10,000 random members of the set, UNLINKs
+  /// `{prefix}{member}` then SREMs the member, until a step returns fewer (at most 1,000 steps).
+  /// The members name keys inside this backend's prefix only, whatever they say. Needs Redis
+  /// 5+ and, for restricted ACL users, `@scripting`; not Redis Cluster (the script touches keys
+  /// it does not declare). errc::not_supported for the `plain` layout.
+  [[nodiscard]] result<std::size_t> drain_registry(std::string_view registry) override;
+  /// `PUBLISH channel message`. Channels are not prefixed.
+  [[nodiscard]] result<std::size_t> publish(std::string_view channel, byte_view message) override;
+  /// A dedicated connection (redis_subscription): `CLIENT TRACKING ... BCAST PREFIX {prefix}`
+  /// when asked (every key for the `plain` layout), then `SUBSCRIBE`. The keys it reports have
+  /// the prefix removed.
+  [[nodiscard]] result<std::unique_ptr<backend_subscription>> subscribe(
+      const subscription_options& options) override;
+
   /// `PING` (timed: `latency`) then `INFO`: details `version`, `used_memory_human`,
   /// `connected_clients`. On failure `healthy` is false, latency −1, and details hold `error`
   /// (the message) and `error_type` (the errc).

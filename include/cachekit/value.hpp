@@ -12,6 +12,9 @@
 /// hyphenated string    | | set       | rejected                           | rejected            |
 /// sorted, deduplicated |
 ///
+/// A MessagePack extension item read from another writer's document is a `value_ext`: the
+/// standard value profile writes it back; keys and interop values refuse it.
+///
 /// Maps keep insertion order; profiles that need canonical order sort when encoding.
 ///
 /// Thread safety: value type; thread-compatible.
@@ -48,6 +51,14 @@ struct value_binary {
   byte_buffer bytes;
   friend bool operator==(const value_binary&, const value_binary&) = default;
 };
+/// A MessagePack extension item (msgpack-python's `ExtType(code, data)`), as readers find it in
+/// documents other writers made: the standard profile writes it back, keys and the interop
+/// encoder refuse it (cachekit-py's do too).
+struct value_ext {
+  std::int8_t type = 0;
+  byte_buffer data;
+  friend bool operator==(const value_ext&, const value_ext&) = default;
+};
 
 /// The kind of a `value`.
 enum class value_kind {
@@ -65,13 +76,14 @@ enum class value_kind {
   date,
   time,
   uuid,
+  ext,  ///< a MessagePack extension item (`value_ext`)
 };
 
 class value {
  public:
   using storage = std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double,
                                std::string, value_binary, value_array, value_map, value_set,
-                               datetime, date, time_of_day, uuid>;
+                               datetime, date, time_of_day, uuid, value_ext>;
 
   /// nil.
   value() noexcept = default;
@@ -102,6 +114,7 @@ class value {
   value(date d) noexcept : v_(d) {}                     // NOLINT
   value(time_of_day t) noexcept : v_(t) {}              // NOLINT
   value(uuid u) noexcept : v_(u) {}                     // NOLINT
+  value(value_ext e) noexcept : v_(std::move(e)) {}     // NOLINT
 
   /// Binary data from bytes.
   static value binary(byte_view bytes) {

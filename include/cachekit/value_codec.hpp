@@ -47,7 +47,8 @@ CACHEKIT_EXPORT result<byte_buffer> encode_standard_value(const value& v);
 
 /// Decodes exactly one MessagePack document (trailing bytes are errc::trailing_bytes).
 /// Strings must be UTF-8 (errc::malformed otherwise); map keys must be str or bin (as
-/// msgpack-python's strict_map_key); extension types are errc::unsupported_type. Maps are built
+/// msgpack-python's strict_map_key); an extension item becomes a `value_ext` (msgpack-python's
+/// ExtType), which `encode_standard_value` writes back. Maps are built
 /// as Python dicts: a repeated key keeps its first position and takes the last value. With
 /// `revive_temporal_sentinels`, a map of exactly two entries whose marker is truthy becomes a
 /// temporal value; its `value` missing or nil, or text Python's `fromisoformat` refuses, is
@@ -57,7 +58,7 @@ CACHEKIT_EXPORT result<value> decode_standard_value(byte_view bytes,
                                                     const value_decode_options& options = {});
 
 /// Encodes `v` in the canonical interop value profile.
-/// Errors: errc::unsupported_type for sets, UUIDs and non-string map keys;
+/// Errors: errc::unsupported_type for sets, UUIDs, extension items and non-string map keys;
 /// errc::invalid_argument for non-UTF-8 strings, NaN/Infinity, a key present twice, and the
 /// temporal/nesting limits of `encode_standard_value`.
 CACHEKIT_EXPORT result<byte_buffer> encode_interop_value(const value& v);

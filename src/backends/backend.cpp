@@ -65,5 +65,24 @@ result<std::size_t> backend::erase_prefix(std::string_view) {
   return unsupported(*this, "erase_prefix");
 }
 
+result<bool> backend::set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
+                                  std::string_view) {
+  auto stored = set(key, value, ttl);
+  if (!stored) return std::move(stored).error();
+  return false;
+}
+
+result<std::size_t> backend::drain_registry(std::string_view) {
+  return unsupported(*this, "key registry");
+}
+
+result<std::size_t> backend::publish(std::string_view, byte_view) {
+  return unsupported(*this, "publish");
+}
+
+result<std::unique_ptr<backend_subscription>> backend::subscribe(const subscription_options&) {
+  return unsupported(*this, "subscribe");
+}
+
 }  // namespace v0
 }  // namespace cachekit

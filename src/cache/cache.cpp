@@ -1,6 +1,7 @@
 #include <cachekit/cache.hpp>
 
 #include "cache/cache_engine.hpp"
+#include "coherence/invalidation_event.hpp"
 
 #include <string>
 #include <utility>
@@ -87,7 +88,8 @@ serializer_kind cache::memoize_serializer(const memoize_options& options) const 
 }
 
 std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_options& options,
-                                                  std::string key_space) const {
+                                                  std::string key_space,
+                                                  std::string_view function) const {
   const cache_options& base = engine_->options();
   const bool integrity = options.integrity_checking.value_or(base.integrity_checking);
   const serializer_kind kind = interop ? serializer_kind::standard : memoize_serializer(options);
@@ -95,6 +97,14 @@ std::shared_ptr<detail::memo_binding> cache::bind(bool interop, const memoize_op
       engine_, format_index(interop, integrity, kind), interop,
       options.ttl ? options.ttl : base.default_ttl, base.collect_stats, std::move(key_space));
   if (options.ns) binding->ns = *options.ns;
+  if (engine_->l2() != nullptr) {
+    // cachekit-py: namespace=None names the registry with an empty segment. Interop functions
+    // always have their namespace, the key space's first segment (`{ns}:{operation}:`).
+    std::optional<std::string> ns = options.ns;
+    if (interop) ns = binding->key_space.substr(0, binding->key_space.find(':'));
+    binding->registry = detail::registry_id(function, ns);
+    engine_->register_function(binding->registry, binding->key_space);
+  }
   return binding;
 }
 
@@ -167,6 +177,16 @@ void cache::reject_value(std::string_view key, const entry_options& options,
 result<bool> cache::erase(std::string_view key, const entry_options& options) {
   detail::namespace_scope scope(event_namespace(options));
   return engine_->erase(full_key(key, options));
+}
+
+result<std::size_t> cache::invalidate_function(std::string_view function_name,
+                                               const memoize_options& options) {
+  auto builder = default_key_builder::make(function_name, {.ns = options.ns});
+  if (!builder) return std::move(builder).error();
+  const std::string ns = options.ns.value_or(std::string{});  // outlives the scope's view
+  detail::namespace_scope scope(ns);
+  return engine_->invalidate_function(detail::registry_id(function_name, options.ns),
+                                      builder->key_space_prefix(), false);
 }
 
 result<bool> cache::exists(std::string_view key, const entry_options& options) {

@@ -2,6 +2,7 @@
 
 #include "cache/env_config.hpp"  // canonical_uuid
 #include "cache/swr_config.hpp"
+#include "coherence/invalidation_event.hpp"
 #include "protocol/crypto/master_key.hpp"
 #include "protocol/msgpack_bounds.hpp"
 
@@ -200,6 +201,90 @@ cache_engine::cache_engine(cache_options options)
   if (breaker_ != nullptr && events_.active()) {
     events_.breaker({.from = std::nullopt, .to = circuit_state::closed});
   }
+  if (options_.coherence != l1_coherence::ttl_only) {
+    if (l1_ && l2() != nullptr) {
+      coherence_ = std::make_unique<coherence_state>();
+      coherence_->track_keys = options_.coherence == l1_coherence::redis_tracking;
+      ensure_listener();
+    } else {
+      emit_log(log_level::warning, "invalidation_listener",
+               "cache_options::coherence is set, but the cache has no L1 or no L2: there is no "
+               "L1 copy to keep coherent, so no listener runs");
+    }
+  }
+}
+
+void cache_engine::listener_slot::ensure(cache_engine& engine) {
+  std::call_once(started, [&] {
+    coherence_state& c = *engine.coherence_;
+    if (c.stopped.load()) return;
+    running = std::make_unique<invalidation_listener>(
+        invalidation_listener::target{.l2 = engine.l2(),
+                                      .l1 = engine.l1_.get(),
+                                      .epochs = &c.epochs,
+                                      .spaces = &c.spaces,
+                                      .track_keys = c.track_keys});
+  });
+}
+
+void cache_engine::register_function(std::string_view registry, std::string_view key_space) {
+  if (coherence_ != nullptr) coherence_->spaces.add(registry, key_space);
+}
+
+void cache_engine::publish_invalidation(std::string_view registry,
+                                        std::optional<std::string_view> key) {
+  if (l2() == nullptr || registry.empty() || publish_unsupported_.load(std::memory_order_relaxed)) {
+    return;
+  }
+  const auto event = encode_invalidation_event(registry, key);
+  if (!event) {
+    publish_failures_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  auto sent = l2()->publish(invalidation_channel, as_byte_view(*event));
+  if (!sent) {
+    if (sent.error().code == make_error_code(errc::not_supported)) {
+      publish_unsupported_.store(true, std::memory_order_relaxed);  // memcached, file, memory
+    } else {
+      publish_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+result<std::size_t> cache_engine::invalidate_function(std::string_view registry,
+                                                      std::string_view key_space,
+                                                      bool walk_prefix) {
+  std::size_t removed = 0;
+  std::optional<failure> failed;
+  if (l2() != nullptr) {
+    const bool drains = l2()->keeps_key_registry() && !registry.empty();
+    if (drains) {
+      auto drained = l2()->drain_registry(registry);
+      if (drained) {
+        removed += *drained;
+      } else {
+        failed = drained.error();
+      }
+    }
+    if (!drains || walk_prefix || failed) {
+      auto erased = l2()->erase_prefix(key_space);
+      if (erased) {
+        removed += *erased;
+        if (!drains) failed.reset();
+      } else if (erased.error().code != make_error_code(errc::not_supported)) {
+        failed = erased.error();
+      }
+    }
+  }
+  // L2 first (as erase_prefix): a backfill in between would re-copy what L2 is about to lose.
+  if (coherence_ != nullptr) coherence_->epochs.bump_all();
+  if (l1_) l1_->erase_prefix(key_space);
+  if (failed) {
+    report_l2_error(*failed);
+    return *failed;
+  }
+  publish_invalidation(registry, std::nullopt);
+  return removed;
 }
 
 cache_engine::~cache_engine() {
@@ -583,6 +668,8 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
   const storage_format& fmt = **chosen;
   std::string aad_storage;  // built only when the AAD or the frame's "k" binds the key
   const std::string_view aad = aad_key(key, index, aad_storage);
+  std::optional<coherence_epochs::snapshot> epoch;
+  if (coherence_ != nullptr) epoch = coherence_->epochs.take(l1_key);
   const auto started = std::chrono::steady_clock::now();
   auto got = read_l2(key);
   const std::chrono::nanoseconds took = std::chrono::steady_clock::now() - started;
@@ -623,6 +710,9 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     return lookup{};
   }
   backfill(l1_key, **got, entry_ttl);
+  // An invalidation that arrived during the read may name the value just copied: drop the copy
+  // (coherence_epochs.hpp says why this order is safe). The caller still gets the value.
+  if (epoch && !coherence_->epochs.unchanged(*epoch) && l1_) l1_->erase(l1_key);
   if (events_.active()) {
     emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, (*got)->value.size(), took);
   }
@@ -635,7 +725,8 @@ result<void> cache_engine::store(std::string_view key, int index, byte_view msgp
 }
 
 result<void> cache_engine::store(std::string_view key, std::string_view l1_key, int index,
-                                 byte_view msgpack, ttl_seconds ttl, bool write_l2) {
+                                 byte_view msgpack, ttl_seconds ttl, bool write_l2,
+                                 std::string_view registry) {
   std::string aad_storage;
   const std::string_view aad = aad_key(key, index, aad_storage);
   auto chosen = format(index);
@@ -648,15 +739,25 @@ result<void> cache_engine::store(std::string_view key, std::string_view l1_key, 
     report_uncacheable(sealed.error());
     return std::move(sealed).error();
   }
-  return store_bytes(key, l1_key, *sealed, ttl, write_l2);
+  return store_bytes(key, l1_key, *sealed, ttl, write_l2, registry);
 }
 
 result<void> cache_engine::store_raw(std::string_view key, byte_view bytes, ttl_seconds ttl) {
   return store_bytes(key, key, bytes, ttl);
 }
 
+result<void> cache_engine::write_l2(std::string_view key, byte_view bytes, ttl_seconds ttl,
+                                    std::string_view registry) {
+  if (registry.empty() || !l2()->keeps_key_registry()) return l2()->set(key, bytes, ttl);
+  // A refused registry write leaves the entry stored; cachekit-py logs it and goes on too.
+  auto stored = l2()->set_tracked(key, bytes, ttl, registry);
+  if (!stored) return std::move(stored).error();
+  return {};
+}
+
 result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1_key,
-                                       byte_view bytes, ttl_seconds ttl, bool write_l2) {
+                                       byte_view bytes, ttl_seconds ttl, bool write_l2,
+                                       std::string_view registry) {
   if (bytes.size() > options_.max_value_bytes) {
     oversize_values_.fetch_add(1, std::memory_order_relaxed);
     if (l1_) l1_->erase(l1_key);  // an older, smaller value must not stand in for this one
@@ -679,7 +780,7 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
   }
   const auto started =
       events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  auto written = l2()->set(key, bytes, ttl);
+  auto written = this->write_l2(key, bytes, ttl, registry);
   const std::chrono::nanoseconds took =
       events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
   if (!written) {
@@ -773,6 +874,7 @@ void cache_engine::backfill(std::string_view key, const timed_value& entry, ttl_
 }
 
 result<bool> cache_engine::erase(std::string_view key) {
+  if (coherence_ != nullptr) coherence_->epochs.bump(key);  // an L2 read in flight may hold it
   const bool in_l1 = l1_ ? l1_->erase(key) : false;
   if (l2() == nullptr) return in_l1;
   auto erased = l2()->erase(key);
@@ -819,6 +921,10 @@ void cache_engine::release_object_bytes(std::size_t bytes) noexcept {
 }
 
 cache_stats cache_engine::stats() const noexcept {
+  invalidation_listener::counters heard;
+  if (coherence_ != nullptr) {
+    if (const auto& running = coherence_->listener.get().running) heard = running->stats();
+  }
   return {.l2_errors = l2_errors_.load(std::memory_order_relaxed),
           .l2_skipped = l2_skipped_.load(std::memory_order_relaxed),
           .l2_shed = l2_shed_.load(std::memory_order_relaxed),
@@ -830,7 +936,12 @@ cache_stats cache_engine::stats() const noexcept {
           .python_only_entries = python_only_entries_.load(std::memory_order_relaxed),
           .written_back = write_back_ ? write_back_->written() : 0,
           .write_backs_dropped = write_back_ ? write_back_->dropped() : 0,
-          .stale_served = stale_served_.load(std::memory_order_relaxed)};
+          .stale_served = stale_served_.load(std::memory_order_relaxed),
+          .invalidations_received = heard.events,
+          .invalidations_dropped = heard.bad_events,
+          .listener_subscriptions = heard.subscriptions,
+          .listener_failures = heard.failures,
+          .invalidations_unpublished = publish_failures_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace detail

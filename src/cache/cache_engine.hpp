@@ -14,6 +14,9 @@
 #include "cache/lru_map.hpp"
 #include "cache/refresh_executor.hpp"
 #include "cache/write_back_queue.hpp"
+#include "coherence/coherence_epochs.hpp"
+#include "coherence/function_spaces.hpp"
+#include "coherence/invalidation_listener.hpp"
 #include "observe/event_hub.hpp"
 #include "process/per_process.hpp"
 
@@ -106,6 +109,8 @@ class cache_engine {
   [[nodiscard]] result<lookup> load_l2(std::string_view key, std::string_view l1_key, int index,
                                        ttl_seconds entry_ttl, std::chrono::nanoseconds* l2_latency);
 
+  // `registry`: the memoized function's key registry id (invalidation_event.hpp); the L2 write
+  // records the key there when the backend keeps a registry. Empty: no registry.
   // Seals `msgpack` in format `index` and writes it to L1 and L2. Errors: sealing failures,
   // errc::value_too_large, the L2's (each counted and reported before returning);
   // errc::tenant_mismatch, not reported again, when this thread's last `load` of `key` found
@@ -115,7 +120,8 @@ class cache_engine {
   // As `store`, keeping the L1 copy under `l1_key` (see `load_l1`). `write_l2` false: L1 only
   // (the caller's L2 read just failed; a write would most likely wait and fail the same way).
   [[nodiscard]] result<void> store(std::string_view key, std::string_view l1_key, int index,
-                                   byte_view msgpack, ttl_seconds ttl, bool write_l2 = true);
+                                   byte_view msgpack, ttl_seconds ttl, bool write_l2 = true,
+                                   std::string_view registry = {});
 
   // Raw bytes, no format: L1 then L2 (backfilling L1), and the write of both.
   [[nodiscard]] result<std::optional<byte_buffer>> load_raw(std::string_view key);
@@ -123,6 +129,32 @@ class cache_engine {
 
   // Drops `key` from L1 and L2; returns whether L2 held it (L1 when there is no L2).
   [[nodiscard]] result<bool> erase(std::string_view key);
+
+  // ---- one cache, many processes (coherence/) ----------------------------------------------
+  // Whether cache_options::coherence asks for a listener (and there is an L2 and an L1).
+  [[nodiscard]] bool coherent() const noexcept { return coherence_ != nullptr; }
+  // Starts this process's listener if it is not running (a forked child's first call). One
+  // acquire load and a compare when it runs.
+  void ensure_listener() {
+    if (coherence_ != nullptr) coherence_->listener.get().ensure(*this);
+  }
+  // Whole-function invalidation events for `registry` drop L1 copies under `key_space`.
+  void register_function(std::string_view registry, std::string_view key_space);
+  // Drops every entry of one memoized function, from every process: drains its key registry
+  // when the L2 keeps one, else (or also, with `walk_prefix`) erases L2 by `key_space`; then
+  // L1 by `key_space`; then publishes the whole-function event. Returns how many L2 entries
+  // went (registry members plus the walk's). Errors: the L2's, counted and reported; L1 is
+  // emptied and nothing is published then (a peer would re-read what stayed in L2).
+  [[nodiscard]] result<std::size_t> invalidate_function(std::string_view registry,
+                                                        std::string_view key_space,
+                                                        bool walk_prefix);
+  // Tells other processes' listeners that `key` of `registry` (nullopt: every key) changed.
+  // Never fails: a failed publish is counted (cache_stats::coherence_publish_failures).
+  void publish_invalidation(std::string_view registry, std::optional<std::string_view> key);
+  // The listener of this process, for tests and stats; null when none runs.
+  [[nodiscard]] const invalidation_listener* listener() noexcept {
+    return coherence_ != nullptr ? coherence_->listener.get().running.get() : nullptr;
+  }
 
   // Drops every entry whose key starts with `prefix`: from L2 when the backend can erase by
   // prefix (other backends' entries live out their TTL; an L2 failure is counted and
@@ -173,7 +205,8 @@ class cache_engine {
   // write again. Returns whether the result stands. Errors: as `store` (counted, reported).
   [[nodiscard]] result<bool> land_refresh(std::string_view key, std::string_view l1_key, int index,
                                           byte_view msgpack, ttl_seconds ttl,
-                                          monotonic_clock::time_point from);
+                                          monotonic_clock::time_point from,
+                                          std::string_view registry = {});
   // Before a refresh runs the function: when L2 holds an entry of `key` that is still younger
   // than the refresh threshold (`ttl` x (1 - threshold_ratio) or more left: another process
   // refreshed or wrote it since this copy was made), copies it over the L1 copy written at
@@ -210,7 +243,11 @@ class cache_engine {
   [[nodiscard]] bool binds_key(int index) const noexcept;
   // Size check, then L1 under `l1_key` and L2 under `key`.
   [[nodiscard]] result<void> store_bytes(std::string_view key, std::string_view l1_key,
-                                         byte_view bytes, ttl_seconds ttl, bool write_l2 = true);
+                                         byte_view bytes, ttl_seconds ttl, bool write_l2 = true,
+                                         std::string_view registry = {});
+  // One L2 write, recorded in `registry` when given and the backend keeps one.
+  [[nodiscard]] result<void> write_l2(std::string_view key, byte_view bytes, ttl_seconds ttl,
+                                      std::string_view registry);
   [[nodiscard]] monotonic_clock::duration l1_lifetime(ttl_seconds ttl) const noexcept;
   [[nodiscard]] std::optional<monotonic_clock::duration> backfill_lifetime(
       ttl_seconds entry_ttl, const std::optional<ttl_seconds>& l2_remaining) const noexcept;
@@ -297,6 +334,24 @@ class cache_engine {
   // After an outage, writes L1-only keys to L2 (null when off, or without L1 or L2). Late: its
   // thread uses the members above and is joined before them.
   std::unique_ptr<write_back_queue> write_back_;
+  // Coherence (null when cache_options::coherence is ttl_only, or without L1 or L2). The
+  // listener is per process: a forked child starts its own at its first call; the parent's is
+  // abandoned there (its thread does not exist in the child).
+  struct listener_slot {
+    std::once_flag started;
+    std::unique_ptr<invalidation_listener> running;
+    void ensure(cache_engine& engine);
+  };
+  struct coherence_state {
+    coherence_epochs epochs;
+    function_spaces spaces;
+    bool track_keys = false;
+    std::atomic<bool> stopped{false};
+    per_process<listener_slot> listener;
+  };
+  std::unique_ptr<coherence_state> coherence_;
+  std::atomic<bool> publish_unsupported_{false};
+  std::atomic<std::uint64_t> publish_failures_{0};
   // SWR (cache_engine_swr.cpp): stale serving, and the refresh threads (null when off), last:
   // destroyed (threads joined) first, as they use everything above.
   std::atomic<std::uint64_t> stale_served_{0};

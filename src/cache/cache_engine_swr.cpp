@@ -96,7 +96,8 @@ void cache_engine::end_refresh(std::string_view l1_key, monotonic_clock::time_po
 
 result<bool> cache_engine::land_refresh(std::string_view key, std::string_view l1_key, int index,
                                         byte_view msgpack, ttl_seconds ttl,
-                                        monotonic_clock::time_point from) {
+                                        monotonic_clock::time_point from,
+                                        std::string_view registry) {
   if (!l1_) return false;
   std::string aad_storage;
   const std::string_view aad = aad_key(key, index, aad_storage);
@@ -124,7 +125,7 @@ result<bool> cache_engine::land_refresh(std::string_view key, std::string_view l
   const auto mine = l1_->replace_if_written_at(l1_key, *sealed, l1_lifetime(ttl), from);
   if (!mine) return false;
   if (l2() == nullptr) return true;
-  if (auto written = l2()->set(key, *sealed, ttl); !written) {
+  if (auto written = write_l2(key, *sealed, ttl, registry); !written) {
     report_l2_error(written.error());  // L1 holds the new value; L2 keeps its own entry
     // As store(): a write L2 may take later waits for the write-back after the outage.
     if (write_back_ && classify(written.code()) != error_class::permanent &&
@@ -212,6 +213,12 @@ std::optional<byte_buffer> cache_engine::load_l1_kept(std::string_view l1_key, i
 void cache_engine::stop_background() {
   if (refreshes_) refreshes_->stop();
   if (write_back_) write_back_->stop();
+  if (coherence_ != nullptr) {
+    coherence_->stopped.store(true);
+    auto& slot = coherence_->listener.get();
+    std::call_once(slot.started, [] {});  // a listener not started yet never starts
+    if (slot.running) slot.running->stop();
+  }
 }
 
 bool cache_engine::wait_refreshes_idle(std::chrono::milliseconds timeout) {

@@ -116,6 +116,30 @@ result<void> check_unused_settings(const env_reader& env) {
   return {};
 }
 
+// CACHEKIT_INVALIDATION_LISTENER_ENABLED (cachekit-py's), then ours, CACHEKIT_L1_COHERENCE,
+// which wins when both are set.
+result<l1_coherence> read_coherence(const env_reader& env) {
+  l1_coherence mode = l1_coherence::ttl_only;
+  auto listener = env.boolean("CACHEKIT_INVALIDATION_LISTENER_ENABLED");
+  if (!listener) return std::move(listener).error();
+  if (listener->value_or(false)) mode = l1_coherence::invalidation_events;
+  if (const auto text = env.get("CACHEKIT_L1_COHERENCE")) {
+    if (*text == "ttl") {
+      mode = l1_coherence::ttl_only;
+    } else if (*text == "events") {
+      mode = l1_coherence::invalidation_events;
+    } else if (*text == "tracking") {
+      mode = l1_coherence::redis_tracking;
+    } else {
+      return fail(errc::invalid_configuration,
+                  "CACHEKIT_L1_COHERENCE must be ttl (L1 copies live their TTL), events "
+                  "(cachekit-py's invalidation events) or tracking (Redis client-side caching; "
+                  "any client's change drops the copy)");
+    }
+  }
+  return mode;
+}
+
 // `[item.strip() for item in value.split(",") if item.strip()]`
 std::vector<std::string_view> split_key_list(std::string_view text) {
   std::vector<std::string_view> items;
@@ -206,7 +230,9 @@ result<encryption_options> make_encryption(master_keys keys, std::string tenant)
   if (auto ok = check_looks_random(current->view(), master_key_var); !ok) {
     return std::move(ok).error();
   }
-  auto ring = keyring::create(std::move(*current), std::move(keys.previous));
+  // Keys decoded from hex: the hex rule (at least 32 bytes), not the raw-bytes one.
+  auto ring =
+      detail::keyring_access::from_decoded_keys(std::move(*current), std::move(keys.previous));
   if (!ring) {
     const auto& f = ring.error();
     return failure{f.code, std::string(master_key_var) + " / " + std::string(previous_keys_var) +
@@ -518,6 +544,11 @@ result<cache_options> options_from_env(intent i, const env_lookup& lookup,
   if (!max_value) return std::move(max_value).error();
   if (*max_value) options.max_value_bytes = static_cast<std::size_t>(**max_value);
   if (auto r = check_unused_settings(env); !r) return r.error();
+  if (auto coherence = read_coherence(env); !coherence) {
+    return std::move(coherence).error();
+  } else {
+    options.coherence = *coherence;
+  }
   auto tenant = read_tenant(env);
   if (!tenant) return std::move(tenant).error();
   auto keys = read_master_keys(env);
@@ -565,7 +596,7 @@ namespace {
 
 // Every CACHEKIT_* variable cachekit-py 0.24.1 reads (its pydantic settings: CachekitConfig,
 // Redis, memcached, file and cachekit.io backends) or this SDK's tools read.
-constexpr std::array<std::string_view, 37> known_variables{
+constexpr std::array<std::string_view, 38> known_variables{
     "CACHEKIT_ALLOW_CUSTOM_HOST",
     "CACHEKIT_API_KEY",
     "CACHEKIT_API_URL",
@@ -584,6 +615,7 @@ constexpr std::array<std::string_view, 37> known_variables{
     "CACHEKIT_FILE_PERMISSIONS",
     "CACHEKIT_INVALIDATION_LISTENER_ENABLED",
     "CACHEKIT_L1_CLEANUP_INTERVAL_SECONDS",
+    "CACHEKIT_L1_COHERENCE",  // this SDK: ttl, events or tracking
     "CACHEKIT_L1_MAX_SIZE_MB",
     "CACHEKIT_LOG_SAMPLING_RATE",
     "CACHEKIT_MASTER_KEY",

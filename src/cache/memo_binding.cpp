@@ -28,6 +28,7 @@ memo_binding::memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_int
 std::optional<byte_buffer> memo_binding::load_l1(
     std::string_view l1_key, served_by& layer,
     std::optional<monotonic_clock::time_point>* refresh_from) {
+  engine->ensure_listener();  // a forked child starts its own at its first call
   auto found = engine->load_l1(l1_key, format, refresh_from, ns);
   if (!found) return std::nullopt;  // counted and reported by the engine; the call runs
   layer = found->layer;
@@ -51,7 +52,8 @@ std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::stri
 void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack,
                          bool write_l2) {
   namespace_scope scope(ns);
-  (void)engine->store(key, l1_key, format, msgpack, ttl, write_l2);  // failures are reported
+  // Failures are counted and reported by the engine.
+  (void)engine->store(key, l1_key, format, msgpack, ttl, write_l2, registry);
 }
 
 memo_binding::fill_result memo_binding::await_fill(std::string_view key, std::string_view l1_key,
@@ -101,7 +103,9 @@ std::string memo_binding::stored_key(std::string_view key) const {
 void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
   namespace_scope scope(ns);
   if (l1_key != key && engine->l1() != nullptr) engine->l1()->erase(l1_key);
-  (void)engine->erase(key);  // an L2 failure is counted and reported by the engine
+  // An L2 failure is counted and reported by the engine; a peer told to drop its copy would
+  // then re-read the entry that stayed, so only a delete that went through is announced.
+  if (auto erased = engine->erase(key); erased) engine->publish_invalidation(registry, key);
 }
 
 bool memo_binding::submit_refresh(std::function<void()> job) {
@@ -115,7 +119,7 @@ void memo_binding::end_refresh(std::string_view l1_key, monotonic_clock::time_po
 
 result<bool> memo_binding::land_refresh(std::string_view key, std::string_view l1_key,
                                         byte_view msgpack, monotonic_clock::time_point from) {
-  return engine->land_refresh(key, l1_key, format, msgpack, ttl, from);
+  return engine->land_refresh(key, l1_key, format, msgpack, ttl, from, registry);
 }
 
 bool memo_binding::adopt_fresh_l2(std::string_view key, std::string_view l1_key,
@@ -132,10 +136,15 @@ void memo_binding::record_stale_served() noexcept {
   if (collect_stats) stats.record_stale_served();
 }
 
+bool memo_binding::invalidate_all(bool walk_prefix) {
+  if (key_space.empty()) return false;  // never erase the whole cache (the constructor asserts)
+  namespace_scope scope(ns);
+  return engine->invalidate_function(registry, key_space, walk_prefix).has_value();
+}
+
 void memo_binding::clear() {
   stats.reset();
-  if (key_space.empty()) return;    // never erase the whole cache (the constructor asserts)
-  engine->erase_prefix(key_space);  // an L2 failure is counted and reported
+  (void)invalidate_all(true);
 }
 
 cache_info memo_binding::info() const {

@@ -33,7 +33,7 @@ unpacked_document::unpacked_document(byte_view bytes) {
   // msgpack-cxx's limits are per container: nested headers could each reserve up to the input
   // size. The protocol's whole-document budget is checked first, without allocating.
   if (auto bounded = check_msgpack_bounds(bytes, max_typed_depth); !bounded) {
-    throw msgpack::unpack_error(bounded.error().detail);
+    throw msgpack_bounds_error(std::move(bounded).error());
   }
   if (!tls_zone.in_use) {
     tls_zone.in_use = true;

@@ -223,6 +223,9 @@ json value_to_tagged_json(const value& v) {
     json operator()(double d) const { return json{{"$float", python_float_repr(d)}}; }
     json operator()(const std::string& s) const { return s; }
     json operator()(const value_binary& b) const { return json{{"$bytes", to_hex(b.bytes)}}; }
+    json operator()(const value_ext& e) const {
+      return json{{"$ext", json{{"type", e.type}, {"data", to_hex(e.data)}}}};
+    }
     json operator()(const value_array& a) const {
       json out = json::array();
       for (const auto& item : a) out.push_back(value_to_tagged_json(item));

@@ -9,7 +9,7 @@
 //   keys per map that are neither str nor bytes, and a map revived when its marker `is True`
 //   and its `value` is a str (a trailing Z/z means +00:00).
 // Both build maps as Python dicts do: a repeated key keeps its first position and takes the last
-// value. Strings must be well-formed UTF-8; extension types are refused.
+// value. Strings must be well-formed UTF-8; extension items become `value_ext`.
 #include <cachekit/value_codec.hpp>
 
 #include "codec/value_codec_internal.hpp"
@@ -312,10 +312,15 @@ class value_decoder {
         stack.push_back(std::move(f));
         return std::optional<value>();
       }
-      case msgpack_type::ext:
-        return fail(errc::unsupported_type, "MessagePack extension type at offset " +
-                                                std::to_string(reader_.position()) +
-                                                "; cachekit values never contain extension types");
+      case msgpack_type::ext: {
+        // msgpack-python decodes an extension item as ExtType(code, data), in both of
+        // cachekit-py's readers; the interop reader MUST accept one (interop-mode.json
+        // reader_ext_type).
+        auto e = reader_.read_ext();
+        if (!e) return e.error();
+        return std::optional<value>(
+            value(value_ext{e->first, byte_buffer(e->second.begin(), e->second.end())}));
+      }
       case msgpack_type::invalid: break;
     }
     if (reader_.at_end()) {

@@ -133,6 +133,16 @@ class value_encoder {
                                             " value profile (cachekit-py rejects them too); store "
                                             "value(id.to_string()) instead");
   }
+  result<void> encode_one(const value_ext& e, std::size_t) {
+    if (profile_ == profile::interop) {
+      return fail(errc::unsupported_type,
+                  "MessagePack extension types cannot be stored in the interop value profile "
+                  "(cachekit-py's encode_interop_value refuses them too)");
+    }
+    if (auto r = check_length(e.data.size(), "extension"); !r) return r;
+    writer_.write_ext(e.type, e.data);
+    return {};
+  }
   result<void> encode_one(const datetime& t, std::size_t depth) { return sentinel(t, depth); }
   result<void> encode_one(const date& d, std::size_t depth) { return sentinel(d, depth); }
   result<void> encode_one(const time_of_day& t, std::size_t depth) { return sentinel(t, depth); }

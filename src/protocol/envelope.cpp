@@ -1,6 +1,7 @@
 #include <cachekit/envelope.hpp>
 
 #include "protocol/big_endian.hpp"
+#include "protocol/msgpack_bounds.hpp"
 #include "protocol/msgpack_reader.hpp"
 #include "protocol/msgpack_writer.hpp"
 #include "protocol/utf8_check.hpp"
@@ -40,6 +41,10 @@ using detail::msgpack_writer;
 // LZ4 never finds a match in inputs shorter than MFLIMIT + 1 = 13 bytes: the block is one
 // literal run. Writing it by hand gives the same bytes without touching the 16 KiB state.
 constexpr std::size_t lz4_literal_only_below = 13;
+
+// An envelope nests 2 deep (the field list, then compressed_data or checksum); the protocol's
+// smallest allowed depth bound is plenty.
+constexpr std::size_t envelope_max_depth = 32;
 
 std::string hex64(std::uint64_t v) {
   std::array<std::byte, 8> be{};
@@ -393,6 +398,17 @@ bool read_common_layout(byte_view input, envelope_fields& f) noexcept {
 
 result<envelope_fields> read_fields(byte_view input, byte_buffer& legacy_storage) {
   if (envelope_fields fast; read_common_layout(input, fast)) return fast;
+  // The protocol's decode bounds (decode-bounds.json, wire-format.json's
+  // reject_envelope_slots_overclaim), checked before the legacy array is materialised: the
+  // declared lengths summed over the document must fit the input. The common layout above
+  // cannot overclaim (its fields fill the input exactly), so only this path pays for the scan.
+  // A cut-short envelope whose lengths run past its end is such an overclaim too. The scan's
+  // other findings (truncated, trailing bytes, 0xc1) are left to the reader below, which names
+  // the envelope field; the scan has then shown every declared length to be backed.
+  if (auto bounds = detail::check_msgpack_bounds(input, envelope_max_depth);
+      !bounds && bounds.error().code == make_error_code(errc::length_limit)) {
+    return fail(errc::length_limit, "envelope: " + bounds.error().detail);
+  }
   msgpack_reader r(input);
   envelope_fields f;
 

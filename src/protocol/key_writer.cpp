@@ -33,6 +33,7 @@ const char* kind_name(value_kind kind) noexcept {
     case value_kind::date: return "date";
     case value_kind::time: return "time";
     case value_kind::uuid: return "uuid";
+    case value_kind::ext: return "MessagePack extension";
   }
   return "value";
 }
@@ -251,6 +252,11 @@ void key_writer::write_value_nested(const value& v) {
            "datetime.time); pass its isoformat() string");
       return;
     case value_kind::uuid: write_uuid(*v.get_if<uuid>()); return;
+    case value_kind::ext:
+      fail(errc::unsupported_type,
+           "MessagePack extension items cannot be part of a cache key (cachekit-py rejects "
+           "ExtType arguments)");
+      return;
   }
 }
 

@@ -79,6 +79,30 @@ class msgpack_writer {
     put_be(0xdf, static_cast<std::uint32_t>(n));
   }
 
+  // An extension item in its shortest form, as msgpack-python packs an ExtType: fixext for 1, 2,
+  // 4, 8 and 16 bytes, ext8/16/32 otherwise.
+  void write_ext(std::int8_t type, byte_view data) {
+    const std::size_t n = data.size();
+    const auto type_byte = static_cast<std::uint8_t>(type);
+    switch (n) {
+      case 1: put(0xd4); break;
+      case 2: put(0xd5); break;
+      case 4: put(0xd6); break;
+      case 8: put(0xd7); break;
+      case 16: put(0xd8); break;
+      default:
+        if (n <= UINT8_MAX) {
+          put_be(0xc7, static_cast<std::uint8_t>(n));
+        } else if (n <= UINT16_MAX) {
+          put_be(0xc8, static_cast<std::uint16_t>(n));
+        } else {
+          put_be(0xc9, static_cast<std::uint32_t>(n));
+        }
+    }
+    put(type_byte);
+    append(data);
+  }
+
   // Bytes that are already valid MessagePack (a pre-encoded element).
   void write_raw(byte_view encoded) { append(encoded); }
 

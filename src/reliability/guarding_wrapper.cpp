@@ -82,5 +82,16 @@ result<std::size_t> guarding_wrapper::erase_prefix(std::string_view prefix) {
                                       [&] { return inner().erase_prefix(prefix); });
 }
 
+result<bool> guarding_wrapper::set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
+                                           std::string_view registry) {
+  return guarded<result<bool>>(backend_operation::set_tracked,
+                               [&] { return inner().set_tracked(key, value, ttl, registry); });
+}
+
+result<std::size_t> guarding_wrapper::drain_registry(std::string_view registry) {
+  return guarded<result<std::size_t>>(backend_operation::drain_registry,
+                                      [&] { return inner().drain_registry(registry); });
+}
+
 }  // namespace v0
 }  // namespace cachekit

@@ -177,7 +177,12 @@ struct storage_format::impl {
   // How a frame's payload is wrapped: what its header says, or for this format's own header,
   // what the options say.
   struct payload_layers {
-    bool compressed = false;
+    bool compressed = false;  // the header's flag, bound by the AAD
+    // Unwrap a ByteStorage envelope. Plaintext: what the header says. Encrypted: what this
+    // reader is configured for, never the stored flag (spec/encryption.md, ENC-2/ENC-3;
+    // cachekit-py's StandardSerializer after decryption): a ciphertext authenticates under the
+    // AAD its writer chose, not under the reader's configuration.
+    bool envelope = false;
     const tenant_keyring* keys = nullptr;  // set: the payload is AES-256-GCM ciphertext
     std::optional<std::string_view> fingerprint;
     std::optional<std::string_view> original_type;
@@ -206,8 +211,15 @@ struct storage_format::impl {
       }
       plain = std::move(*opened);
       inner = plain;
+      if (layers.compressed && !layers.envelope) {
+        // cachekit-py's integrity-off StandardSerializer refuses what the header calls
+        // compressed (the writer had integrity checking on).
+        return fail(errc::serializer_mismatch,
+                    "entry was written with integrity checking on but this reader has integrity "
+                    "checking off");
+      }
     }
-    if (layers.compressed) {
+    if (layers.envelope) {
       auto env = envelope::decode(inner, {.max_original_size = options.max_payload_bytes});
       if (!env) return std::move(env).error();
       if (options.serializer == serializer_kind::auto_detect && env->format != msgpack_format) {
@@ -318,6 +330,7 @@ struct storage_format::impl {
       opened_entry out;
       const payload_layers layers{
           .compressed = options.integrity_checking,
+          .envelope = options.integrity_checking,
           .keys = options.encryption ? &*options.encryption : nullptr,
           .fingerprint = options.encryption ? std::optional<std::string_view>(
                                                   options.encryption->current_fingerprint())
@@ -401,7 +414,9 @@ struct storage_format::impl {
                              detail::quote_untrusted(aad_key) + "\"");
       }
     }
-    payload_layers layers{.compressed = m.compressed, .keys = keys};
+    payload_layers layers{.compressed = m.compressed,
+                          .envelope = keys != nullptr ? options.integrity_checking : m.compressed,
+                          .keys = keys};
     if (m.key_fingerprint) layers.fingerprint = *m.key_fingerprint;
     if (m.original_type) layers.original_type = *m.original_type;
     if (keys == nullptr) {

@@ -1,7 +1,6 @@
-// The CLI's own pieces: BLAKE3 (for cachekit-py's key registry names), the registry name and
+// The CLI's own pieces: the registry name and
 // invalidation event, bench percentiles, and the trailing-newline rule of `decode`.
 #include "bench_command.hpp"
-#include "blake3_digest.hpp"
 #include "cli_io.hpp"
 #include "key_registry.hpp"
 
@@ -13,12 +12,6 @@
 namespace cachekit::cli {
 namespace {
 
-std::string counting_bytes(std::size_t n) {  // the BLAKE3 test vectors' input: i mod 251
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(i % 251);
-  return s;
-}
-
 std::string hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
@@ -27,17 +20,6 @@ std::string hex(std::string_view bytes) {
     out += digits[c & 15];
   }
   return out;
-}
-
-TEST(cli_blake3, matches_the_reference_for_one_block_one_chunk_and_a_tree) {
-  EXPECT_EQ(blake3_hex("", 32), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
-  EXPECT_EQ(blake3_hex("abc", 32),
-            "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85");
-  EXPECT_EQ(blake3_hex(counting_bytes(1025), 32),
-            "d00278ae47eb27b34faecf67b4fe263f82d5412916c1ffd97c8cb7fb814b8444");
-  EXPECT_EQ(blake3_hex(counting_bytes(3072), 32),
-            "b98cb0ff3623be03326b373de6b9095218513e64f1ee2edd2525c7ad1e5cffd2");
-  EXPECT_EQ(blake3_hex("", 8), "af1349b9f5f9a1a6");
 }
 
 TEST(cli_key_registry, names_the_set_as_cachekit_py_does) {

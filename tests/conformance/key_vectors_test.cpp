@@ -1,7 +1,8 @@
-// The shared protocol vectors for keys: cache-keys.json (default keys, 10 vectors) and the key
-// and error vectors of interop-mode.json (33 + 9).
+// The shared default ("auto mode") key vectors, next/cache-keys.json (fixture version 1.3.0): 21
+// keys (serializer codes, their aliases and derived `x` codes included), 4 serializer
+// identities a key generator must refuse, and 5 keys of serializers configured as objects,
+// which cachekit-py names `<custom>:{ClassName}` (custom_serializer_identity).
 #include <cachekit/default_key.hpp>
-#include <cachekit/interop_key.hpp>
 
 #include <gtest/gtest.h>
 
@@ -9,18 +10,20 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <type_traits>
 
 namespace cachekit {
 namespace {
 
-std::filesystem::path vectors_dir() {
-  return CACHEKIT_SHARED_VECTORS_DIR;
+std::filesystem::path vectors_file() {
+  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "next" / "cache-keys.json";
 }
 
 // The vector file, or nullopt (the test skips) when the shared vectors are not checked out.
-std::optional<test::tagged_json> load(const char* name) {
-  std::ifstream in(vectors_dir() / name);
+std::optional<test::tagged_json> load() {
+  std::ifstream in(vectors_file());
   if (!in) return std::nullopt;
   return test::tagged_json::parse(in);
 }
@@ -31,80 +34,107 @@ value_array args_of(const test::tagged_json& args) {
   return v ? *v->get_if<value_array>() : value_array{};
 }
 
-TEST(key_vectors, all_ten_default_key_vectors_reproduce) {
-  const auto doc = load("cache-keys.json");
-  if (!doc) GTEST_SKIP() << "no shared vectors at " << vectors_dir();
+key_kwargs kwargs_of(const test::tagged_json& kwargs) {
+  key_kwargs out;
+  for (const auto& [name, arg] : kwargs.items()) {
+    auto parsed = test::value_from_tagged(arg);
+    EXPECT_TRUE(parsed.has_value()) << name;
+    if (parsed) out.emplace_back(name, std::move(*parsed));
+  }
+  return out;
+}
+
+std::string function_name_of(const test::tagged_json& v) {
+  return v["function_module"].get<std::string>() + "." + v["function_qualname"].get<std::string>();
+}
+
+default_key_options options_of(const test::tagged_json& v, std::string serializer) {
+  default_key_options options{.integrity_checking = v["integrity_checking"].get<bool>(),
+                              .serializer = std::move(serializer)};
+  if (!v["namespace"].is_null()) options.ns = v["namespace"].get<std::string>();
+  return options;
+}
+
+// Both ways to compute a key (the function and a builder) give the expected key.
+void expect_key(const test::tagged_json& v, const default_key_options& options) {
+  const std::string expected = v["expected_key"].get<std::string>();
+  const auto key =
+      default_key(function_name_of(v), args_of(v["args"]), kwargs_of(v["kwargs"]), options);
+  ASSERT_TRUE(key.has_value()) << key.error().message();
+  EXPECT_EQ(*key, expected);
+  const default_key_builder builder(function_name_of(v), options);
+  const auto built = builder.key(args_of(v["args"]), kwargs_of(v["kwargs"]));
+  ASSERT_TRUE(built.has_value()) << built.error().message();
+  EXPECT_EQ(*built, expected);
+  // The key's last segment is the flag and the serializer's code.
+  const auto code = serializer_code(options.serializer);
+  ASSERT_TRUE(code.has_value()) << code.error().message();
+  EXPECT_TRUE(expected.ends_with(":" + std::string(options.integrity_checking ? "1" : "0") + *code))
+      << *code;
+}
+
+TEST(key_vectors, all_21_default_key_vectors_reproduce) {
+  const auto doc = load();
+  if (!doc) GTEST_SKIP() << "no shared vectors at " << vectors_file();
+  EXPECT_EQ((*doc)["version"], "1.3.0");
   const auto& vectors = (*doc)["vectors"];
-  ASSERT_EQ(vectors.size(), 10u);
+  ASSERT_EQ(vectors.size(), 21u);
   for (const auto& v : vectors) {
     SCOPED_TRACE(v["name"].get<std::string>());
-    default_key_options options{.integrity_checking = v["integrity_checking"].get<bool>(),
-                                .serializer = v["serializer_type"].get<std::string>()};
-    if (!v["namespace"].is_null()) options.ns = v["namespace"].get<std::string>();
-    key_kwargs kwargs;
-    for (const auto& [name, arg] : v["kwargs"].items()) {
-      auto parsed = test::value_from_tagged(arg);
-      ASSERT_TRUE(parsed.has_value());
-      kwargs.emplace_back(name, std::move(*parsed));
-    }
-    const std::string function_name =
-        v["function_module"].get<std::string>() + "." + v["function_qualname"].get<std::string>();
-
-    const auto key = default_key(function_name, args_of(v["args"]), kwargs, options);
-    ASSERT_TRUE(key.has_value()) << key.error().message();
-    EXPECT_EQ(*key, v["expected_key"].get<std::string>());
-
-    const default_key_builder builder(function_name, options);
-    EXPECT_EQ(builder.key(args_of(v["args"]), kwargs).value(),
-              v["expected_key"].get<std::string>());
+    expect_key(v, options_of(v, v["serializer_type"].get<std::string>()));
   }
 }
 
-TEST(key_vectors, all_33_interop_key_vectors_reproduce) {
-  const auto doc = load("interop-mode.json");
-  if (!doc) GTEST_SKIP() << "no shared vectors at " << vectors_dir();
-  const auto& vectors = (*doc)["key_vectors"];
-  ASSERT_EQ(vectors.size(), 33u);
-  for (const auto& v : vectors) {
-    SCOPED_TRACE(v["name"].get<std::string>());
-    const value_array args = args_of(v["args"]);
+// The identity is text (`std::string`) in C++: the rows whose identity is JSON null or an
+// integer have no C++ counterpart (cachekit-py raises TypeError for them). Only the empty string
+// reaches the key generator, which refuses it.
+static_assert(std::is_same_v<decltype(default_key_options::serializer), std::string>);
 
-    const auto canonical = interop_canonical_args(args);
-    ASSERT_TRUE(canonical.has_value()) << canonical.error().message();
-    EXPECT_EQ(to_hex(*canonical), v["canonical_args_hex"].get<std::string>());
-
-    const auto key =
-        interop_key(v["namespace"].get<std::string>(), v["operation"].get<std::string>(), args);
-    ASSERT_TRUE(key.has_value()) << key.error().message();
-    EXPECT_EQ(*key, v["expected_key"].get<std::string>());
-    EXPECT_TRUE(key->ends_with(":" + v["args_hash"].get<std::string>()));
-  }
-}
-
-TEST(key_vectors, all_9_interop_error_vectors_are_rejected) {
-  const auto doc = load("interop-mode.json");
-  if (!doc) GTEST_SKIP() << "no shared vectors at " << vectors_dir();
+TEST(key_vectors, all_4_serializer_identity_error_vectors_are_refused) {
+  const auto doc = load();
+  if (!doc) GTEST_SKIP() << "no shared vectors at " << vectors_file();
   const auto& vectors = (*doc)["error_vectors"];
-  ASSERT_EQ(vectors.size(), 9u);
+  ASSERT_EQ(vectors.size(), 4u);
+  int refused_at_run_time = 0;
+  int not_representable = 0;
   for (const auto& v : vectors) {
-    const auto name = v["name"].get<std::string>();
-    SCOPED_TRACE(name);
-    const std::string ns = v.contains("namespace") ? v["namespace"].get<std::string>() : "t";
-    const std::string op = v.contains("operation") ? v["operation"].get<std::string>() : "op";
-    auto args = test::value_from_tagged(v["args"]);
-    if (!args) {
-      // Integers beyond [-2^63, 2^64-1] cannot even become a `value`: rejected before hashing.
-      EXPECT_TRUE(name == "reject_int_overflow" || name == "reject_int_underflow") << name;
-      EXPECT_EQ(args.code(), errc::invalid_argument);
+    SCOPED_TRACE(v["name"].get<std::string>());
+    const auto& identity = v["serializer_type"];
+    if (!identity.is_string()) {
+      // Not a string: not representable as `default_key_options::serializer` (above).
+      EXPECT_TRUE(identity.is_null() || identity.is_number_integer());
+      ++not_representable;
       continue;
     }
-    const auto key = interop_key(ns, op, *args->get_if<value_array>());
+    const auto options = options_of(v, identity.get<std::string>());
+    const auto code = serializer_code(options.serializer);
+    ASSERT_FALSE(code.has_value()) << "code " << *code;
+    EXPECT_EQ(code.code(), errc::invalid_configuration);
+    const auto key =
+        default_key(function_name_of(v), args_of(v["args"]), kwargs_of(v["kwargs"]), options);
     ASSERT_FALSE(key.has_value()) << "accepted: " << *key;
-    if (v.contains("namespace")) {
-      EXPECT_EQ(key.code(), errc::invalid_key) << key.error().message();
-    } else {
-      EXPECT_EQ(key.code(), errc::invalid_argument) << key.error().message();
-    }
+    EXPECT_EQ(key.code(), errc::invalid_configuration);
+    EXPECT_FALSE(default_key_builder::make(function_name_of(v), options).has_value());
+    ++refused_at_run_time;
+  }
+  EXPECT_EQ(refused_at_run_time, 1);
+  EXPECT_EQ(not_representable, 3);
+}
+
+TEST(key_vectors, all_5_serializer_object_vectors_key_by_the_custom_identity) {
+  const auto doc = load();
+  if (!doc) GTEST_SKIP() << "no shared vectors at " << vectors_file();
+  const auto& vectors = (*doc)["serializer_object_vectors"];
+  ASSERT_EQ(vectors.size(), 5u);
+  for (const auto& v : vectors) {
+    SCOPED_TRACE(v["name"].get<std::string>());
+    // cachekit-py keys any serializer instance, the SDK's own classes included, by its class
+    // name behind the reserved `<custom>:` prefix, so a class named "auto" does not take the
+    // AutoSerializer's keyspace.
+    const std::string identity =
+        custom_serializer_identity(v["serializer_class"].get<std::string>());
+    EXPECT_EQ(identity, "<custom>:" + v["serializer_class"].get<std::string>());
+    expect_key(v, options_of(v, identity));
   }
 }
 

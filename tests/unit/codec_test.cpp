@@ -164,14 +164,14 @@ TEST(codec, wrong_shape_is_type_mismatch) {
 TEST(codec, trailing_bytes_are_rejected) {
   auto back = cachekit::codec<int>::decode(bytes_of("2a2a"));
   ASSERT_FALSE(back);
-  EXPECT_EQ(back.code(), cachekit::errc::malformed);
+  EXPECT_EQ(back.code(), cachekit::errc::trailing_bytes);  // the decode bounds' own error
 }
 
 TEST(codec, hostile_length_is_rejected_without_allocating) {
   // map32 declaring 0x5c68f5df entries in a 5-byte input (limits.md).
   auto back = cachekit::codec<std::map<std::string, int>>::decode(bytes_of("df5c68f5df"));
   ASSERT_FALSE(back);
-  EXPECT_EQ(back.code(), cachekit::errc::malformed);
+  EXPECT_EQ(back.code(), cachekit::errc::length_limit);  // the decode bounds' overclaim
 }
 
 TEST(codec, maps_and_strings_use_python_shortest_forms) {

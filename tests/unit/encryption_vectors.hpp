@@ -37,9 +37,9 @@ inline byte_buffer bytes_from_hex(std::string_view hex) {
   return out;
 }
 
-// interop-mode.json from CACHEKIT_SHARED_VECTORS_DIR, or nullopt when the file is absent.
+// next/interop-mode.json from CACHEKIT_SHARED_VECTORS_DIR, or nullopt when the file is absent.
 inline std::optional<nlohmann::json> load_interop_vectors() {
-  std::ifstream in(std::string(CACHEKIT_SHARED_VECTORS_DIR) + "/interop-mode.json");
+  std::ifstream in(std::string(CACHEKIT_SHARED_VECTORS_DIR) + "/next/interop-mode.json");
   if (!in) return std::nullopt;
   return nlohmann::json::parse(in);
 }

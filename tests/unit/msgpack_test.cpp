@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 
 namespace cachekit {
 namespace {
@@ -266,12 +267,28 @@ TEST(msgpack_reader, nesting_limit_is_1024_like_cachekit_py) {
   EXPECT_FALSE(decode_standard_value(unhex(deepest_ok), {.max_depth = 10}));
 }
 
-TEST(msgpack_reader, extension_types_are_refused) {
-  for (const char* hex : {"d40102", "d6ff00000000", "c70100ff", "91d50100ff"}) {
+// As msgpack-python's ExtType: read by both profiles, written back by the standard one,
+// refused by the interop encoder.
+TEST(msgpack_reader, extension_items_read_as_value_ext_and_write_back) {
+  // {read, written}: the writer takes the shortest form, as msgpack-python's packb does.
+  const std::pair<const char*, const char*> cases[] = {{"d40102", "d40102"},
+                                                       {"d6ff00000000", "d6ff00000000"},
+                                                       {"c70100ff", "d400ff"},
+                                                       {"91d50100ff", "91d50100ff"},
+                                                       {"c70307010203", "c70307010203"}};
+  for (const auto& [hex, written] : cases) {
     const auto r = decode_standard_value(unhex(hex));
-    ASSERT_FALSE(r) << hex;
-    EXPECT_EQ(r.code(), errc::unsupported_type) << hex;
+    ASSERT_TRUE(r) << hex << ": " << r.error().message();
+    EXPECT_EQ(to_hex(encode_standard_value(*r).value()), written);
+    EXPECT_TRUE(decode_interop_value(unhex(hex))) << hex;
+    EXPECT_EQ(encode_interop_value(*r).code(), errc::unsupported_type) << hex;
   }
+  const auto one = decode_standard_value(unhex("d4012a")).value();
+  ASSERT_NE(one.get_if<value_ext>(), nullptr);
+  EXPECT_EQ(one.get_if<value_ext>()->type, 1);
+  EXPECT_EQ(to_hex(one.get_if<value_ext>()->data), "2a");
+  // A payload longer than the input is cut short, never allocated.
+  EXPECT_FALSE(decode_standard_value(unhex("c9ffffffff01")));
 }
 
 TEST(msgpack_reader, empty_input_is_truncated) {

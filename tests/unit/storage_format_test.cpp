@@ -105,6 +105,23 @@ TEST(storage_format, tampered_ciphertext_fails_authentication) {
   EXPECT_EQ(opened.code(), errc::authentication_failed);
 }
 
+// After decryption the reader's integrity setting picks the container, not the header's
+// `compressed` (which the writer chose and the AAD merely binds).
+TEST(storage_format, encrypted_entries_are_read_with_the_readers_integrity_setting) {
+  const auto with_integrity = encrypted(storage_mode::frame, tenant_of(master_hex), true);
+  const auto without_integrity = encrypted(storage_mode::frame, tenant_of(master_hex), false);
+  const auto enveloped = with_integrity.seal(a1, "k").value();
+  const auto bare = without_integrity.seal(a1, "k").value();
+  EXPECT_EQ(with_integrity.open(enveloped, "k").value().msgpack, a1);
+  EXPECT_EQ(without_integrity.open(bare, "k").value().msgpack, a1);
+  // Integrity off, header compressed: refused as cachekit-py's integrity-off reader does.
+  EXPECT_EQ(without_integrity.open(enveloped, "k").code(), errc::serializer_mismatch);
+  // Integrity on, plain MessagePack after decryption: not an envelope.
+  const auto plain = with_integrity.open(bare, "k");
+  ASSERT_FALSE(plain);
+  EXPECT_EQ(plain.code(), errc_group::corrupt_data);
+}
+
 TEST(storage_format, encrypting_reader_refuses_plaintext_entries) {
   auto fmt = encrypted(storage_mode::frame, tenant_of(master_hex));
   auto opened = fmt.open(hex(frame_a1_integrity_on), "k");

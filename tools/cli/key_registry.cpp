@@ -1,13 +1,13 @@
 #include "key_registry.hpp"
 
-#include "blake3_digest.hpp"
+#include "coherence/invalidation_event.hpp"
 
 #include <cachekit/default_key.hpp>
 
 namespace cachekit::cli {
 
 std::string registry_id(std::string_view function, const std::optional<std::string>& ns) {
-  return "ck:reg:" + ns.value_or("") + ":" + blake3_hex(function, 8);
+  return detail::registry_id(function, ns);
 }
 
 result<std::string> function_key_prefix(std::string_view function,
@@ -22,20 +22,7 @@ result<std::string> function_key_prefix(std::string_view function,
 }
 
 std::string invalidation_event(std::string_view registry_id) {
-  std::string out = "\x81\xa1r";  // fixmap(1), fixstr "r"
-  const std::size_t n = registry_id.size();
-  if (n < 32) {
-    out += static_cast<char>(0xa0 | n);
-  } else if (n < 256) {
-    out += '\xd9';
-    out += static_cast<char>(n);
-  } else {
-    out += '\xda';
-    out += static_cast<char>(n >> 8);
-    out += static_cast<char>(n & 0xff);
-  }
-  out.append(registry_id);
-  return out;
+  return detail::encode_invalidation_event(registry_id, std::nullopt).value_or(std::string{});
 }
 
 }  // namespace cachekit::cli

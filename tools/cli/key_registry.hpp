@@ -11,6 +11,8 @@
 
 #include <cachekit/result.hpp>
 
+#include "coherence/invalidation_event.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,8 +31,9 @@ namespace cachekit::cli {
                                                       const std::optional<std::string>& ns);
 
 /// cachekit-py's invalidation event for every key of a registry (`invalidation.encode_event(id,
-/// None)`): the MessagePack map {"r": registry_id}, published on `invalidation_channel`.
+/// None)`): the MessagePack map {"r": registry_id} ("" when the id is over 1024 bytes), published
+/// on `invalidation_channel`.
 [[nodiscard]] std::string invalidation_event(std::string_view registry_id);
-inline constexpr std::string_view invalidation_channel = "cachekit:py:invalidate:v1";
+inline constexpr std::string_view invalidation_channel = detail::invalidation_channel;
 
 }  // namespace cachekit::cli

@@ -3,6 +3,7 @@
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_key_layout.hpp"
 #include "backends/redis/redis_pool.hpp"
+#include "backends/redis/redis_subscription.hpp"
 #include "backends/redis/redis_url.hpp"
 #include "process/fork_generation.hpp"
 
@@ -22,6 +23,25 @@ namespace {
 constexpr std::string_view compare_and_delete =
     "if redis.call(\"GET\", KEYS[1]) == ARGV[1] then return redis.call(\"DEL\", KEYS[1]) "
     "else return 0 end";
+
+// cachekit-py's key registry (backends/redis/provider.py): a set lives 7 days past its last
+// write, and a drain pops at most 10,000 members per atomic step, 1,000 steps at most.
+constexpr std::string_view registry_ttl_seconds = "604800";
+constexpr std::string_view drain_chunk = "10000";
+constexpr long long drain_chunk_size = 10000;
+constexpr int max_drain_steps = 1000;
+
+// KEYS[1] the registry set, ARGV[1] the backend's key prefix, ARGV[2] the step size. Each
+// member's key is unlinked before the member leaves the set: Redis does not roll back a script
+// that fails midway, so a member is never lost before its key. The prefix is put in front here,
+// so no member can reach outside this backend's keys. replicate_commands() lets the writes
+// follow the random read on Redis 5/6 configured without effects replication (a no-op on 7).
+constexpr std::string_view drain_script =
+    "redis.replicate_commands() "
+    "local taken = redis.call('SRANDMEMBER', KEYS[1], ARGV[2]) "
+    "for _, member in ipairs(taken) do "
+    "redis.call('UNLINK', ARGV[1] .. member) redis.call('SREM', KEYS[1], member) end "
+    "return #taken";
 
 // SCAN's MATCH takes a glob: the literal prefix with its glob characters escaped, then `*`.
 std::string glob_for_prefix(std::string_view prefix) {
@@ -373,6 +393,85 @@ result<std::size_t> redis_backend::erase_prefix(std::string_view prefix) {
     removed += *gone;
   } while (cursor != "0");
   return removed;
+}
+
+bool redis_backend::keeps_key_registry() const noexcept {
+  return !state_->layout.is_plain();
+}
+
+result<bool> redis_backend::set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
+                                        std::string_view registry) {
+  if (state_->layout.is_plain() || (ttl && ttl->count() <= 0)) {
+    auto stored = set(key, value, ttl);
+    if (!stored) return std::move(stored).error();
+    return false;
+  }
+  const std::string wire = state_->layout.wire_key(key);
+  const std::string set_name = state_->layout.wire_key(registry);
+  const bool expires = ttl.has_value();
+  const std::string seconds = expires ? std::to_string(ttl->count()) : std::string{};
+  const std::array<std::string_view, 5> set_argv = {"SET", wire, as_string_view(value), "EX",
+                                                    seconds};
+  const std::array<std::string_view, 3> sadd = {"SADD", set_name, key};
+  const std::array<std::string_view, 3> expire = {"EXPIRE", set_name, detail::registry_ttl_seconds};
+  // Three commands, one round trip: the write costs no extra latency for its registry entry.
+  auto connection = state_->pool.acquire("SET");
+  if (!connection) return std::move(connection).error();
+  auto& conn = **connection;
+  conn.append(std::span<const std::string_view>(set_argv).first(expires ? 5 : 3));
+  conn.append(sadd);
+  conn.append(expire);
+  auto stored = conn.read_reply("SET");
+  if (!stored) return std::move(stored).error();
+  auto added = conn.read_reply("SADD");
+  if (!added) return std::move(added).error();
+  auto kept = conn.read_reply("EXPIRE");
+  if (!kept) return std::move(kept).error();
+  if (auto c = conn.check("SET", **stored); !c) return c.error();
+  if ((*stored)->type != REDIS_REPLY_STATUS) {
+    return detail::unexpected_reply("SET", state_->where(), **stored);
+  }
+  return (*added)->type == REDIS_REPLY_INTEGER && (*kept)->type == REDIS_REPLY_INTEGER;
+}
+
+result<std::size_t> redis_backend::drain_registry(std::string_view registry) {
+  if (state_->layout.is_plain()) {
+    return fail(errc::not_supported,
+                "redis backend with the plain key layout keeps no key registry (cachekit-py's "
+                "explicit RedisBackend neither); use redis_key_layout::tenant_scoped");
+  }
+  const std::string set_name = state_->layout.wire_key(registry);
+  const std::array<std::string_view, 6> argv = {
+      "EVAL", detail::drain_script, "1", set_name, state_->layout.prefix(), detail::drain_chunk};
+  std::size_t drained = 0;
+  for (int step = 0; step < detail::max_drain_steps; ++step) {
+    auto taken = state_->run<long long>(
+        "EVAL (registry drain)", argv, [&](const redisReply& r) -> result<long long> {
+          if (r.type != REDIS_REPLY_INTEGER) {
+            return detail::unexpected_reply("EVAL (registry drain)", state_->where(), r);
+          }
+          return r.integer;
+        });
+    if (!taken) return std::move(taken).error();
+    drained += static_cast<std::size_t>(std::max<long long>(*taken, 0));
+    if (*taken < detail::drain_chunk_size) break;
+  }
+  return drained;
+}
+
+result<std::size_t> redis_backend::publish(std::string_view channel, byte_view message) {
+  const std::array<std::string_view, 3> argv = {"PUBLISH", channel, as_string_view(message)};
+  return state_->run<std::size_t>("PUBLISH", argv, [&](const redisReply& r) -> result<std::size_t> {
+    if (r.type != REDIS_REPLY_INTEGER)
+      return detail::unexpected_reply("PUBLISH", state_->where(), r);
+    return static_cast<std::size_t>(std::max<long long>(r.integer, 0));
+  });
+}
+
+result<std::unique_ptr<backend_subscription>> redis_backend::subscribe(
+    const subscription_options& options) {
+  return detail::redis_subscription::open(state_->pool.settings(), state_->layout.prefix(),
+                                          options);
 }
 
 backend_health redis_backend::health() {

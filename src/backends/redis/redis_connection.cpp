@@ -226,6 +226,32 @@ result<redis_reply_ptr> redis_connection::read_reply(std::string_view operation)
   return redis_reply_ptr(static_cast<redisReply*>(raw));
 }
 
+result<std::optional<redis_reply_ptr>> redis_connection::wait_reply(
+    std::string_view operation, std::chrono::milliseconds wait) {
+  if (!pending_.empty()) {
+    if (auto f = flush(operation); !f) return f.error();
+  }
+  // A reply already parsed or buffered comes first; then at most one wait for the socket.
+  for (bool waited = false;; waited = true) {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) {
+      return io_failure_now(operation, errno);
+    }
+    if (raw != nullptr) return std::optional<redis_reply_ptr>(static_cast<redisReply*>(raw));
+    if (waited) return std::optional<redis_reply_ptr>{};
+    pollfd pfd{};
+    pfd.fd = context_->fd;
+    pfd.events = POLLIN;
+    int ready = 0;
+    do {
+      ready = ::poll(&pfd, 1, static_cast<int>(wait.count()));
+    } while (ready < 0 && errno == EINTR);
+    if (ready < 0) return io_failure_now(operation, errno);
+    if (ready == 0) return std::optional<redis_reply_ptr>{};
+    if (redisBufferRead(context_) != REDIS_OK) return io_failure_now(operation, errno);
+  }
+}
+
 result<redis_reply_ptr> redis_connection::run(std::string_view operation,
                                               std::span<const std::string_view> argv) {
   append(argv);

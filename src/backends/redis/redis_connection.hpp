@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +63,12 @@ class redis_connection {
   // Sends what is queued and reads the next reply. An error reply is returned as a reply (so
   // that a pipeline can read all its replies); an I/O failure breaks the connection.
   [[nodiscard]] result<redis_reply_ptr> read_reply(std::string_view operation);
+
+  // Sends what is queued, then waits up to `wait` for the next reply (a pushed pub/sub message
+  // on a subscribed connection); nullopt when none came in time. The connection stays usable
+  // after a nullopt (unlike a socket timeout, which breaks a hiredis context for good).
+  [[nodiscard]] result<std::optional<redis_reply_ptr>> wait_reply(std::string_view operation,
+                                                                  std::chrono::milliseconds wait);
 
   // append + read_reply, with an error reply turned into its classified failure.
   [[nodiscard]] result<redis_reply_ptr> run(std::string_view operation,

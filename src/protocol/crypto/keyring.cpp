@@ -145,6 +145,22 @@ struct keyring::state {
 };
 
 result<keyring> keyring::create(secret_bytes current, std::vector<secret_bytes> previous) {
+  // Raw key bytes are exactly 32 (spec/intent-presets.md, Master Key Input rule 4, and
+  // cachekit-py's EncryptionWrapper): 64 ASCII hex characters passed as bytes, or a 24- or
+  // 33-byte key, are a caller's mistake that a length floor would turn into another key.
+  if (current.size() != min_master_key_size) {
+    return detail::raw_master_key_not_32_bytes("the current master key", current.size());
+  }
+  for (std::size_t i = 0; i < previous.size(); ++i) {
+    if (previous[i].size() != min_master_key_size) {
+      return detail::raw_master_key_not_32_bytes(detail::previous_name(i), previous[i].size());
+    }
+  }
+  return detail::keyring_access::from_decoded_keys(std::move(current), std::move(previous));
+}
+
+result<keyring> detail::keyring_access::from_decoded_keys(secret_bytes current,
+                                                          std::vector<secret_bytes> previous) {
   if (current.size() < min_master_key_size) {
     return detail::master_key_too_short("the current master key", current.size());
   }
@@ -168,7 +184,7 @@ result<keyring> keyring::create(secret_bytes current, std::vector<secret_bytes> 
                       "; rotation only moves forward: remove it from the previous keys");
     }
   }
-  auto s = std::make_shared<state>();
+  auto s = std::make_shared<keyring::state>();
   s->current = std::move(current);
   s->previous = std::move(previous);
   return keyring(std::move(s));
@@ -188,7 +204,8 @@ result<keyring> keyring::from_hex(std::string_view current_hex,
     if (!key) return std::move(key).error();
     previous.push_back(std::move(*key));
   }
-  return create(std::move(*current), std::move(previous));
+  // The hex rule: at least 32 bytes (rule 3), as cachekit-py's CACHEKIT_MASTER_KEY.
+  return detail::keyring_access::from_decoded_keys(std::move(*current), std::move(previous));
 }
 
 result<void> detail::keyring_access::check_sealing_key(const keyring& ring, std::string_view name) {

@@ -42,6 +42,13 @@ failure master_key_too_short(std::string_view name, std::size_t size) {
                                       " hex characters) are required");
 }
 
+failure raw_master_key_not_32_bytes(std::string_view name, std::size_t size) {
+  return invalid_master_key(
+      name, "is " + std::to_string(size) + " bytes; raw key bytes must be exactly " +
+                std::to_string(min_master_key_size) +
+                " (pass a hex string to keyring::from_hex instead, or decode it first)");
+}
+
 result<void> check_not_placeholder(byte_view key, std::string_view name) {
   for (const std::byte b : key) {
     if (b != std::byte{0}) return {};

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -19,6 +20,9 @@ namespace detail {
 
 // errc::invalid_master_key: "<name> is <size> bytes; at least 32 ... openssl rand -hex 32".
 [[nodiscard]] failure master_key_too_short(std::string_view name, std::size_t size);
+
+// errc::invalid_master_key: "<name> is <size> bytes; raw key bytes must be exactly 32 ...".
+[[nodiscard]] failure raw_master_key_not_32_bytes(std::string_view name, std::size_t size);
 
 // errc::invalid_master_key when `key` is all zero bytes: an unset or placeholder key, not one
 // drawn at random.
@@ -36,6 +40,10 @@ namespace detail {
 // points that take a keyring from users: the cache and the CLI.
 struct keyring_access {
   [[nodiscard]] static result<void> check_sealing_key(const keyring& ring, std::string_view name);
+  // The keyring of keys decoded from hex, which may be longer than 32 bytes (the hex rule: at
+  // least 32). Errors: as keyring::create, except the exact-length rule of raw keys.
+  [[nodiscard]] static result<keyring> from_decoded_keys(secret_bytes current,
+                                                         std::vector<secret_bytes> previous);
 };
 
 }  // namespace detail

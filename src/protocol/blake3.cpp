@@ -1,10 +1,12 @@
-#include "blake3_digest.hpp"
+#include "protocol/blake3.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <vector>
 
-namespace cachekit::cli {
+namespace cachekit {
+inline namespace v0 {
+namespace detail {
 namespace {
 
 using words8 = std::array<std::uint32_t, 8>;
@@ -171,4 +173,6 @@ std::string blake3_hex(std::string_view data, std::size_t bytes) {
   return out;
 }
 
-}  // namespace cachekit::cli
+}  // namespace detail
+}  // namespace v0
+}  // namespace cachekit
