@@ -8,6 +8,7 @@
 #include <cachekit/redis_backend.hpp>
 
 #include "coherence/invalidation_event.hpp"
+#include "support/forked_child.hpp"
 #include "support/local_server.hpp"
 
 #include <gtest/gtest.h>
@@ -276,6 +277,40 @@ TEST_F(coherence_redis_test, an_event_names_the_key_as_cachekit_py_does) {
   const auto expected =
       detail::encode_invalidation_event(detail::registry_id("app.users.get", "users"), *f.key(3));
   EXPECT_EQ(std::string(as_string_view(got->payload)), *expected);
+}
+
+TEST_F(coherence_redis_test, a_forked_child_runs_its_own_listener) {
+#ifdef CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED
+  GTEST_SKIP() << "the listener thread runs at the fork (see forked_child.hpp)";
+#else
+  cache a = process(l1_coherence::invalidation_events);
+  cache b = process(l1_coherence::ttl_only);
+  ASSERT_TRUE(eventually([&] { return subscribed(a); }));
+  auto fa = a.memoize("app.fork", [](int id) { return id; }, {.ttl = 3600s});
+  auto fb = b.memoize("app.fork", [](int id) { return id; }, {.ttl = 3600s});
+  EXPECT_EQ(fa(1), 1);
+  std::atomic<bool> child_done{false};
+  testing::forked_child child([&](int) {
+    (void)fa(1);  // the child's first call starts its listener (the parent's is not here)
+    const bool heard = eventually([&] {
+      return a.stats().listener_subscriptions >= 1 && a.stats().invalidations_received >= 1;
+    });
+    return heard ? 0 : 1;
+  });
+  // Invalidations until the child has heard one, from another "process" of the parent.
+  std::thread announcer([&] {
+    while (!child_done.load()) {
+      fb.invalidate(1);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const auto outcome = child.finish(bound + 5s);
+  child_done = true;
+  announcer.join();
+  EXPECT_FALSE(outcome.timed_out);
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_GE(a.stats().invalidations_received, 1u);  // the parent's listener still runs
+#endif
 }
 
 }  // namespace

@@ -8,7 +8,8 @@ What each check proves (a failure prints what was seen):
     registry_cpp_to_py   C++ writes 4 entries; Python's no-argument ``invalidate_cache()`` removes
                          all 4 from Redis (it drains the key registry C++ wrote to). Then again
                          with ``cache_clear()``.
-    registry_py_to_cpp   Python writes 3 entries; C++ ``invalidate_all()`` removes all 3.
+    registry_py_to_cpp   Python writes 3 entries; C++ ``invalidate_all()`` removes all 3; then 2
+                         more, which C++ ``clear()`` removes.
     events_py_to_cpp     C++ (events mode) holds a copy in L1; Python's ``invalidate_cache(arg)``
                          deletes the entry and announces it; C++ stops serving the old value.
                          Then the same for Python's whole-function ``invalidate_cache()``.
@@ -114,6 +115,12 @@ class Checks:
         left = self.entries("coh", "reg_p2c")
         if left != 0 or not answer["ok_l2"]:
             self.fail(f"registry_py_to_cpp: C++ invalidate_all() left {left} of 3 Python entries")
+        for i in range(3, 5):
+            fn(i)
+        self.peer.request({"cmd": "clear", "function": f"{MODULE}.reg_p2c", "ns": "coh"})
+        left = self.entries("coh", "reg_p2c")
+        if left != 0:
+            self.fail(f"registry_py_to_cpp: C++ clear() left {left} of 2 Python entries")
 
     def events_py_to_cpp(self, mode: str = "events") -> None:
         self.configure(mode)

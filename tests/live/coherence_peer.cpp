@@ -7,6 +7,7 @@
 //     -> {"ok": true, "value": "...", "ran": bool}   the function returns `fresh` when it runs
 //   {"cmd": "invalidate", "function", "ns", "arg"}  -> {"ok": true}
 //   {"cmd": "invalidate_all", "function", "ns"}     -> {"ok": true, "ok_l2": bool}
+//   {"cmd": "clear", "function", "ns"}              -> {"ok": true}
 //   {"cmd": "stats"} -> {"ok": true, "subscriptions": n, "received": n, "dropped": n}
 //
 // Functions are memoized once per (function, ns) and kept until the next configure. Any failure
@@ -79,6 +80,10 @@ struct peer {
     }
     if (cmd == "invalidate") {
       function(command).invalidate(command.at("arg").get<std::int64_t>());
+      return {{"ok", true}};
+    }
+    if (cmd == "clear") {
+      function(command).clear();
       return {{"ok", true}};
     }
     if (cmd == "invalidate_all") {
