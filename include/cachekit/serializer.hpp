@@ -5,12 +5,13 @@
 /// default keys: `…:1s`, `…:1o`, `…:1a`) and of the frame header ("s"), so entries of different
 /// serializers never answer for each other.
 ///
-/// | kind          | cachekit-py        | key | stored payload after the CK frame header          |
-/// |---------------|--------------------|-----|---------------------------------------------------|
-/// | `standard`    | `"default"`        | `s` | ByteStorage envelope(msgpack), or msgpack
-/// (integrity off) | | `json`        | `"orjson"`         | `o` | xxHash3-64 (8 bytes, big endian)
-/// + JSON, or JSON  | | `auto_detect` | `"auto"`           | `a` | as `standard`; markers for
-/// Python types (below)   |
+/// What each kind stores after the CK frame header:
+/// - `standard`: cachekit-py "default", key code `s`: the ByteStorage envelope of the
+///   MessagePack, or the MessagePack itself with integrity off;
+/// - `json`: cachekit-py "orjson", key code `o`: the xxHash3-64 of the JSON (8 bytes, big
+///   endian) then the JSON, or the JSON itself with integrity off;
+/// - `auto_detect`: cachekit-py "auto", key code `a`: as `standard`, with markers for Python
+///   types (below).
 ///
 /// `json` writes the bytes cachekit-py's OrjsonSerializer writes for the same data: compact
 /// JSON with object keys sorted (orjson `OPT_SORT_KEYS`), orjson's float and string forms, and

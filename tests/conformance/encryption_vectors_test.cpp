@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "conformance/vector_file.hpp"
 #include "protocol/big_endian.hpp"
 #include "protocol/crypto/aes_gcm.hpp"
 
@@ -28,19 +29,15 @@ namespace cachekit {
 namespace {
 
 std::filesystem::path vectors_file() {
-  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "encryption.json";
+  return test::vector_path("encryption.json");
 }
 
 std::optional<nlohmann::json> load() {
-  std::ifstream in(vectors_file());
-  if (!in) return std::nullopt;
-  return nlohmann::json::parse(in);
+  return test::load_vector_file<nlohmann::json>("encryption.json");
 }
 
 byte_buffer hex(const std::string& h) {
-  byte_buffer out;
-  EXPECT_TRUE(from_hex(h, out)) << h;
-  return out;
+  return test::hex_bytes(h);
 }
 
 std::string text(const nlohmann::json& v, const char* name) {

@@ -9,6 +9,7 @@
 
 #include "backends/file/entry_names.hpp"
 #include "backends/file/file_entry.hpp"
+#include "conformance/vector_file.hpp"
 #include "integration/file_backend_support.hpp"
 
 #include <chrono>
@@ -21,13 +22,11 @@ namespace cachekit {
 namespace {
 
 std::filesystem::path vectors_file() {
-  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "file-backend.json";
+  return test::vector_path("file-backend.json");
 }
 
 std::optional<nlohmann::json> load() {
-  std::ifstream in(vectors_file());
-  if (!in) return std::nullopt;
-  return nlohmann::json::parse(in);
+  return test::load_vector_file<nlohmann::json>("file-backend.json");
 }
 
 TEST(file_backend_vectors, names_headers_and_fields_match) {

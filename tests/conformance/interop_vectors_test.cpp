@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance/tagged_json_test_support.hpp"
+#include "conformance/vector_file.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -19,19 +20,15 @@ namespace cachekit {
 namespace {
 
 std::filesystem::path vectors_file() {
-  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "next" / "interop-mode.json";
+  return test::vector_path("next/interop-mode.json");
 }
 
 std::optional<test::tagged_json> load() {
-  std::ifstream in(vectors_file());
-  if (!in) return std::nullopt;
-  return test::tagged_json::parse(in);
+  return test::load_vector_file<test::tagged_json>("next/interop-mode.json");
 }
 
 byte_buffer hex(const std::string& h) {
-  byte_buffer out;
-  EXPECT_TRUE(from_hex(h, out)) << h;
-  return out;
+  return test::hex_bytes(h);
 }
 
 value_array args_of(const test::tagged_json& args) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance/tagged_json_test_support.hpp"
+#include "conformance/vector_file.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -18,14 +19,12 @@ namespace cachekit {
 namespace {
 
 std::filesystem::path vectors_file() {
-  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "next" / "cache-keys.json";
+  return test::vector_path("next/cache-keys.json");
 }
 
 // The vector file, or nullopt (the test skips) when the shared vectors are not checked out.
 std::optional<test::tagged_json> load() {
-  std::ifstream in(vectors_file());
-  if (!in) return std::nullopt;
-  return test::tagged_json::parse(in);
+  return test::load_vector_file<test::tagged_json>("next/cache-keys.json");
 }
 
 value_array args_of(const test::tagged_json& args) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/vector_file.hpp"
 #include "protocol/msgpack_bounds.hpp"
 
 // The largest single allocation this thread asks for while a watch is set: the reject vectors
@@ -60,19 +61,15 @@ class allocation_watch {
 };
 
 std::filesystem::path vectors_file() {
-  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "next" / "wire-format.json";
+  return test::vector_path("next/wire-format.json");
 }
 
 std::optional<nlohmann::json> load() {
-  std::ifstream in(vectors_file());
-  if (!in) return std::nullopt;
-  return nlohmann::json::parse(in);
+  return test::load_vector_file<nlohmann::json>("next/wire-format.json");
 }
 
 byte_buffer hex(const std::string& h) {
-  byte_buffer out;
-  EXPECT_TRUE(from_hex(h, out)) << h;
-  return out;
+  return test::hex_bytes(h);
 }
 
 // A constructed vector's list of {hex, count} segments, each repeated and concatenated.

@@ -13,17 +13,17 @@
 #include <string>
 #include <vector>
 
+#include "conformance/vector_file.hpp"
+
 namespace cachekit {
 namespace {
 
 std::filesystem::path vectors_file() {
-  return std::filesystem::path(CACHEKIT_SHARED_VECTORS_DIR) / "path-encoding.json";
+  return test::vector_path("path-encoding.json");
 }
 
 std::optional<nlohmann::json> load() {
-  std::ifstream in(vectors_file());
-  if (!in) return std::nullopt;
-  return nlohmann::json::parse(in);
+  return test::load_vector_file<nlohmann::json>("path-encoding.json");
 }
 
 // The server's single percent-decode (decodeURIComponent without its UTF-8 check), for the
