@@ -266,6 +266,26 @@ TEST(cache_options_from_env, memcached_servers_must_be_a_json_list_of_strings) {
   }
 }
 
+TEST(cache_options_from_env, the_listener_variables_choose_the_l1_coherence) {
+  EXPECT_EQ(options_or_fail(intent::standard, {}).coherence, l1_coherence::ttl_only);
+  EXPECT_EQ(options_or_fail(intent::standard, {{"CACHEKIT_INVALIDATION_LISTENER_ENABLED", "true"}})
+                .coherence,
+            l1_coherence::invalidation_events);
+  EXPECT_EQ(options_or_fail(intent::standard, {{"CACHEKIT_INVALIDATION_LISTENER_ENABLED", "off"}})
+                .coherence,
+            l1_coherence::ttl_only);
+  // Ours wins over cachekit-py's when both are set.
+  EXPECT_EQ(options_or_fail(intent::standard, {{"CACHEKIT_INVALIDATION_LISTENER_ENABLED", "true"},
+                                               {"CACHEKIT_L1_COHERENCE", "tracking"}})
+                .coherence,
+            l1_coherence::redis_tracking);
+  EXPECT_EQ(options_or_fail(intent::standard, {{"CACHEKIT_L1_COHERENCE", "events"}}).coherence,
+            l1_coherence::invalidation_events);
+  const auto f = failure_of(intent::standard, {{"CACHEKIT_L1_COHERENCE", "always"}});
+  EXPECT_EQ(f.code, errc::invalid_configuration);
+  EXPECT_EQ(f.detail.rfind("CACHEKIT_L1_COHERENCE must be ttl", 0), 0u) << f.detail;
+}
+
 TEST(cache_options_from_env, empty_memcached_servers_is_not_a_selector) {
   const auto options = options_or_fail(intent::standard, {{"CACHEKIT_MEMCACHED_SERVERS", ""}});
   EXPECT_EQ(options.l2, nullptr);
