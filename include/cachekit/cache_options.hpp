@@ -365,8 +365,6 @@ struct cache_options {
   ///   lowercase form) enables encryption only for `intent::secure`, which fails without it;
   ///   with another intent a master key is an error (cachekit-py 0.24.1 no longer encrypts
   ///   implicitly). `CACHEKIT_ENCRYPTION_FAIL_CLOSED` sets `encryption_options::fail_closed`.
-  /// - `CACHEKIT_INVALIDATION_LISTENER_ENABLED` (`coherence = invalidation_events`) and ours,
-  ///   `CACHEKIT_L1_COHERENCE` (`ttl`, `events` or `tracking`; it wins when both are set).
   /// - `CACHEKIT_L1_MAX_SIZE_MB`, `CACHEKIT_MAX_VALUE_SIZE`. Other cachekit-py settings that
   ///   have no effect here are still checked, so an environment cachekit-py refuses is refused.
   /// - `intent::local` reads nothing (as `@cache.local`): the result is `for_intent(local)`.
