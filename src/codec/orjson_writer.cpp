@@ -152,6 +152,10 @@ result<void> append_value(std::string& out, const value& v) {
       return {};
     }
     case value_kind::uuid: append_string(out, v.get_if<uuid>()->to_string()); return {};
+    case value_kind::ext:
+      return fail(errc::unsupported_type,
+                  "a MessagePack extension item: JSON (serializer \"orjson\") has no such type, "
+                  "as orjson refuses msgpack's ExtType; use the standard serializer");
   }
   return fail(errc::unsupported_type, "a value kind JSON cannot hold");
 }

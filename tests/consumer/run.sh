@@ -63,7 +63,10 @@ case "$mode" in
       -DCACHEKIT_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=ON \
       -DCACHEKIT_WITH_MEMCACHED=OFF -DCACHEKIT_WITH_PROMETHEUS=OFF -DCACHEKIT_WITH_SPDLOG=OFF \
       -DCACHEKIT_INSTALL=ON
-    if ! ldd "$work/app" | grep -q 'libcachekit\.so'; then
+    # Captured first: `ldd | grep -q` under pipefail fails whenever grep exits before ldd has
+    # written everything (ldd then dies of SIGPIPE), which made this check fail at random.
+    libraries=$(ldd "$work/app")
+    if ! grep -q 'libcachekit\.so' <<<"$libraries"; then
       echo "run.sh: the app is not linked against libcachekit.so" >&2
       exit 1
     fi

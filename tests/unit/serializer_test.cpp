@@ -149,6 +149,9 @@ TEST(serializer, json_refuses_what_orjson_cannot_carry_back) {
   EXPECT_EQ(refused(value(std::numeric_limits<double>::quiet_NaN())), errc::unsupported_type);
   EXPECT_EQ(refused(value(std::numeric_limits<double>::infinity())), errc::unsupported_type);
   EXPECT_EQ(refused(value(value_map{{1, "int key"}})), errc::unsupported_type);
+  // An extension item another writer left in a document (msgpack-python's ExtType).
+  EXPECT_EQ(refused(value(value_array{value(value_ext{.type = 5, .data = hex("01")})})),
+            errc::unsupported_type);
   datetime odd = datetime::parse_isoformat("2024-01-02T03:04:05+05:30:07").value();
   EXPECT_EQ(refused(value(odd)), errc::unsupported_type);
   // cachekit-py's reader needs 10 bytes (checksum + 2): "7" could never be read back.
