@@ -140,9 +140,15 @@ result<byte_buffer> encode_command(const encode_request& request) {
 result<decoded> decode_command(byte_view stored, const decode_request& request) {
   const stored_mode mode =
       request.mode == stored_mode::automatic ? detect_mode(stored) : request.mode;
-  // The integrity flag only matters for writing; reading follows the frame header.
+  // A decoder of any entry, unlike a cache (which opens encrypted frames as it is configured,
+  // as cachekit-py does): the integrity setting is the one the frame header records, so entries
+  // written with integrity checking off open too.
+  bool integrity = true;
+  if (mode == stored_mode::frame) {
+    if (auto header = frame::decode(stored)) integrity = header->header().metadata.compressed;
+  }
   auto format =
-      make_format(mode, true, request.encryption.cache_key.has_value(), request.encryption);
+      make_format(mode, integrity, request.encryption.cache_key.has_value(), request.encryption);
   if (!format) return std::move(format).error();
   auto opened = format->open(stored, request.encryption.cache_key.value_or(""), true);
   if (!opened) return std::move(opened).error();
