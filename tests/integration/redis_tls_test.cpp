@@ -433,6 +433,35 @@ TEST_F(redis_tls_test, writing_to_a_reset_connection_fails_without_sigpipe) {
   ::sigaction(SIGPIPE, &previous, nullptr);
 }
 
+TEST_F(redis_tls_test, an_idle_connection_with_session_tickets_waiting_is_not_peer_closed) {
+  auto server = local_server::start_redis_tls(files(false));
+  auto context = detail::redis_tls_context::create({.ca_file = certs_->ca_cert().string()});
+  ASSERT_TRUE(context) << context.error().message();
+  auto endpoint = detail::parse_redis_url(url(*server));
+  ASSERT_TRUE(endpoint);
+  detail::redis_connect_settings settings{.endpoint = *endpoint,
+                                          .where = endpoint->describe(),
+                                          .connect_timeout = 2000ms,
+                                          .command_timeout = 2000ms,
+                                          .tls = *context};
+  auto conn = detail::redis_connection::open(settings, "TEST");
+  ASSERT_TRUE(conn) << conn.error().message();
+  // TLS 1.3 servers send session tickets after the handshake: readable bytes on an idle
+  // connection that are not a reply and must not make the pool drop it.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE((*conn)->peer_closed());
+  EXPECT_FALSE((*conn)->peer_closed());
+  const std::array<std::string_view, 1> ping = {"PING"};
+  auto pong = (*conn)->run("PING", ping);
+  ASSERT_TRUE(pong) << pong.error().message();
+  EXPECT_EQ(std::string((*pong)->str, (*pong)->len), "PONG");
+  EXPECT_FALSE((*conn)->peer_closed());
+
+  server->stop();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE((*conn)->peer_closed());
+}
+
 TEST_F(redis_tls_test, a_forked_child_gets_its_own_tls_connection_and_the_parent_keeps_its_own) {
   redis_backend redis(options(url(*server_)));
   ASSERT_TRUE(redis.set("fork:k", as_byte_view("from-parent"), 60s));  // a pooled connection

@@ -292,6 +292,12 @@ result<void> redis_tls_session::write_all(std::string_view data, std::chrono::mi
 result<std::size_t> redis_tls_session::read_some(std::span<char> buffer,
                                                  std::chrono::milliseconds timeout, labels names) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Nothing buffered in OpenSSL: wait for the socket first rather than spend a recv on EAGAIN
+  // (a reply is rarely there the moment the request has been sent).
+  if (int saved_errno = 0;
+      !SSL_has_pending(ssl_) && !wait_for(step::want_read, deadline, saved_errno)) {
+    return failure_of(step::want_read, saved_errno, names, timeout, "command_timeout");
+  }
   for (;;) {
     ERR_clear_error();
     const int rc = SSL_read(ssl_, buffer.data(),
