@@ -262,6 +262,25 @@ TEST_F(redis_tls_test, a_server_that_requires_client_certificates) {
   EXPECT_EQ(with.get("k").value(), bytes_of("v"));
 }
 
+TEST_F(redis_tls_test,
+       tls_1_2_servers_work_and_refuse_a_missing_client_certificate_in_the_handshake) {
+  // Under TLS 1.2 the server checks the client's certificate inside the handshake: the refusal is
+  // an alert there, not a reset after it.
+  auto server = local_server::start_redis_tls(files(true), {"--tls-protocols", "TLSv1.2"});
+  {
+    redis_backend without(options(url(*server)));
+    const auto r = without.get("k");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.code(), errc::backend_authentication) << r.error().message();
+  }
+  auto o = options(url(*server));
+  o.tls = redis_tls_options{.cert_file = certs_->client_cert().string(),
+                            .key_file = certs_->client_key().string()};
+  redis_backend with(o);
+  ASSERT_TRUE(with.set("k", as_byte_view("v"), 60s)) << with.get("k").error().message();
+  EXPECT_EQ(with.get("k").value(), bytes_of("v"));
+}
+
 // --- SNI --------------------------------------------------------------------------------------
 
 // A TLS server of the test's own on a loopback port: accepts one connection at a time, records
