@@ -123,6 +123,24 @@ TEST_F(redis_tls_test, every_basic_operation_round_trips_over_tls) {
   EXPECT_EQ(redis.pool_stats().connects, 1u);  // one connection served everything
 }
 
+TEST_F(redis_tls_test, auth_and_select_run_inside_the_tls_session) {
+  auto server = local_server::start_redis_tls(files(false), {"--requirepass", "tls-s3cret"});
+  const std::string base = "rediss://:tls-s3cret@127.0.0.1:" + std::to_string(server->port());
+  const std::string ca = "?ssl_ca_certs=" + certs_->ca_cert().string();
+  redis_backend db3(options(base + "/3" + ca));
+  ASSERT_TRUE(db3.set("k", as_byte_view("in-3"), 60s));
+  redis_backend db0(options(base + "/0" + ca));
+  EXPECT_EQ(db0.get("k").value(), std::nullopt);  // SELECT 3 took effect on the other
+  EXPECT_EQ(db3.get("k").value(), bytes_of("in-3"));
+
+  redis_backend wrong(
+      options("rediss://:not-it-7731@127.0.0.1:" + std::to_string(server->port()) + "/0" + ca));
+  const auto r = wrong.get("k");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.code(), errc::backend_authentication) << r.error().message();
+  EXPECT_FALSE(contains(r.error().message(), "not-it-7731")) << r.error().message();
+}
+
 // --- verification ---------------------------------------------------------------------------
 
 TEST_F(redis_tls_test, a_server_certificate_from_another_ca_is_refused_as_authentication) {
