@@ -33,7 +33,7 @@ std::string take_openssl_error() {
 }
 
 result<std::shared_ptr<const redis_tls_context>> redis_tls_context::create(
-    redis_tls_settings settings) {
+    const redis_tls_settings& settings) {
   ERR_clear_error();
   SSL_CTX* raw = SSL_CTX_new(TLS_client_method());
   if (raw == nullptr) {

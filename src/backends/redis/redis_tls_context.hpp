@@ -25,7 +25,8 @@ class redis_tls_context {
   // directory that could not be used and OpenSSL's reason (a missing CA file, a key that does
   // not match its certificate, ...). With neither ca_file nor ca_path, the system trust store
   // (SSL_CTX_set_default_verify_paths) is used.
-  static result<std::shared_ptr<const redis_tls_context>> create(redis_tls_settings settings);
+  static result<std::shared_ptr<const redis_tls_context>> create(
+      const redis_tls_settings& settings);
 
   ~redis_tls_context();
   redis_tls_context(const redis_tls_context&) = delete;

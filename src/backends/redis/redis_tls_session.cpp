@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -24,9 +23,10 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
-// The BIO's descriptor lives in its data pointer.
+// The BIO's data points at its session's descriptor (the session owns the SSL, which owns the
+// BIO, so it outlives every call).
 int bio_fd(BIO* bio) noexcept {
-  return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio)));
+  return *static_cast<const int*>(BIO_get_data(bio));
 }
 
 int bio_write(BIO* bio, const char* data, int size) {
@@ -109,7 +109,7 @@ result<std::unique_ptr<redis_tls_session>> redis_tls_session::connect(
   const BIO_METHOD* method = nosignal_socket_method();
   BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
   if (bio == nullptr) return setup_failure("BIO_new");
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+  BIO_set_data(bio, &session->fd_);
   SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO from here
   session->has_client_cert_ = !settings.cert_file.empty();
   SSL_set_cert_cb(
