@@ -19,7 +19,14 @@
 /// any other error reply ⇒ `errc::backend_permanent`. Messages name the operation, the server
 /// address and the server's reply; they never contain the password.
 ///
-/// TLS (`rediss://`) is not available: it needs hiredis ≥ 1.0, and Debian 12 ships 0.14.
+/// TLS: a `rediss://` URL connects over TLS 1.2 or later (OpenSSL), verifying the server's
+/// certificate and host name by default; see `redis_tls_options`. A certificate that does not
+/// verify, or a server that refuses the client with a TLS alert (no or untrusted client
+/// certificate) ⇒ `errc::backend_authentication` (it will not pass on a retry); a TLS protocol
+/// failure such as a plain-text port ⇒ `errc::backend_permanent`; a connection reset or a
+/// handshake that does not finish within `connect_timeout` ⇒ `errc::transient` / `errc::timeout`
+/// as for plain connections. Messages end with " (tls)" after the address and quote OpenSSL's
+/// reason.
 ///
 /// Thread safety: thread-safe. One instance serves all threads; each operation holds one pooled
 /// connection for its duration.
@@ -40,6 +47,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cachekit {
@@ -55,11 +63,42 @@ enum class redis_key_layout {
   tenant_scoped,
 };
 
+/// TLS settings of a `rediss://` backend, over the URL's redis-py parameters field by field: a
+/// non-empty string here replaces the URL's value, and both booleans replace the URL's
+/// `ssl_cert_reqs` / `ssl_check_hostname`. Files are PEM. With no `ca_file` and no `ca_path`
+/// (here or in the URL) the server is verified against the system's trusted CAs.
+///
+///     cachekit::redis_backend redis({.url = "rediss://:secret@cache.internal:6380/0",
+///                                    .tls = cachekit::redis_tls_options{
+///                                        .ca_file = "/etc/cachekit/redis-ca.pem"}});
+struct redis_tls_options {
+  /// CA certificates to trust (URL: `ssl_ca_certs`).
+  std::string ca_file;
+  /// A directory of CA certificates named by hash, as `c_rehash` makes (URL: `ssl_ca_path`).
+  std::string ca_path;
+  /// Client certificate, for a server with `tls-auth-clients yes` (URL: `ssl_certfile`).
+  std::string cert_file;
+  /// Its unencrypted private key; empty: the key is in `cert_file` (URL: `ssl_keyfile`).
+  std::string key_file;
+  /// Name sent as SNI and checked against the certificate; empty: the URL's host. (Useful when
+  /// connecting to an address whose certificate is issued for a name.)
+  std::string server_name;
+  /// Verify the server's certificate chain (URL: `ssl_cert_reqs=required`). Off only for test
+  /// servers: anyone on the path could then read the traffic and the password.
+  bool verify_peer = true;
+  /// Check that the certificate is for `server_name` / the host (URL: `ssl_check_hostname`).
+  /// Ignored when `verify_peer` is false.
+  bool verify_hostname = true;
+};
+
 /// Settings of a `redis_backend`; fill with designated initializers.
 struct redis_options {
-  /// `redis://[user:password@]host[:port][/db]`, `redis://:password@host`, `unix:///path?db=N`.
-  /// Port defaults to 6379, db to 0; user and password are percent-decoded. `rediss://` is
-  /// rejected (hiredis 0.14 has no TLS).
+  /// `redis://[user:password@]host[:port][/db]`, `redis://:password@host`, `unix:///path?db=N`,
+  /// and `rediss://...` (TLS, same forms, port 6379 by default) with redis-py's parameters
+  /// `ssl_cert_reqs=none|optional|required` (default required), `ssl_ca_certs=<file>`,
+  /// `ssl_ca_path=<dir>`, `ssl_certfile=<file>`, `ssl_keyfile=<file>`,
+  /// `ssl_check_hostname=true|false` (default true when ssl_cert_reqs=required). Port defaults
+  /// to 6379, db to 0; user, password and parameter values are percent-decoded.
   std::string url = "redis://localhost:6379/0";
   /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE).
   std::size_t pool_size = 10;
@@ -79,6 +118,9 @@ struct redis_options {
   redis_key_layout key_layout = redis_key_layout::plain;
   /// The tenant of the `tenant_scoped` layout; any bytes (they are percent-encoded on the wire).
   std::string tenant = "default";
+  /// TLS settings over the `rediss://` URL's (see `redis_tls_options`). TLS is on exactly when
+  /// the scheme is `rediss://`: setting this with another scheme is a configuration error.
+  std::optional<redis_tls_options> tls = std::nullopt;
 };
 
 /// A snapshot of the connection pool, for metrics and tests.
@@ -95,9 +137,10 @@ struct redis_pool_stats {
 class CACHEKIT_EXPORT redis_backend final : public backend {
  public:
   /// Parses and checks `options` without connecting.
-  /// Throws `cachekit::error` (`errc::invalid_configuration`) on a malformed URL, `rediss://`,
-  /// a pool size of 0, a non-positive timeout, or a tenant set with the `plain` layout; the
-  /// message says what to write instead and never repeats the password.
+  /// Throws `cachekit::error` (`errc::invalid_configuration`) on a malformed URL, a pool size of
+  /// 0, a non-positive timeout, a tenant set with the `plain` layout, `tls` set without
+  /// `rediss://`, or TLS files that cannot be loaded (the message names the file); the message
+  /// says what to write instead and never repeats the password. TLS files are read here, once.
   explicit redis_backend(const redis_options& options = {});
   ~redis_backend() override;
 

@@ -1,5 +1,7 @@
 #include "support/backend_factories.hpp"
 
+#include "support/tls_certificates.hpp"
+
 #include <cachekit/backend_wrapper.hpp>
 #include <cachekit/reliability.hpp>
 
@@ -121,6 +123,28 @@ backend_instance make_redis(redis_key_layout layout) {
   return instance;
 }
 
+backend_instance make_redis_tls() {
+  struct resources {
+    std::unique_ptr<tls_certificates> certs = tls_certificates::make();
+    std::unique_ptr<local_server> server;  // destroyed before the certificates it reads
+  };
+  auto held = std::make_shared<resources>();
+  held->server = local_server::start_redis_tls({.cert = held->certs->server_cert(),
+                                                .key = held->certs->server_key(),
+                                                .ca = held->certs->ca_cert()});
+  backend_instance instance;
+  instance.resources = held;
+  instance.server = held->server.get();
+  redis_options options;
+  options.url = held->server->address() + "?ssl_ca_certs=" + held->certs->ca_cert().string();
+  options.pool_size = 4;
+  options.connect_timeout = 500ms;
+  options.command_timeout = 500ms;
+  instance.store = std::make_unique<redis_backend>(std::move(options));
+  instance.advance = sleep_for;
+  return instance;
+}
+
 backend_instance make_memcached(const std::string& key_prefix) {
   std::shared_ptr<local_server> server = local_server::start_memcached();
   backend_instance instance;
@@ -180,6 +204,12 @@ backend_factory redis_factory(redis_key_layout layout) {
           .make = [layout] { return make_redis(layout); }};
 }
 
+backend_factory redis_tls_factory() {
+  backend_capabilities caps;
+  caps.type = "redis";
+  return {.name = "redis_tls", .capabilities = std::move(caps), .make = make_redis_tls};
+}
+
 backend_factory memcached_factory(const std::string& key_prefix) {
   backend_capabilities caps;
   caps.type = "memcached";
@@ -221,6 +251,7 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(file_factory());
   backends.push_back(redis_factory());
   backends.push_back(redis_factory(redis_key_layout::tenant_scoped));
+  backends.push_back(redis_tls_factory());
   backends.push_back(memcached_factory());
   backends.push_back(memcached_factory("app:"));
   backends.push_back(forwarding(memory_factory()));

@@ -4,6 +4,7 @@
 #include "backends/redis/redis_key_layout.hpp"
 #include "backends/redis/redis_pool.hpp"
 #include "backends/redis/redis_subscription.hpp"
+#include "backends/redis/redis_tls_context.hpp"
 #include "backends/redis/redis_url.hpp"
 #include "process/fork_generation.hpp"
 
@@ -71,6 +72,38 @@ redis_key_layout_rules make_layout(const redis_options& options) {
   return redis_key_layout_rules(std::string{});
 }
 
+// The URL's TLS parameters with redis_options::tls over them, loaded into the context the
+// connections share; null for a plain endpoint.
+std::shared_ptr<const redis_tls_context> make_tls(const redis_options& options,
+                                                  redis_endpoint& endpoint) {
+  if (!endpoint.tls) {
+    if (options.tls) {
+      throw error(errc::invalid_configuration,
+                  "redis_options::tls is set but the URL is not rediss://; TLS is on exactly "
+                  "when the scheme is rediss:// (write rediss://host:port/db), or leave tls "
+                  "unset for a plain connection");
+    }
+    return nullptr;
+  }
+  redis_tls_settings& merged = *endpoint.tls;
+  if (options.tls) {
+    const redis_tls_options& given = *options.tls;
+    auto take = [](std::string& field, const std::string& value) {
+      if (!value.empty()) field = value;
+    };
+    take(merged.ca_file, given.ca_file);
+    take(merged.ca_path, given.ca_path);
+    take(merged.cert_file, given.cert_file);
+    take(merged.key_file, given.key_file);
+    take(merged.server_name, given.server_name);
+    merged.verify_peer = given.verify_peer;
+    merged.verify_hostname = given.verify_peer && given.verify_hostname;
+  }
+  auto context = redis_tls_context::create(merged);
+  if (!context) throw error(context.error().code, context.error().detail);
+  return std::move(*context);
+}
+
 redis_connect_settings make_settings(const redis_options& options) {
   if (options.pool_size == 0) {
     throw error(errc::invalid_configuration,
@@ -86,8 +119,10 @@ redis_connect_settings make_settings(const redis_options& options) {
   redis_connect_settings settings{.endpoint = std::move(*endpoint),
                                   .where = {},
                                   .connect_timeout = options.connect_timeout,
-                                  .command_timeout = options.command_timeout};
+                                  .command_timeout = options.command_timeout,
+                                  .tls = nullptr};
   settings.where = settings.endpoint.describe();
+  if (auto tls = make_tls(options, settings.endpoint)) settings.tls = std::move(tls);
   return settings;
 }
 

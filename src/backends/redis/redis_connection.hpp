@@ -6,12 +6,17 @@
 // We encode RESP into a reused buffer and send it with MSG_NOSIGNAL; hiredis only connects and
 // parses replies.
 //
+// On a `rediss://` endpoint the same socket carries TLS (redis_tls_session): hiredis connects
+// the TCP socket and parses replies fed to its reader; every byte in either direction goes
+// through OpenSSL with our timeouts.
+//
 // A connection that failed an exchange (I/O error, timeout, EOF, protocol error) is `broken()`
 // for good: hiredis leaves it with unread or half-written data, so the pool closes it.
 //
 // Not thread-safe: one thread at a time (the pool hands each connection to one operation).
 #pragma once
 
+#include "backends/redis/redis_tls_context.hpp"
 #include "backends/redis/redis_url.hpp"
 
 #include <cachekit/result.hpp>
@@ -40,7 +45,11 @@ struct redis_connect_settings {
   std::string where;  // endpoint.describe(): credential-free, for messages
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
+  // Set iff endpoint.tls is: the backend's one OpenSSL context, shared by its connections.
+  std::shared_ptr<const redis_tls_context> tls = nullptr;
 };
+
+class redis_tls_session;
 
 class redis_connection {
  public:
@@ -85,19 +94,24 @@ class redis_connection {
   [[nodiscard]] bool peer_closed() const noexcept;
 
  private:
-  redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept
-      : context_(context), settings_(&settings) {}
+  redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept;
   // Turns what redisConnect* returned into a ready connection (command timeout, keepalive,
   // handshake); `where` names the server, with the address tried when it differs from the host.
-  static result<std::unique_ptr<redis_connection>> set_up(redisContext* raw, int saved_errno,
-                                                          const redis_connect_settings& settings,
-                                                          std::string_view operation,
-                                                          const std::string& where);
+  // `deadline` bounds the TLS handshake (the rest of connect_timeout).
+  static result<std::unique_ptr<redis_connection>> set_up(
+      redisContext* raw, int saved_errno, const redis_connect_settings& settings,
+      std::string_view operation, const std::string& where,
+      std::chrono::steady_clock::time_point deadline);
   result<void> handshake();
   failure io_failure_now(std::string_view operation, int saved_errno);
   result<void> flush(std::string_view operation);
+  // TLS: decrypted bytes for hiredis's reader, waiting up to command_timeout for some.
+  result<void> feed_from_tls(std::string_view operation);
+  // TLS: the failure `f` of the session, which breaks the connection.
+  failure tls_failure(failure f) noexcept;
 
   redisContext* context_;
+  std::unique_ptr<redis_tls_session> tls_;  // null on plain connections
   const redis_connect_settings* settings_;
   std::string pending_;  // RESP of the queued commands
   bool broken_ = false;

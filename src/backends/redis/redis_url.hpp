@@ -6,15 +6,23 @@
 //   redis://[::1]:6379                                 IPv6 literal in brackets
 //   unix:///path/to/redis.sock[?db=N]                  absolute socket path
 //   unix://relative/path.sock, unix:/path.sock         the rest of the URL is the path
-// User, password, host and socket path are percent-decoded. `rediss://` is refused: TLS
-// needs hiredis >= 1.0 and Debian 12 ships 0.14.
+//   rediss://...                                       as redis://, over TLS (port 6379 too)
+// User, password, host and socket path are percent-decoded. `rediss://` takes redis-py's TLS
+// parameters (percent-decoded values): ssl_cert_reqs=none|optional|required (required),
+// ssl_ca_certs=<file>, ssl_ca_path=<dir>, ssl_certfile=<file>, ssl_keyfile=<file>,
+// ssl_check_hostname=true|false (true when ssl_cert_reqs=required, else false). Another
+// `ssl_*` name, or any of them on redis:// or unix://, is refused.
 //
 // No error message repeats the user name or the password.
 //
 // Thread-safe: stateless.
 #pragma once
 
+#include "backends/redis/redis_tls_settings.hpp"
+
 #include <cachekit/result.hpp>
+
+#include <optional>
 
 #include <string>
 #include <string_view>
@@ -34,8 +42,10 @@ struct redis_endpoint {
   std::string password;            // secret: never in a message
   bool has_password = false;       // the URL had `:password@` (possibly empty)
   int db = 0;
+  std::optional<redis_tls_settings> tls = std::nullopt;  // set iff the scheme is rediss://
 
-  // "host:port/db" or "unix:/path/db": for messages; never holds the credentials.
+  // "host:port/db", "host:port/db (tls)" or "unix:/path?db=N": for messages; never holds the
+  // credentials.
   [[nodiscard]] std::string describe() const;
 };
 
