@@ -6,6 +6,8 @@
 //   redis://[::1]:6379                                 IPv6 literal in brackets
 //   unix:///path/to/redis.sock[?db=N]                  absolute socket path
 //   unix://relative/path.sock, unix:/path.sock         the rest of the URL is the path
+//   redis+cluster://[user:password@]host1:port1[,host2:port2,...][/0]
+//                                                      Redis Cluster seed nodes; db 0 only
 // User, password, host and socket path are percent-decoded. `rediss://` is refused: TLS
 // needs hiredis >= 1.0 and Debian 12 ships 0.14.
 //
@@ -18,6 +20,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -35,7 +38,17 @@ struct redis_endpoint {
   bool has_password = false;       // the URL had `:password@` (possibly empty)
   int db = 0;
 
-  // "host:port/db" or "unix:/path/db": for messages; never holds the credentials.
+  // One node named by a `redis+cluster://` URL.
+  struct cluster_seed {
+    std::string host;
+    int port = 6379;
+  };
+  // `redis+cluster://`: the seeds, in URL order (host/port above are the first one's).
+  bool cluster = false;
+  std::vector<cluster_seed> seeds;
+
+  // "host:port/db", "unix:/path/db" or "cluster host:port,host:port": for messages; never
+  // holds the credentials.
   [[nodiscard]] std::string describe() const;
 };
 
