@@ -167,23 +167,41 @@ redis_cluster_router::redis_cluster_router(redis_connect_settings base, std::siz
   for (const auto& seed : base_.endpoint.seeds) (void)node_at(seed.host, seed.port);
 }
 
-redis_cluster_router::~redis_cluster_router() = default;
+redis_cluster_router::~redis_cluster_router() {
+  for (auto& n : nodes_) delete n.load(std::memory_order_acquire);
+}
 
-redis_cluster_router::node& redis_cluster_router::node_at(std::string_view host, int port) {
-  std::lock_guard lock(nodes_mutex_);
-  for (const auto& n : nodes_) {
-    if (n->port == port && n->host == host) return *n;
+result<redis_cluster_router::node*> redis_cluster_router::node_at(std::string_view host, int port) {
+  std::unique_ptr<node> fresh;
+  for (;;) {
+    std::size_t free = 0;
+    for (; free < nodes_.size(); ++free) {
+      node* n = nodes_[free].load(std::memory_order_acquire);
+      if (n == nullptr) break;
+      if (n->port == port && n->host == host) return n;
+    }
+    if (free == nodes_.size()) {
+      return fail(errc::backend_permanent,
+                  "redis cluster " + base_.where + " has more than " + std::to_string(max_nodes) +
+                      " nodes; cachekit's router addresses at most that many");
+    }
+    if (!fresh) {
+      redis_connect_settings settings = base_;
+      settings.endpoint.cluster = false;
+      settings.endpoint.seeds.clear();
+      settings.endpoint.host = std::string(host);
+      settings.endpoint.port = port;
+      settings.endpoint.db = 0;
+      settings.where = settings.endpoint.describe();
+      fresh = std::make_unique<node>(std::string(host), port, std::move(settings), pool_size_);
+    }
+    // Appended without a lock: a thread that took this place first may have added this very
+    // node, which the next scan finds.
+    node* expected = nullptr;
+    if (nodes_[free].compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
+      return fresh.release();
+    }
   }
-  redis_connect_settings settings = base_;
-  settings.endpoint.cluster = false;
-  settings.endpoint.seeds.clear();
-  settings.endpoint.host = std::string(host);
-  settings.endpoint.port = port;
-  settings.endpoint.db = 0;
-  settings.where = settings.endpoint.describe();
-  nodes_.push_back(
-      std::make_unique<node>(std::string(host), port, std::move(settings), pool_size_));
-  return *nodes_.back();
 }
 
 void redis_cluster_router::refresh_if_due(std::string_view operation) {
@@ -218,11 +236,10 @@ result<void> redis_cluster_router::refresh(std::string_view operation) {
       order.push_back(n);
     }
   }
-  {
-    std::lock_guard lock(nodes_mutex_);
-    for (const auto& n : nodes_) {
-      if (std::find(order.begin(), order.end(), n.get()) == order.end()) order.push_back(n.get());
-    }
+  for (const auto& slot : nodes_) {
+    node* n = slot.load(std::memory_order_acquire);
+    if (n == nullptr) break;
+    if (std::find(order.begin(), order.end(), n) == order.end()) order.push_back(n);
   }
   std::optional<failure> last;
   for (node* n : order) {
@@ -262,9 +279,10 @@ result<void> redis_cluster_router::refresh_from(node& source, std::string_view o
   }
   for (const auto& range : ranges) {
     if (range.first < 0 || range.last >= cluster_slot_count || range.first > range.last) continue;
-    node* master = &node_at(range.host, range.port);
+    auto master = node_at(range.host, range.port);
+    if (!master) return std::move(master).error();
     for (auto s = range.first; s <= range.last; ++s) {
-      slots_[static_cast<std::size_t>(s)].store(master, std::memory_order_release);
+      slots_[static_cast<std::size_t>(s)].store(*master, std::memory_order_release);
     }
   }
   refreshes_.fetch_add(1, std::memory_order_relaxed);
@@ -348,17 +366,18 @@ result<void> redis_cluster_router::execute(
                         " MOVED/ASK redirects for one command (the cluster is resharding); "
                         "retry later");
       }
-      node& next = node_at(to->host, to->port);
+      auto next = node_at(to->host, to->port);
+      if (!next) return std::move(next).error();
       if (to->ask) {
         ask_.fetch_add(1, std::memory_order_relaxed);
         asking = true;
       } else {
         moved_.fetch_add(1, std::memory_order_relaxed);
-        slots_[to->slot].store(&next, std::memory_order_release);
+        slots_[to->slot].store(*next, std::memory_order_release);
         want_refresh();
         asking = false;
       }
-      n = &next;
+      n = *next;
       continue;
     }
     // TRYAGAIN (keys of a migrating slot split between nodes) or CLUSTERDOWN (a failover in
@@ -467,8 +486,9 @@ redis_cluster_stats redis_cluster_router::stats() const {
 
 redis_pool_stats redis_cluster_router::pool_stats() const {
   redis_pool_stats total;
-  std::lock_guard lock(nodes_mutex_);
-  for (const auto& n : nodes_) {
+  for (const auto& slot : nodes_) {
+    const node* n = slot.load(std::memory_order_acquire);
+    if (n == nullptr) break;
     const auto s = n->pool.stats();
     total.open += s.open;
     total.idle += s.idle;

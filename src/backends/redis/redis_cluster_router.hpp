@@ -12,10 +12,11 @@
 // short backoff (doubling from 5 ms) and retry while the operation's command_timeout lasts,
 // then fail with errc::transient.
 //
-// Thread-safe: the slot map is 16384 atomics (a lookup takes no lock); nodes are only ever
-// added, under a mutex, and live as long as the router. Fork-safe: the pools are, and the
-// refresh guard records the fork generation of its holder, so a child never waits on a refresh
-// its parent was running.
+// Thread-safe and lock-free: the slot map is 16384 atomics, and the nodes an append-only array
+// of atomics (at most `max_nodes`; a node lives as long as the router). Fork-safe: there is no
+// lock a parent's thread could hold at the fork, the pools are fork-safe, and the refresh guard
+// records the fork generation of its holder, so a child never waits on a refresh its parent was
+// running.
 #pragma once
 
 #include "backends/redis/redis_connection.hpp"
@@ -30,7 +31,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +51,8 @@ class redis_cluster_router {
   static constexpr int max_redirects = 5;
   static constexpr std::chrono::milliseconds min_refresh_interval{100};
   static constexpr std::chrono::seconds refresh_period{10};
+  // Nodes (masters and seeds) one router can address; Redis suggests clusters of 1,000 at most.
+  static constexpr std::size_t max_nodes = 1024;
 
   // `base` holds the seeds (endpoint.seeds), credentials and timeouts; each master's pool gets
   // a copy with its host and port, and `pool_size` connections at most. Connects to nothing.
@@ -92,8 +94,8 @@ class redis_cluster_router {
     redis_pool pool;
   };
 
-  // The node at host:port, created (with its pool) when new.
-  node& node_at(std::string_view host, int port);
+  // The node at host:port, created (with its pool) when new; a failure past max_nodes.
+  result<node*> node_at(std::string_view host, int port);
   // The slot's master, after a lazy refresh when one is due; a failure when no node serves it.
   result<node*> master_of(std::string_view operation, std::uint16_t slot);
   void refresh_if_due(std::string_view operation);
@@ -105,8 +107,8 @@ class redis_cluster_router {
   const std::size_t pool_size_;
 
   std::array<std::atomic<node*>, 16384> slots_{};
-  mutable std::mutex nodes_mutex_;
-  std::vector<std::unique_ptr<node>> nodes_;  // guarded by nodes_mutex_; append-only
+  std::array<std::atomic<node*>, max_nodes>
+      nodes_{};  // owned; filled from the front, never removed
 
   std::atomic<bool> refresh_wanted_{true};
   std::atomic<std::int64_t> last_refresh_ns_{0};  // steady_clock; 0: never
