@@ -25,8 +25,9 @@
 /// is updated and re-read) and `ASK` (the command is sent after `ASKING`) redirects, at most 5
 /// per command; `TRYAGAIN` / `CLUSTERDOWN` are retried after a short backoff while
 /// `command_timeout` lasts, then fail with `errc::transient`. The map is re-read lazily after a
-/// connection error or a MOVED (at most every 100 ms) and every 10 s while commands run: no
-/// background thread. Operations that differ on a cluster say so below.
+/// connection error, a MOVED or a CLUSTERDOWN (at most every 100 ms) and every 10 s while
+/// commands run, by the command that finds it due: no background thread. `pool_size` applies
+/// per node. Operations that differ on a cluster say so below.
 ///
 /// TLS (`rediss://`) is not available: it needs hiredis ≥ 1.0, and Debian 12 ships 0.14.
 ///
@@ -173,10 +174,9 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
 
   /// `SCAN cursor MATCH {wire prefix}* COUNT 1000` until the cursor returns to 0, each step's
   /// keys (fill locks excepted) deleted by one `UNLINK`: no key list is kept beyond one batch.
-  /// On a cluster every master is scanned in turn, and each batch's keys are unlinked by one
-  /// `UNLINK` per slot, pipelined per master.
   /// Glob characters in the prefix are escaped. Returns how many keys were deleted; on an
-  /// error, those deleted before it stay deleted.
+  /// error, those deleted before it stay deleted. On a cluster every master is scanned in turn,
+  /// and each batch's keys are unlinked by one `UNLINK` per slot, pipelined per master.
   [[nodiscard]] result<std::size_t> erase_prefix(std::string_view prefix) override;
 
   /// True for the `tenant_scoped` layout, as cachekit-py 0.24.1 (its explicit `RedisBackend`
