@@ -237,7 +237,7 @@ TEST_F(redis_cluster, health_pings_every_master_and_reports_the_cluster_state) {
   EXPECT_GE(health.latency.count(), 0);
 }
 
-TEST_F(redis_cluster, unreachable_seeds_fail_transient_and_name_the_cluster) {
+TEST_F(redis_cluster, unreachable_seeds_fail_transient_and_name_the_node_tried) {
   redis_options options;
   options.url = "redis+cluster://127.0.0.1:" + std::to_string(find_free_port()) +
                 ",127.0.0.1:" + std::to_string(find_free_port());
@@ -246,6 +246,8 @@ TEST_F(redis_cluster, unreachable_seeds_fail_transient_and_name_the_cluster) {
   auto got = backend.get("k");
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code, errc::transient);
+  EXPECT_NE(got.error().detail.find("redis GET on 127.0.0.1:"), std::string::npos)
+      << got.error().detail;
   EXPECT_EQ(backend.cluster_stats().refreshes, 0u);
 }
 

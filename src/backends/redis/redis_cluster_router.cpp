@@ -204,27 +204,34 @@ result<redis_cluster_router::node*> redis_cluster_router::node_at(std::string_vi
   }
 }
 
-void redis_cluster_router::refresh_if_due(std::string_view operation) {
+std::optional<failure> redis_cluster_router::refresh_if_due(std::string_view operation) {
   const std::int64_t now = now_ns();
   const std::int64_t last = last_refresh_ns_.load(std::memory_order_relaxed);
   const bool wanted = refresh_wanted_.load(std::memory_order_relaxed);
   const auto since = std::chrono::nanoseconds(now - last);
   if (last != 0 && !(wanted && since >= min_refresh_interval) && since < refresh_period) {
-    return;
+    return std::nullopt;
   }
   // One refresher at a time; the others keep routing with the map they have. The guard holds
   // the holder's fork generation + 1: a child's first refresh takes over a guard its parent
   // held at the fork (that thread does not exist here).
   const std::uint64_t mine = fork_generation() + 1;
   std::uint64_t holder = refresher_.load(std::memory_order_acquire);
-  if (holder == mine) return;
-  if (!refresher_.compare_exchange_strong(holder, mine, std::memory_order_acq_rel)) return;
+  if (holder == mine) return std::nullopt;
+  if (!refresher_.compare_exchange_strong(holder, mine, std::memory_order_acq_rel)) {
+    return std::nullopt;
+  }
   // Stamped before the attempt: a cluster that does not answer is asked again only after
   // min_refresh_interval, not by every command.
   last_refresh_ns_.store(now, std::memory_order_relaxed);
   refresh_wanted_.store(false, std::memory_order_relaxed);
-  if (auto r = refresh(operation); !r) want_refresh();
+  std::optional<failure> failed;
+  if (auto r = refresh(operation); !r) {
+    failed = std::move(r).error();
+    want_refresh();
+  }
   refresher_.store(0, std::memory_order_release);
+  return failed;
 }
 
 result<void> redis_cluster_router::refresh(std::string_view operation) {
@@ -291,9 +298,10 @@ result<void> redis_cluster_router::refresh_from(node& source, std::string_view o
 
 result<redis_cluster_router::node*> redis_cluster_router::master_of(std::string_view operation,
                                                                     std::uint16_t slot) {
-  refresh_if_due(operation);
+  auto failed = refresh_if_due(operation);
   node* n = slots_[slot].load(std::memory_order_acquire);
   if (n != nullptr) return n;
+  if (failed) return *std::move(failed);
   // No map yet (the first command, or every refresh so far failed): ask now, past the
   // interval, so the command reports why the cluster cannot be reached.
   if (auto r = refresh(operation); !r) {

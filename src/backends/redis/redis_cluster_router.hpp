@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -98,7 +99,8 @@ class redis_cluster_router {
   result<node*> node_at(std::string_view host, int port);
   // The slot's master, after a lazy refresh when one is due; a failure when no node serves it.
   result<node*> master_of(std::string_view operation, std::uint16_t slot);
-  void refresh_if_due(std::string_view operation);
+  // Refreshes when due and no other thread is at it; the failure when it tried and failed.
+  std::optional<failure> refresh_if_due(std::string_view operation);
   result<void> refresh(std::string_view operation);
   result<void> refresh_from(node& source, std::string_view operation);
   void want_refresh() noexcept { refresh_wanted_.store(true, std::memory_order_relaxed); }
