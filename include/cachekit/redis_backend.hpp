@@ -28,6 +28,18 @@
 /// as for plain connections. Messages end with " (tls)" after the address and quote OpenSSL's
 /// reason.
 ///
+/// Redis Cluster: a `redis+cluster://host1:port1,host2:port2` URL names seed nodes; the backend
+/// reads the slot map (`CLUSTER SHARDS`, or `CLUSTER SLOTS` before Redis 7), keeps one pool per
+/// master, and sends each command to the master of its key's slot, following `MOVED` (the map
+/// is updated and re-read) and `ASK` (the command is sent after `ASKING`) redirects, at most 5
+/// per command; `TRYAGAIN` / `CLUSTERDOWN` are retried after a short backoff while
+/// `command_timeout` lasts, then fail with `errc::transient`. The map is re-read lazily after a
+/// connection error, a MOVED or a CLUSTERDOWN (at most every 100 ms) and every 10 s while
+/// commands run, by the command that finds it due: no background thread. `pool_size` applies
+/// per node. Operations that differ on a cluster say so below. `rediss+cluster://` is the same
+/// over TLS to every node (node addresses are verified as the cluster announces them, so the
+/// certificates must name them, or set `redis_tls_options::server_name`).
+///
 /// Thread safety: thread-safe. One instance serves all threads; each operation holds one pooled
 /// connection for its duration.
 ///
@@ -99,8 +111,12 @@ struct redis_options {
   /// `ssl_ca_path=<dir>`, `ssl_certfile=<file>`, `ssl_keyfile=<file>`,
   /// `ssl_check_hostname=true|false` (default true when ssl_cert_reqs=required). Port defaults
   /// to 6379, db to 0; user, password and parameter values are percent-decoded.
+  /// Redis Cluster: `redis+cluster://[user:password@]host1:port1[,host2:port2,...][/0]`, the
+  /// seed nodes (any reachable one is enough; the rest of the cluster is discovered), database
+  /// 0 only; `rediss+cluster://` over TLS, with the same `ssl_*` parameters.
   std::string url = "redis://localhost:6379/0";
-  /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE).
+  /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE); on a cluster,
+  /// per node.
   std::size_t pool_size = 10;
   /// Bound on resolving the host name and establishing the TCP / Unix-socket connection,
   /// together. 200 ms, not cachekit-py's 5 s: a cache lookup that waits longer than the work it
@@ -129,6 +145,15 @@ struct redis_pool_stats {
   std::size_t idle = 0;         ///< of those, waiting in the pool
   std::uint64_t connects = 0;   ///< connections established (with AUTH/SELECT) since construction
   std::uint64_t discarded = 0;  ///< connections closed because of an I/O error, timeout or EOF
+};
+
+/// What a cluster-mode backend counted since construction (all zero for a single server).
+struct redis_cluster_stats {
+  std::uint64_t moved = 0;      ///< `MOVED` redirects followed (each also re-reads the map)
+  std::uint64_t ask = 0;        ///< `ASK` redirects followed (`ASKING` + the command)
+  std::uint64_t refreshes = 0;  ///< slot maps read successfully (the first one included)
+  std::uint64_t retries = 0;    ///< backoffs after `TRYAGAIN` / `CLUSTERDOWN`
+  std::size_t masters = 0;      ///< masters in the current slot map
 };
 
 /// The Redis backend. See the file comment for the layouts and the error contract: every
@@ -164,7 +189,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   [[nodiscard]] result<bool> exists(std::string_view key) override;
 
   /// One `MGET` round trip; the answer has one entry per key, in order (nullopt for a miss).
-  /// No keys: an empty vector and no round trip.
+  /// No keys: an empty vector and no round trip. On a cluster: one `MGET` per slot, pipelined
+  /// per master (a round trip per master holding any of the keys), answers in input order.
   [[nodiscard]] result<std::vector<std::optional<byte_buffer>>> get_many(
       std::span<const std::string_view> keys) override;
 
@@ -194,7 +220,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// `SCAN cursor MATCH {wire prefix}* COUNT 1000` until the cursor returns to 0, each step's
   /// keys (fill locks excepted) deleted by one `UNLINK`: no key list is kept beyond one batch.
   /// Glob characters in the prefix are escaped. Returns how many keys were deleted; on an
-  /// error, those deleted before it stay deleted.
+  /// error, those deleted before it stay deleted. On a cluster every master is scanned in turn,
+  /// and each batch's keys are unlinked by one `UNLINK` per slot, pipelined per master.
   [[nodiscard]] result<std::size_t> erase_prefix(std::string_view prefix) override;
 
   /// True for the `tenant_scoped` layout, as cachekit-py 0.24.1 (its explicit `RedisBackend`
@@ -202,26 +229,39 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   [[nodiscard]] bool keeps_key_registry() const noexcept override;
   /// `SET` then `SADD {prefix}{registry} key` and `EXPIRE {prefix}{registry} 604800`, pipelined:
   /// one round trip. Without a registry (the `plain` layout), `set`. A refused SADD or EXPIRE
-  /// (WRONGTYPE, an ACL) returns false with the entry stored.
+  /// (WRONGTYPE, an ACL) returns false with the entry stored. On a cluster the key and the
+  /// registry are on different slots: `SET` on the key's master, then `SADD` + `EXPIRE`
+  /// pipelined on the registry's master, two round trips; a failure of the second leaves the
+  /// entry stored and unregistered (an error is returned).
   [[nodiscard]] result<bool> set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
                                          std::string_view registry) override;
   /// Repeated `EVAL` of a script that takes up to 10,000 random members of the set, UNLINKs
   /// `{prefix}{member}` then SREMs the member, until a step returns fewer (at most 1,000 steps).
   /// The members name keys inside this backend's prefix only, whatever they say. Needs Redis
-  /// 5+ and, for restricted ACL users, `@scripting`; not Redis Cluster (the script touches keys
-  /// it does not declare). errc::not_supported for the `plain` layout.
+  /// 5+ and, for restricted ACL users, `@scripting`. errc::not_supported for the `plain`
+  /// layout. On a cluster (where a script may not touch keys it does not declare) the same
+  /// steps without a script, in the same registry format: `SRANDMEMBER set 10000` on the
+  /// registry's master, `UNLINK` of the members' keys grouped by slot on their masters, then
+  /// `SREM` of the members whose `UNLINK` succeeded (a member never leaves before its key).
+  /// Not atomic: a member added during a step waits for the next drain.
   [[nodiscard]] result<std::size_t> drain_registry(std::string_view registry) override;
-  /// `PUBLISH channel message`. Channels are not prefixed.
+  /// `PUBLISH channel message`. Channels are not prefixed. On a cluster, on the master of the
+  /// channel name's slot (cluster pub/sub reaches subscribers on every node); the count is that
+  /// node's subscribers only.
   [[nodiscard]] result<std::size_t> publish(std::string_view channel, byte_view message) override;
   /// A dedicated connection (redis_subscription): `CLIENT TRACKING ... BCAST PREFIX {prefix}`
   /// when asked (every key for the `plain` layout), then `SUBSCRIBE`. The keys it reports have
-  /// the prefix removed.
+  /// the prefix removed. On a cluster: `SUBSCRIBE` on one master (cluster pub/sub broadcasts);
+  /// `track_keys` fails with `errc::not_supported` (tracking is per node, and a node reports
+  /// only its own slots' keys).
   [[nodiscard]] result<std::unique_ptr<backend_subscription>> subscribe(
       const subscription_options& options) override;
 
   /// `PING` (timed: `latency`) then `INFO`: details `version`, `used_memory_human`,
   /// `connected_clients`. On failure `healthy` is false, latency −1, and details hold `error`
-  /// (the message) and `error_type` (the errc).
+  /// (the message) and `error_type` (the errc). On a cluster: `PING` to every master (latency
+  /// of the slowest), `INFO` from the first, plus details `cluster_state` (`CLUSTER INFO`) and
+  /// `masters`; unhealthy when any master fails or the state is not `ok`.
   [[nodiscard]] backend_health health() override;
 
   /// "redis".
@@ -230,8 +270,11 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// "" for the `plain` layout, `t:{quote(tenant)}:` for `tenant_scoped`.
   [[nodiscard]] std::string_view key_prefix() const noexcept override;
 
-  /// The pool's current counters.
+  /// The pool's current counters (on a cluster, summed over every node's pool).
   [[nodiscard]] redis_pool_stats pool_stats() const;
+
+  /// Redirects and map refreshes so far; all zero for a single server.
+  [[nodiscard]] redis_cluster_stats cluster_stats() const;
 
  private:
   struct state;

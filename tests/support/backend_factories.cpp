@@ -1,5 +1,6 @@
 #include "support/backend_factories.hpp"
 
+#include "support/redis_cluster_nodes.hpp"
 #include "support/tls_certificates.hpp"
 
 #include <cachekit/backend_wrapper.hpp>
@@ -145,6 +146,24 @@ backend_instance make_redis_tls() {
   return instance;
 }
 
+// On the process's shared cluster (support/redis_cluster_nodes.hpp), emptied first so each
+// test starts from nothing, as with a server of its own. No `server`: the cluster's outages
+// (a master killed, failover) are redis_cluster_test's.
+backend_instance make_redis_cluster(redis_key_layout layout) {
+  redis_cluster_nodes& cluster = shared_redis_cluster();
+  cluster.flush_all();
+  backend_instance instance;
+  redis_options options;
+  options.url = cluster.url();
+  options.pool_size = 4;
+  options.connect_timeout = 500ms;
+  options.command_timeout = 500ms;
+  options.key_layout = layout;
+  instance.store = std::make_unique<redis_backend>(std::move(options));
+  instance.advance = sleep_for;
+  return instance;
+}
+
 backend_instance make_memcached(const std::string& key_prefix) {
   std::shared_ptr<local_server> server = local_server::start_memcached();
   backend_instance instance;
@@ -210,6 +229,16 @@ backend_factory redis_tls_factory() {
   return {.name = "redis_tls", .capabilities = std::move(caps), .make = make_redis_tls};
 }
 
+backend_factory redis_cluster_factory(redis_key_layout layout) {
+  const bool scoped = layout == redis_key_layout::tenant_scoped;
+  backend_capabilities caps;
+  caps.type = "redis";
+  if (scoped) caps.key_prefix = "t:default:";
+  return {.name = scoped ? "redis_cluster_tenant_scoped" : "redis_cluster",
+          .capabilities = std::move(caps),
+          .make = [layout] { return make_redis_cluster(layout); }};
+}
+
 backend_factory memcached_factory(const std::string& key_prefix) {
   backend_capabilities caps;
   caps.type = "memcached";
@@ -252,6 +281,8 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(redis_factory());
   backends.push_back(redis_factory(redis_key_layout::tenant_scoped));
   backends.push_back(redis_tls_factory());
+  backends.push_back(redis_cluster_factory());
+  backends.push_back(redis_cluster_factory(redis_key_layout::tenant_scoped));
   backends.push_back(memcached_factory());
   backends.push_back(memcached_factory("app:"));
   backends.push_back(forwarding(memory_factory()));

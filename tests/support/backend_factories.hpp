@@ -124,6 +124,9 @@ backend_factory redis_factory(redis_key_layout layout = redis_key_layout::plain)
 /// `redis_backend` over TLS (`rediss://`, the test CA of support/tls_certificates, hostname
 /// checked) on its own TLS-only redis-server; named "redis_tls".
 backend_factory redis_tls_factory();
+/// `redis_backend` on the process's shared Redis Cluster (3 masters, 3 replicas; started on
+/// first use by support/redis_cluster_nodes), flushed first, with the given key layout.
+backend_factory redis_cluster_factory(redis_key_layout layout = redis_key_layout::plain);
 /// `memcached_backend` on its own memcached (default `-I 1m`), with the given key prefix.
 backend_factory memcached_factory(const std::string& key_prefix = {});
 

@@ -306,14 +306,70 @@ failure without_credentials(failure f, std::string_view url) {
 
 result<redis_endpoint> parse(std::string_view url);
 
+// `[user:password@]host1:port1[,host2:port2,...][/0]` after `redis+cluster://`. Each seed is
+// parsed as a redis:// authority, so IPv6 brackets and the default port work the same way.
+result<redis_endpoint> parse_cluster(std::string_view rest, std::string_view query, bool tls) {
+  redis_endpoint ep;
+  ep.cluster = true;
+  if (tls) ep.tls.emplace();
+  int db = 0;
+  bool db_set = false;
+  if (auto q = parse_query(query, db, db_set, ep.tls); !q) return std::move(q).error();
+  const auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  const auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    if (auto u = parse_userinfo(authority.substr(0, at), ep); !u) return std::move(u).error();
+    authority.remove_prefix(at + 1);
+  }
+  if (path.size() > 1 && path != "/0") {
+    return fail(errc::invalid_configuration,
+                "redis+cluster URL path '" + std::string(path.substr(0, 32)) +
+                    "' selects a database; Redis Cluster has only database 0: write /0 or "
+                    "nothing");
+  }
+  if (db != 0) {
+    return fail(errc::invalid_configuration, "redis+cluster URL asks for db " + std::to_string(db) +
+                                                 "; Redis Cluster has only database 0: drop ?db=");
+  }
+  while (true) {
+    const auto comma = authority.find(',');
+    const auto piece = authority.substr(0, comma);
+    if (piece.empty()) {
+      return fail(errc::invalid_configuration,
+                  "redis+cluster URL has an empty seed node; write "
+                  "redis+cluster://[user:password@]host1:port1[,host2:port2,...]");
+    }
+    auto seed = parse_tcp(piece, {}, false);
+    if (!seed) return std::move(seed).error();
+    ep.seeds.push_back({.host = std::move(seed->host), .port = seed->port});
+    if (comma == std::string_view::npos) break;
+    authority.remove_prefix(comma + 1);
+  }
+  ep.host = ep.seeds.front().host;
+  ep.port = ep.seeds.front().port;
+  return ep;
+}
+
 }  // namespace
 
 std::string redis_endpoint::describe() const {
   const std::string db_text = std::to_string(db);
   if (kind == transport::unix_socket) return "unix:" + socket_path + "?db=" + db_text;
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + db_text +
-         (tls ? " (tls)" : "");
+  auto host_port = [](const std::string& h, int p) {
+    const bool v6 = h.find(':') != std::string::npos;
+    return (v6 ? "[" + h + "]" : h) + ":" + std::to_string(p);
+  };
+  const std::string tls_mark = tls ? " (tls)" : "";
+  if (cluster) {
+    std::string out = "cluster ";
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      if (i > 0) out += ',';
+      out += host_port(seeds[i].host, seeds[i].port);
+    }
+    return out + tls_mark;
+  }
+  return host_port(host, port) + "/" + db_text + tls_mark;
 }
 
 bool percent_decode(std::string_view in, std::string& out) {
@@ -364,7 +420,16 @@ result<redis_endpoint> parse(std::string_view url) {
     return parse_tcp(rest.substr(2), query, tls);
   }
   if (iequals(scheme, "unix")) return parse_unix(rest, query);
-  return bad_url("must start with redis://, rediss:// or unix://");
+  if (iequals(scheme, "redis+cluster") || iequals(scheme, "rediss+cluster")) {
+    const bool tls = iequals(scheme, "rediss+cluster");
+    if (!rest.starts_with("//")) {
+      return bad_url(tls ? "must start with rediss+cluster://"
+                         : "must start with redis+cluster://");
+    }
+    return parse_cluster(rest.substr(2), query, tls);
+  }
+  return bad_url(
+      "must start with redis://, rediss://, redis+cluster://, rediss+cluster:// or unix://");
 }
 
 }  // namespace

@@ -7,11 +7,14 @@
 //   unix:///path/to/redis.sock[?db=N]                  absolute socket path
 //   unix://relative/path.sock, unix:/path.sock         the rest of the URL is the path
 //   rediss://...                                       as redis://, over TLS (port 6379 too)
-// User, password, host and socket path are percent-decoded. `rediss://` takes redis-py's TLS
-// parameters (percent-decoded values): ssl_cert_reqs=none|optional|required (required),
-// ssl_ca_certs=<file>, ssl_ca_path=<dir>, ssl_certfile=<file>, ssl_keyfile=<file>,
+//   redis+cluster://[user:password@]host1:port1[,host2:port2,...][/0]
+//                                                      Redis Cluster seed nodes; db 0 only
+//   rediss+cluster://...                               the same over TLS (every node)
+// User, password, host and socket path are percent-decoded. `rediss://` and `rediss+cluster://`
+// take redis-py's TLS parameters (percent-decoded values): ssl_cert_reqs=none|optional|required
+// (required), ssl_ca_certs=<file>, ssl_ca_path=<dir>, ssl_certfile=<file>, ssl_keyfile=<file>,
 // ssl_check_hostname=true|false (true when ssl_cert_reqs=required, else false). Another
-// `ssl_*` name, or any of them on redis:// or unix://, is refused.
+// `ssl_*` name, or any of them on redis://, redis+cluster:// or unix://, is refused.
 //
 // No error message repeats the user name or the password.
 //
@@ -26,6 +29,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -44,8 +48,17 @@ struct redis_endpoint {
   int db = 0;
   std::optional<redis_tls_settings> tls = std::nullopt;  // set iff the scheme is rediss://
 
-  // "host:port/db", "host:port/db (tls)" or "unix:/path?db=N": for messages; never holds the
-  // credentials.
+  // One node named by a `redis+cluster://` URL.
+  struct cluster_seed {
+    std::string host;
+    int port = 6379;
+  };
+  // `redis+cluster://`: the seeds, in URL order (host/port above are the first one's).
+  bool cluster = false;
+  std::vector<cluster_seed> seeds;
+
+  // "host:port/db", "unix:/path?db=N" or "cluster host:port,host:port", followed by " (tls)"
+  // over TLS: for messages; never holds the credentials.
   [[nodiscard]] std::string describe() const;
 };
 
