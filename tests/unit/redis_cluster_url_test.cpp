@@ -92,11 +92,20 @@ TEST(redis_cluster_url, an_empty_seed_or_bad_port_is_refused) {
   }
 }
 
-TEST(redis_cluster_url, tls_cluster_is_refused_for_now) {
-  auto ep = parse_redis_url("rediss+cluster://h:7000");
-  ASSERT_FALSE(ep.has_value());
-  EXPECT_EQ(ep.error().code, errc::invalid_configuration);
-  EXPECT_NE(ep.error().detail.find("rediss+cluster://"), std::string::npos);
+TEST(redis_cluster_url, tls_cluster_takes_the_ssl_parameters_for_every_node) {
+  auto ep = parse_redis_url("rediss+cluster://h1:7000,h2:7001?ssl_ca_certs=%2Fetc%2Fca.pem");
+  ASSERT_TRUE(ep.has_value()) << ep.error().detail;
+  EXPECT_TRUE(ep->cluster);
+  ASSERT_TRUE(ep->tls.has_value());
+  EXPECT_EQ(ep->tls->ca_file, "/etc/ca.pem");
+  EXPECT_TRUE(ep->tls->verify_peer);
+  EXPECT_TRUE(ep->tls->verify_hostname);
+  ASSERT_EQ(ep->seeds.size(), 2u);
+  EXPECT_EQ(ep->describe(), "cluster h1:7000,h2:7001 (tls)");
+  // TLS parameters belong to the TLS schemes only.
+  auto plain = parse_redis_url("redis+cluster://h1:7000?ssl_ca_certs=%2Fetc%2Fca.pem");
+  ASSERT_FALSE(plain.has_value());
+  EXPECT_EQ(plain.error().code, errc::invalid_configuration);
 }
 
 TEST(redis_cluster_url, errors_never_repeat_the_password) {
