@@ -2,6 +2,7 @@
 
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_key_layout.hpp"
+#include "backends/redis/redis_master_locator.hpp"
 #include "backends/redis/redis_pool.hpp"
 #include "backends/redis/redis_subscription.hpp"
 #include "backends/redis/redis_url.hpp"
@@ -86,8 +87,13 @@ redis_connect_settings make_settings(const redis_options& options) {
   redis_connect_settings settings{.endpoint = std::move(*endpoint),
                                   .where = {},
                                   .connect_timeout = options.connect_timeout,
-                                  .command_timeout = options.command_timeout};
+                                  .command_timeout = options.command_timeout,
+                                  .locator = nullptr};
   settings.where = settings.endpoint.describe();
+  if (settings.endpoint.sentinel) {
+    settings.locator = std::make_shared<redis_master_locator>(
+        *settings.endpoint.sentinel, options.connect_timeout, options.command_timeout);
+  }
   return settings;
 }
 
@@ -530,6 +536,12 @@ std::string_view redis_backend::key_prefix() const noexcept {
 
 redis_pool_stats redis_backend::pool_stats() const {
   return state_->pool.stats();
+}
+
+std::optional<redis_sentinel_stats> redis_backend::sentinel_stats() const {
+  const auto& locator = state_->pool.settings().locator;
+  if (!locator) return std::nullopt;
+  return locator->stats();
 }
 
 }  // namespace v0

@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,6 +29,8 @@
 namespace cachekit {
 inline namespace v0 {
 namespace detail {
+
+class redis_master_locator;
 
 struct redis_reply_deleter {
   void operator()(redisReply* reply) const noexcept { freeReplyObject(reply); }
@@ -40,6 +43,11 @@ struct redis_connect_settings {
   std::string where;  // endpoint.describe(): credential-free, for messages
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
+  // Set for redis+sentinel:// (redis_master_locator.hpp): `open` connects to the master it
+  // names (credentials and db still from `endpoint`) and accepts the server only if `ROLE`
+  // says "master"; a connect failure, another role, a READONLY reply or a connection lost
+  // mid-command report the master unusable to it.
+  std::shared_ptr<redis_master_locator> locator;
 };
 
 class redis_connection {
@@ -84,6 +92,10 @@ class redis_connection {
   // connection sat idle: a zero-timeout poll, so a restart is noticed before a command fails.
   [[nodiscard]] bool peer_closed() const noexcept;
 
+  // With a locator: its generation when this connection was opened; the pool drops a
+  // connection whose generation is no longer the locator's (the master changed). 0 without.
+  [[nodiscard]] std::uint64_t master_generation() const noexcept { return master_generation_; }
+
  private:
   redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept
       : context_(context), settings_(&settings) {}
@@ -96,11 +108,24 @@ class redis_connection {
   result<void> handshake();
   failure io_failure_now(std::string_view operation, int saved_errno);
   result<void> flush(std::string_view operation);
+  // Resolves `host` and connects to `port` (settings.endpoint's host and port, or the master's);
+  // `where` names it in messages.
+  static result<std::unique_ptr<redis_connection>> open_tcp(const redis_connect_settings& settings,
+                                                            std::string_view operation,
+                                                            const std::string& host, int port,
+                                                            const std::string& where);
+  // Opens a connection to the master the locator names and checks its ROLE.
+  static result<std::unique_ptr<redis_connection>> open_located(
+      const redis_connect_settings& settings, std::string_view operation);
+  // Tells the locator that this connection's master failed in a way that suggests it is no
+  // longer the master (`code` transient: lost connection).
+  void report_lost(const failure& f) const noexcept;
 
   redisContext* context_;
   const redis_connect_settings* settings_;
   std::string pending_;  // RESP of the queued commands
   bool broken_ = false;
+  std::uint64_t master_generation_ = 0;
 };
 
 }  // namespace detail

@@ -6,8 +6,14 @@
 //   redis://[::1]:6379                                 IPv6 literal in brackets
 //   unix:///path/to/redis.sock[?db=N]                  absolute socket path
 //   unix://relative/path.sock, unix:/path.sock         the rest of the URL is the path
+//   redis+sentinel://[user:password@]h1[:p1][,h2[:p2]...]/service[/db]
+//       [?sentinel_username=U&sentinel_password=P&db=N]
+//                                                      the master of `service` as Redis Sentinel
+//                                                      names it; sentinel port 26379 by default
 // User, password, host and socket path are percent-decoded. `rediss://` is refused: TLS
-// needs hiredis >= 1.0 and Debian 12 ships 0.14.
+// needs hiredis >= 1.0 and Debian 12 ships 0.14; `rediss+sentinel://` too, for now.
+// For Sentinel the userinfo is the master's credentials (as for redis://); the sentinels are
+// authenticated with the sentinel_* parameters (percent-decoded), or not at all.
 //
 // No error message repeats the user name or the password.
 //
@@ -16,12 +22,31 @@
 
 #include <cachekit/result.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
 namespace detail {
+
+// Where the sentinels of a `redis+sentinel://` URL are and how to log in to them.
+struct redis_sentinel_settings {
+  struct address {
+    std::string host;
+    int port = 26379;
+  };
+
+  std::vector<address> sentinels;  // in the URL's order, at least one
+  std::string service;             // the master's name in `sentinel monitor <name> ...`
+  std::string user;                // sentinel_username; empty: `AUTH password` or no AUTH
+  std::string password;            // sentinel_password; secret: never in a message
+  bool has_password = false;
+
+  // "service 'mymaster' via sentinels h1:26379,h2:26380": for messages, no credentials.
+  [[nodiscard]] std::string describe() const;
+};
 
 struct redis_endpoint {
   enum class transport { tcp, unix_socket };
@@ -34,8 +59,12 @@ struct redis_endpoint {
   std::string password;            // secret: never in a message
   bool has_password = false;       // the URL had `:password@` (possibly empty)
   int db = 0;
+  // Set for redis+sentinel://: host and port above are unused, the master is asked of the
+  // sentinels (redis_master_locator); user, password and db apply to the master.
+  std::optional<redis_sentinel_settings> sentinel;
 
-  // "host:port/db" or "unix:/path/db": for messages; never holds the credentials.
+  // "host:port/db", "unix:/path/db" or "sentinel:service/db": for messages; never holds the
+  // credentials.
   [[nodiscard]] std::string describe() const;
 };
 
