@@ -1,5 +1,7 @@
 #include "support/backend_factories.hpp"
 
+#include "support/redis_sentinel_group.hpp"
+
 #include <cachekit/backend_wrapper.hpp>
 #include <cachekit/reliability.hpp>
 
@@ -121,6 +123,23 @@ backend_instance make_redis(redis_key_layout layout) {
   return instance;
 }
 
+// One sentinel group for the whole test binary (starting one takes seconds), emptied before
+// each test; stopped by its static destructor at exit.
+backend_instance make_redis_sentinel() {
+  static const std::unique_ptr<redis_sentinel_group> group =
+      std::make_unique<redis_sentinel_group>();
+  group->flush_master();
+  backend_instance instance;
+  redis_options options;
+  options.url = group->url();
+  options.pool_size = 4;
+  options.connect_timeout = 500ms;
+  options.command_timeout = 500ms;
+  instance.store = std::make_unique<redis_backend>(std::move(options));
+  instance.advance = sleep_for;
+  return instance;
+}
+
 backend_instance make_memcached(const std::string& key_prefix) {
   std::shared_ptr<local_server> server = local_server::start_memcached();
   backend_instance instance;
@@ -180,6 +199,12 @@ backend_factory redis_factory(redis_key_layout layout) {
           .make = [layout] { return make_redis(layout); }};
 }
 
+backend_factory redis_sentinel_factory() {
+  backend_capabilities caps;
+  caps.type = "redis";
+  return {.name = "redis_sentinel", .capabilities = std::move(caps), .make = make_redis_sentinel};
+}
+
 backend_factory memcached_factory(const std::string& key_prefix) {
   backend_capabilities caps;
   caps.type = "memcached";
@@ -221,6 +246,7 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(file_factory());
   backends.push_back(redis_factory());
   backends.push_back(redis_factory(redis_key_layout::tenant_scoped));
+  backends.push_back(redis_sentinel_factory());
   backends.push_back(memcached_factory());
   backends.push_back(memcached_factory("app:"));
   backends.push_back(forwarding(memory_factory()));
