@@ -4,6 +4,7 @@
 // new master are printed), the next sentinel when the first is down, a wrong service name,
 // `+switch-master` moving the backend before any command fails, and a forked child.
 #include "backends/redis/redis_master_locator.hpp"
+#include "backends/redis/redis_pool.hpp"
 #include "support/forked_child.hpp"
 #include "support/redis_sentinel_group.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -344,6 +346,62 @@ TEST_F(redis_sentinel, switch_master_message_moves_an_idle_backend_before_any_co
   ASSERT_TRUE(redis.set("k", as_byte_view("after"), std::nullopt));
   EXPECT_EQ(redis.sentinel_stats()->unusable_reports, 0u);
   EXPECT_EQ(redis.pool_stats().connects, 2u);  // one per master
+}
+
+// Without the +switch-master listener, the backend still follows: the demoted master's
+// READONLY, its killed connections or its ROLE make the locator ask the sentinels again.
+TEST_F(redis_sentinel, without_the_listener_readonly_or_a_lost_connection_rediscovers) {
+  auto endpoint = *detail::parse_redis_url(group_->url());
+  detail::redis_connect_settings settings{
+      .endpoint = endpoint,
+      .where = endpoint.describe(),
+      .connect_timeout = 300ms,
+      .command_timeout = 500ms,
+      .locator = std::make_shared<detail::redis_master_locator>(*endpoint.sentinel, 300ms, 500ms,
+                                                                /*listen=*/false)};
+  detail::redis_pool pool(settings, 2);
+  auto set = [&](std::string_view value) -> result<void> {
+    auto lease = pool.acquire("SET");
+    if (!lease) return std::move(lease).error();
+    const std::array<std::string_view, 3> argv = {"SET", "k", value};
+    auto reply = (*lease)->run("SET", argv);
+    if (!reply) return std::move(reply).error();
+    return {};
+  };
+  ASSERT_TRUE(set("before"));
+  const int old_port = group_->master_port();
+  group_->force_failover();
+  const int new_port = group_->wait_for_new_master(old_port, std::chrono::seconds(30));
+  // Until the sentinels have demoted the old master, it still takes writes (that is how
+  // asynchronous replication loses them); wait for its READONLY.
+  redis_backend old_master({.url = "redis://" + address_of(old_port) + "/0"});
+  const auto demoting = clock_type::now();
+  while (old_master.set("probe", as_byte_view("x"), std::nullopt) &&
+         clock_type::now() - demoting < 30s) {
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto demoted_after =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - demoting);
+  ASSERT_LT(demoted_after, 30s) << "the sentinels never demoted the old master";
+  // At most one call fails (READONLY on a pooled connection that survived), then the locator
+  // has asked again.
+  int failed = 0;
+  while (!set("after") && failed < 2) ++failed;
+  EXPECT_LE(failed, 1);
+  const auto stats = settings.locator->stats();
+  std::printf(
+      "[ sentinel ] no listener: old master read-only %lld ms after the sentinels named "
+      "the new one; %d call(s) failed before the locator moved; %llu report(s)\n",
+      static_cast<long long>(demoted_after.count()), failed,
+      static_cast<unsigned long long>(stats.unusable_reports));
+  EXPECT_EQ(stats.master, address_of(new_port));
+  EXPECT_EQ(stats.switch_messages, 0u);
+  EXPECT_GE(stats.unusable_reports, 1u);
+  EXPECT_GE(stats.discoveries, 2u);
+  redis_backend direct({.url = "redis://" + address_of(new_port) + "/0"});
+  auto got = direct.get("k");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(as_text(**got), "after");
 }
 
 TEST_F(redis_sentinel, a_forked_child_finds_the_master_itself) {
