@@ -428,5 +428,29 @@ TEST_F(redis_sentinel, a_forked_child_finds_the_master_itself) {
   EXPECT_EQ(redis.sentinel_stats()->discoveries, 1u);
 }
 
+// Sentinels that require a password: sentinel_password logs in to them (the master has
+// none); a wrong one is backend_authentication, and no message repeats it.
+TEST(redis_sentinel_auth, sentinel_password_logs_in_and_a_wrong_one_is_an_authentication_error) {
+  redis_sentinel_group group("s3ntinel-pw");
+  redis_backend good(sentinel_options(
+      group.url(redis_sentinel_group::service, "?sentinel_password=s3ntinel%2Dpw")));
+  ASSERT_TRUE(good.set("k", as_byte_view("v"), std::nullopt));
+  auto got = good.get("k");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(as_text(**got), "v");
+  EXPECT_EQ(good.sentinel_stats()->master, address_of(group.master_port()));
+
+  for (const std::string query : {"?sentinel_password=wrong-pw", ""}) {
+    redis_backend bad(sentinel_options(group.url(redis_sentinel_group::service, query)));
+    auto refused = bad.get("k");
+    ASSERT_FALSE(refused) << query;
+    EXPECT_EQ(refused.error().code, make_error_code(errc::backend_authentication))
+        << query << ": " << refused.error().message();
+    EXPECT_NE(refused.error().detail.find("sentinel_password"), std::string::npos)
+        << refused.error().detail;
+    EXPECT_EQ(refused.error().detail.find("wrong-pw"), std::string::npos) << refused.error().detail;
+  }
+}
+
 }  // namespace
 }  // namespace cachekit

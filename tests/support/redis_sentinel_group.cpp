@@ -25,7 +25,9 @@ struct reply_deleter {
 using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
 
 // One command on a fresh connection to 127.0.0.1:port; null when it cannot be sent or answered.
-reply_ptr command(int port, const std::vector<std::string>& argv) {
+// `password`: AUTH first (the sentinels of a group made with a sentinel password).
+reply_ptr command(int port, const std::vector<std::string>& argv,
+                  const std::string& password = {}) {
   timeval timeout{1, 0};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeout);
   if (c == nullptr) return nullptr;
@@ -34,6 +36,15 @@ reply_ptr command(int port, const std::vector<std::string>& argv) {
     return nullptr;
   }
   redisSetTimeout(c, timeout);
+  if (!password.empty()) {
+    auto* auth = static_cast<redisReply*>(redisCommand(c, "AUTH %s", password.c_str()));
+    const bool ok = auth != nullptr && auth->type != REDIS_REPLY_ERROR;
+    if (auth != nullptr) freeReplyObject(auth);
+    if (!ok) {
+      redisFree(c);
+      return nullptr;
+    }
+  }
   std::vector<const char*> args;
   std::vector<std::size_t> lengths;
   for (const auto& a : argv) {
@@ -61,9 +72,10 @@ std::string field(const redisReply& entry, std::string_view name) {
   return {};
 }
 
-int master_port_from(int sentinel_port) {
-  auto r = command(sentinel_port,
-                   {"SENTINEL", "get-master-addr-by-name", redis_sentinel_group::service});
+int master_port_from(int sentinel_port, const std::string& password) {
+  auto r =
+      command(sentinel_port, {"SENTINEL", "get-master-addr-by-name", redis_sentinel_group::service},
+              password);
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) return -1;
   return std::stoi(text(*r->element[1]));
 }
@@ -77,15 +89,16 @@ std::filesystem::path make_dir() {
   return pattern;
 }
 
-bool ready(const std::vector<int>& sentinels, int running) {
+bool ready(const std::vector<int>& sentinels, int running, const std::string& password) {
   int agreed = -1;
   for (int port : sentinels) {
-    const int master = master_port_from(port);
+    const int master = master_port_from(port, password);
     if (master < 0 || (agreed >= 0 && master != agreed)) return false;
     agreed = master;
-    auto state = command(port, {"SENTINEL", "master", redis_sentinel_group::service});
+    auto state = command(port, {"SENTINEL", "master", redis_sentinel_group::service}, password);
     if (!state || field(*state, "flags") != "master") return false;  // no s_down, no failover
-    auto replicas = command(port, {"SENTINEL", "replicas", redis_sentinel_group::service});
+    auto replicas =
+        command(port, {"SENTINEL", "replicas", redis_sentinel_group::service}, password);
     if (!replicas || replicas->type != REDIS_REPLY_ARRAY) return false;
     bool healthy = false;
     for (std::size_t i = 0; i < replicas->elements; ++i) {
@@ -95,7 +108,7 @@ bool ready(const std::vector<int>& sentinels, int running) {
       }
     }
     if (!healthy) return false;
-    auto others = command(port, {"SENTINEL", "sentinels", redis_sentinel_group::service});
+    auto others = command(port, {"SENTINEL", "sentinels", redis_sentinel_group::service}, password);
     if (!others || others->type != REDIS_REPLY_ARRAY) return false;
     int known = 0;
     for (std::size_t i = 0; i < others->elements; ++i) {
@@ -113,7 +126,8 @@ bool ready(const std::vector<int>& sentinels, int running) {
 
 }  // namespace
 
-redis_sentinel_group::redis_sentinel_group() {
+redis_sentinel_group::redis_sentinel_group(std::string sentinel_password)
+    : sentinel_password_(std::move(sentinel_password)) {
   first_ = local_server::start_redis();
   second_ = local_server::start_redis({"--replicaof", "127.0.0.1", std::to_string(first_->port())});
   for (std::size_t i = 0; i < 3; ++i) {
@@ -132,6 +146,11 @@ redis_sentinel_group::redis_sentinel_group() {
          << "sentinel down-after-milliseconds " << service << " 1000\n"
          << "sentinel failover-timeout " << service << " 5000\n"
          << "sentinel parallel-syncs " << service << " 1\n";
+    if (!sentinel_password_.empty()) {
+      // Clients and the other sentinels alike log in with it.
+      conf << "requirepass " << sentinel_password_ << "\n"
+           << "sentinel sentinel-pass " << sentinel_password_ << "\n";
+    }
   }
   try {
     for (std::size_t i = 0; i < 3; ++i) launch_sentinel(i);
@@ -198,7 +217,9 @@ std::string redis_sentinel_group::url(const std::string& service_name,
 int redis_sentinel_group::master_port() const {
   for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {
     if (sentinel_pids_[i] <= 0) continue;
-    if (const int port = master_port_from(sentinel_ports_[i]); port > 0) return port;
+    if (const int port = master_port_from(sentinel_ports_[i], sentinel_password_); port > 0) {
+      return port;
+    }
   }
   return -1;
 }
@@ -220,7 +241,7 @@ void redis_sentinel_group::wait_ready(std::chrono::seconds limit) const {
   }
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (ready(running, static_cast<int>(running.size()))) return;
+    if (ready(running, static_cast<int>(running.size()), sentinel_password_)) return;
     std::this_thread::sleep_for(100ms);
   }
   throw std::runtime_error(
@@ -235,7 +256,7 @@ int redis_sentinel_group::wait_for_new_master(int old_port, std::chrono::seconds
     bool all = true;
     for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {
       if (sentinel_pids_[i] <= 0) continue;
-      const int port = master_port_from(sentinel_ports_[i]);
+      const int port = master_port_from(sentinel_ports_[i], sentinel_password_);
       if (port < 0 || port == old_port || (agreed >= 0 && port != agreed)) all = false;
       agreed = port;
     }
@@ -254,7 +275,7 @@ void redis_sentinel_group::flush_master() const {
 void redis_sentinel_group::force_failover() const {
   for (std::size_t i = 0; i < sentinel_ports_.size(); ++i) {
     if (sentinel_pids_[i] <= 0) continue;
-    auto r = command(sentinel_ports_[i], {"SENTINEL", "FAILOVER", service});
+    auto r = command(sentinel_ports_[i], {"SENTINEL", "FAILOVER", service}, sentinel_password_);
     if (!r) continue;
     if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("SENTINEL FAILOVER: " + text(*r));
     return;

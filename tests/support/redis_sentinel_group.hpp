@@ -24,8 +24,10 @@ class redis_sentinel_group {
  public:
   static constexpr const char* service = "mymaster";
 
-  // Starts everything and waits until `wait_ready()`.
-  redis_sentinel_group();
+  // Starts everything and waits until `wait_ready()`. With `sentinel_password`, the sentinels
+  // require it (`requirepass`, and `sentinel sentinel-pass` among themselves); the master and
+  // replica have none.
+  explicit redis_sentinel_group(std::string sentinel_password = {});
   ~redis_sentinel_group();
   redis_sentinel_group(const redis_sentinel_group&) = delete;
   redis_sentinel_group& operator=(const redis_sentinel_group&) = delete;
@@ -70,6 +72,7 @@ class redis_sentinel_group {
   std::vector<int> sentinel_ports_;
   std::vector<int> sentinel_pids_;
   std::vector<std::filesystem::path> sentinel_dirs_;
+  std::string sentinel_password_;
 };
 
 }  // namespace cachekit::testing
