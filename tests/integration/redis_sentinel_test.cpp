@@ -348,6 +348,28 @@ TEST_F(redis_sentinel, switch_master_message_moves_an_idle_backend_before_any_co
   EXPECT_EQ(redis.pool_stats().connects, 2u);  // one per master
 }
 
+TEST_F(redis_sentinel, the_listener_moves_to_the_next_sentinel_when_its_own_goes_away) {
+  {
+    redis_backend redis(sentinel_options(group_->url()));
+    ASSERT_TRUE(redis.set("k", as_byte_view("v"), std::nullopt));  // sentinel 0 answered
+    std::this_thread::sleep_for(500ms);  // the listener subscribes on sentinel 0
+    group_->stop_sentinel(0);
+    const int old_port = group_->master_port();
+    std::this_thread::sleep_for(500ms);  // and, its connection closed, on sentinel 1
+    group_->force_failover();
+    const int new_port = group_->wait_for_new_master(old_port, std::chrono::seconds(30));
+    const auto deadline = clock_type::now() + 10s;
+    while (redis.sentinel_stats()->master != address_of(new_port) && clock_type::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    const auto stats = redis.sentinel_stats();
+    EXPECT_EQ(stats->master, address_of(new_port));
+    EXPECT_GE(stats->switch_messages, 1u);
+    EXPECT_EQ(stats->unusable_reports, 0u);  // no command ran: the listener moved it
+  }
+  group_->restart_sentinel(0);
+}
+
 // Without the +switch-master listener, the backend still follows: the demoted master's
 // READONLY, its killed connections or its ROLE make the locator ask the sentinels again.
 TEST_F(redis_sentinel, without_the_listener_readonly_or_a_lost_connection_rediscovers) {
