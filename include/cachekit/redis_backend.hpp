@@ -24,7 +24,8 @@
 /// Redis Sentinel (`redis+sentinel://h1:26379,h2:26379/mymaster`): the backend asks the
 /// sentinels, in turn, for the master of the service (`SENTINEL get-master-addr-by-name`; the
 /// first that answers is asked first from then on), connects to it, and uses a connection only
-/// if the server's `ROLE` says "master". It asks again after a connect failure, a `ROLE` that
+/// if the server's `ROLE` says "master" (an ACL user without `ROLE`, which is `@admin`, skips
+/// that check). It asks again after a connect failure, a `ROLE` that
 /// is not "master", a `READONLY` reply, a connection lost mid-command, or a `+switch-master`
 /// for the service, which a background thread subscribed on one sentinel hears (it moves to
 /// the next sentinel when its own goes away; a forked child starts its own). Pooled connections

@@ -128,6 +128,31 @@ TEST_F(redis_sentinel, a_stopped_first_sentinel_is_skipped_and_the_answering_one
   group_->restart_sentinel(0);
 }
 
+TEST_F(redis_sentinel, master_credentials_come_from_the_userinfo_and_role_may_be_denied) {
+  // An ACL user that may not run ROLE (@admin): the role check is skipped, not fatal.
+  group_->on_data_servers(
+      {"ACL", "SETUSER", "app", "reset", "on", ">app-pw", "~*", "+@all", "-role"});
+  redis_backend app(
+      sentinel_options("redis+sentinel://app:app-pw@" + group_->url().substr(17) + "/3"));
+  ASSERT_TRUE(app.set("acl-db3", as_byte_view("v"), std::nullopt))
+      << "ROLE denied must not be fatal";
+  auto got = app.get("acl-db3");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(as_text(**got), "v");
+  // db 3 of the master: not in db 0.
+  redis_backend db0({.url = "redis://" + address_of(group_->master_port()) + "/0"});
+  auto none = db0.get("acl-db3");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+
+  redis_backend wrong(sentinel_options("redis+sentinel://app:not-it@" + group_->url().substr(17)));
+  auto refused = wrong.get("acl-db3");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(errc::backend_authentication));
+  EXPECT_EQ(refused.error().detail.find("not-it"), std::string::npos) << refused.error().detail;
+  group_->on_data_servers({"ACL", "DELUSER", "app"});
+}
+
 // What the workers of a failover test saw.
 struct load_report {
   std::uint64_t calls = 0;

@@ -267,6 +267,15 @@ int redis_sentinel_group::wait_for_new_master(int old_port, std::chrono::seconds
                            std::to_string(limit.count()) + " s");
 }
 
+void redis_sentinel_group::on_data_servers(const std::vector<std::string>& argv) const {
+  for (const local_server* server : {first_.get(), second_.get()}) {
+    auto r = command(server->port(), argv);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+      throw std::runtime_error(argv.front() + " refused on port " + std::to_string(server->port()));
+    }
+  }
+}
+
 void redis_sentinel_group::flush_master() const {
   auto r = command(master_port(), {"FLUSHALL"});
   if (!r || r->type == REDIS_REPLY_ERROR) throw std::runtime_error("FLUSHALL on the master failed");

@@ -54,6 +54,10 @@ class redis_sentinel_group {
   int wait_for_new_master(int old_port,
                           std::chrono::seconds limit = std::chrono::seconds(60)) const;
 
+  // Runs `argv` on the master and the replica (ACL SETUSER: ACLs are not replicated); throws
+  // when either refuses it.
+  void on_data_servers(const std::vector<std::string>& argv) const;
+
   // FLUSHALL on the master (the replica follows).
   void flush_master() const;
 

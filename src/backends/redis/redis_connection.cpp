@@ -120,9 +120,13 @@ result<std::unique_ptr<redis_connection>> redis_connection::open_located(
     const std::array<std::string_view, 1> role = {"ROLE"};
     auto reply = conn.run("ROLE", role);
     if (!reply) {
+      // ROLE is in @admin: an ACL user without it gets NOPERM. Its role then goes unchecked;
+      // READONLY and lost connections still move the locator.
+      if (reply.error().code == make_error_code(errc::backend_authentication) && !conn.broken()) {
+        return opened;
+      }
       last = std::move(reply).error();
       locator.report_unusable(master->generation);
-      if (last->code == make_error_code(errc::backend_authentication)) return std::move(*last);
       continue;
     }
     const redisReply& r = **reply;

@@ -45,8 +45,8 @@ struct redis_connect_settings {
   std::chrono::milliseconds command_timeout{5000};
   // Set for redis+sentinel:// (redis_master_locator.hpp): `open` connects to the master it
   // names (credentials and db still from `endpoint`) and accepts the server only if `ROLE`
-  // says "master"; a connect failure, another role, a READONLY reply or a connection lost
-  // mid-command report the master unusable to it.
+  // says "master" (or is refused by the ACL: NOPERM); a connect failure, another role, a
+  // READONLY reply or a connection lost mid-command report the master unusable to it.
   std::shared_ptr<redis_master_locator> locator;
 };
 
