@@ -77,8 +77,10 @@ class redis_master_locator {
   // `operation` names the command that needs it, in messages.
   [[nodiscard]] result<master> locate(std::string_view operation);
 
-  // The master adopted under `generation` did not work as a master: the next `locate` asks the
-  // sentinels again. Ignored when a newer master has been adopted since.
+  // The master handed out under `generation` did not work as a master: connections opened
+  // before are dropped (the generation moves on), and `locate` asks the sentinels again once
+  // `rediscovery_interval` has passed since the last discovery. Ignored when the master has
+  // changed or been reported since.
   void report_unusable(std::uint64_t generation) noexcept;
 
   // A `+switch-master` said the master is now host:port (the listener thread calls this).
