@@ -29,9 +29,10 @@
 /// is not "master", a `READONLY` reply, a connection lost mid-command, or a `+switch-master`
 /// for the service, which a background thread subscribed on one sentinel hears (it moves to
 /// the next sentinel when its own goes away; a forked child starts its own). Pooled connections
-/// to a former master are closed, never reused. During a failover, operations fail with
-/// `errc::transient` (connection lost, `READONLY`, the named server not yet a master) or
-/// `errc::timeout` (a master that stopped answering) until the sentinels have promoted a
+/// to a former master are closed, never reused, and a subscription (`subscribe`) opened on it
+/// fails its next `next` with `errc::transient`, so its owner subscribes again. During a failover,
+/// operations fail with `errc::transient` (connection lost, `READONLY`, the named server not yet a
+/// master) or `errc::timeout` (a master that stopped answering) until the sentinels have promoted a
 /// replica (with Sentinel's defaults, `down-after-milliseconds` plus the election: seconds);
 /// the circuit breaker and retries of `make_reliable` treat them as for any outage. Writes the
 /// old master acknowledged but had not yet replicated can be lost (Redis replication is

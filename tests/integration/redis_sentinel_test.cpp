@@ -373,6 +373,46 @@ TEST_F(redis_sentinel, switch_master_message_moves_an_idle_backend_before_any_co
   EXPECT_EQ(redis.pool_stats().connects, 2u);  // one per master
 }
 
+// A subscription (the L1 coherence listener's) must not stay on the demoted master, which no
+// longer hears the publishes: it fails once the master changed, and a new one is on the new
+// master.
+TEST_F(redis_sentinel, a_subscription_ends_when_the_master_changes_and_a_new_one_follows) {
+  redis_backend redis(sentinel_options(group_->url()));
+  subscription_options options;
+  options.channels = {"news"};
+  auto first = redis.subscribe(options);
+  ASSERT_TRUE(first) << first.error().message();
+  const int old_port = group_->master_port();
+  group_->force_failover();
+  const int new_port = group_->wait_for_new_master(old_port, std::chrono::seconds(30));
+  std::optional<failure> ended;
+  // Well before the sentinels demote the old master (about 10 s here), which kills its clients.
+  const auto deadline = clock_type::now() + 5s;
+  while (!ended && clock_type::now() < deadline) {
+    auto m = (*first)->next(50ms);
+    if (!m) ended = m.error();
+  }
+  ASSERT_TRUE(ended.has_value()) << "the subscription stayed on the old master";
+  EXPECT_EQ(ended->code, make_error_code(errc::transient)) << ended->message();
+
+  auto second = redis.subscribe(options);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(redis.sentinel_stats()->master, address_of(new_port));
+  auto heard = redis.publish("news", as_byte_view("hello"));
+  ASSERT_TRUE(heard) << heard.error().message();
+  EXPECT_EQ(*heard, 1u);
+  std::optional<pushed_message> got;
+  const auto until = clock_type::now() + 5s;
+  while (!got && clock_type::now() < until) {
+    auto m = (*second)->next(50ms);
+    ASSERT_TRUE(m) << m.error().message();
+    if (*m) got = std::move(**m);
+  }
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->channel, "news");
+  EXPECT_EQ(as_text(got->payload), "hello");
+}
+
 TEST_F(redis_sentinel, the_listener_moves_to_the_next_sentinel_when_its_own_goes_away) {
   {
     redis_backend redis(sentinel_options(group_->url()));

@@ -143,6 +143,10 @@ result<std::unique_ptr<redis_connection>> redis_connection::open_located(
   return std::move(*last);
 }
 
+bool redis_connection::of_former_master() const noexcept {
+  return settings_->locator && master_generation_ != settings_->locator->generation();
+}
+
 void redis_connection::report_lost(const failure& f) const noexcept {
   if (settings_->locator && f.code == make_error_code(errc::transient)) {
     settings_->locator->report_unusable(master_generation_);

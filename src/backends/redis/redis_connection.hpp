@@ -95,6 +95,9 @@ class redis_connection {
   // With a locator: its generation when this connection was opened; the pool drops a
   // connection whose generation is no longer the locator's (the master changed). 0 without.
   [[nodiscard]] std::uint64_t master_generation() const noexcept { return master_generation_; }
+  // With a locator: true once the locator's generation has moved past this connection's (the
+  // master changed, or was reported unusable). False without a locator.
+  [[nodiscard]] bool of_former_master() const noexcept;
 
  private:
   redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept

@@ -125,7 +125,7 @@ void redis_pool::give_back(slots& owner, std::unique_ptr<redis_connection> conne
 }
 
 bool redis_pool::of_former_master(const redis_connection& connection) const noexcept {
-  return settings_.locator && connection.master_generation() != settings_.locator->generation();
+  return connection.of_former_master();
 }
 
 void redis_pool::close_slot(slots& owner) noexcept {
