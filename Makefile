@@ -137,6 +137,14 @@ bench-mixed: $(DEPS_STAMP)
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_mixed_load
 	build-release/bench/cachekit_mixed_load --seconds $(MIXED_SECONDS)
 
+# redis_backend on a Redis Cluster (3 masters + 3 replicas) beside a single redis-server: GET
+# 1 KiB latency and 16-thread throughput, same run (bench/cluster_latency.cpp).
+.PHONY: bench-cluster
+bench-cluster: $(DEPS_STAMP)
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_cluster_bench
+	build-release/bench/cachekit_cluster_bench --benchmark_min_time=0.5
+
 # How long a process serves a value another process changed, per L1 coherence mode, with real
 # processes on one redis-server (bench/coherence_staleness.cpp; about 35 s).
 .PHONY: bench-coherence

@@ -8,6 +8,7 @@
 #include <cachekit/redis_backend.hpp>
 
 #include "support/local_server.hpp"
+#include "support/tls_certificates.hpp"
 
 #include <benchmark/benchmark.h>
 #include <hiredis/hiredis.h>
@@ -107,6 +108,32 @@ void redis_get_1k_hiredis(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(reply->str);
     freeReplyObject(reply);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 1024);
+}
+
+// The same GET over TLS (rediss://, certificate and host name verified) to a TLS-only
+// redis-server of its own, for the TLS / plain ratio (redis_get_1k_cachekit is plain).
+void redis_get_1k_cachekit_tls(benchmark::State& state) {
+  static const auto certs = cachekit::testing::tls_certificates::make();
+  static const std::unique_ptr<local_server> server = [] {
+    auto started = local_server::start_redis_tls(
+        {.cert = certs->server_cert(), .key = certs->server_key(), .ca = certs->ca_cert()});
+    return started;
+  }();
+  cachekit::redis_backend backend(
+      {.url = server->address() + "?ssl_ca_certs=" + certs->ca_cert().string(), .pool_size = 1});
+  if (!backend.set(single_key, value_1k(), std::nullopt)) {
+    state.SkipWithError("set over TLS failed");
+    return;
+  }
+  for (auto _ : state) {
+    auto hit = backend.get(single_key);
+    if (!hit || !*hit || (*hit)->size() != 1024) {
+      state.SkipWithError("get missed or failed");
+      return;
+    }
+    benchmark::DoNotOptimize(hit);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 1024);
 }
@@ -258,6 +285,7 @@ void redis_set_1k_hiredis(benchmark::State& state) {
 
 BENCHMARK(redis_get_1k_hiredis)->UseRealTime();
 BENCHMARK(redis_get_1k_cachekit)->UseRealTime();
+BENCHMARK(redis_get_1k_cachekit_tls)->UseRealTime();
 BENCHMARK(redis_set_1k_hiredis)->UseRealTime();
 BENCHMARK(redis_set_1k_cachekit)->UseRealTime();
 BENCHMARK(redis_set_1k_tenant_scoped)->UseRealTime();

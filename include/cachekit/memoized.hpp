@@ -415,7 +415,9 @@ class memoized_impl<F, R(P...)> {
   /// `invalidate_cache()`): on a backend that keeps cachekit-py's key registry (tenant-scoped
   /// Redis) it drains the function's registry set, which Python and C++ writers both fill, in
   /// bounded atomic steps; on others it erases L2 by the prefix all the function's keys share
-  /// (Redis plain layout, memory; memcached and file entries live out their TTL). Then this
+  /// (Redis plain layout, memory; memcached and file entries live out their TTL). A drain the
+  /// server refuses (an ACL user without `@scripting`) falls back to that prefix walk, and the
+  /// call succeeds when the walk does (the refusal is still counted). Then this
   /// process's L1 copies, then an invalidation event tells other processes' listeners
   /// (`cache_options::coherence`, cachekit-py's `CACHEKIT_INVALIDATION_LISTENER_ENABLED`) to drop
   /// theirs. Returns false when L2 failed (counted and reported; L1 is emptied all the same and

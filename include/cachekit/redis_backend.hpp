@@ -19,7 +19,26 @@
 /// any other error reply ⇒ `errc::backend_permanent`. Messages name the operation, the server
 /// address and the server's reply; they never contain the password.
 ///
-/// TLS (`rediss://`) is not available: it needs hiredis ≥ 1.0, and Debian 12 ships 0.14.
+/// TLS: a `rediss://` URL connects over TLS 1.2 or later (OpenSSL), verifying the server's
+/// certificate and host name by default; see `redis_tls_options`. A certificate that does not
+/// verify, or a server that refuses the client with a TLS alert (no or untrusted client
+/// certificate) ⇒ `errc::backend_authentication` (it will not pass on a retry); a TLS protocol
+/// failure such as a plain-text port ⇒ `errc::backend_permanent`; a connection reset or a
+/// handshake that does not finish within `connect_timeout` ⇒ `errc::transient` / `errc::timeout`
+/// as for plain connections. Messages end with " (tls)" after the address and quote OpenSSL's
+/// reason.
+///
+/// Redis Cluster: a `redis+cluster://host1:port1,host2:port2` URL names seed nodes; the backend
+/// reads the slot map (`CLUSTER SHARDS`, or `CLUSTER SLOTS` before Redis 7), keeps one pool per
+/// master, and sends each command to the master of its key's slot, following `MOVED` (the map
+/// is updated and re-read) and `ASK` (the command is sent after `ASKING`) redirects, at most 5
+/// per command; `TRYAGAIN` / `CLUSTERDOWN` are retried after a short backoff while
+/// `command_timeout` lasts, then fail with `errc::transient`. The map is re-read lazily after a
+/// connection error, a MOVED or a CLUSTERDOWN (at most every 100 ms) and every 10 s while
+/// commands run, by the command that finds it due: no background thread. `pool_size` applies
+/// per node. Operations that differ on a cluster say so below. `rediss+cluster://` is the same
+/// over TLS to every node (node addresses are verified as the cluster announces them, so the
+/// certificates must name them, or set `redis_tls_options::server_name`).
 ///
 /// Redis Sentinel (`redis+sentinel://h1:26379,h2:26379/mymaster`): the backend asks the
 /// sentinels, in turn, for the master of the service (`SENTINEL get-master-addr-by-name`; the
@@ -77,11 +96,45 @@ enum class redis_key_layout {
   tenant_scoped,
 };
 
+/// TLS settings of a `rediss://` backend, over the URL's redis-py parameters field by field: a
+/// non-empty string here replaces the URL's value, and both booleans replace the URL's
+/// `ssl_cert_reqs` / `ssl_check_hostname`. Files are PEM. With no `ca_file` and no `ca_path`
+/// (here or in the URL) the server is verified against the system's trusted CAs.
+///
+///     cachekit::redis_backend redis({.url = "rediss://:secret@cache.internal:6380/0",
+///                                    .tls = cachekit::redis_tls_options{
+///                                        .ca_file = "/etc/cachekit/redis-ca.pem"}});
+struct redis_tls_options {
+  /// CA certificates to trust (URL: `ssl_ca_certs`).
+  std::string ca_file;
+  /// A directory of CA certificates named by hash, as `c_rehash` makes (URL: `ssl_ca_path`).
+  std::string ca_path;
+  /// Client certificate, for a server with `tls-auth-clients yes` (URL: `ssl_certfile`).
+  std::string cert_file;
+  /// Its unencrypted private key; empty: the key is in `cert_file` (URL: `ssl_keyfile`).
+  std::string key_file;
+  /// Name sent as SNI and checked against the certificate; empty: the URL's host. (Useful when
+  /// connecting to an address whose certificate is issued for a name.)
+  std::string server_name;
+  /// Verify the server's certificate chain (URL: `ssl_cert_reqs=required`). Off only for test
+  /// servers: anyone on the path could then read the traffic and the password.
+  bool verify_peer = true;
+  /// Check that the certificate is for `server_name` / the host (URL: `ssl_check_hostname`).
+  /// Ignored when `verify_peer` is false.
+  bool verify_hostname = true;
+};
+
 /// Settings of a `redis_backend`; fill with designated initializers.
 struct redis_options {
-  /// `redis://[user:password@]host[:port][/db]`, `redis://:password@host`, `unix:///path?db=N`.
-  /// Port defaults to 6379, db to 0; user and password are percent-decoded. `rediss://` is
-  /// rejected (hiredis 0.14 has no TLS).
+  /// `redis://[user:password@]host[:port][/db]`, `redis://:password@host`, `unix:///path?db=N`,
+  /// and `rediss://...` (TLS, same forms, port 6379 by default) with redis-py's parameters
+  /// `ssl_cert_reqs=none|optional|required` (default required), `ssl_ca_certs=<file>`,
+  /// `ssl_ca_path=<dir>`, `ssl_certfile=<file>`, `ssl_keyfile=<file>`,
+  /// `ssl_check_hostname=true|false` (default true when ssl_cert_reqs=required). Port defaults
+  /// to 6379, db to 0; user, password and parameter values are percent-decoded.
+  /// Redis Cluster: `redis+cluster://[user:password@]host1:port1[,host2:port2,...][/0]`, the
+  /// seed nodes (any reachable one is enough; the rest of the cluster is discovered), database
+  /// 0 only; `rediss+cluster://` over TLS, with the same `ssl_*` parameters.
   ///
   /// Sentinel: `redis+sentinel://[user:password@]host1[:port1][,host2[:port2]...]/service[/db]`
   /// `[?sentinel_username=U&sentinel_password=P]`: the sentinels (port 26379 by default), in the
@@ -90,7 +143,8 @@ struct redis_options {
   /// (percent-decoded) authenticate to the sentinels, which are asked without AUTH when they
   /// are absent. `rediss+sentinel://` is rejected for now. See the file comment for failovers.
   std::string url = "redis://localhost:6379/0";
-  /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE).
+  /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE); on a cluster,
+  /// per node.
   std::size_t pool_size = 10;
   /// Bound on resolving the host name and establishing the TCP / Unix-socket connection,
   /// together. 200 ms, not cachekit-py's 5 s: a cache lookup that waits longer than the work it
@@ -108,6 +162,9 @@ struct redis_options {
   redis_key_layout key_layout = redis_key_layout::plain;
   /// The tenant of the `tenant_scoped` layout; any bytes (they are percent-encoded on the wire).
   std::string tenant = "default";
+  /// TLS settings over the `rediss://` URL's (see `redis_tls_options`). TLS is on exactly when
+  /// the scheme is `rediss://`: setting this with another scheme is a configuration error.
+  std::optional<redis_tls_options> tls = std::nullopt;
 };
 
 /// A snapshot of the connection pool, for metrics and tests.
@@ -116,6 +173,15 @@ struct redis_pool_stats {
   std::size_t idle = 0;         ///< of those, waiting in the pool
   std::uint64_t connects = 0;   ///< connections established (with AUTH/SELECT) since construction
   std::uint64_t discarded = 0;  ///< connections closed because of an I/O error, timeout or EOF
+};
+
+/// What a cluster-mode backend counted since construction (all zero for a single server).
+struct redis_cluster_stats {
+  std::uint64_t moved = 0;      ///< `MOVED` redirects followed (each also re-reads the map)
+  std::uint64_t ask = 0;        ///< `ASK` redirects followed (`ASKING` + the command)
+  std::uint64_t refreshes = 0;  ///< slot maps read successfully (the first one included)
+  std::uint64_t retries = 0;    ///< backoffs after `TRYAGAIN` / `CLUSTERDOWN`
+  std::size_t masters = 0;      ///< masters in the current slot map
 };
 
 /// What a Sentinel backend has seen of its sentinels (`redis_backend::sentinel_stats`).
@@ -134,9 +200,10 @@ struct redis_sentinel_stats {
 class CACHEKIT_EXPORT redis_backend final : public backend {
  public:
   /// Parses and checks `options` without connecting.
-  /// Throws `cachekit::error` (`errc::invalid_configuration`) on a malformed URL, `rediss://`,
-  /// a pool size of 0, a non-positive timeout, or a tenant set with the `plain` layout; the
-  /// message says what to write instead and never repeats the password.
+  /// Throws `cachekit::error` (`errc::invalid_configuration`) on a malformed URL, a pool size of
+  /// 0, a non-positive timeout, a tenant set with the `plain` layout, `tls` set without
+  /// `rediss://`, or TLS files that cannot be loaded (the message names the file); the message
+  /// says what to write instead and never repeats the password. TLS files are read here, once.
   explicit redis_backend(const redis_options& options = {});
   ~redis_backend() override;
 
@@ -160,7 +227,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   [[nodiscard]] result<bool> exists(std::string_view key) override;
 
   /// One `MGET` round trip; the answer has one entry per key, in order (nullopt for a miss).
-  /// No keys: an empty vector and no round trip.
+  /// No keys: an empty vector and no round trip. On a cluster: one `MGET` per slot, pipelined
+  /// per master (a round trip per master holding any of the keys), answers in input order.
   [[nodiscard]] result<std::vector<std::optional<byte_buffer>>> get_many(
       std::span<const std::string_view> keys) override;
 
@@ -190,7 +258,8 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// `SCAN cursor MATCH {wire prefix}* COUNT 1000` until the cursor returns to 0, each step's
   /// keys (fill locks excepted) deleted by one `UNLINK`: no key list is kept beyond one batch.
   /// Glob characters in the prefix are escaped. Returns how many keys were deleted; on an
-  /// error, those deleted before it stay deleted.
+  /// error, those deleted before it stay deleted. On a cluster every master is scanned in turn,
+  /// and each batch's keys are unlinked by one `UNLINK` per slot, pipelined per master.
   [[nodiscard]] result<std::size_t> erase_prefix(std::string_view prefix) override;
 
   /// True for the `tenant_scoped` layout, as cachekit-py 0.24.1 (its explicit `RedisBackend`
@@ -198,26 +267,39 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   [[nodiscard]] bool keeps_key_registry() const noexcept override;
   /// `SET` then `SADD {prefix}{registry} key` and `EXPIRE {prefix}{registry} 604800`, pipelined:
   /// one round trip. Without a registry (the `plain` layout), `set`. A refused SADD or EXPIRE
-  /// (WRONGTYPE, an ACL) returns false with the entry stored.
+  /// (WRONGTYPE, an ACL) returns false with the entry stored. On a cluster the key and the
+  /// registry are on different slots: `SET` on the key's master, then `SADD` + `EXPIRE`
+  /// pipelined on the registry's master, two round trips; a failure of the second leaves the
+  /// entry stored and unregistered (an error is returned).
   [[nodiscard]] result<bool> set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
                                          std::string_view registry) override;
   /// Repeated `EVAL` of a script that takes up to 10,000 random members of the set, UNLINKs
   /// `{prefix}{member}` then SREMs the member, until a step returns fewer (at most 1,000 steps).
   /// The members name keys inside this backend's prefix only, whatever they say. Needs Redis
-  /// 5+ and, for restricted ACL users, `@scripting`; not Redis Cluster (the script touches keys
-  /// it does not declare). errc::not_supported for the `plain` layout.
+  /// 5+ and, for restricted ACL users, `@scripting`. errc::not_supported for the `plain`
+  /// layout. On a cluster (where a script may not touch keys it does not declare) the same
+  /// steps without a script, in the same registry format: `SRANDMEMBER set 10000` on the
+  /// registry's master, `UNLINK` of the members' keys grouped by slot on their masters, then
+  /// `SREM` of the members whose `UNLINK` succeeded (a member never leaves before its key).
+  /// Not atomic: a member added during a step waits for the next drain.
   [[nodiscard]] result<std::size_t> drain_registry(std::string_view registry) override;
-  /// `PUBLISH channel message`. Channels are not prefixed.
+  /// `PUBLISH channel message`. Channels are not prefixed. On a cluster, on the master of the
+  /// channel name's slot (cluster pub/sub reaches subscribers on every node); the count is that
+  /// node's subscribers only.
   [[nodiscard]] result<std::size_t> publish(std::string_view channel, byte_view message) override;
   /// A dedicated connection (redis_subscription): `CLIENT TRACKING ... BCAST PREFIX {prefix}`
   /// when asked (every key for the `plain` layout), then `SUBSCRIBE`. The keys it reports have
-  /// the prefix removed.
+  /// the prefix removed. On a cluster: `SUBSCRIBE` on one master (cluster pub/sub broadcasts);
+  /// `track_keys` fails with `errc::not_supported` (tracking is per node, and a node reports
+  /// only its own slots' keys).
   [[nodiscard]] result<std::unique_ptr<backend_subscription>> subscribe(
       const subscription_options& options) override;
 
   /// `PING` (timed: `latency`) then `INFO`: details `version`, `used_memory_human`,
   /// `connected_clients`. On failure `healthy` is false, latency −1, and details hold `error`
-  /// (the message) and `error_type` (the errc).
+  /// (the message) and `error_type` (the errc). On a cluster: `PING` to every master (latency
+  /// of the slowest), `INFO` from the first, plus details `cluster_state` (`CLUSTER INFO`) and
+  /// `masters`; unhealthy when any master fails or the state is not `ok`.
   [[nodiscard]] backend_health health() override;
 
   /// "redis".
@@ -226,8 +308,11 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// "" for the `plain` layout, `t:{quote(tenant)}:` for `tenant_scoped`.
   [[nodiscard]] std::string_view key_prefix() const noexcept override;
 
-  /// The pool's current counters.
+  /// The pool's current counters (on a cluster, summed over every node's pool).
   [[nodiscard]] redis_pool_stats pool_stats() const;
+
+  /// Redirects and map refreshes so far; all zero for a single server.
+  [[nodiscard]] redis_cluster_stats cluster_stats() const;
 
   /// The Sentinel counters (a forked child continues from its parent's) and the master this
   /// process uses (a forked child asks the sentinels itself); nullopt unless the URL is

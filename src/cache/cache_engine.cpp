@@ -270,7 +270,13 @@ result<std::size_t> cache_engine::invalidate_function(std::string_view registry,
       auto erased = l2()->erase_prefix(key_space);
       if (erased) {
         removed += *erased;
-        if (!drains) failed.reset();
+        // The walk reached every entry the drain would have (registry members are keys under
+        // this key space): the invalidation happened, so it succeeds and is published. The
+        // drain's failure still reaches stats and on_error.
+        if (failed) {
+          report_l2_error(*failed);
+          failed.reset();
+        }
       } else if (erased.error().code != make_error_code(errc::not_supported)) {
         failed = erased.error();
       }

@@ -64,8 +64,8 @@ void invalidation_listener::log_failure(const failure& why) {
 }
 
 void invalidation_listener::apply(const pushed_message& message) {
-  events_.fetch_add(1, std::memory_order_relaxed);
   if (message.channel != invalidation_channel) {  // key tracking
+    events_.fetch_add(1, std::memory_order_relaxed);
     if (message.all_keys) {
       drop_all();
       return;
@@ -76,12 +76,14 @@ void invalidation_listener::apply(const pushed_message& message) {
     }
     return;
   }
+  // Decoded before it is counted: a reader of the counters never sees a hostile payload
+  // counted as received, even for the moment before it is recognised as one.
   auto event = decode_invalidation_event(message.payload);
   if (!event) {
-    events_.fetch_sub(1, std::memory_order_relaxed);
     bad_events_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  events_.fetch_add(1, std::memory_order_relaxed);
   if (event->key) {
     target_.epochs->bump(*event->key);
     if (target_.l1 != nullptr) target_.l1->erase(*event->key);

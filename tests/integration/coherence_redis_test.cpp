@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -162,6 +163,37 @@ TEST_F(coherence_redis_test, invalidate_all_drains_what_every_process_wrote) {
   ASSERT_TRUE(gone) << gone.error().message();
   EXPECT_EQ(*gone, 3u);
   EXPECT_EQ(raw().integer({"DBSIZE"}), 0);
+}
+
+// An ACL user without @scripting cannot run the drain script; the prefix walk then removes
+// the same entries, so the call succeeds and announces it (the drain's refusal is still
+// counted as an L2 error).
+TEST_F(coherence_redis_test, a_refused_drain_is_made_up_by_the_walk_and_still_announced) {
+  raw().strings({"ACL", "SETUSER", "noscript", "on", ">pw", "~*", "&*", "+@all", "-@scripting"});
+  const auto users = raw().strings({"ACL", "USERS"});
+  ASSERT_NE(std::find(users.begin(), users.end(), "noscript"), users.end());
+  cache reader = process(l1_coherence::invalidation_events);
+  cache_options options = cache_options::for_intent(intent::production);
+  options.l2 = std::make_shared<redis_backend>(
+      redis_options{.url = "redis://noscript:pw@127.0.0.1:" + std::to_string(server_->port()),
+                    .key_layout = redis_key_layout::tenant_scoped});
+  options.swr.enabled = false;
+  options.fill_lock = std::nullopt;
+  cache writer(std::move(options));
+  ASSERT_TRUE(eventually([&] { return subscribed(reader); }));
+  auto fr = reader.memoize("app.acl", [this](int id) { return id * 100 + version_.load(); },
+                           {.ttl = 3600s});
+  auto fw = writer.memoize("app.acl", [this](int id) { return id * 100 + version_.load(); },
+                           {.ttl = 3600s});
+  EXPECT_EQ(fw(1), 101);
+  EXPECT_EQ(fr(1), 101);  // copied into the reader's L1
+  version_ = 2;
+  const auto errors_before = writer.stats().l2_errors;
+  EXPECT_TRUE(fw.invalidate_all());
+  EXPECT_EQ(raw().integer({"EXISTS", "t:default:" + *fw.key(1)}), 0);
+  EXPECT_EQ(writer.stats().l2_errors, errors_before + 1);  // the refused EVAL
+  EXPECT_TRUE(eventually([&] { return fr(1) == 102; }));   // the event reached the reader
+  raw().integer({"ACL", "DELUSER", "noscript"});
 }
 
 TEST_F(coherence_redis_test, a_registry_member_cannot_reach_outside_the_tenant_prefix) {

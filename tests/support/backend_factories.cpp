@@ -1,6 +1,8 @@
 #include "support/backend_factories.hpp"
 
+#include "support/redis_cluster_nodes.hpp"
 #include "support/redis_sentinel_group.hpp"
+#include "support/tls_certificates.hpp"
 
 #include <cachekit/backend_wrapper.hpp>
 #include <cachekit/reliability.hpp>
@@ -123,6 +125,28 @@ backend_instance make_redis(redis_key_layout layout) {
   return instance;
 }
 
+backend_instance make_redis_tls() {
+  struct resources {
+    std::unique_ptr<tls_certificates> certs = tls_certificates::make();
+    std::unique_ptr<local_server> server;  // destroyed before the certificates it reads
+  };
+  auto held = std::make_shared<resources>();
+  held->server = local_server::start_redis_tls({.cert = held->certs->server_cert(),
+                                                .key = held->certs->server_key(),
+                                                .ca = held->certs->ca_cert()});
+  backend_instance instance;
+  instance.resources = held;
+  instance.server = held->server.get();
+  redis_options options;
+  options.url = held->server->address() + "?ssl_ca_certs=" + held->certs->ca_cert().string();
+  options.pool_size = 4;
+  options.connect_timeout = 500ms;
+  options.command_timeout = 500ms;
+  instance.store = std::make_unique<redis_backend>(std::move(options));
+  instance.advance = sleep_for;
+  return instance;
+}
+
 // One sentinel group for the whole test binary (starting one takes seconds), emptied before
 // each test; stopped by its static destructor at exit.
 backend_instance make_redis_sentinel() {
@@ -135,6 +159,24 @@ backend_instance make_redis_sentinel() {
   options.pool_size = 4;
   options.connect_timeout = 500ms;
   options.command_timeout = 500ms;
+  instance.store = std::make_unique<redis_backend>(std::move(options));
+  instance.advance = sleep_for;
+  return instance;
+}
+
+// On the process's shared cluster (support/redis_cluster_nodes.hpp), emptied first so each
+// test starts from nothing, as with a server of its own. No `server`: the cluster's outages
+// (a master killed, failover) are redis_cluster_test's.
+backend_instance make_redis_cluster(redis_key_layout layout) {
+  redis_cluster_nodes& cluster = shared_redis_cluster();
+  cluster.flush_all();
+  backend_instance instance;
+  redis_options options;
+  options.url = cluster.url();
+  options.pool_size = 4;
+  options.connect_timeout = 500ms;
+  options.command_timeout = 500ms;
+  options.key_layout = layout;
   instance.store = std::make_unique<redis_backend>(std::move(options));
   instance.advance = sleep_for;
   return instance;
@@ -205,6 +247,22 @@ backend_factory redis_sentinel_factory() {
   return {.name = "redis_sentinel", .capabilities = std::move(caps), .make = make_redis_sentinel};
 }
 
+backend_factory redis_tls_factory() {
+  backend_capabilities caps;
+  caps.type = "redis";
+  return {.name = "redis_tls", .capabilities = std::move(caps), .make = make_redis_tls};
+}
+
+backend_factory redis_cluster_factory(redis_key_layout layout) {
+  const bool scoped = layout == redis_key_layout::tenant_scoped;
+  backend_capabilities caps;
+  caps.type = "redis";
+  if (scoped) caps.key_prefix = "t:default:";
+  return {.name = scoped ? "redis_cluster_tenant_scoped" : "redis_cluster",
+          .capabilities = std::move(caps),
+          .make = [layout] { return make_redis_cluster(layout); }};
+}
+
 backend_factory memcached_factory(const std::string& key_prefix) {
   backend_capabilities caps;
   caps.type = "memcached";
@@ -247,6 +305,9 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(redis_factory());
   backends.push_back(redis_factory(redis_key_layout::tenant_scoped));
   backends.push_back(redis_sentinel_factory());
+  backends.push_back(redis_tls_factory());
+  backends.push_back(redis_cluster_factory());
+  backends.push_back(redis_cluster_factory(redis_key_layout::tenant_scoped));
   backends.push_back(memcached_factory());
   backends.push_back(memcached_factory("app:"));
   backends.push_back(forwarding(memory_factory()));

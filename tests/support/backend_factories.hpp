@@ -121,6 +121,12 @@ backend_factory memory_factory();
 backend_factory file_factory();
 /// `redis_backend` on its own redis-server, with the given key layout.
 backend_factory redis_factory(redis_key_layout layout = redis_key_layout::plain);
+/// `redis_backend` over TLS (`rediss://`, the test CA of support/tls_certificates, hostname
+/// checked) on its own TLS-only redis-server; named "redis_tls".
+backend_factory redis_tls_factory();
+/// `redis_backend` on the process's shared Redis Cluster (3 masters, 3 replicas; started on
+/// first use by support/redis_cluster_nodes), flushed first, with the given key layout.
+backend_factory redis_cluster_factory(redis_key_layout layout = redis_key_layout::plain);
 /// `redis_backend` with a `redis+sentinel://` URL: every operation finds its master through
 /// Sentinel discovery. One sentinel group (support/redis_sentinel_group) serves the whole test
 /// binary and is flushed before each instance; `server` is null (stopping the master would

@@ -75,6 +75,41 @@ std::unique_ptr<local_server> local_server::start_redis(std::vector<std::string>
   return server;
 }
 
+std::unique_ptr<local_server> local_server::start_redis_tls(const redis_tls_files& files,
+                                                            std::vector<std::string> extra_args) {
+  const int port = find_free_port();
+  std::vector<std::string> args = {"--port",
+                                   "0",
+                                   "--tls-port",
+                                   std::to_string(port),
+                                   "--tls-cert-file",
+                                   files.cert.string(),
+                                   "--tls-key-file",
+                                   files.key.string(),
+                                   "--tls-ca-cert-file",
+                                   files.ca.string(),
+                                   "--tls-auth-clients",
+                                   files.auth_clients ? "yes" : "no",
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--protected-mode",
+                                   "no",
+                                   "--loglevel",
+                                   "warning"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::unique_ptr<local_server> server(
+      new local_server("redis-server", std::move(args), port, true));
+  server->tls_ = true;
+  server->launch();
+  return server;
+}
+
 std::unique_ptr<local_server> local_server::start_memcached(std::vector<std::string> extra_args) {
   const int port = find_free_port();
   std::vector<std::string> args = {"-p", std::to_string(port), "-l", "127.0.0.1", "-U", "0", "-m",
@@ -118,8 +153,9 @@ void local_server::launch() {
 }
 
 std::string local_server::address() const {
-  return is_redis_ ? "redis://127.0.0.1:" + std::to_string(port_) + "/0"
-                   : "127.0.0.1:" + std::to_string(port_);
+  return is_redis_
+             ? (tls_ ? "rediss://127.0.0.1:" : "redis://127.0.0.1:") + std::to_string(port_) + "/0"
+             : "127.0.0.1:" + std::to_string(port_);
 }
 
 void local_server::pause() {

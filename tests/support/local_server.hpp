@@ -13,10 +13,21 @@
 
 namespace cachekit::testing {
 
+// What a TLS redis-server loads (start_redis_tls).
+struct redis_tls_files {
+  std::filesystem::path cert;  // --tls-cert-file
+  std::filesystem::path key;   // --tls-key-file
+  std::filesystem::path ca;    // --tls-ca-cert-file: the CA that client certificates need
+  bool auth_clients = false;   // --tls-auth-clients yes|no
+};
+
 class local_server {
  public:
   // redis-server with no persistence, listening on 127.0.0.1:<free port>.
   static std::unique_ptr<local_server> start_redis(std::vector<std::string> extra_args = {});
+  // redis-server as start_redis, but accepting TLS only (--port 0 --tls-port <free port>).
+  static std::unique_ptr<local_server> start_redis_tls(const redis_tls_files& files,
+                                                       std::vector<std::string> extra_args = {});
   // memcached listening on 127.0.0.1:<free port>.
   static std::unique_ptr<local_server> start_memcached(std::vector<std::string> extra_args = {});
 
@@ -26,7 +37,7 @@ class local_server {
 
   [[nodiscard]] int port() const noexcept { return port_; }
   [[nodiscard]] std::string host() const { return "127.0.0.1"; }
-  // "redis://127.0.0.1:PORT/0" or "127.0.0.1:PORT".
+  // "redis://127.0.0.1:PORT/0", "rediss://127.0.0.1:PORT/0" (TLS) or "127.0.0.1:PORT".
   [[nodiscard]] std::string address() const;
 
   // SIGSTOP / SIGCONT: a server that accepts connections but never answers (timeouts).
@@ -44,6 +55,7 @@ class local_server {
   std::vector<std::string> args_;
   int port_;
   bool is_redis_;
+  bool tls_ = false;
   int pid_ = -1;
   std::filesystem::path work_dir_;
 };

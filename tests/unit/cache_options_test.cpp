@@ -713,7 +713,8 @@ TEST(cache_options_from_env, a_bad_redis_url_does_not_repeat_its_password) {
   EXPECT_EQ(f.detail.rfind("CACHEKIT_REDIS_URL: ", 0), 0u) << f.detail;
   EXPECT_EQ(f.message().find("hunter2secret"), std::string::npos) << f.message();
 
-  const auto tls = failure_of(intent::standard, {{"REDIS_URL", "rediss://:pw-in-url@cache:6380"}});
+  const auto tls =
+      failure_of(intent::standard, {{"REDIS_URL", "rediss://:pw-in-url@cache:6380?ssl_verify=1"}});
   EXPECT_EQ(tls.code, errc::invalid_configuration);
   EXPECT_EQ(tls.detail.rfind("REDIS_URL: ", 0), 0u) << tls.detail;
   EXPECT_EQ(tls.message().find("pw-in-url"), std::string::npos) << tls.message();

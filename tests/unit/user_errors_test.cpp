@@ -70,11 +70,21 @@ std::vector<mistake> mistakes() {
          return thrown_by([] { redis_backend b(redis_options{.url = "http://localhost:6379"}); });
        },
        "redis://"},
-      {"rediss:// (no TLS in this build)",
+      {"a TLS parameter on a plain redis:// URL",
        [] {
-         return thrown_by([] { redis_backend b(redis_options{.url = "rediss://localhost:6379"}); });
+         return thrown_by([] {
+           redis_backend b(redis_options{.url = "redis://localhost:6379?ssl_cert_reqs=none"});
+         });
        },
        "rediss"},
+      {"a CA file that does not exist",
+       [] {
+         return thrown_by([] {
+           redis_backend b(
+               redis_options{.url = "rediss://localhost:6379?ssl_ca_certs=/nonexistent/ca.pem"});
+         });
+       },
+       "/nonexistent/ca.pem"},
       {"a Redis port that is not a number",
        [] {
          return thrown_by([] { redis_backend b(redis_options{.url = "redis://localhost:63x9"}); });

@@ -30,6 +30,7 @@ std::string redis_description(std::string_view url, std::string_view prefix) {
                  ? " unix:" + endpoint->socket_path
                  : " " + endpoint->host + ":" + std::to_string(endpoint->port);
     where += "/" + std::to_string(endpoint->db);
+    if (endpoint->tls) where += " (tls)";
   }
   return where + (prefix.empty() ? ", keys as given" : ", keys " + std::string(prefix) + "{key}");
 }

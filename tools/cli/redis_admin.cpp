@@ -100,6 +100,13 @@ redis_admin::~redis_admin() = default;
 result<redis_admin> redis_admin::connect(std::string_view url, std::chrono::milliseconds timeout) {
   auto endpoint = detail::parse_redis_url(url);
   if (!endpoint) return std::move(endpoint).error();
+  if (endpoint->tls) {
+    // These commands talk plain hiredis; over TLS they would wait for a server that is waiting
+    // for a TLS hello. The cache operations themselves (redis_backend) do speak TLS.
+    return fail(errc::not_supported,
+                "the CLI's Redis admin commands do not speak TLS yet; run them against a "
+                "redis:// address of the server (or through a TLS tunnel such as stunnel)");
+  }
   auto c = std::make_unique<connection>();
   const bool unix_socket = endpoint->kind == detail::redis_endpoint::transport::unix_socket;
   c->where = unix_socket ? "unix:" + endpoint->socket_path

@@ -1,10 +1,15 @@
 #include <cachekit/redis_backend.hpp>
 
+#include "backends/redis/cluster_slot.hpp"
+#include "backends/redis/redis_cluster_ops.hpp"
+#include "backends/redis/redis_cluster_router.hpp"
 #include "backends/redis/redis_connection.hpp"
+#include "backends/redis/redis_error.hpp"
 #include "backends/redis/redis_key_layout.hpp"
 #include "backends/redis/redis_master_locator.hpp"
 #include "backends/redis/redis_pool.hpp"
 #include "backends/redis/redis_subscription.hpp"
+#include "backends/redis/redis_tls_context.hpp"
 #include "backends/redis/redis_url.hpp"
 #include "process/fork_generation.hpp"
 
@@ -72,6 +77,38 @@ redis_key_layout_rules make_layout(const redis_options& options) {
   return redis_key_layout_rules(std::string{});
 }
 
+// The URL's TLS parameters with redis_options::tls over them, loaded into the context the
+// connections share; null for a plain endpoint.
+std::shared_ptr<const redis_tls_context> make_tls(const redis_options& options,
+                                                  redis_endpoint& endpoint) {
+  if (!endpoint.tls) {
+    if (options.tls) {
+      throw error(errc::invalid_configuration,
+                  "redis_options::tls is set but the URL is not rediss://; TLS is on exactly "
+                  "when the scheme is rediss:// (write rediss://host:port/db), or leave tls "
+                  "unset for a plain connection");
+    }
+    return nullptr;
+  }
+  redis_tls_settings& merged = *endpoint.tls;
+  if (options.tls) {
+    const redis_tls_options& given = *options.tls;
+    auto take = [](std::string& field, const std::string& value) {
+      if (!value.empty()) field = value;
+    };
+    take(merged.ca_file, given.ca_file);
+    take(merged.ca_path, given.ca_path);
+    take(merged.cert_file, given.cert_file);
+    take(merged.key_file, given.key_file);
+    take(merged.server_name, given.server_name);
+    merged.verify_peer = given.verify_peer;
+    merged.verify_hostname = given.verify_peer && given.verify_hostname;
+  }
+  auto context = redis_tls_context::create(merged);
+  if (!context) throw error(context.error().code, context.error().detail);
+  return std::move(*context);
+}
+
 redis_connect_settings make_settings(const redis_options& options) {
   if (options.pool_size == 0) {
     throw error(errc::invalid_configuration,
@@ -88,8 +125,10 @@ redis_connect_settings make_settings(const redis_options& options) {
                                   .where = {},
                                   .connect_timeout = options.connect_timeout,
                                   .command_timeout = options.command_timeout,
+                                  .tls = nullptr,
                                   .locator = nullptr};
   settings.where = settings.endpoint.describe();
+  if (auto tls = make_tls(options, settings.endpoint)) settings.tls = std::move(tls);
   if (settings.endpoint.sentinel) {
     settings.locator = std::make_shared<redis_master_locator>(
         *settings.endpoint.sentinel, options.connect_timeout, options.command_timeout);
@@ -122,7 +161,11 @@ std::string lock_token_value() {
 struct redis_backend::state {
   explicit state(const redis_options& options)
       : layout(detail::make_layout(options)),
-        pool(detail::make_settings(options), options.pool_size) {}
+        pool(detail::make_settings(options), options.pool_size) {
+    if (pool.settings().endpoint.cluster) {
+      cluster = std::make_unique<detail::redis_cluster_router>(pool.settings(), options.pool_size);
+    }
+  }
 
   // The key as Redis sees it: a view of the caller's key for the plain layout, else `scratch`.
   std::string_view wire(std::string_view key, std::string& scratch) const {
@@ -134,8 +177,16 @@ struct redis_backend::state {
   const std::string& where() const noexcept { return pool.settings().where; }
 
   // Runs one command on a pooled connection and hands its (non-error) reply to `on_reply`.
+  // `routing_key` is the wire key the command is about: on a cluster it picks the master; a
+  // single server ignores it (no hashing, no lock, no allocation on that path).
   template <typename T, typename F>
-  result<T> run(std::string_view operation, std::span<const std::string_view> argv, F&& on_reply) {
+  result<T> run(std::string_view operation, std::string_view routing_key,
+                std::span<const std::string_view> argv, F&& on_reply) {
+    if (cluster) [[unlikely]] {
+      auto reply = cluster->run(operation, detail::cluster_slot(routing_key), argv);
+      if (!reply) return std::move(reply).error();
+      return on_reply(**reply);
+    }
     auto connection = pool.acquire(operation);
     if (!connection) return std::move(connection).error();
     auto reply = (*connection)->run(operation, argv);
@@ -143,16 +194,47 @@ struct redis_backend::state {
     return on_reply(**reply);
   }
 
-  result<bool> integer_is_positive(std::string_view operation,
+  // Commands about one key (so one slot) pipelined: one round trip. The replies in order, error
+  // replies included (check them with `check`); `names` name each command in failures.
+  template <std::size_t N>
+  result<std::array<detail::redis_reply_ptr, N>> pipeline(
+      std::string_view routing_key,
+      const std::array<std::span<const std::string_view>, N>& commands,
+      const std::array<std::string_view, N>& names) {
+    std::array<detail::redis_reply_ptr, N> replies;
+    if (cluster) [[unlikely]] {
+      auto sent = cluster->execute(names[0], detail::cluster_slot(routing_key), commands, replies);
+      if (!sent) return std::move(sent).error();
+      return replies;
+    }
+    auto connection = pool.acquire(names[0]);
+    if (!connection) return std::move(connection).error();
+    for (const auto& command : commands) (*connection)->append(command);
+    for (std::size_t i = 0; i < N; ++i) {
+      auto reply = (*connection)->read_reply(names[i]);
+      if (!reply) return std::move(reply).error();
+      replies[i] = std::move(*reply);
+    }
+    return replies;
+  }
+
+  // The failure for an error reply; success otherwise.
+  result<void> check(std::string_view operation, const redisReply& reply) const {
+    if (reply.type != REDIS_REPLY_ERROR) return {};
+    return detail::error_reply_failure(operation, where(), {reply.str, reply.len});
+  }
+
+  result<bool> integer_is_positive(std::string_view operation, std::string_view routing_key,
                                    std::span<const std::string_view> argv) {
-    return run<bool>(operation, argv, [&](const redisReply& r) -> result<bool> {
+    return run<bool>(operation, routing_key, argv, [&](const redisReply& r) -> result<bool> {
       if (r.type != REDIS_REPLY_INTEGER) return detail::unexpected_reply(operation, where(), r);
       return r.integer > 0;
     });
   }
 
   detail::redis_key_layout_rules layout;
-  detail::redis_pool pool;
+  detail::redis_pool pool;  // a single server's; unused (never connects) on a cluster
+  std::unique_ptr<detail::redis_cluster_router> cluster;  // null for a single server
 };
 
 redis_backend::redis_backend(const redis_options& options)
@@ -164,7 +246,7 @@ result<std::optional<byte_buffer>> redis_backend::get(std::string_view key) {
   std::string scratch;
   const std::array<std::string_view, 2> argv = {"GET", state_->wire(key, scratch)};
   return state_->run<std::optional<byte_buffer>>(
-      "GET", argv, [&](const redisReply& r) -> result<std::optional<byte_buffer>> {
+      "GET", argv[1], argv, [&](const redisReply& r) -> result<std::optional<byte_buffer>> {
         if (r.type == REDIS_REPLY_NIL) return std::optional<byte_buffer>{};
         if (r.type != REDIS_REPLY_STRING) {
           return detail::unexpected_reply("GET", state_->where(), r);
@@ -188,7 +270,7 @@ result<void> redis_backend::set(std::string_view key, byte_view value, ttl_secon
   const std::string seconds = expires ? std::to_string(ttl->count()) : std::string{};
   const std::array<std::string_view, 5> argv = {"SET", wire, bytes, "EX", seconds};
   const auto args = std::span<const std::string_view>(argv).first(expires ? 5 : 3);
-  auto done = state_->run<bool>("SET", args, [&](const redisReply& r) -> result<bool> {
+  auto done = state_->run<bool>("SET", wire, args, [&](const redisReply& r) -> result<bool> {
     if (r.type != REDIS_REPLY_STATUS) return detail::unexpected_reply("SET", state_->where(), r);
     return true;
   });
@@ -205,7 +287,7 @@ result<bool> redis_backend::set_if_absent(std::string_view key, byte_view value,
   const std::array<std::string_view, 6> argv = {"SET", wire, as_string_view(value),
                                                 "NX",  "EX", seconds};
   const auto args = std::span<const std::string_view>(argv).first(expires ? 6 : 4);
-  return state_->run<bool>("SET NX", args, [&](const redisReply& r) -> result<bool> {
+  return state_->run<bool>("SET NX", wire, args, [&](const redisReply& r) -> result<bool> {
     if (r.type == REDIS_REPLY_NIL) return false;  // the key holds a value: left as it is
     if (r.type != REDIS_REPLY_STATUS) return detail::unexpected_reply("SET NX", state_->where(), r);
     return true;
@@ -215,19 +297,20 @@ result<bool> redis_backend::set_if_absent(std::string_view key, byte_view value,
 result<bool> redis_backend::erase(std::string_view key) {
   std::string scratch;
   const std::array<std::string_view, 2> argv = {"DEL", state_->wire(key, scratch)};
-  return state_->integer_is_positive("DEL", argv);
+  return state_->integer_is_positive("DEL", argv[1], argv);
 }
 
 result<bool> redis_backend::exists(std::string_view key) {
   std::string scratch;
   const std::array<std::string_view, 2> argv = {"EXISTS", state_->wire(key, scratch)};
-  return state_->integer_is_positive("EXISTS", argv);
+  return state_->integer_is_positive("EXISTS", argv[1], argv);
 }
 
 result<std::vector<std::optional<byte_buffer>>> redis_backend::get_many(
     std::span<const std::string_view> keys) {
   using many = std::vector<std::optional<byte_buffer>>;
   if (keys.empty()) return many{};
+  if (state_->cluster) return detail::get_many_cluster(*state_->cluster, state_->layout, keys);
   std::vector<std::string> scratch;
   std::vector<std::string_view> argv;
   argv.reserve(keys.size() + 1);
@@ -239,7 +322,7 @@ result<std::vector<std::optional<byte_buffer>>> redis_backend::get_many(
     for (auto key : keys) scratch.push_back(state_->layout.wire_key(key));
     argv.insert(argv.end(), scratch.begin(), scratch.end());
   }
-  return state_->run<many>("MGET", argv, [&](const redisReply& r) -> result<many> {
+  return state_->run<many>("MGET", argv[1], argv, [&](const redisReply& r) -> result<many> {
     if (r.type != REDIS_REPLY_ARRAY || r.elements != keys.size()) {
       return detail::unexpected_reply("MGET", state_->where(), r);
     }
@@ -260,14 +343,15 @@ result<std::vector<std::optional<byte_buffer>>> redis_backend::get_many(
 result<remaining_ttl> redis_backend::ttl(std::string_view key) {
   std::string scratch;
   const std::array<std::string_view, 2> argv = {"TTL", state_->wire(key, scratch)};
-  return state_->run<remaining_ttl>("TTL", argv, [&](const redisReply& r) -> result<remaining_ttl> {
-    if (r.type != REDIS_REPLY_INTEGER) {
-      return detail::unexpected_reply("TTL", state_->where(), r);
-    }
-    if (r.integer == -2) return remaining_ttl{};
-    if (r.integer < 0) return remaining_ttl{.exists = true, .ttl = std::nullopt};
-    return remaining_ttl{.exists = true, .ttl = std::chrono::seconds(r.integer)};
-  });
+  return state_->run<remaining_ttl>(
+      "TTL", argv[1], argv, [&](const redisReply& r) -> result<remaining_ttl> {
+        if (r.type != REDIS_REPLY_INTEGER) {
+          return detail::unexpected_reply("TTL", state_->where(), r);
+        }
+        if (r.integer == -2) return remaining_ttl{};
+        if (r.integer < 0) return remaining_ttl{.exists = true, .ttl = std::nullopt};
+        return remaining_ttl{.exists = true, .ttl = std::chrono::seconds(r.integer)};
+      });
 }
 
 result<std::optional<timed_value>> redis_backend::get_with_ttl(std::string_view key) {
@@ -275,19 +359,14 @@ result<std::optional<timed_value>> redis_backend::get_with_ttl(std::string_view 
   const auto wire = state_->wire(key, scratch);
   // GET and PTTL pipelined: one round trip, and both see the same entry (Redis runs them back
   // to back on this connection).
-  auto connection = state_->pool.acquire("GET");
-  if (!connection) return std::move(connection).error();
-  auto& conn = **connection;
   const std::array<std::string_view, 2> get = {"GET", wire};
   const std::array<std::string_view, 2> pttl = {"PTTL", wire};
-  conn.append(get);
-  conn.append(pttl);
-  auto value = conn.read_reply("GET");
-  if (!value) return std::move(value).error();
-  auto left = conn.read_reply("PTTL");
-  if (!left) return std::move(left).error();
-  if (auto c = conn.check("GET", **value); !c) return c.error();
-  if (auto c = conn.check("PTTL", **left); !c) return c.error();
+  auto replies = state_->pipeline<2>(wire, {get, pttl}, {"GET", "PTTL"});
+  if (!replies) return std::move(replies).error();
+  auto* value = &(*replies)[0];
+  auto* left = &(*replies)[1];
+  if (auto c = state_->check("GET", **value); !c) return c.error();
+  if (auto c = state_->check("PTTL", **left); !c) return c.error();
   if ((*value)->type == REDIS_REPLY_NIL) return std::optional<timed_value>{};
   if ((*value)->type != REDIS_REPLY_STRING) {
     return detail::unexpected_reply("GET", state_->where(), **value);
@@ -314,23 +393,18 @@ result<bool> redis_backend::touch(std::string_view key, ttl_seconds ttl) {
     // EXPIRE with a TTL of zero or less deletes the key: already expired, as backend.hpp says.
     const std::string seconds = std::to_string(ttl->count());
     const std::array<std::string_view, 3> argv = {"EXPIRE", wire, seconds};
-    return state_->integer_is_positive("EXPIRE", argv);
+    return state_->integer_is_positive("EXPIRE", wire, argv);
   }
   // PERSIST answers 0 both for a missing key and for one without expiry: EXISTS, pipelined
   // behind it, tells them apart in the same round trip.
-  auto connection = state_->pool.acquire("PERSIST");
-  if (!connection) return std::move(connection).error();
-  auto& conn = **connection;
   const std::array<std::string_view, 2> persist = {"PERSIST", wire};
   const std::array<std::string_view, 2> exists = {"EXISTS", wire};
-  conn.append(persist);
-  conn.append(exists);
-  auto persisted = conn.read_reply("PERSIST");
-  if (!persisted) return std::move(persisted).error();
-  auto existed = conn.read_reply("EXISTS");
-  if (!existed) return std::move(existed).error();
-  if (auto c = conn.check("PERSIST", **persisted); !c) return c.error();
-  if (auto c = conn.check("EXISTS", **existed); !c) return c.error();
+  auto replies = state_->pipeline<2>(wire, {persist, exists}, {"PERSIST", "EXISTS"});
+  if (!replies) return std::move(replies).error();
+  auto* persisted = &(*replies)[0];
+  auto* existed = &(*replies)[1];
+  if (auto c = state_->check("PERSIST", **persisted); !c) return c.error();
+  if (auto c = state_->check("EXISTS", **existed); !c) return c.error();
   if ((*existed)->type != REDIS_REPLY_INTEGER) {
     return detail::unexpected_reply("EXISTS", state_->where(), **existed);
   }
@@ -343,7 +417,8 @@ result<std::optional<lock_token>> redis_backend::try_lock(std::string_view key,
   const std::string millis = std::to_string(std::max<std::int64_t>(timeout.count(), 1));
   const std::array<std::string_view, 6> argv = {"SET", token.key, token.value, "NX", "PX", millis};
   return state_->run<std::optional<lock_token>>(
-      "SET NX (lock)", argv, [&](const redisReply& r) -> result<std::optional<lock_token>> {
+      "SET NX (lock)", token.key, argv,
+      [&](const redisReply& r) -> result<std::optional<lock_token>> {
         if (r.type == REDIS_REPLY_NIL) return std::optional<lock_token>{};
         if (r.type != REDIS_REPLY_STATUS) {
           return detail::unexpected_reply("SET NX (lock)", state_->where(), r);
@@ -355,19 +430,20 @@ result<std::optional<lock_token>> redis_backend::try_lock(std::string_view key,
 result<bool> redis_backend::release_lock(const lock_token& token) {
   const std::array<std::string_view, 5> argv = {"EVAL", detail::compare_and_delete, "1", token.key,
                                                 token.value};
-  return state_->integer_is_positive("EVAL (lock release)", argv);
+  return state_->integer_is_positive("EVAL (lock release)", token.key, argv);
 }
 
 result<std::size_t> redis_backend::erase_prefix(std::string_view prefix) {
   std::string scratch;
   const std::string pattern = detail::glob_for_prefix(state_->wire(prefix, scratch));
+  if (state_->cluster) return detail::erase_prefix_cluster(*state_->cluster, pattern);
   std::string cursor = "0";
   std::size_t removed = 0;
   do {
     const std::array<std::string_view, 6> scan = {"SCAN",  cursor,  "MATCH",
                                                   pattern, "COUNT", detail::scan_batch};
     std::vector<std::string> batch;
-    auto step = state_->run<bool>("SCAN", scan, [&](const redisReply& r) -> result<bool> {
+    auto step = state_->run<bool>("SCAN", {}, scan, [&](const redisReply& r) -> result<bool> {
       if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
           r.element[0]->type != REDIS_REPLY_STRING || r.element[1]->type != REDIS_REPLY_ARRAY) {
         return detail::unexpected_reply("SCAN", state_->where(), r);
@@ -388,8 +464,8 @@ result<std::size_t> redis_backend::erase_prefix(std::string_view prefix) {
     unlink.reserve(batch.size() + 1);
     unlink.emplace_back("UNLINK");
     unlink.insert(unlink.end(), batch.begin(), batch.end());
-    auto gone =
-        state_->run<std::size_t>("UNLINK", unlink, [&](const redisReply& r) -> result<std::size_t> {
+    auto gone = state_->run<std::size_t>(
+        "UNLINK", {}, unlink, [&](const redisReply& r) -> result<std::size_t> {
           if (r.type != REDIS_REPLY_INTEGER) {
             return detail::unexpected_reply("UNLINK", state_->where(), r);
           }
@@ -420,6 +496,11 @@ result<bool> redis_backend::set_tracked(std::string_view key, byte_view value, t
                                                     seconds};
   const std::array<std::string_view, 3> sadd = {"SADD", set_name, key};
   const std::array<std::string_view, 3> expire = {"EXPIRE", set_name, detail::registry_ttl_seconds};
+  if (state_->cluster) {
+    return detail::set_tracked_cluster(
+        *state_->cluster, wire, set_name,
+        std::span<const std::string_view>(set_argv).first(expires ? 5 : 3), sadd, expire);
+  }
   // Three commands, one round trip: the write costs no extra latency for its registry entry.
   auto connection = state_->pool.acquire("SET");
   if (!connection) return std::move(connection).error();
@@ -447,12 +528,15 @@ result<std::size_t> redis_backend::drain_registry(std::string_view registry) {
                 "explicit RedisBackend neither); use redis_key_layout::tenant_scoped");
   }
   const std::string set_name = state_->layout.wire_key(registry);
+  if (state_->cluster) {
+    return detail::drain_registry_cluster(*state_->cluster, set_name, state_->layout.prefix());
+  }
   const std::array<std::string_view, 6> argv = {
       "EVAL", detail::drain_script, "1", set_name, state_->layout.prefix(), detail::drain_chunk};
   std::size_t drained = 0;
   for (int step = 0; step < detail::max_drain_steps; ++step) {
     auto taken = state_->run<long long>(
-        "EVAL (registry drain)", argv, [&](const redisReply& r) -> result<long long> {
+        "EVAL (registry drain)", set_name, argv, [&](const redisReply& r) -> result<long long> {
           if (r.type != REDIS_REPLY_INTEGER) {
             return detail::unexpected_reply("EVAL (registry drain)", state_->where(), r);
           }
@@ -467,15 +551,29 @@ result<std::size_t> redis_backend::drain_registry(std::string_view registry) {
 
 result<std::size_t> redis_backend::publish(std::string_view channel, byte_view message) {
   const std::array<std::string_view, 3> argv = {"PUBLISH", channel, as_string_view(message)};
-  return state_->run<std::size_t>("PUBLISH", argv, [&](const redisReply& r) -> result<std::size_t> {
-    if (r.type != REDIS_REPLY_INTEGER)
-      return detail::unexpected_reply("PUBLISH", state_->where(), r);
-    return static_cast<std::size_t>(std::max<long long>(r.integer, 0));
-  });
+  return state_->run<std::size_t>(
+      "PUBLISH", channel, argv, [&](const redisReply& r) -> result<std::size_t> {
+        if (r.type != REDIS_REPLY_INTEGER)
+          return detail::unexpected_reply("PUBLISH", state_->where(), r);
+        return static_cast<std::size_t>(std::max<long long>(r.integer, 0));
+      });
 }
 
 result<std::unique_ptr<backend_subscription>> redis_backend::subscribe(
     const subscription_options& options) {
+  if (state_->cluster) {
+    if (options.track_keys) {
+      return fail(errc::not_supported,
+                  "redis subscribe on " + state_->where() +
+                      ": key tracking (subscription_options::track_keys) is not supported on "
+                      "Redis Cluster, where each node reports only its own keys; subscribe to "
+                      "invalidation channels without track_keys");
+    }
+    auto masters = state_->cluster->masters("SUBSCRIBE");
+    if (!masters) return std::move(masters).error();
+    return detail::redis_subscription::open(masters->front()->settings(), state_->layout.prefix(),
+                                            options);
+  }
   return detail::redis_subscription::open(state_->pool.settings(), state_->layout.prefix(),
                                           options);
 }
@@ -490,6 +588,7 @@ backend_health redis_backend::health() {
     health.details["error_type"] = f.code.message();
     return health;
   };
+  if (state_->cluster) return detail::cluster_health(*state_->cluster, health);
   auto connection = state_->pool.acquire("PING");
   if (!connection) return report(connection.error());
   const auto start = std::chrono::steady_clock::now();
@@ -535,7 +634,13 @@ std::string_view redis_backend::key_prefix() const noexcept {
 }
 
 redis_pool_stats redis_backend::pool_stats() const {
+  if (state_->cluster) return state_->cluster->pool_stats();
   return state_->pool.stats();
+}
+
+redis_cluster_stats redis_backend::cluster_stats() const {
+  if (state_->cluster) return state_->cluster->stats();
+  return {};
 }
 
 std::optional<redis_sentinel_stats> redis_backend::sentinel_stats() const {

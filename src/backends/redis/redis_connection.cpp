@@ -3,6 +3,7 @@
 #include "backends/host_lookup.hpp"
 #include "backends/redis/redis_error.hpp"
 #include "backends/redis/redis_master_locator.hpp"
+#include "backends/redis/redis_tls_session.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -48,7 +49,8 @@ result<std::unique_ptr<redis_connection>> redis_connection::open(
     redisContext* raw =
         redisConnectUnixWithTimeout(ep.socket_path.c_str(), to_timeval(settings.connect_timeout));
     const int saved_errno = errno;
-    return set_up(raw, saved_errno, settings, operation, settings.where);
+    return set_up(raw, saved_errno, settings, operation, settings.where,
+                  std::chrono::steady_clock::now() + settings.connect_timeout);
   }
   if (settings.locator) return open_located(settings, operation);
   return open_tcp(settings, operation, ep.host, ep.port, settings.where);
@@ -80,7 +82,9 @@ result<std::unique_ptr<redis_connection>> redis_connection::open_tcp(
     redisContext* raw = redisConnectWithTimeout(address.c_str(), port, to_timeval(share));
     const int saved_errno = errno;
     const std::string where = address == host ? where_host : where_host + " (" + address + ")";
-    auto opened = set_up(raw, saved_errno, settings, operation, where);
+    // The TLS handshake may use what is left of the whole connect_timeout: a server that
+    // accepted the TCP connection is the one to finish with.
+    auto opened = set_up(raw, saved_errno, settings, operation, where, deadline);
     if (opened) return opened;
     last = std::move(opened).error();
     // A server that answered but refused us (AUTH, SELECT) will not do better elsewhere.
@@ -155,7 +159,8 @@ void redis_connection::report_lost(const failure& f) const noexcept {
 
 result<std::unique_ptr<redis_connection>> redis_connection::set_up(
     redisContext* raw, int saved_errno, const redis_connect_settings& settings,
-    std::string_view operation, const std::string& where) {
+    std::string_view operation, const std::string& where,
+    std::chrono::steady_clock::time_point deadline) {
   const auto& ep = settings.endpoint;
   if (raw == nullptr) {
     return fail(errc::transient, "redis " + std::string(operation) + " on " + where +
@@ -178,11 +183,22 @@ result<std::unique_ptr<redis_connection>> redis_connection::set_up(
     // the error it records is cleared.
     if (redisEnableKeepAlive(raw) != REDIS_OK) raw->err = 0;
   }
+  if (settings.tls) {
+    auto session = redis_tls_session::connect(*settings.tls, raw->fd, ep.host, deadline,
+                                              settings.connect_timeout, {operation, where});
+    if (!session) return std::move(session).error();
+    conn->tls_ = std::move(*session);
+  }
   if (auto h = conn->handshake(); !h) return std::move(h).error();
   return conn;
 }
 
+redis_connection::redis_connection(redisContext* context,
+                                   const redis_connect_settings& settings) noexcept
+    : context_(context), settings_(&settings) {}
+
 redis_connection::~redis_connection() {
+  tls_.reset();  // before redisFree closes the socket under it
   redisFree(context_);
 }
 
@@ -259,6 +275,14 @@ void redis_connection::append(std::span<const std::string_view> argv) {
 }
 
 result<void> redis_connection::flush(std::string_view operation) {
+  if (tls_) {
+    auto written =
+        tls_->write_all(pending_, settings_->command_timeout, {operation, settings_->where});
+    pending_.clear();
+    if (pending_.capacity() > max_kept_buffer) pending_.shrink_to_fit();
+    if (!written) return tls_failure(std::move(written).error());
+    return {};
+  }
   std::size_t sent = 0;
   while (sent < pending_.size()) {
     const ssize_t n =
@@ -287,6 +311,15 @@ result<redis_reply_ptr> redis_connection::read_reply(std::string_view operation)
     if (auto f = flush(operation); !f) return f.error();
   }
   void* raw = nullptr;
+  if (tls_) {
+    for (;;) {
+      if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) {
+        return io_failure_now(operation, errno);
+      }
+      if (raw != nullptr) return redis_reply_ptr(static_cast<redisReply*>(raw));
+      if (auto fed = feed_from_tls(operation); !fed) return fed.error();
+    }
+  }
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
     const int saved_errno = errno;
     if (raw != nullptr) freeReplyObject(raw);
@@ -308,6 +341,11 @@ result<std::optional<redis_reply_ptr>> redis_connection::wait_reply(
     }
     if (raw != nullptr) return std::optional<redis_reply_ptr>(static_cast<redisReply*>(raw));
     if (waited) return std::optional<redis_reply_ptr>{};
+    if (tls_ && tls_->has_buffered()) {
+      // Already decrypted: poll on the socket would not see it.
+      if (auto fed = feed_from_tls(operation); !fed) return fed.error();
+      continue;
+    }
     pollfd pfd{};
     pfd.fd = context_->fd;
     pfd.events = POLLIN;
@@ -317,6 +355,17 @@ result<std::optional<redis_reply_ptr>> redis_connection::wait_reply(
     } while (ready < 0 && errno == EINTR);
     if (ready < 0) return io_failure_now(operation, errno);
     if (ready == 0) return std::optional<redis_reply_ptr>{};
+    if (tls_) {
+      // Only what is there now: the bytes may be a TLS record with no reply in it (a session
+      // ticket), after which the connection must stay usable.
+      char buffer[16 * 1024];
+      auto got = tls_->read_ready(buffer, {operation, settings_->where});
+      if (!got) return tls_failure(std::move(got).error());
+      if (*got > 0 && redisReaderFeed(context_->reader, buffer, *got) != REDIS_OK) {
+        return io_failure_now(operation, 0);
+      }
+      continue;
+    }
     if (redisBufferRead(context_) != REDIS_OK) return io_failure_now(operation, errno);
   }
 }
@@ -341,11 +390,27 @@ result<void> redis_connection::check(std::string_view operation, const redisRepl
 }
 
 bool redis_connection::peer_closed() const noexcept {
+  if (tls_) return tls_->peer_closed();
   pollfd pfd{};
   pfd.fd = context_->fd;
   pfd.events = POLLIN;
   const int ready = ::poll(&pfd, 1, 0);
   return ready != 0;  // readable (EOF or stray bytes), hung up, or poll itself failed
+}
+
+result<void> redis_connection::feed_from_tls(std::string_view operation) {
+  char buffer[16 * 1024];  // one TLS record at most
+  auto got = tls_->read_some(buffer, settings_->command_timeout, {operation, settings_->where});
+  if (!got) return tls_failure(std::move(got).error());
+  if (redisReaderFeed(context_->reader, buffer, *got) != REDIS_OK) {
+    return io_failure_now(operation, 0);
+  }
+  return {};
+}
+
+failure redis_connection::tls_failure(failure f) noexcept {
+  broken_ = true;
+  return f;
 }
 
 failure redis_connection::io_failure_now(std::string_view operation, int saved_errno) {

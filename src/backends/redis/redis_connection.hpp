@@ -6,12 +6,17 @@
 // We encode RESP into a reused buffer and send it with MSG_NOSIGNAL; hiredis only connects and
 // parses replies.
 //
+// On a `rediss://` endpoint the same socket carries TLS (redis_tls_session): hiredis connects
+// the TCP socket and parses replies fed to its reader; every byte in either direction goes
+// through OpenSSL with our timeouts.
+//
 // A connection that failed an exchange (I/O error, timeout, EOF, protocol error) is `broken()`
 // for good: hiredis leaves it with unread or half-written data, so the pool closes it.
 //
 // Not thread-safe: one thread at a time (the pool hands each connection to one operation).
 #pragma once
 
+#include "backends/redis/redis_tls_context.hpp"
 #include "backends/redis/redis_url.hpp"
 
 #include <cachekit/result.hpp>
@@ -43,12 +48,16 @@ struct redis_connect_settings {
   std::string where;  // endpoint.describe(): credential-free, for messages
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{5000};
+  // Set iff endpoint.tls is: the backend's one OpenSSL context, shared by its connections.
+  std::shared_ptr<const redis_tls_context> tls = nullptr;
   // Set for redis+sentinel:// (redis_master_locator.hpp): `open` connects to the master it
   // names (credentials and db still from `endpoint`) and accepts the server only if `ROLE`
   // says "master" (or is refused by the ACL: NOPERM); a connect failure, another role, a
   // READONLY reply or a connection lost mid-command report the master unusable to it.
-  std::shared_ptr<redis_master_locator> locator;
+  std::shared_ptr<redis_master_locator> locator = nullptr;
 };
+
+class redis_tls_session;
 
 class redis_connection {
  public:
@@ -100,17 +109,21 @@ class redis_connection {
   [[nodiscard]] bool of_former_master() const noexcept;
 
  private:
-  redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept
-      : context_(context), settings_(&settings) {}
+  redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept;
   // Turns what redisConnect* returned into a ready connection (command timeout, keepalive,
   // handshake); `where` names the server, with the address tried when it differs from the host.
-  static result<std::unique_ptr<redis_connection>> set_up(redisContext* raw, int saved_errno,
-                                                          const redis_connect_settings& settings,
-                                                          std::string_view operation,
-                                                          const std::string& where);
+  // `deadline` bounds the TLS handshake (the rest of connect_timeout).
+  static result<std::unique_ptr<redis_connection>> set_up(
+      redisContext* raw, int saved_errno, const redis_connect_settings& settings,
+      std::string_view operation, const std::string& where,
+      std::chrono::steady_clock::time_point deadline);
   result<void> handshake();
   failure io_failure_now(std::string_view operation, int saved_errno);
   result<void> flush(std::string_view operation);
+  // TLS: decrypted bytes for hiredis's reader, waiting up to command_timeout for some.
+  result<void> feed_from_tls(std::string_view operation);
+  // TLS: the failure `f` of the session, which breaks the connection.
+  failure tls_failure(failure f) noexcept;
   // Resolves `host` and connects to `port` (settings.endpoint's host and port, or the master's);
   // `where` names it in messages.
   static result<std::unique_ptr<redis_connection>> open_tcp(const redis_connect_settings& settings,
@@ -125,6 +138,7 @@ class redis_connection {
   void report_lost(const failure& f) const noexcept;
 
   redisContext* context_;
+  std::unique_ptr<redis_tls_session> tls_;  // null on plain connections
   const redis_connect_settings* settings_;
   std::string pending_;  // RESP of the queued commands
   bool broken_ = false;

@@ -11,8 +11,12 @@ namespace detail {
 namespace {
 
 constexpr std::string_view accepted_forms =
-    "write redis://[user:password@]host[:port][/db], redis://:password@host or "
-    "unix:///path/to/redis.sock[?db=N]";
+    "write redis://[user:password@]host[:port][/db], redis://:password@host, "
+    "rediss://host[:port][/db] (TLS) or unix:///path/to/redis.sock[?db=N]";
+
+constexpr std::string_view tls_parameters =
+    "ssl_cert_reqs=none|optional|required, ssl_ca_certs=<file>, ssl_ca_path=<dir>, "
+    "ssl_certfile=<file>, ssl_keyfile=<file>, ssl_check_hostname=true|false";
 
 failure bad_url(std::string what) {
   return fail(errc::invalid_configuration,
@@ -69,8 +73,74 @@ result<void> parse_userinfo(std::string_view userinfo, redis_endpoint& ep) {
   return {};
 }
 
-// `db=N` is the only parameter: timeouts and the pool size are redis_options fields.
-result<void> parse_query(std::string_view query, int& db, bool& db_set) {
+// redis-py's boolean spellings (redis.connection.to_bool, plus the usual true words).
+bool parse_bool(std::string_view text, bool& out) {
+  for (std::string_view word : {"true", "1", "yes", "y", "t", "false", "0", "no", "n", "f"}) {
+    if (iequals(text, word)) {
+      out = word == "true" || word == "1" || word == "yes" || word == "y" || word == "t";
+      return true;
+    }
+  }
+  return false;
+}
+
+// One `ssl_*` parameter of a rediss:// URL into `tls`.
+result<void> parse_tls_parameter(std::string_view name, std::string_view raw_value,
+                                 redis_tls_settings& tls, std::optional<bool>& check_hostname) {
+  std::string value;
+  if (!percent_decode(raw_value, value)) {
+    return bad_url("has a malformed %-escape in the value of " + std::string(name));
+  }
+  if (name == "ssl_cert_reqs") {
+    if (iequals(value, "none") || iequals(value, "cert_none")) {
+      tls.verify_peer = false;
+    } else if (iequals(value, "optional") || iequals(value, "cert_optional") ||
+               iequals(value, "required") || iequals(value, "cert_required")) {
+      // A server always presents a certificate, so for a client "optional" verifies it as
+      // "required" does (Python's ssl.CERT_OPTIONAL); only the hostname default differs.
+      tls.verify_peer = true;
+      tls.verify_hostname = iequals(value, "required") || iequals(value, "cert_required");
+    } else {
+      return fail(errc::invalid_configuration,
+                  "redis URL parameter ssl_cert_reqs must be none, optional or required");
+    }
+    return {};
+  }
+  if (name == "ssl_check_hostname") {
+    bool on = false;
+    if (!parse_bool(value, on)) {
+      return fail(errc::invalid_configuration,
+                  "redis URL parameter ssl_check_hostname must be true or false");
+    }
+    check_hostname = on;
+    return {};
+  }
+  std::string* field = name == "ssl_ca_certs"   ? &tls.ca_file
+                       : name == "ssl_ca_path"  ? &tls.ca_path
+                       : name == "ssl_certfile" ? &tls.cert_file
+                       : name == "ssl_keyfile"  ? &tls.key_file
+                                                : nullptr;
+  if (field == nullptr) {
+    return fail(errc::invalid_configuration,
+                "redis URL parameter '" + std::string(name.substr(0, 32)) +
+                    "' is not a TLS parameter cachekit knows; the TLS parameters are " +
+                    std::string(tls_parameters) +
+                    " (set the server name for SNI in redis_options::tls.server_name)");
+  }
+  if (value.empty()) {
+    return fail(errc::invalid_configuration, "redis URL parameter " + std::string(name) +
+                                                 " is empty; give a file path or "
+                                                 "leave the parameter out");
+  }
+  *field = std::move(value);
+  return {};
+}
+
+// `db=N`, and on rediss:// (`tls` set) redis-py's `ssl_*` parameters: timeouts and the pool
+// size are redis_options fields.
+result<void> parse_query(std::string_view query, int& db, bool& db_set,
+                         std::optional<redis_tls_settings>& tls) {
+  std::optional<bool> check_hostname;
   while (!query.empty()) {
     const auto amp = query.find('&');
     const auto param = query.substr(0, amp);
@@ -78,10 +148,23 @@ result<void> parse_query(std::string_view query, int& db, bool& db_set) {
     if (param.empty()) continue;
     const auto eq = param.find('=');
     const auto name = param.substr(0, eq);
+    if (name.starts_with("ssl_")) {
+      if (!tls) {
+        return fail(errc::invalid_configuration,
+                    "redis URL parameter " + std::string(name.substr(0, 32)) +
+                        " is a TLS parameter, and TLS needs the rediss:// scheme: write "
+                        "rediss://host:port/db?" +
+                        std::string(name.substr(0, 32)) + "=...");
+      }
+      const auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+      if (auto t = parse_tls_parameter(name, value, *tls, check_hostname); !t) return t;
+      continue;
+    }
     if (name != "db") {
       return fail(errc::invalid_configuration,
                   "redis URL parameter '" + std::string(name.substr(0, 32)) +
-                      "' is not supported: only ?db=N is; set the pool size and timeouts in "
+                      "' is not supported: only ?db=N (and the ssl_* TLS parameters of "
+                      "rediss://) are; set the pool size and timeouts in "
                       "redis_options (pool_size, connect_timeout, command_timeout)");
     }
     if (db_set) return bad_url("gives the database twice");
@@ -90,14 +173,24 @@ result<void> parse_query(std::string_view query, int& db, bool& db_set) {
     }
     db_set = true;
   }
+  if (tls && check_hostname) {
+    if (*check_hostname && !tls->verify_peer) {
+      return fail(errc::invalid_configuration,
+                  "redis URL has ssl_check_hostname=true with ssl_cert_reqs=none: a host name "
+                  "cannot be checked without verifying the certificate; drop one of them");
+    }
+    tls->verify_hostname = *check_hostname;
+  }
+  if (tls && !tls->verify_peer) tls->verify_hostname = false;
   return {};
 }
 
-result<redis_endpoint> parse_tcp(std::string_view rest, std::string_view query) {
+result<redis_endpoint> parse_tcp(std::string_view rest, std::string_view query, bool tls) {
   redis_endpoint ep;
+  if (tls) ep.tls.emplace();
   int db = 0;
   bool db_set = false;
-  if (auto q = parse_query(query, db, db_set); !q) return std::move(q).error();
+  if (auto q = parse_query(query, db, db_set, ep.tls); !q) return std::move(q).error();
 
   const auto slash = rest.find('/');
   const auto authority = rest.substr(0, slash);
@@ -158,7 +251,7 @@ result<redis_endpoint> parse_unix(std::string_view rest, std::string_view query)
   redis_endpoint ep;
   ep.kind = redis_endpoint::transport::unix_socket;
   bool db_set = false;
-  if (auto q = parse_query(query, ep.db, db_set); !q) return std::move(q).error();
+  if (auto q = parse_query(query, ep.db, db_set, ep.tls); !q) return std::move(q).error();
   if (rest.starts_with("//")) rest.remove_prefix(2);
   // `unix://user:password@/path`: credentials end at an '@' that comes before any '/'.
   if (const auto at = rest.find('@');
@@ -370,6 +463,51 @@ failure without_credentials(failure f, std::string_view url) {
 
 result<redis_endpoint> parse(std::string_view url);
 
+// `[user:password@]host1:port1[,host2:port2,...][/0]` after `redis+cluster://`. Each seed is
+// parsed as a redis:// authority, so IPv6 brackets and the default port work the same way.
+result<redis_endpoint> parse_cluster(std::string_view rest, std::string_view query, bool tls) {
+  redis_endpoint ep;
+  ep.cluster = true;
+  if (tls) ep.tls.emplace();
+  int db = 0;
+  bool db_set = false;
+  if (auto q = parse_query(query, db, db_set, ep.tls); !q) return std::move(q).error();
+  const auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  const auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    if (auto u = parse_userinfo(authority.substr(0, at), ep); !u) return std::move(u).error();
+    authority.remove_prefix(at + 1);
+  }
+  if (path.size() > 1 && path != "/0") {
+    return fail(errc::invalid_configuration,
+                "redis+cluster URL path '" + std::string(path.substr(0, 32)) +
+                    "' selects a database; Redis Cluster has only database 0: write /0 or "
+                    "nothing");
+  }
+  if (db != 0) {
+    return fail(errc::invalid_configuration, "redis+cluster URL asks for db " + std::to_string(db) +
+                                                 "; Redis Cluster has only database 0: drop ?db=");
+  }
+  while (true) {
+    const auto comma = authority.find(',');
+    const auto piece = authority.substr(0, comma);
+    if (piece.empty()) {
+      return fail(errc::invalid_configuration,
+                  "redis+cluster URL has an empty seed node; write "
+                  "redis+cluster://[user:password@]host1:port1[,host2:port2,...]");
+    }
+    auto seed = parse_tcp(piece, {}, false);
+    if (!seed) return std::move(seed).error();
+    ep.seeds.push_back({.host = std::move(seed->host), .port = seed->port});
+    if (comma == std::string_view::npos) break;
+    authority.remove_prefix(comma + 1);
+  }
+  ep.host = ep.seeds.front().host;
+  ep.port = ep.seeds.front().port;
+  return ep;
+}
+
 }  // namespace
 
 std::string redis_sentinel_settings::describe() const {
@@ -387,8 +525,20 @@ std::string redis_endpoint::describe() const {
   const std::string db_text = std::to_string(db);
   if (sentinel) return "sentinel:" + sentinel->service + "/" + db_text;
   if (kind == transport::unix_socket) return "unix:" + socket_path + "?db=" + db_text;
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + db_text;
+  auto host_port = [](const std::string& h, int p) {
+    const bool v6 = h.find(':') != std::string::npos;
+    return (v6 ? "[" + h + "]" : h) + ":" + std::to_string(p);
+  };
+  const std::string tls_mark = tls ? " (tls)" : "";
+  if (cluster) {
+    std::string out = "cluster ";
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      if (i > 0) out += ',';
+      out += host_port(seeds[i].host, seeds[i].port);
+    }
+    return out + tls_mark;
+  }
+  return host_port(host, port) + "/" + db_text + tls_mark;
 }
 
 bool percent_decode(std::string_view in, std::string& out) {
@@ -422,16 +572,10 @@ result<redis_endpoint> parse(std::string_view url) {
   // Never quote the URL or its scheme: a scheme-less `user:password@host` would put the user
   // name where the scheme goes.
   if (colon == std::string_view::npos) {
-    return bad_url("has no scheme (it must start with redis:// or unix://)");
+    return bad_url("has no scheme (it must start with redis://, rediss:// or unix://)");
   }
   const auto scheme = url.substr(0, colon);
   auto rest = url.substr(colon + 1);
-  if (iequals(scheme, "rediss")) {
-    return fail(errc::invalid_configuration,
-                "rediss:// (TLS) needs hiredis >= 1.0 and this build uses hiredis 0.14 "
-                "(Debian 12); connect with redis:// through a TLS tunnel (stunnel, a service "
-                "mesh sidecar) or build against hiredis >= 1.0 when TLS support lands");
-  }
   if (iequals(scheme, "rediss+sentinel")) {
     return fail(errc::invalid_configuration,
                 "rediss+sentinel:// (Sentinel with TLS) is not supported by this build yet; use "
@@ -443,16 +587,28 @@ result<redis_endpoint> parse(std::string_view url) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  if (iequals(scheme, "redis")) {
-    if (!rest.starts_with("//")) return bad_url("must start with redis://");
-    return parse_tcp(rest.substr(2), query);
+  if (iequals(scheme, "redis") || iequals(scheme, "rediss")) {
+    const bool tls = iequals(scheme, "rediss");
+    if (!rest.starts_with("//"))
+      return bad_url(tls ? "must start with rediss://" : "must start with redis://");
+    return parse_tcp(rest.substr(2), query, tls);
   }
   if (iequals(scheme, "unix")) return parse_unix(rest, query);
   if (iequals(scheme, "redis+sentinel")) {
     if (!rest.starts_with("//")) return bad_sentinel_url("must start with redis+sentinel://");
     return parse_sentinel(rest.substr(2), query);
   }
-  return bad_url("must start with redis://, unix:// or redis+sentinel://");
+  if (iequals(scheme, "redis+cluster") || iequals(scheme, "rediss+cluster")) {
+    const bool tls = iequals(scheme, "rediss+cluster");
+    if (!rest.starts_with("//")) {
+      return bad_url(tls ? "must start with rediss+cluster://"
+                         : "must start with redis+cluster://");
+    }
+    return parse_cluster(rest.substr(2), query, tls);
+  }
+  return bad_url(
+      "must start with redis://, rediss://, redis+cluster://, rediss+cluster://, "
+      "redis+sentinel:// or unix://");
 }
 
 }  // namespace

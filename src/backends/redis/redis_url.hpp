@@ -10,15 +10,25 @@
 //       [?sentinel_username=U&sentinel_password=P&db=N]
 //                                                      the master of `service` as Redis Sentinel
 //                                                      names it; sentinel port 26379 by default
-// User, password, host and socket path are percent-decoded. `rediss://` is refused: TLS
-// needs hiredis >= 1.0 and Debian 12 ships 0.14; `rediss+sentinel://` too, for now.
+//   rediss://...                                       as redis://, over TLS (port 6379 too)
+//   redis+cluster://[user:password@]host1:port1[,host2:port2,...][/0]
+//                                                      Redis Cluster seed nodes; db 0 only
+//   rediss+cluster://...                               the same over TLS (every node)
+// User, password, host and socket path are percent-decoded. `rediss://` and `rediss+cluster://`
+// take redis-py's TLS parameters (percent-decoded values): ssl_cert_reqs=none|optional|required
+// (required), ssl_ca_certs=<file>, ssl_ca_path=<dir>, ssl_certfile=<file>, ssl_keyfile=<file>,
+// ssl_check_hostname=true|false (true when ssl_cert_reqs=required, else false). Another
+// `ssl_*` name, or any of them on redis://, redis+cluster:// or unix://, is refused.
 // For Sentinel the userinfo is the master's credentials (as for redis://); the sentinels are
 // authenticated with the sentinel_* parameters (percent-decoded), or not at all.
+// `rediss+sentinel://` is refused for now.
 //
 // No error message repeats the user name or the password.
 //
 // Thread-safe: stateless.
 #pragma once
+
+#include "backends/redis/redis_tls_settings.hpp"
 
 #include <cachekit/result.hpp>
 
@@ -59,11 +69,23 @@ struct redis_endpoint {
   std::string password;            // secret: never in a message
   bool has_password = false;       // the URL had `:password@` (possibly empty)
   int db = 0;
+  std::optional<redis_tls_settings> tls = std::nullopt;  // set iff the scheme is rediss://
+
+  // One node named by a `redis+cluster://` URL.
+  struct cluster_seed {
+    std::string host;
+    int port = 6379;
+  };
+  // `redis+cluster://`: the seeds, in URL order (host/port above are the first one's).
+  bool cluster = false;
+  std::vector<cluster_seed> seeds;
+
   // Set for redis+sentinel://: host and port above are unused, the master is asked of the
   // sentinels (redis_master_locator); user, password and db apply to the master.
   std::optional<redis_sentinel_settings> sentinel;
 
-  // "host:port/db", "unix:/path/db" or "sentinel:service/db": for messages; never holds the
+  // "host:port/db", "unix:/path?db=N", "cluster host:port,host:port" or
+  // "sentinel:service/db", followed by " (tls)" over TLS: for messages; never holds the
   // credentials.
   [[nodiscard]] std::string describe() const;
 };
