@@ -40,6 +40,27 @@
 /// over TLS to every node (node addresses are verified as the cluster announces them, so the
 /// certificates must name them, or set `redis_tls_options::server_name`).
 ///
+/// Redis Sentinel (`redis+sentinel://h1:26379,h2:26379/mymaster`): the backend asks the
+/// sentinels, in turn, for the master of the service (`SENTINEL get-master-addr-by-name`; the
+/// first that answers is asked first from then on), connects to it, and uses a connection only
+/// if the server's `ROLE` says "master" (an ACL user without `ROLE`, which is `@admin`, skips
+/// that check). It asks again after a connect failure, a `ROLE` that
+/// is not "master", a `READONLY` reply, a connection lost mid-command, or a `+switch-master`
+/// for the service, which a background thread subscribed on one sentinel hears (it moves to
+/// the next sentinel when its own goes away; a forked child starts its own). Pooled connections
+/// to a former master are closed, never reused, and a subscription (`subscribe`) opened on it
+/// fails its next `next` with `errc::transient`, so its owner subscribes again. During a failover,
+/// operations fail with `errc::transient` (connection lost, `READONLY`, the named server not yet a
+/// master) or `errc::timeout` (a master that stopped answering) until the sentinels have promoted a
+/// replica (with Sentinel's defaults, `down-after-milliseconds` plus the election: seconds);
+/// the circuit breaker and retries of `make_reliable` treat them as for any outage. Writes the
+/// old master acknowledged but had not yet replicated can be lost (Redis replication is
+/// asynchronous). No sentinel reachable ⇒ `errc::transient` naming the service and the
+/// sentinels tried; sentinels that answer but monitor no such service ⇒
+/// `errc::backend_permanent` (a sentinel knows its `sentinel monitor` services from the start,
+/// so the name is wrong: retrying will not help); a sentinel refusing the sentinel credentials
+/// ⇒ `errc::backend_authentication`. `sentinel_stats()` counts discoveries and failovers seen.
+///
 /// Thread safety: thread-safe. One instance serves all threads; each operation holds one pooled
 /// connection for its duration.
 ///
@@ -114,6 +135,13 @@ struct redis_options {
   /// Redis Cluster: `redis+cluster://[user:password@]host1:port1[,host2:port2,...][/0]`, the
   /// seed nodes (any reachable one is enough; the rest of the cluster is discovered), database
   /// 0 only; `rediss+cluster://` over TLS, with the same `ssl_*` parameters.
+  ///
+  /// Sentinel: `redis+sentinel://[user:password@]host1[:port1][,host2[:port2]...]/service[/db]`
+  /// `[?sentinel_username=U&sentinel_password=P]`: the sentinels (port 26379 by default), in the
+  /// order to ask them, and the service name of their `sentinel monitor` line. `user:password@`
+  /// and db are the master's (as for redis://); `sentinel_username` / `sentinel_password`
+  /// (percent-decoded) authenticate to the sentinels, which are asked without AUTH when they
+  /// are absent. `rediss+sentinel://` is rejected for now. See the file comment for failovers.
   std::string url = "redis://localhost:6379/0";
   /// Most connections open at once (cachekit-py's CACHEKIT_CONNECTION_POOL_SIZE); on a cluster,
   /// per node.
@@ -154,6 +182,16 @@ struct redis_cluster_stats {
   std::uint64_t refreshes = 0;  ///< slot maps read successfully (the first one included)
   std::uint64_t retries = 0;    ///< backoffs after `TRYAGAIN` / `CLUSTERDOWN`
   std::size_t masters = 0;      ///< masters in the current slot map
+};
+
+/// What a Sentinel backend has seen of its sentinels (`redis_backend::sentinel_stats`).
+struct redis_sentinel_stats {
+  std::uint64_t discoveries = 0;       ///< times the sentinels were asked for the master
+  std::uint64_t master_changes = 0;    ///< times the master's address changed: failovers seen
+  std::uint64_t switch_messages = 0;   ///< `+switch-master` messages heard for the service
+  std::uint64_t unusable_reports = 0;  ///< times the known master failed as a master (connect
+                                       ///< failure, ROLE, READONLY, connection lost)
+  std::string master;                  ///< "host:port" of the master in use; empty while unknown
 };
 
 /// The Redis backend. See the file comment for the layouts and the error contract: every
@@ -275,6 +313,11 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
 
   /// Redirects and map refreshes so far; all zero for a single server.
   [[nodiscard]] redis_cluster_stats cluster_stats() const;
+
+  /// The Sentinel counters (a forked child continues from its parent's) and the master this
+  /// process uses (a forked child asks the sentinels itself); nullopt unless the URL is
+  /// `redis+sentinel://`.
+  [[nodiscard]] std::optional<redis_sentinel_stats> sentinel_stats() const;
 
  private:
   struct state;

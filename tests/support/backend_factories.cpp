@@ -1,6 +1,7 @@
 #include "support/backend_factories.hpp"
 
 #include "support/redis_cluster_nodes.hpp"
+#include "support/redis_sentinel_group.hpp"
 #include "support/tls_certificates.hpp"
 
 #include <cachekit/backend_wrapper.hpp>
@@ -146,6 +147,23 @@ backend_instance make_redis_tls() {
   return instance;
 }
 
+// One sentinel group for the whole test binary (starting one takes seconds), emptied before
+// each test; stopped by its static destructor at exit.
+backend_instance make_redis_sentinel() {
+  static const std::unique_ptr<redis_sentinel_group> group =
+      std::make_unique<redis_sentinel_group>();
+  group->flush_master();
+  backend_instance instance;
+  redis_options options;
+  options.url = group->url();
+  options.pool_size = 4;
+  options.connect_timeout = 500ms;
+  options.command_timeout = 500ms;
+  instance.store = std::make_unique<redis_backend>(std::move(options));
+  instance.advance = sleep_for;
+  return instance;
+}
+
 // On the process's shared cluster (support/redis_cluster_nodes.hpp), emptied first so each
 // test starts from nothing, as with a server of its own. No `server`: the cluster's outages
 // (a master killed, failover) are redis_cluster_test's.
@@ -223,6 +241,12 @@ backend_factory redis_factory(redis_key_layout layout) {
           .make = [layout] { return make_redis(layout); }};
 }
 
+backend_factory redis_sentinel_factory() {
+  backend_capabilities caps;
+  caps.type = "redis";
+  return {.name = "redis_sentinel", .capabilities = std::move(caps), .make = make_redis_sentinel};
+}
+
 backend_factory redis_tls_factory() {
   backend_capabilities caps;
   caps.type = "redis";
@@ -280,6 +304,7 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(file_factory());
   backends.push_back(redis_factory());
   backends.push_back(redis_factory(redis_key_layout::tenant_scoped));
+  backends.push_back(redis_sentinel_factory());
   backends.push_back(redis_tls_factory());
   backends.push_back(redis_cluster_factory());
   backends.push_back(redis_cluster_factory(redis_key_layout::tenant_scoped));

@@ -127,6 +127,11 @@ backend_factory redis_tls_factory();
 /// `redis_backend` on the process's shared Redis Cluster (3 masters, 3 replicas; started on
 /// first use by support/redis_cluster_nodes), flushed first, with the given key layout.
 backend_factory redis_cluster_factory(redis_key_layout layout = redis_key_layout::plain);
+/// `redis_backend` with a `redis+sentinel://` URL: every operation finds its master through
+/// Sentinel discovery. One sentinel group (support/redis_sentinel_group) serves the whole test
+/// binary and is flushed before each instance; `server` is null (stopping the master would
+/// start a failover, which redis_sentinel_test covers, not an outage).
+backend_factory redis_sentinel_factory();
 /// `memcached_backend` on its own memcached (default `-I 1m`), with the given key prefix.
 backend_factory memcached_factory(const std::string& key_prefix = {});
 

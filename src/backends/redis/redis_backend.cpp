@@ -6,6 +6,7 @@
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_error.hpp"
 #include "backends/redis/redis_key_layout.hpp"
+#include "backends/redis/redis_master_locator.hpp"
 #include "backends/redis/redis_pool.hpp"
 #include "backends/redis/redis_subscription.hpp"
 #include "backends/redis/redis_tls_context.hpp"
@@ -124,9 +125,14 @@ redis_connect_settings make_settings(const redis_options& options) {
                                   .where = {},
                                   .connect_timeout = options.connect_timeout,
                                   .command_timeout = options.command_timeout,
-                                  .tls = nullptr};
+                                  .tls = nullptr,
+                                  .locator = nullptr};
   settings.where = settings.endpoint.describe();
   if (auto tls = make_tls(options, settings.endpoint)) settings.tls = std::move(tls);
+  if (settings.endpoint.sentinel) {
+    settings.locator = std::make_shared<redis_master_locator>(
+        *settings.endpoint.sentinel, options.connect_timeout, options.command_timeout);
+  }
   return settings;
 }
 
@@ -635,6 +641,12 @@ redis_pool_stats redis_backend::pool_stats() const {
 redis_cluster_stats redis_backend::cluster_stats() const {
   if (state_->cluster) return state_->cluster->stats();
   return {};
+}
+
+std::optional<redis_sentinel_stats> redis_backend::sentinel_stats() const {
+  const auto& locator = state_->pool.settings().locator;
+  if (!locator) return std::nullopt;
+  return locator->stats();
 }
 
 }  // namespace v0

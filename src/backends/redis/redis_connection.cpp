@@ -2,6 +2,7 @@
 
 #include "backends/host_lookup.hpp"
 #include "backends/redis/redis_error.hpp"
+#include "backends/redis/redis_master_locator.hpp"
 #include "backends/redis/redis_tls_session.hpp"
 
 #include <poll.h>
@@ -51,14 +52,20 @@ result<std::unique_ptr<redis_connection>> redis_connection::open(
     return set_up(raw, saved_errno, settings, operation, settings.where,
                   std::chrono::steady_clock::now() + settings.connect_timeout);
   }
+  if (settings.locator) return open_located(settings, operation);
+  return open_tcp(settings, operation, ep.host, ep.port, settings.where);
+}
 
+result<std::unique_ptr<redis_connection>> redis_connection::open_tcp(
+    const redis_connect_settings& settings, std::string_view operation, const std::string& host,
+    int port, const std::string& where_host) {
   // hiredis would resolve the name itself, synchronously and without bound; it gets numeric
   // addresses instead, so its getaddrinfo never asks a DNS server.
   const auto deadline = std::chrono::steady_clock::now() + settings.connect_timeout;
-  auto addresses = lookup_host(ep.host, settings.connect_timeout, "redis_options::connect_timeout");
+  auto addresses = lookup_host(host, settings.connect_timeout, "redis_options::connect_timeout");
   if (!addresses) {
     failure f = std::move(addresses).error();
-    f.detail = "redis " + std::string(operation) + " on " + settings.where + ": " + f.detail;
+    f.detail = "redis " + std::string(operation) + " on " + where_host + ": " + f.detail;
     return f;
   }
   // Each address in turn, sharing what is left of connect_timeout: an address that swallows
@@ -72,10 +79,9 @@ result<std::unique_ptr<redis_connection>> redis_connection::open(
     const auto share = std::max(std::chrono::milliseconds(1),
                                 left / static_cast<std::chrono::milliseconds::rep>(count - i));
     const std::string& address = (*addresses)[i];
-    redisContext* raw = redisConnectWithTimeout(address.c_str(), ep.port, to_timeval(share));
+    redisContext* raw = redisConnectWithTimeout(address.c_str(), port, to_timeval(share));
     const int saved_errno = errno;
-    const std::string where =
-        address == ep.host ? settings.where : settings.where + " (" + address + ")";
+    const std::string where = address == host ? where_host : where_host + " (" + address + ")";
     // The TLS handshake may use what is left of the whole connect_timeout: a server that
     // accepted the TCP connection is the one to finish with.
     auto opened = set_up(raw, saved_errno, settings, operation, where, deadline);
@@ -88,6 +94,67 @@ result<std::unique_ptr<redis_connection>> redis_connection::open(
     }
   }
   return std::move(*last);
+}
+
+result<std::unique_ptr<redis_connection>> redis_connection::open_located(
+    const redis_connect_settings& settings, std::string_view operation) {
+  redis_master_locator& locator = *settings.locator;
+  // Twice at most: a master that refuses us or turned replica is reported, and the sentinels'
+  // next answer is tried once (right after a failover they may still name the old one).
+  std::optional<failure> last;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto master = locator.locate(operation);
+    if (!master) return std::move(master).error();
+    const std::string where =
+        settings.where + " (master " +
+        (master->host.find(':') != std::string::npos ? "[" + master->host + "]" : master->host) +
+        ":" + std::to_string(master->port) + ")";
+    auto opened = open_tcp(settings, operation, master->host, master->port, where);
+    if (!opened) {
+      last = std::move(opened).error();
+      if (last->code != make_error_code(errc::transient) &&
+          last->code != make_error_code(errc::timeout)) {
+        return std::move(*last);  // AUTH or SELECT refused: the master is there
+      }
+      locator.report_unusable(master->generation);
+      continue;
+    }
+    auto& conn = **opened;
+    conn.master_generation_ = master->generation;
+    const std::array<std::string_view, 1> role = {"ROLE"};
+    auto reply = conn.run("ROLE", role);
+    if (!reply) {
+      // ROLE is in @admin: an ACL user without it gets NOPERM. Its role then goes unchecked;
+      // READONLY and lost connections still move the locator.
+      if (reply.error().code == make_error_code(errc::backend_authentication) && !conn.broken()) {
+        return opened;
+      }
+      last = std::move(reply).error();
+      locator.report_unusable(master->generation);
+      continue;
+    }
+    const redisReply& r = **reply;
+    if (r.type == REDIS_REPLY_ARRAY && r.elements > 0 &&
+        (r.element[0]->type == REDIS_REPLY_STRING || r.element[0]->type == REDIS_REPLY_STATUS) &&
+        std::string_view(r.element[0]->str, r.element[0]->len) == "master") {
+      return opened;
+    }
+    locator.report_unusable(master->generation);
+    last = fail(errc::transient, "redis " + std::string(operation) + " on " + where +
+                                     ": the server the sentinels named is not a master (yet or "
+                                     "any more: a failover is under way); asking them again");
+  }
+  return std::move(*last);
+}
+
+bool redis_connection::of_former_master() const noexcept {
+  return settings_->locator && master_generation_ != settings_->locator->generation();
+}
+
+void redis_connection::report_lost(const failure& f) const noexcept {
+  if (settings_->locator && f.code == make_error_code(errc::transient)) {
+    settings_->locator->report_unusable(master_generation_);
+  }
 }
 
 result<std::unique_ptr<redis_connection>> redis_connection::set_up(
@@ -225,9 +292,11 @@ result<void> redis_connection::flush(std::string_view operation) {
       if (saved_errno == EINTR) continue;
       pending_.clear();
       broken_ = true;
-      return io_failure(operation, settings_->where,
-                        {REDIS_ERR_IO, saved_errno, std::system_category().message(saved_errno)},
-                        settings_->command_timeout, "command_timeout");
+      auto f = io_failure(operation, settings_->where,
+                          {REDIS_ERR_IO, saved_errno, std::system_category().message(saved_errno)},
+                          settings_->command_timeout, "command_timeout");
+      report_lost(f);
+      return f;
     }
     sent += static_cast<std::size_t>(n);
   }
@@ -312,7 +381,12 @@ result<redis_reply_ptr> redis_connection::run(std::string_view operation,
 
 result<void> redis_connection::check(std::string_view operation, const redisReply& reply) const {
   if (reply.type != REDIS_REPLY_ERROR) return {};
-  return error_reply_failure(operation, settings_->where, {reply.str, reply.len});
+  const std::string_view text(reply.str, reply.len);
+  // A master demoted under us answers writes with READONLY: ask the sentinels again.
+  if (settings_->locator && text.starts_with("READONLY")) {
+    settings_->locator->report_unusable(master_generation_);
+  }
+  return error_reply_failure(operation, settings_->where, text);
 }
 
 bool redis_connection::peer_closed() const noexcept {
@@ -346,8 +420,10 @@ failure redis_connection::io_failure_now(std::string_view operation, int saved_e
     // there must not leave the connection looking healthy).
     context_->err = REDIS_ERR_OTHER;
   }
-  return io_failure(operation, settings_->where, {context_->err, saved_errno, context_->errstr},
-                    settings_->command_timeout, "command_timeout");
+  auto f = io_failure(operation, settings_->where, {context_->err, saved_errno, context_->errstr},
+                      settings_->command_timeout, "command_timeout");
+  report_lost(f);
+  return f;
 }
 
 }  // namespace detail

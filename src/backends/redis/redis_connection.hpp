@@ -24,6 +24,7 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -33,6 +34,8 @@
 namespace cachekit {
 inline namespace v0 {
 namespace detail {
+
+class redis_master_locator;
 
 struct redis_reply_deleter {
   void operator()(redisReply* reply) const noexcept { freeReplyObject(reply); }
@@ -47,6 +50,11 @@ struct redis_connect_settings {
   std::chrono::milliseconds command_timeout{5000};
   // Set iff endpoint.tls is: the backend's one OpenSSL context, shared by its connections.
   std::shared_ptr<const redis_tls_context> tls = nullptr;
+  // Set for redis+sentinel:// (redis_master_locator.hpp): `open` connects to the master it
+  // names (credentials and db still from `endpoint`) and accepts the server only if `ROLE`
+  // says "master" (or is refused by the ACL: NOPERM); a connect failure, another role, a
+  // READONLY reply or a connection lost mid-command report the master unusable to it.
+  std::shared_ptr<redis_master_locator> locator = nullptr;
 };
 
 class redis_tls_session;
@@ -93,6 +101,13 @@ class redis_connection {
   // connection sat idle: a zero-timeout poll, so a restart is noticed before a command fails.
   [[nodiscard]] bool peer_closed() const noexcept;
 
+  // With a locator: its generation when this connection was opened; the pool drops a
+  // connection whose generation is no longer the locator's (the master changed). 0 without.
+  [[nodiscard]] std::uint64_t master_generation() const noexcept { return master_generation_; }
+  // With a locator: true once the locator's generation has moved past this connection's (the
+  // master changed, or was reported unusable). False without a locator.
+  [[nodiscard]] bool of_former_master() const noexcept;
+
  private:
   redis_connection(redisContext* context, const redis_connect_settings& settings) noexcept;
   // Turns what redisConnect* returned into a ready connection (command timeout, keepalive,
@@ -109,12 +124,25 @@ class redis_connection {
   result<void> feed_from_tls(std::string_view operation);
   // TLS: the failure `f` of the session, which breaks the connection.
   failure tls_failure(failure f) noexcept;
+  // Resolves `host` and connects to `port` (settings.endpoint's host and port, or the master's);
+  // `where` names it in messages.
+  static result<std::unique_ptr<redis_connection>> open_tcp(const redis_connect_settings& settings,
+                                                            std::string_view operation,
+                                                            const std::string& host, int port,
+                                                            const std::string& where);
+  // Opens a connection to the master the locator names and checks its ROLE.
+  static result<std::unique_ptr<redis_connection>> open_located(
+      const redis_connect_settings& settings, std::string_view operation);
+  // Tells the locator that this connection's master failed in a way that suggests it is no
+  // longer the master (`code` transient: lost connection).
+  void report_lost(const failure& f) const noexcept;
 
   redisContext* context_;
   std::unique_ptr<redis_tls_session> tls_;  // null on plain connections
   const redis_connect_settings* settings_;
   std::string pending_;  // RESP of the queued commands
   bool broken_ = false;
+  std::uint64_t master_generation_ = 0;
 };
 
 }  // namespace detail

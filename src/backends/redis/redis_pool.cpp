@@ -1,5 +1,6 @@
 #include "backends/redis/redis_pool.hpp"
 
+#include "backends/redis/redis_master_locator.hpp"
 #include "process/fork_generation.hpp"
 
 #include <algorithm>
@@ -70,7 +71,9 @@ result<redis_pool::lease> redis_pool::acquire(std::string_view operation) {
       auto connection = std::move(s.idle.back());
       s.idle.pop_back();
       lock.unlock();
-      if (!connection->peer_closed()) return lease(*this, s, std::move(connection));
+      if (!connection->peer_closed() && !of_former_master(*connection)) {
+        return lease(*this, s, std::move(connection));
+      }
       connection.reset();
       discarded_.fetch_add(1, std::memory_order_relaxed);
       lock.lock();
@@ -108,7 +111,7 @@ void redis_pool::give_back(slots& owner, std::unique_ptr<redis_connection> conne
     connection.reset();
     return;
   }
-  if (connection->broken()) {
+  if (connection->broken() || of_former_master(*connection)) {
     connection.reset();  // closes the socket outside the lock
     discarded_.fetch_add(1, std::memory_order_relaxed);
     close_slot(owner);
@@ -119,6 +122,10 @@ void redis_pool::give_back(slots& owner, std::unique_ptr<redis_connection> conne
     owner.idle.push_back(std::move(connection));
   }
   owner.returned.notify_one();
+}
+
+bool redis_pool::of_former_master(const redis_connection& connection) const noexcept {
+  return connection.of_former_master();
 }
 
 void redis_pool::close_slot(slots& owner) noexcept {

@@ -11,6 +11,9 @@
 // the inherited idle sockets without sending anything (the parent keeps using them), and opens
 // its own connections. See process/fork_generation.hpp.
 //
+// Sentinel (settings.locator set): a connection opened under an older generation of the
+// locator (the master changed since) is closed instead of handed out or kept.
+//
 // Thread-safe. The pool must outlive its leases.
 #pragma once
 
@@ -83,6 +86,8 @@ class redis_pool {
   [[nodiscard]] slots& current_slots();
   void give_back(slots& owner, std::unique_ptr<redis_connection> connection) noexcept;
   static void close_slot(slots& owner) noexcept;
+  // Sentinel: opened under an older generation of the locator (the master changed since).
+  [[nodiscard]] bool of_former_master(const redis_connection& connection) const noexcept;
   static void abandon(slots& inherited) noexcept;
 
   const redis_connect_settings settings_;

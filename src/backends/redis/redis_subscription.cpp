@@ -81,6 +81,12 @@ result<std::unique_ptr<backend_subscription>> redis_subscription::open(
 }
 
 result<std::optional<pushed_message>> redis_subscription::next(std::chrono::milliseconds wait) {
+  // Sentinel: after a failover the old master (now a replica) no longer hears the publishes
+  // made on the new one; the owner must subscribe again (and treat it as a lost connection).
+  if (connection_->of_former_master()) {
+    return fail(errc::transient,
+                "redis subscription: the master changed (Sentinel failover); subscribe again");
+  }
   using clock = std::chrono::steady_clock;
   const auto now = clock::now();
   const auto idle = now - last_traffic_;

@@ -5,7 +5,8 @@
 // pool's): `CLIENT ID`; with key tracking `CLIENT TRACKING on REDIRECT <that id> BCAST
 // [PREFIX <key prefix>]`; then `SUBSCRIBE` to the channels (and `__redis__:invalidate` when
 // tracking), waiting for every confirmation. A refusal (an ACL without the channel, a server
-// without tracking) fails the open. Not thread-safe: one reader.
+// without tracking) fails the open. With Sentinel, `next` fails (errc::transient) once the
+// master has changed: the publishes go to the new one. Not thread-safe: one reader.
 #pragma once
 
 #include "backends/redis/redis_connection.hpp"

@@ -268,15 +268,172 @@ result<redis_endpoint> parse_unix(std::string_view rest, std::string_view query)
   return ep;
 }
 
+// ---- redis+sentinel:// ------------------------------------------------------------------
+
+constexpr std::string_view sentinel_form =
+    "write redis+sentinel://[user:password@]host1[:port1][,host2[:port2]...]/service_name[/db]"
+    "[?sentinel_username=U&sentinel_password=P]";
+
+failure bad_sentinel_url(std::string what) {
+  return fail(errc::invalid_configuration,
+              "redis sentinel URL " + std::move(what) + "; " + std::string(sentinel_form));
+}
+
+// One `host[:port]` of the sentinel list; `[v6]:port` in brackets.
+result<redis_sentinel_settings::address> parse_sentinel_address(std::string_view text) {
+  redis_sentinel_settings::address out;
+  std::string_view host = text;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) {
+      return bad_sentinel_url("has an IPv6 address without its ']'");
+    }
+    host = text.substr(1, close - 1);
+    const auto after = text.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return bad_sentinel_url("has text after an IPv6 address's ']'");
+      port_text = after.substr(1);
+      has_port = true;
+    }
+  } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
+    if (text.find(':', colon + 1) != std::string_view::npos) {
+      return bad_sentinel_url("has an IPv6 address outside brackets (write [::1]:26379)");
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    has_port = true;
+  }
+  if (has_port && (!parse_decimal(port_text, 65535, out.port) || out.port == 0)) {
+    return bad_sentinel_url("sentinel port '" + std::string(port_text.substr(0, 16)) +
+                            "' is not a number from 1 to 65535");
+  }
+  if (host.empty()) return bad_sentinel_url("has an empty sentinel host (two commas in a row?)");
+  if (!percent_decode(host, out.host)) {
+    return bad_sentinel_url("has a malformed %-escape in a sentinel host");
+  }
+  return out;
+}
+
+// db, sentinel_username and sentinel_password; values percent-decoded. Never quotes a value.
+result<void> parse_sentinel_query(std::string_view query, redis_endpoint& ep,
+                                  redis_sentinel_settings& sentinel, bool& db_set) {
+  bool user_set = false;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (param.empty()) continue;
+    const auto eq = param.find('=');
+    const auto name = param.substr(0, eq);
+    const auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+    if (name == "db") {
+      if (db_set) return bad_sentinel_url("gives the database twice");
+      if (!parse_decimal(value, 1'000'000'000, ep.db)) {
+        return bad_sentinel_url("has a db that is not a non-negative integer");
+      }
+      db_set = true;
+    } else if (name == "sentinel_username") {
+      if (user_set) return bad_sentinel_url("gives sentinel_username twice");
+      if (!percent_decode(value, sentinel.user)) {
+        return bad_sentinel_url("has a malformed %-escape in sentinel_username");
+      }
+      user_set = true;
+    } else if (name == "sentinel_password") {
+      if (sentinel.has_password) return bad_sentinel_url("gives sentinel_password twice");
+      if (!percent_decode(value, sentinel.password)) {
+        return bad_sentinel_url("has a malformed %-escape in sentinel_password");
+      }
+      sentinel.has_password = true;
+    } else {
+      return fail(errc::invalid_configuration,
+                  "redis sentinel URL parameter '" + std::string(name.substr(0, 32)) +
+                      "' is not supported: only db, sentinel_username and sentinel_password "
+                      "are; set the pool size and timeouts in redis_options");
+    }
+  }
+  if (user_set && !sentinel.has_password) {
+    return bad_sentinel_url("has sentinel_username without sentinel_password");
+  }
+  return {};
+}
+
+// `rest` is what follows "redis+sentinel://", without the query.
+result<redis_endpoint> parse_sentinel(std::string_view rest, std::string_view query) {
+  redis_endpoint ep;
+  redis_sentinel_settings sentinel;
+  bool db_set = false;
+  if (auto q = parse_sentinel_query(query, ep, sentinel, db_set); !q) return std::move(q).error();
+
+  const auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  const auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    if (auto u = parse_userinfo(authority.substr(0, at), ep); !u) return std::move(u).error();
+    authority = authority.substr(at + 1);
+  }
+  if (authority.empty()) return bad_sentinel_url("names no sentinel");
+  while (true) {
+    const auto comma = authority.find(',');
+    auto address = parse_sentinel_address(authority.substr(0, comma));
+    if (!address) return std::move(address).error();
+    sentinel.sentinels.push_back(std::move(*address));
+    if (comma == std::string_view::npos) break;
+    authority.remove_prefix(comma + 1);
+  }
+
+  // service_name[/db]
+  const auto db_slash = path.find('/');
+  const auto service = path.substr(0, db_slash);
+  if (service.empty()) {
+    return bad_sentinel_url("has no service name (the name in the sentinels' `sentinel monitor`)");
+  }
+  if (!percent_decode(service, sentinel.service)) {
+    return bad_sentinel_url("has a malformed %-escape in the service name");
+  }
+  if (db_slash != std::string_view::npos) {
+    const auto db_text = path.substr(db_slash + 1);
+    if (!db_text.empty()) {
+      int path_db = 0;
+      if (!parse_decimal(db_text, 1'000'000'000, path_db)) {
+        return bad_sentinel_url("path '" + std::string(db_text.substr(0, 32)) +
+                                "' after the service name is not a database number such as 0");
+      }
+      if (db_set) return bad_sentinel_url("gives the database twice (path and ?db=)");
+      ep.db = path_db;
+    }
+  }
+  ep.host.clear();
+  ep.port = 0;
+  ep.sentinel = std::move(sentinel);
+  return ep;
+}
+
+// The values of the sentinel_* parameters of `url`, raw and decoded: secrets for messages.
+void add_sentinel_secrets(std::string_view url, std::vector<std::string>& secrets) {
+  for (std::string_view name : {"sentinel_password=", "sentinel_username="}) {
+    for (auto pos = url.find(name); pos != std::string_view::npos; pos = url.find(name, pos + 1)) {
+      auto value = url.substr(pos + name.size());
+      value = value.substr(0, value.find('&'));
+      if (value.empty()) continue;
+      secrets.emplace_back(value);
+      std::string decoded;
+      if (percent_decode(value, decoded) && !decoded.empty()) secrets.push_back(std::move(decoded));
+    }
+  }
+}
+
 // The messages above quote only ports, paths, parameter names and the like; this makes sure a
 // password that happens to sit in one of those places is not repeated either.
 failure without_credentials(failure f, std::string_view url) {
   const auto scheme_end = url.find("://");
   auto rest = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
   const auto at = rest.rfind('@');
-  if (at == std::string_view::npos) return f;
-  const auto userinfo = rest.substr(0, at);
   std::vector<std::string> secrets;
+  add_sentinel_secrets(url, secrets);
+  if (at == std::string_view::npos && secrets.empty()) return f;
+  const auto userinfo = at == std::string_view::npos ? std::string_view{} : rest.substr(0, at);
   for (auto part : {userinfo, userinfo.substr(std::min(userinfo.size(), userinfo.find(':') + 1))}) {
     if (part.empty()) continue;
     secrets.emplace_back(part);
@@ -353,8 +510,20 @@ result<redis_endpoint> parse_cluster(std::string_view rest, std::string_view que
 
 }  // namespace
 
+std::string redis_sentinel_settings::describe() const {
+  std::string out = "service '" + service + "' via sentinels ";
+  for (std::size_t i = 0; i < sentinels.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    const bool v6 = sentinels[i].host.find(':') != std::string::npos;
+    out += (v6 ? "[" + sentinels[i].host + "]" : sentinels[i].host) + ":" +
+           std::to_string(sentinels[i].port);
+  }
+  return out;
+}
+
 std::string redis_endpoint::describe() const {
   const std::string db_text = std::to_string(db);
+  if (sentinel) return "sentinel:" + sentinel->service + "/" + db_text;
   if (kind == transport::unix_socket) return "unix:" + socket_path + "?db=" + db_text;
   auto host_port = [](const std::string& h, int p) {
     const bool v6 = h.find(':') != std::string::npos;
@@ -407,6 +576,11 @@ result<redis_endpoint> parse(std::string_view url) {
   }
   const auto scheme = url.substr(0, colon);
   auto rest = url.substr(colon + 1);
+  if (iequals(scheme, "rediss+sentinel")) {
+    return fail(errc::invalid_configuration,
+                "rediss+sentinel:// (Sentinel with TLS) is not supported by this build yet; use "
+                "redis+sentinel:// on a trusted network or through a TLS tunnel");
+  }
   if (rest.find('#') != std::string_view::npos) return bad_url("has a '#' fragment");
   std::string_view query;
   if (const auto q = rest.find('?'); q != std::string_view::npos) {
@@ -420,6 +594,10 @@ result<redis_endpoint> parse(std::string_view url) {
     return parse_tcp(rest.substr(2), query, tls);
   }
   if (iequals(scheme, "unix")) return parse_unix(rest, query);
+  if (iequals(scheme, "redis+sentinel")) {
+    if (!rest.starts_with("//")) return bad_sentinel_url("must start with redis+sentinel://");
+    return parse_sentinel(rest.substr(2), query);
+  }
   if (iequals(scheme, "redis+cluster") || iequals(scheme, "rediss+cluster")) {
     const bool tls = iequals(scheme, "rediss+cluster");
     if (!rest.starts_with("//")) {
@@ -429,7 +607,8 @@ result<redis_endpoint> parse(std::string_view url) {
     return parse_cluster(rest.substr(2), query, tls);
   }
   return bad_url(
-      "must start with redis://, rediss://, redis+cluster://, rediss+cluster:// or unix://");
+      "must start with redis://, rediss://, redis+cluster://, rediss+cluster://, "
+      "redis+sentinel:// or unix://");
 }
 
 }  // namespace
