@@ -312,7 +312,7 @@ TEST_F(coherence_redis_test, an_event_names_the_key_as_cachekit_py_does) {
 }
 
 TEST_F(coherence_redis_test, a_forked_child_runs_its_own_listener) {
-#ifdef CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED
+#if CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED
   GTEST_SKIP() << "the listener thread runs at the fork (see forked_child.hpp)";
 #else
   cache a = process(l1_coherence::invalidation_events);
