@@ -25,7 +25,10 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 
 std::string redis_description(std::string_view url, std::string_view prefix) {
   std::string where = "redis";
-  if (auto endpoint = detail::parse_redis_url(url); endpoint) {
+  if (auto endpoint = detail::parse_redis_url(url);
+      endpoint && (endpoint->cluster || endpoint->sentinel)) {
+    where += " " + endpoint->describe();  // the seeds or the service, with " (tls)"
+  } else if (endpoint) {
     where += endpoint->kind == detail::redis_endpoint::transport::unix_socket
                  ? " unix:" + endpoint->socket_path
                  : " " + endpoint->host + ":" + std::to_string(endpoint->port);
@@ -89,7 +92,9 @@ result<live_backend> file_from_url(std::string_view path) {
 
 result<live_backend> from_url(const backend_flags& flags) {
   const std::string& url = *flags.url;
-  if (starts_with(url, "redis://") || starts_with(url, "unix:") || starts_with(url, "rediss://")) {
+  if (starts_with(url, "redis://") || starts_with(url, "unix:") || starts_with(url, "rediss://") ||
+      starts_with(url, "redis+cluster://") || starts_with(url, "rediss+cluster://") ||
+      starts_with(url, "redis+sentinel://")) {
     return redis_from_url(flags, url);
   }
   if (starts_with(url, "memcached://")) {
@@ -98,7 +103,9 @@ result<live_backend> from_url(const backend_flags& flags) {
   if (starts_with(url, "file://")) return file_from_url(std::string_view(url).substr(7));
   return fail(
       errc::invalid_configuration,
-      "--url must start with redis://, unix://, memcached:// or file://; " + std::string(url_help));
+      "--url must start with redis://, rediss://, redis+cluster://, redis+sentinel://, unix://, "
+      "memcached:// or file://; " +
+          std::string(url_help));
 }
 
 result<live_backend> from_environment(const env_reader& env) {

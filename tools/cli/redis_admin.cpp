@@ -107,6 +107,14 @@ result<redis_admin> redis_admin::connect(std::string_view url, std::chrono::mill
                 "the CLI's Redis admin commands do not speak TLS yet; run them against a "
                 "redis:// address of the server (or through a TLS tunnel such as stunnel)");
   }
+  if (endpoint->cluster || endpoint->sentinel) {
+    // One plain connection to one node: on a cluster it would list a third of the keys, and a
+    // sentinel is not the master. The cache operations (redis_backend) route as they should.
+    return fail(errc::not_supported,
+                "the CLI's Redis admin commands (keys, stats) talk to one server; run them "
+                "against a redis:// address of each master (redis-cli --cluster call, or the "
+                "master SENTINEL get-master-addr-by-name names)");
+  }
   auto c = std::make_unique<connection>();
   const bool unix_socket = endpoint->kind == detail::redis_endpoint::transport::unix_socket;
   c->where = unix_socket ? "unix:" + endpoint->socket_path
