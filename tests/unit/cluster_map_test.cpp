@@ -11,6 +11,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -63,7 +64,7 @@ TEST(cluster_map, shards_give_each_range_its_master) {
               array({shard_node("10.0.0.5", 7004, "replica", "online"),
                      shard_node("10.0.0.2", 7001, "master", "online")})})}));
   std::vector<cluster_slot_range> ranges;
-  ASSERT_TRUE(parse_cluster_shards(*reply, "seed", ranges));
+  ASSERT_TRUE(parse_cluster_shards(*reply, "seed", false, ranges));
   ASSERT_EQ(ranges.size(), 3u);
   EXPECT_EQ(ranges[0].first, 0);
   EXPECT_EQ(ranges[0].last, 5460);
@@ -84,7 +85,7 @@ TEST(cluster_map, a_failed_master_yields_to_its_healthy_promoted_replica) {
         array({array({bulk("slots"), array({integer(0), integer(100)}), bulk("nodes"),
                       failed_first ? array({failed, promoted}) : array({promoted, failed})})}));
     std::vector<cluster_slot_range> ranges;
-    ASSERT_TRUE(parse_cluster_shards(*reply, "seed", ranges));
+    ASSERT_TRUE(parse_cluster_shards(*reply, "seed", false, ranges));
     ASSERT_EQ(ranges.size(), 1u);
     EXPECT_EQ(ranges[0].port, 7003) << "failed master listed first: " << failed_first;
   }
@@ -95,18 +96,52 @@ TEST(cluster_map, a_shard_without_a_master_adds_no_range) {
       parse_resp(array({array({bulk("slots"), array({}), bulk("nodes"),
                                array({shard_node("10.0.0.4", 7003, "replica", "online")})})}));
   std::vector<cluster_slot_range> ranges;
-  ASSERT_TRUE(parse_cluster_shards(*reply, "seed", ranges));
+  ASSERT_TRUE(parse_cluster_shards(*reply, "seed", false, ranges));
   EXPECT_TRUE(ranges.empty());
 }
 
 TEST(cluster_map, malformed_shards_are_refused) {
   std::vector<cluster_slot_range> ranges;
-  EXPECT_FALSE(parse_cluster_shards(*parse_resp(integer(1)), "seed", ranges));
-  EXPECT_FALSE(parse_cluster_shards(*parse_resp(array({bulk("slots")})), "seed", ranges));
+  EXPECT_FALSE(parse_cluster_shards(*parse_resp(integer(1)), "seed", false, ranges));
+  EXPECT_FALSE(parse_cluster_shards(*parse_resp(array({bulk("slots")})), "seed", false, ranges));
   EXPECT_FALSE(parse_cluster_shards(
       *parse_resp(array({array({bulk("slots"), array({bulk("0"), bulk("9")}), bulk("nodes"),
                                 array({shard_node("h", 1, "master", "online")})})})),
-      "seed", ranges));
+      "seed", false, ranges));
+}
+
+// `tls-cluster yes`: a node lists its TLS port as "tls-port", and its plain-text port as "port"
+// only when it has one. A TLS client takes the first; a plain one never does.
+TEST(cluster_map, tls_clients_take_the_tls_port) {
+  const auto node = [](std::string_view ip, std::optional<long long> port, long long tls_port) {
+    std::vector<std::string> fields = {bulk("id"), bulk("0123")};
+    if (port) fields.insert(fields.end(), {bulk("port"), integer(*port)});
+    fields.insert(fields.end(),
+                  {bulk("tls-port"), integer(tls_port), bulk("ip"), bulk(ip), bulk("endpoint"),
+                   bulk(ip), bulk("role"), bulk("master"), bulk("health"), bulk("online")});
+    std::string out = "*" + std::to_string(fields.size()) + "\r\n";
+    for (const auto& f : fields) out += f;
+    return out;
+  };
+  const auto both =
+      parse_resp(array({array({bulk("slots"), array({integer(0), integer(16383)}), bulk("nodes"),
+                               array({node("10.0.0.1", 6379, 6380)})})}));
+  std::vector<cluster_slot_range> ranges;
+  ASSERT_TRUE(parse_cluster_shards(*both, "seed", true, ranges));
+  ASSERT_EQ(ranges.size(), 1u);
+  EXPECT_EQ(ranges[0].port, 6380);
+  ranges.clear();
+  ASSERT_TRUE(parse_cluster_shards(*both, "seed", false, ranges));
+  EXPECT_EQ(ranges[0].port, 6379);
+  const auto tls_only =
+      parse_resp(array({array({bulk("slots"), array({integer(0), integer(16383)}), bulk("nodes"),
+                               array({node("10.0.0.1", std::nullopt, 6380)})})}));
+  ranges.clear();
+  ASSERT_TRUE(parse_cluster_shards(*tls_only, "seed", true, ranges));
+  EXPECT_EQ(ranges[0].port, 6380);
+  ranges.clear();  // a plain client has no port to reach this node on: the shard adds nothing
+  ASSERT_TRUE(parse_cluster_shards(*tls_only, "seed", false, ranges));
+  EXPECT_TRUE(ranges.empty());
 }
 
 TEST(cluster_map, slots_fallback_takes_the_first_node_as_master) {

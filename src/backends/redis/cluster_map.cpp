@@ -18,7 +18,7 @@ std::string_view as_text(const redisReply& r) noexcept {
 // CLUSTER SHARDS (RESP2): per shard a flat map {"slots": [start, end, ...], "nodes": [flat
 // maps with "ip", "endpoint", "port", "role", "health"]}. The shard's master is the node with
 // role "master", preferring one whose health is not "fail" (during a failover both may show).
-bool parse_cluster_shards(const redisReply& reply, std::string_view fallback_host,
+bool parse_cluster_shards(const redisReply& reply, std::string_view fallback_host, bool tls,
                           std::vector<cluster_slot_range>& out) {
   if (reply.type != REDIS_REPLY_ARRAY) return false;
   for (std::size_t s = 0; s < reply.elements; ++s) {
@@ -42,6 +42,7 @@ bool parse_cluster_shards(const redisReply& reply, std::string_view fallback_hos
       if (node.type != REDIS_REPLY_ARRAY) return false;
       std::string_view ip, endpoint, role, health;
       long long port = 0;
+      long long tls_port = 0;
       for (std::size_t i = 0; i + 1 < node.elements; i += 2) {
         const auto name = as_text(*node.element[i]);
         const redisReply& value = *node.element[i + 1];
@@ -50,7 +51,9 @@ bool parse_cluster_shards(const redisReply& reply, std::string_view fallback_hos
         if (name == "role") role = as_text(value);
         if (name == "health") health = as_text(value);
         if (name == "port" && value.type == REDIS_REPLY_INTEGER) port = value.integer;
+        if (name == "tls-port" && value.type == REDIS_REPLY_INTEGER) tls_port = value.integer;
       }
+      if (tls && tls_port > 0) port = tls_port;
       if (role != "master" || port <= 0) continue;
       const bool healthy = health != "fail";
       if (master && (master_healthy || !healthy)) continue;

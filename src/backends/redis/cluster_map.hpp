@@ -26,9 +26,12 @@ struct cluster_slot_range {
 // is "master", preferring one whose health is not "fail" (a failed master and its promoted
 // replica can both say "master" for a while). A shard without a master adds nothing. The
 // node's "endpoint" is used, its "ip" when the endpoint is empty or "?", `fallback_host` (the
-// node asked) when both are. False when the reply is not shaped as documented.
+// node asked) when both are. The port is the node's "port", or with `tls` its "tls-port" when
+// it has one (a cluster with `tls-cluster yes` lists its plain-text port as "port" and its TLS
+// port as "tls-port", and a TLS-only node has no "port" at all). False when the reply is not
+// shaped as documented.
 [[nodiscard]] bool parse_cluster_shards(const redisReply& reply, std::string_view fallback_host,
-                                        std::vector<cluster_slot_range>& out);
+                                        bool tls, std::vector<cluster_slot_range>& out);
 
 // CLUSTER SLOTS: `[first, last, [ip, port, id...], replicas...]` per range; the first node is
 // the master. False when the reply is not shaped so.

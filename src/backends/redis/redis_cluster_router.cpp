@@ -178,7 +178,7 @@ result<void> redis_cluster_router::refresh_from(node& source, std::string_view o
   auto reply = (*connection)->run("CLUSTER SHARDS", shards);
   bool parsed = false;
   if (reply) {
-    parsed = parse_cluster_shards(**reply, source.host, ranges);
+    parsed = parse_cluster_shards(**reply, source.host, base_.endpoint.tls.has_value(), ranges);
   } else if (reply.error().detail.find("nknown") != std::string::npos) {
     // Redis 6 and older: CLUSTER SLOTS (deprecated in 7, so only as the fallback).
     const std::array<std::string_view, 2> slots = {"CLUSTER", "SLOTS"};
