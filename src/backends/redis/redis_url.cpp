@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace cachekit {
@@ -185,6 +187,46 @@ result<void> parse_query(std::string_view query, int& db, bool& db_set,
   return {};
 }
 
+// `host[:port]` or `[v6][:port]`, split (nothing decoded or checked beyond the brackets).
+struct host_port_split {
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  std::optional<std::string> problem;  // what is wrong, as "has ..." for the URL's message
+};
+
+// `example_port` shows the bracketed form in the message for an unbracketed IPv6 address.
+host_port_split split_host_port(std::string_view text, std::string_view example_port) {
+  host_port_split out{.host = text, .port = {}, .has_port = false, .problem = std::nullopt};
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) {
+      out.problem = "has an IPv6 address without its ']'";
+      return out;
+    }
+    out.host = text.substr(1, close - 1);
+    const auto after = text.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        out.problem = "has text after an IPv6 address's ']'";
+        return out;
+      }
+      out.port = after.substr(1);
+      out.has_port = true;
+    }
+  } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
+    if (text.find(':', colon + 1) != std::string_view::npos) {
+      out.problem =
+          "has an IPv6 address outside brackets (write [::1]:" + std::string(example_port) + ")";
+      return out;
+    }
+    out.host = text.substr(0, colon);
+    out.port = text.substr(colon + 1);
+    out.has_port = true;
+  }
+  return out;
+}
+
 result<redis_endpoint> parse_tcp(std::string_view rest, std::string_view query, bool tls) {
   redis_endpoint ep;
   if (tls) ep.tls.emplace();
@@ -202,27 +244,11 @@ result<redis_endpoint> parse_tcp(std::string_view rest, std::string_view query, 
     hostport = authority.substr(at + 1);
   }
 
-  std::string_view host = hostport;
-  std::string_view port_text;
-  bool has_port = false;
-  if (!hostport.empty() && hostport.front() == '[') {
-    const auto close = hostport.find(']');
-    if (close == std::string_view::npos) return bad_url("has an IPv6 address without its ']'");
-    host = hostport.substr(1, close - 1);
-    const auto after = hostport.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad_url("has text after the IPv6 address's ']'");
-      port_text = after.substr(1);
-      has_port = true;
-    }
-  } else if (const auto colon = hostport.find(':'); colon != std::string_view::npos) {
-    if (hostport.find(':', colon + 1) != std::string_view::npos) {
-      return bad_url("has an IPv6 address outside brackets (write redis://[::1]:6379)");
-    }
-    host = hostport.substr(0, colon);
-    port_text = hostport.substr(colon + 1);
-    has_port = true;
-  }
+  const auto split = split_host_port(hostport, "6379");
+  if (split.problem) return bad_url(*split.problem);
+  const std::string_view host = split.host;
+  const std::string_view port_text = split.port;
+  const bool has_port = split.has_port;
   if (has_port && !parse_decimal(port_text, 65535, ep.port)) {
     return bad_url("port '" + std::string(port_text.substr(0, 16)) +
                    "' is not a number from 1 to 65535");
@@ -282,29 +308,11 @@ failure bad_sentinel_url(std::string what) {
 // One `host[:port]` of the sentinel list; `[v6]:port` in brackets.
 result<redis_sentinel_settings::address> parse_sentinel_address(std::string_view text) {
   redis_sentinel_settings::address out;
-  std::string_view host = text;
-  std::string_view port_text;
-  bool has_port = false;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) {
-      return bad_sentinel_url("has an IPv6 address without its ']'");
-    }
-    host = text.substr(1, close - 1);
-    const auto after = text.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad_sentinel_url("has text after an IPv6 address's ']'");
-      port_text = after.substr(1);
-      has_port = true;
-    }
-  } else if (const auto colon = text.find(':'); colon != std::string_view::npos) {
-    if (text.find(':', colon + 1) != std::string_view::npos) {
-      return bad_sentinel_url("has an IPv6 address outside brackets (write [::1]:26379)");
-    }
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-    has_port = true;
-  }
+  const auto split = split_host_port(text, "26379");
+  if (split.problem) return bad_sentinel_url(*split.problem);
+  const std::string_view host = split.host;
+  const std::string_view port_text = split.port;
+  const bool has_port = split.has_port;
   if (has_port && (!parse_decimal(port_text, 65535, out.port) || out.port == 0)) {
     return bad_sentinel_url("sentinel port '" + std::string(port_text.substr(0, 16)) +
                             "' is not a number from 1 to 65535");
