@@ -60,6 +60,16 @@ struct timed_value {
   std::optional<ttl_seconds> remaining;
 };
 
+/// One write of `backend::set_many`: as `set` (or, with a `registry`, as `set_tracked`). The views
+/// must stay valid for the call.
+struct write_request {
+  std::string_view key;
+  byte_view value;
+  ttl_seconds ttl;
+  /// cachekit-py's key registry to record `key` in (`set_tracked`); empty: a plain `set`.
+  std::string_view registry;
+};
+
 /// What `backend::health` reports (cachekit-py's `health_check()` fields).
 struct backend_health {
   bool healthy = false;
@@ -142,6 +152,18 @@ class CACHEKIT_EXPORT backend {
   /// Several keys at once; the default runs `get` per key, network backends pipeline.
   [[nodiscard]] virtual result<std::vector<std::optional<byte_buffer>>> get_many(
       std::span<const std::string_view> keys);
+
+  /// `get_with_ttl` of several keys, answers in input order, in one round trip where the
+  /// backend can (Redis pipelines GET and PTTL of every key). The default runs `get_with_ttl`
+  /// per key and stops at the first error.
+  [[nodiscard]] virtual result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys);
+
+  /// Several writes, each as `set` (or `set_tracked` when it names a registry), in one round
+  /// trip where the backend can (Redis pipelines them). Not atomic: on an error some writes may
+  /// have landed; the first error is returned. The default writes one at a time and stops at
+  /// the first error.
+  [[nodiscard]] virtual result<void> set_many(std::span<const write_request> writes);
 
   /// The time left on `key`. Default: `errc::not_supported`.
   [[nodiscard]] virtual result<remaining_ttl> ttl(std::string_view key);

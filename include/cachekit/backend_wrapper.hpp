@@ -63,6 +63,13 @@ class CACHEKIT_EXPORT backend_wrapper : public backend {
       std::span<const std::string_view> keys) override {
     return inner_->get_many(keys);
   }
+  result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys) override {
+    return inner_->get_many_with_ttl(keys);
+  }
+  result<void> set_many(std::span<const write_request> writes) override {
+    return inner_->set_many(writes);
+  }
   result<remaining_ttl> ttl(std::string_view key) override { return inner_->ttl(key); }
   result<std::optional<timed_value>> get_with_ttl(std::string_view key) override {
     return inner_->get_with_ttl(key);
@@ -119,6 +126,8 @@ enum class backend_operation : std::uint8_t {
   erase_prefix,
   set_tracked,  ///< a `set` that also records the key in the key registry
   drain_registry,
+  get_many_with_ttl,
+  set_many,  ///< several writes (some may be tracked) in one round trip
 };
 
 /// One attempt of a backend operation, as a `guarding_wrapper`'s policy sees it: calling it
@@ -173,6 +182,9 @@ class CACHEKIT_EXPORT guarding_wrapper : public backend_wrapper {
   result<bool> exists(std::string_view key) final;
   result<std::vector<std::optional<byte_buffer>>> get_many(
       std::span<const std::string_view> keys) final;
+  result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys) final;
+  result<void> set_many(std::span<const write_request> writes) final;
   result<remaining_ttl> ttl(std::string_view key) final;
   result<std::optional<timed_value>> get_with_ttl(std::string_view key) final;
   result<bool> touch(std::string_view key, ttl_seconds ttl) final;

@@ -23,6 +23,29 @@ result<std::vector<std::optional<byte_buffer>>> backend::get_many(
   return out;
 }
 
+result<std::vector<std::optional<timed_value>>> backend::get_many_with_ttl(
+    std::span<const std::string_view> keys) {
+  std::vector<std::optional<timed_value>> out;
+  out.reserve(keys.size());
+  for (auto key : keys) {
+    auto one = get_with_ttl(key);
+    if (!one) return std::move(one).error();
+    out.push_back(std::move(*one));
+  }
+  return out;
+}
+
+result<void> backend::set_many(std::span<const write_request> writes) {
+  for (const auto& w : writes) {
+    if (w.registry.empty()) {
+      if (auto stored = set(w.key, w.value, w.ttl); !stored) return stored;
+    } else if (auto tracked = set_tracked(w.key, w.value, w.ttl, w.registry); !tracked) {
+      return std::move(tracked).error();
+    }
+  }
+  return {};
+}
+
 result<bool> backend::set_if_absent(std::string_view key, byte_view value, ttl_seconds ttl) {
   if (ttl && *ttl <= std::chrono::seconds::zero()) return false;
   auto present = exists(key);

@@ -53,6 +53,17 @@ result<std::vector<std::optional<byte_buffer>>> guarding_wrapper::get_many(
       backend_operation::get_many, [&] { return inner().get_many(keys); });
 }
 
+result<std::vector<std::optional<timed_value>>> guarding_wrapper::get_many_with_ttl(
+    std::span<const std::string_view> keys) {
+  return guarded<result<std::vector<std::optional<timed_value>>>>(
+      backend_operation::get_many_with_ttl, [&] { return inner().get_many_with_ttl(keys); });
+}
+
+result<void> guarding_wrapper::set_many(std::span<const write_request> writes) {
+  return guarded<result<void>>(backend_operation::set_many,
+                               [&] { return inner().set_many(writes); });
+}
+
 result<remaining_ttl> guarding_wrapper::ttl(std::string_view key) {
   return guarded<result<remaining_ttl>>(backend_operation::ttl, [&] { return inner().ttl(key); });
 }
