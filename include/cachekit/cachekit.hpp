@@ -12,6 +12,7 @@
 #include <cachekit/backend_wrapper.hpp>
 #include <cachekit/cache.hpp>
 #include <cachekit/cache_options.hpp>
+#include <cachekit/call_result.hpp>
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/encryption.hpp>
