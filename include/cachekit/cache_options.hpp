@@ -47,6 +47,14 @@ inline namespace v0 {
 /// | `production` | on        | on    | 600 s |                                         |
 /// | `secure`     | forced on | on    | 600 s | refuses to start without `encryption`   |
 /// | `local`      | n/a       | on    | 300 s | L1 only, decoded objects (see `memoize`) |
+/// | `io`         | on        | on    | 3600 s| the cachekit.io HTTP backend (see below) |
+///
+/// `io` is the protocol's managed-backend preset (intent-presets.md): L1, SWR and the whole
+/// reliability stack on, encryption only when set explicitly. Its L2 is the cachekit.io backend
+/// of the optional component `cachekit::io` (<cachekit/cachekitio_backend.hpp>, linking
+/// libcurl): build it with `cachekit::io_cache_options(api_key)` or `from_env(intent::io)`
+/// (`CACHEKIT_API_KEY`). A `cache` built with `intent::io` and no L2 refuses to start, so missing
+/// credentials fail at construction, never on the first call.
 ///
 /// What a read detects, by preset, in an entry that does not check out. Detected: a counted
 /// corrupt entry (`cache_stats::corrupt_entries`), evicted, and the function runs.
@@ -71,14 +79,13 @@ inline namespace v0 {
 /// retry layer and the write-back after an outage (neither in cachekit-py) on except in `test`.
 /// Stale-while-revalidate (`cache_options::swr`) on except in `minimal` and `test`; fail-safe
 /// stale (`serve_stale_for`, not in cachekit-py) off in every preset.
-enum class intent { standard, minimal, dev, test, production, secure, local };
+enum class intent { standard, minimal, dev, test, production, secure, local, io };
 
 /// The preset's name as cachekit-py spells it (`"production"`; `standard` is `"cache"`).
 [[nodiscard]] CACHEKIT_EXPORT std::string_view to_string(intent i) noexcept;
 
 /// Parses a preset name (`"production"`, `"secure"`, ...; `"cache"` or `"standard"` for the bare
-/// decorator), spelt exactly so. Errors: errc::not_supported for `"io"` (cachekit.io is not
-/// available in this release); errc::invalid_configuration listing the valid names otherwise.
+/// decorator), spelt exactly so. Errors: errc::invalid_configuration listing the valid names.
 [[nodiscard]] CACHEKIT_EXPORT result<intent> parse_intent(std::string_view name);
 
 /// Client-side encryption (AES-256-GCM under HKDF-SHA256 tenant keys), as cachekit-py's
@@ -347,8 +354,9 @@ struct cache_options {
   [[nodiscard]] CACHEKIT_EXPORT static cache_options for_intent(intent i);
 
   /// Options from the environment, as cachekit-py 0.24.1 reads it:
-  /// - L2: `CACHEKIT_API_KEY` (the HTTP backend: not available yet, errc::not_supported says
-  ///   so), `CACHEKIT_REDIS_URL` (tenant-scoped Redis, tenant `default`, pool 50),
+  /// - L2: `CACHEKIT_API_KEY` (the cachekit.io backend, with `CACHEKIT_API_URL`,
+  ///   `CACHEKIT_TIMEOUT`, ...: needs the `cachekit::io` component, else errc::not_supported
+  ///   says how to link it), `CACHEKIT_REDIS_URL` (tenant-scoped Redis, tenant `default`, pool 50),
   ///   `CACHEKIT_MEMCACHED_SERVERS` (a JSON list, + `CACHEKIT_MEMCACHED_*`),
   ///   `CACHEKIT_FILE_CACHE_DIR` (+ `CACHEKIT_FILE_*`); more than one of these is a conflict and
   ///   an error naming them. Else `REDIS_URL`: tenant-scoped Redis. Nothing set: L1 only, except
@@ -368,6 +376,9 @@ struct cache_options {
   /// - `CACHEKIT_L1_MAX_SIZE_MB`, `CACHEKIT_MAX_VALUE_SIZE`. Other cachekit-py settings that
   ///   have no effect here are still checked, so an environment cachekit-py refuses is refused.
   /// - `intent::local` reads nothing (as `@cache.local`): the result is `for_intent(local)`.
+  /// - `intent::io` always takes the cachekit.io backend (as `@cache.io`), from
+  ///   `CACHEKIT_API_KEY` only: without it, errc::invalid_configuration; the other backend
+  ///   selectors are not read.
   /// Variable names are matched case-insensitively, as pydantic-settings does; when two
   /// spellings are set, the later one in `environ` wins. A backend selector other than
   /// `CACHEKIT_REDIS_URL` must be upper case, though: cachekit-py selects by the exact name.

@@ -59,6 +59,13 @@ cache_options checked(cache_options options) {
     }
     options.integrity_checking = true;  // secure forces integrity, as cachekit-py's preset
   }
+  if (options.preset == intent::io && !options.l2) {
+    throw error(errc::invalid_configuration,
+                "intent::io caches through the cachekit.io backend and has none: build the "
+                "options with cachekit::io_cache_options(api_key) from "
+                "<cachekit/cachekitio_backend.hpp> (link cachekit::io), or with "
+                "cache_options::from_env(intent::io) and CACHEKIT_API_KEY set");
+  }
   if (options.encryption) {
     // The keyring itself takes the vectors' patterned keys; a cache seals real entries with it.
     if (auto ok = keyring_access::check_sealing_key(

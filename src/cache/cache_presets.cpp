@@ -1,5 +1,5 @@
 // The intent presets of cachekit-py 0.24.1 (`DecoratorConfig.minimal() / dev() / test() /
-// production() / secure()` in config/decorator.py, the bare `DecoratorConfig()`, and
+// production() / secure() / io()` in config/decorator.py, the bare `DecoratorConfig()`, and
 // `create_local_wrapper` in decorators/local_wrapper.py for `@cache.local`).
 #include <cachekit/cache_options.hpp>
 
@@ -19,7 +19,7 @@ struct intent_name {
 };
 
 // cachekit-py's spelling of each preset; `standard` is the bare `@cache`.
-constexpr std::array<intent_name, 7> intent_names{{
+constexpr std::array<intent_name, 8> intent_names{{
     {intent::standard, "cache"},
     {intent::minimal, "minimal"},
     {intent::dev, "dev"},
@@ -27,10 +27,11 @@ constexpr std::array<intent_name, 7> intent_names{{
     {intent::production, "production"},
     {intent::secure, "secure"},
     {intent::local, "local"},
+    {intent::io, "io"},
 }};
 
 constexpr std::string_view valid_names =
-    "cache (or standard), minimal, dev, test, production, secure, local";
+    "cache (or standard), minimal, dev, test, production, secure, local, io";
 
 }  // namespace
 
@@ -45,12 +46,6 @@ result<intent> parse_intent(std::string_view name) {
   if (name == "standard") return intent::standard;
   for (const auto& entry : intent_names) {
     if (entry.name == name) return entry.value;
-  }
-  if (name == "io") {
-    return fail(errc::not_supported,
-                "the io preset (the cachekit.io HTTP backend) is not available in this C++ "
-                "release; use production with a Redis backend. Valid presets: " +
-                    std::string(valid_names));
   }
   return fail(errc::invalid_configuration, "unknown cache preset '" +
                                                detail::quote_untrusted(name) + "'; use one of " +
@@ -96,6 +91,12 @@ cache_options cache_options::for_intent(intent i) {
       options.integrity_checking = true;
       options.collect_stats = true;
       options.default_ttl = seconds{600};
+      break;
+    case intent::io:
+      // DecoratorConfig.io(): production-grade, an hour by default (intent-presets.md).
+      options.integrity_checking = true;
+      options.collect_stats = true;
+      options.default_ttl = seconds{3600};
       break;
     case intent::local:
       // Object mode: no envelope and keys flagged `0l`, so integrity is off; cache_info() counts.

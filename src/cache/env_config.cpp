@@ -17,6 +17,7 @@
 // (cachekit-py's settings use hide_input_in_errors for the same reason).
 #include "cache/env_config.hpp"
 #include "cache/env_reader.hpp"
+#include "cache/io_backend_hook.hpp"
 
 #include "core/wipe.hpp"
 #include "protocol/crypto/master_key.hpp"
@@ -394,6 +395,19 @@ std::string join_names(const std::vector<std::string_view>& names) {
   return out;
 }
 
+// The cachekit.io backend, through the factory the optional `cachekit::io` component installs.
+result<std::shared_ptr<backend>> io_from_env(const env_reader& env) {
+  auto factory = installed_io_backend_factory();
+  if (factory == nullptr) {
+    return fail(errc::not_supported,
+                "CACHEKIT_API_KEY selects the cachekit.io backend, which is in the optional "
+                "component cachekit::io: link it (target_link_libraries(app cachekit::io)) and "
+                "include <cachekit/cachekitio_backend.hpp>; or unset CACHEKIT_API_KEY and use "
+                "Redis (CACHEKIT_REDIS_URL or REDIS_URL)");
+  }
+  return factory(env.lookup());
+}
+
 // DefaultBackendProvider.get_backend, plus the zero-config rule of decorators/wrapper.py.
 result<std::shared_ptr<backend>> l2_from_env(const env_reader& env, intent i,
                                              const env_snapshot* spelling) {
@@ -431,12 +445,7 @@ result<std::shared_ptr<backend>> l2_from_env(const env_reader& env, intent i,
     return std::shared_ptr<backend>{};
   }
   const std::string_view var = selected.front();
-  if (var == api_key_var) {
-    return fail(errc::not_supported,
-                "CACHEKIT_API_KEY selects the cachekit.io backend, which is not available in "
-                "this C++ release; unset CACHEKIT_API_KEY, or use Redis: set "
-                "CACHEKIT_REDIS_URL (or REDIS_URL) instead");
-  }
+  if (var == api_key_var) return io_from_env(env);
   if (var == redis_url_var) return redis_from_env(env, *env.non_empty(var), redis_url_var);
   if (var == memcached_servers_var) {
     auto options = read_memcached_options(env, *env.non_empty(var));
@@ -571,7 +580,19 @@ result<cache_options> options_from_env(intent i, const env_lookup& lookup,
                     std::string(master_key_var) + " to store plaintext");
   }
 
-  // 3. The L2, resolved from the backend selectors.
+  // 3. The L2: @cache.io always takes cachekit.io, from CACHEKIT_API_KEY only (PRE-51);
+  // the others resolve it from the backend selectors.
+  if (i == intent::io) {
+    if (!env.non_empty(api_key_var)) {
+      return fail(errc::invalid_configuration,
+                  "intent::io needs a cachekit.io API key: set CACHEKIT_API_KEY, or pass the "
+                  "key to cachekit::io_cache_options(api_key)");
+    }
+    auto io = io_from_env(env);
+    if (!io) return std::move(io).error();
+    options.l2 = std::move(*io);
+    return options;
+  }
   auto l2 = l2_from_env(env, i, spelling);
   if (!l2) return std::move(l2).error();
   options.l2 = std::move(*l2);

@@ -58,6 +58,9 @@ class env_reader {
  public:
   explicit env_reader(const cache_options::env_lookup& lookup) : lookup_(lookup) {}
 
+  /// The lookup it reads through (for a component that reads its own variables).
+  [[nodiscard]] const cache_options::env_lookup& lookup() const noexcept { return lookup_; }
+
   [[nodiscard]] std::optional<std::string> get(std::string_view name) const {
     if (!lookup_) return std::nullopt;
     return lookup_(name);

@@ -3,6 +3,7 @@
 // cache_handler.py). No server: backends are built but never connect.
 #include "cache/env_config.hpp"
 
+#include <cachekit/cache.hpp>
 #include <cachekit/cache_options.hpp>
 #include <cachekit/file_backend.hpp>
 #include <cachekit/memcached_backend.hpp>
@@ -149,16 +150,41 @@ TEST(cache_presets, parse_intent_rejects_unknown_names_listing_the_valid_ones) {
   auto r = parse_intent("Production");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.code(), errc::invalid_configuration);
-  EXPECT_NE(r.error().detail.find("minimal, dev, test, production, secure, local"),
+  EXPECT_NE(r.error().detail.find("minimal, dev, test, production, secure, local, io"),
             std::string::npos)
       << r.error().detail;
 }
 
-TEST(cache_presets, parse_intent_says_the_io_preset_is_not_available) {
+TEST(cache_presets, parse_intent_reads_io) {
   auto r = parse_intent("io");
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.code(), errc::not_supported);
-  EXPECT_NE(r.error().detail.find("cachekit.io"), std::string::npos) << r.error().detail;
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(*r, intent::io);
+  EXPECT_EQ(to_string(intent::io), "io");
+}
+
+// intent-presets.md: io is an hour, L1 and SWR on, the reliability stack on, no encryption.
+TEST(cache_presets, io_is_the_protocols_managed_backend_preset) {
+  const auto io = cache_options::for_intent(intent::io);
+  EXPECT_EQ(io.preset, intent::io);
+  EXPECT_EQ(io.default_ttl, std::chrono::seconds{3600});
+  EXPECT_TRUE(io.l1_enabled);
+  EXPECT_TRUE(io.swr.enabled);
+  EXPECT_TRUE(io.integrity_checking);
+  EXPECT_TRUE(io.collect_stats);
+  EXPECT_TRUE(io.reliability.circuit_breaker.has_value());
+  EXPECT_TRUE(io.reliability.backpressure.has_value());
+  EXPECT_FALSE(io.encryption.has_value());
+  EXPECT_EQ(io.l2, nullptr);
+}
+
+TEST(cache_presets, an_io_cache_without_its_backend_refuses_to_start) {
+  try {
+    cache c(cache_options::for_intent(intent::io));
+    FAIL() << "an io cache with no L2 started";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), errc::invalid_configuration);
+    EXPECT_NE(std::string(e.what()).find("io_cache_options"), std::string::npos) << e.what();
+  }
 }
 
 // ---- backend selection -----------------------------------------------------------------------
@@ -359,16 +385,32 @@ TEST(cache_options_from_env, file_backend_range_errors_name_the_variable) {
   EXPECT_NE(f.detail.find("CACHEKIT_FILE_MAX_VALUE_MB"), std::string::npos) << f.detail;
 }
 
-TEST(cache_options_from_env, api_key_is_not_supported_and_says_what_to_do) {
+// This binary does not link the optional cachekit::io component.
+TEST(cache_options_from_env, api_key_without_the_io_component_says_how_to_link_it) {
   const std::string api_key = "ck_live_0123456789abcdef";
   const auto f = failure_of(intent::production, {{"CACHEKIT_API_KEY", api_key}});
   EXPECT_EQ(f.code, errc::not_supported);
-  EXPECT_NE(f.detail.find("cachekit.io backend, which is not available in this C++ release"),
-            std::string::npos)
+  EXPECT_NE(f.detail.find("optional component cachekit::io: link it"), std::string::npos)
       << f.detail;
   EXPECT_NE(f.detail.find("unset CACHEKIT_API_KEY"), std::string::npos) << f.detail;
   EXPECT_NE(f.detail.find("CACHEKIT_REDIS_URL"), std::string::npos) << f.detail;
   EXPECT_EQ(f.message().find(api_key), std::string::npos);
+}
+
+TEST(cache_options_from_env, io_needs_an_api_key_and_reads_no_other_selector) {
+  const auto f = failure_of(intent::io, {{"CACHEKIT_REDIS_URL", "redis://127.0.0.1:1"}});
+  EXPECT_EQ(f.code, errc::invalid_configuration);
+  EXPECT_NE(f.detail.find("set CACHEKIT_API_KEY"), std::string::npos) << f.detail;
+  const auto g = failure_of(intent::io, {{"CACHEKIT_API_KEY", "ck_live_0123456789abcdef"}});
+  EXPECT_EQ(g.code, errc::not_supported);
+  EXPECT_EQ(g.message().find("ck_live_0123456789abcdef"), std::string::npos) << g.message();
+}
+
+TEST(cache_options_from_env, io_refuses_a_master_key_it_was_not_asked_to_use) {
+  const auto f = failure_of(intent::io, {{"CACHEKIT_API_KEY", "ck_live_0123456789abcdef"},
+                                         {"CACHEKIT_MASTER_KEY", std::string(64, 'a')}});
+  EXPECT_EQ(f.code, errc::invalid_configuration);
+  EXPECT_NE(f.detail.find("does not encrypt"), std::string::npos) << f.detail;
 }
 
 TEST(cache_options_from_env, every_pair_of_selectors_is_a_conflict_naming_both) {
