@@ -5,6 +5,7 @@
 #include "backends/redis/redis_cluster_router.hpp"
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_error.hpp"
+#include "backends/redis/redis_info_fields.hpp"
 #include "backends/redis/redis_key_layout.hpp"
 #include "backends/redis/redis_master_locator.hpp"
 #include "backends/redis/redis_pool.hpp"
@@ -603,27 +604,10 @@ backend_health redis_backend::health() {
   if ((*r)->type != REDIS_REPLY_STRING && (*r)->type != REDIS_REPLY_STATUS) {
     return report(detail::unexpected_reply("INFO", state_->where(), **r));
   }
-  // INFO is "field:value\r\n" lines under "# Section" headings.
-  const std::string_view text((*r)->str, (*r)->len);
-  const std::array<std::pair<std::string_view, std::string_view>, 3> wanted = {
-      {{"redis_version", "version"},
-       {"used_memory_human", "used_memory_human"},
-       {"connected_clients", "connected_clients"}}};
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    auto line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = end + 1;
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    for (const auto& [field, name] : wanted) {
-      if (line.substr(0, colon) == field) {
-        health.details[std::string(name)] = std::string(line.substr(colon + 1));
-      }
-    }
-  }
+  const std::array<detail::info_field, 3> wanted = {{{"redis_version", "version"},
+                                                     {"used_memory_human", "used_memory_human"},
+                                                     {"connected_clients", "connected_clients"}}};
+  detail::read_info_fields(std::string_view((*r)->str, (*r)->len), wanted, health.details);
   health.healthy = true;
   health.latency = latency;
   return health;

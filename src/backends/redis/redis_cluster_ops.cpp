@@ -2,6 +2,7 @@
 
 #include "backends/redis/cluster_slot.hpp"
 #include "backends/redis/redis_error.hpp"
+#include "backends/redis/redis_info_fields.hpp"
 
 #include <algorithm>
 #include <array>
@@ -210,11 +211,10 @@ backend_health cluster_health(redis_cluster_router& router, backend_health healt
   // INFO and CLUSTER INFO are both "field:value\r\n" lines.
   const std::array<std::string_view, 1> info = {"INFO"};
   const std::array<std::string_view, 2> cluster_info = {"CLUSTER", "INFO"};
-  const std::array<std::pair<std::string_view, std::string_view>, 4> wanted = {
-      {{"redis_version", "version"},
-       {"used_memory_human", "used_memory_human"},
-       {"connected_clients", "connected_clients"},
-       {"cluster_state", "cluster_state"}}};
+  const std::array<info_field, 4> wanted = {{{"redis_version", "version"},
+                                             {"used_memory_human", "used_memory_human"},
+                                             {"connected_clients", "connected_clients"},
+                                             {"cluster_state", "cluster_state"}}};
   for (const auto& argv :
        {std::span<const std::string_view>(info), std::span<const std::string_view>(cluster_info)}) {
     auto r = (*connection)->run(argv.size() == 1 ? "INFO" : "CLUSTER INFO", argv);
@@ -222,22 +222,7 @@ backend_health cluster_health(redis_cluster_router& router, backend_health healt
     if ((*r)->type != REDIS_REPLY_STRING && (*r)->type != REDIS_REPLY_STATUS) {
       return report(unexpected("INFO", **r));
     }
-    const std::string_view text((*r)->str, (*r)->len);
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      auto end = text.find('\n', pos);
-      if (end == std::string_view::npos) end = text.size();
-      auto line = text.substr(pos, end - pos);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      pos = end + 1;
-      const auto colon = line.find(':');
-      if (colon == std::string_view::npos) continue;
-      for (const auto& [field, name] : wanted) {
-        if (line.substr(0, colon) == field) {
-          health.details[std::string(name)] = std::string(line.substr(colon + 1));
-        }
-      }
-    }
+    read_info_fields(std::string_view((*r)->str, (*r)->len), wanted, health.details);
   }
   health.details["masters"] = std::to_string(masters->size());
   if (health.details["cluster_state"] != "ok") {

@@ -299,15 +299,10 @@ result<std::size_t> redis_tls_session::read_some(std::span<char> buffer,
     return failure_of(step::want_read, saved_errno, names, timeout, "command_timeout");
   }
   for (;;) {
-    ERR_clear_error();
-    const int rc = SSL_read(ssl_, buffer.data(),
-                            static_cast<int>(std::min<std::size_t>(buffer.size(), 1 << 30)));
+    std::size_t bytes = 0;
     int saved_errno = 0;
-    const step outcome = classify(rc, saved_errno);
-    if (outcome == step::done) {
-      received_ = true;
-      return static_cast<std::size_t>(rc);
-    }
+    const step outcome = read_step(buffer, bytes, saved_errno);
+    if (outcome == step::done) return bytes;
     if ((outcome == step::want_read || outcome == step::want_write) &&
         wait_for(outcome, deadline, saved_errno)) {
       continue;
@@ -316,16 +311,24 @@ result<std::size_t> redis_tls_session::read_some(std::span<char> buffer,
   }
 }
 
-result<std::size_t> redis_tls_session::read_ready(std::span<char> buffer, labels names) {
+redis_tls_session::step redis_tls_session::read_step(std::span<char> buffer, std::size_t& bytes,
+                                                     int& saved_errno) noexcept {
   ERR_clear_error();
   const int rc = SSL_read(ssl_, buffer.data(),
                           static_cast<int>(std::min<std::size_t>(buffer.size(), 1 << 30)));
-  int saved_errno = 0;
   const step outcome = classify(rc, saved_errno);
   if (outcome == step::done) {
     received_ = true;
-    return static_cast<std::size_t>(rc);
+    bytes = static_cast<std::size_t>(rc);
   }
+  return outcome;
+}
+
+result<std::size_t> redis_tls_session::read_ready(std::span<char> buffer, labels names) {
+  std::size_t bytes = 0;
+  int saved_errno = 0;
+  const step outcome = read_step(buffer, bytes, saved_errno);
+  if (outcome == step::done) return bytes;
   if (outcome == step::want_read || outcome == step::want_write) return std::size_t{0};
   return failure_of(outcome, saved_errno, names, std::chrono::milliseconds(0), "command_timeout");
 }

@@ -76,6 +76,8 @@ class redis_tls_session {
   // One step of SSL_read / SSL_write / SSL_connect's outcome.
   enum class step { done, want_read, want_write, closed, failed };
   step classify(int rc, int& saved_errno) noexcept;
+  // One SSL_read into `buffer`: `done` with `bytes` read, or what it waits for, or the failure.
+  step read_step(std::span<char> buffer, std::size_t& bytes, int& saved_errno) noexcept;
   failure failure_of(step outcome, int saved_errno, labels names, std::chrono::milliseconds budget,
                      std::string_view budget_name) const;
   [[nodiscard]] bool wait_for(step want, std::chrono::steady_clock::time_point deadline,
