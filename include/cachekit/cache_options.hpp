@@ -114,6 +114,12 @@ struct encryption_options {
   /// `cachekit::error` with that code (errc_group::security) and the entry is kept for
   /// inspection; the function does not run. Counted in `cache_stats::security_failures` either
   /// way. Affects `memoize`d calls and the typed `cache::get`.
+  ///
+  /// In multi-tenant mode an entry sealed for another tenant stays a counted miss
+  /// (`tenant_mismatches`) even under fail_closed, where cachekit-py 0.24.1 raises: the entry
+  /// authenticated, as the other tenant's, so nothing was tampered with, and keys carry no
+  /// tenant, so raising would let any tenant make another's calls fail by caching the same
+  /// arguments first.
   bool fail_closed = false;
 };
 
