@@ -23,10 +23,11 @@ struct multi_tenant_test : ::testing::Test {
   manual_clock clock;
   std::atomic<int> calls{0};
 
-  cache make_cache(bool l1 = true) {
+  cache make_cache(bool l1 = true, bool fail_closed = false) {
     auto options = cache_options::for_intent(intent::secure);
-    options.encryption =
-        encryption_options{.keys = keyring::from_hex(master_hex).value(), .multi_tenant = true};
+    options.encryption = encryption_options{.keys = keyring::from_hex(master_hex).value(),
+                                            .multi_tenant = true,
+                                            .fail_closed = fail_closed};
     options.l2 = l2;
     options.clock = &clock;
     options.l1_enabled = l1;
@@ -71,6 +72,24 @@ TEST_F(multi_tenant_test, another_tenants_read_leaves_the_entry_in_place) {
     EXPECT_EQ(get_elsewhere.info().l2_hits, 1u);
   }
   EXPECT_EQ(calls, 3);
+}
+
+// A decision (encryption_options::fail_closed): the entry authenticated as another tenant's, so
+// fail_closed does not turn the mismatch into a refused call, where cachekit-py raises.
+TEST_F(multi_tenant_test, under_fail_closed_another_tenants_entry_is_still_a_counted_miss) {
+  auto service = make_cache(/*l1=*/false, /*fail_closed=*/true);
+  auto get = service.memoize("m.report", report());
+  {
+    tenant_scope a(tenant_a);
+    EXPECT_EQ(get(1), "report-1-of-" + tenant_a);
+  }
+  {
+    tenant_scope b(tenant_b);
+    EXPECT_NO_THROW(EXPECT_EQ(get(1), "report-1-of-" + tenant_b));
+  }
+  EXPECT_EQ(service.stats().tenant_mismatches, 1u);
+  EXPECT_EQ(service.stats().security_failures, 0u);
+  EXPECT_EQ(calls, 2);
 }
 
 TEST_F(multi_tenant_test, another_tenants_read_without_l1_leaves_the_entry_in_place) {
