@@ -570,6 +570,13 @@ std::optional<std::string> cachekitio_server::stored(const std::string& key) con
   return it->second.value;
 }
 
+std::vector<std::string> cachekitio_server::keys() const {
+  std::lock_guard<std::mutex> hold(state_->mutex);
+  std::vector<std::string> out;
+  for (const auto& [k, e] : state_->entries) out.push_back(k);
+  return out;
+}
+
 void cachekitio_server::flush() {
   std::lock_guard<std::mutex> hold(state_->mutex);
   state_->entries.clear();

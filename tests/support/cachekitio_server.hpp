@@ -81,6 +81,8 @@ class cachekitio_server {
            std::optional<long long> stale_ttl = {});
   // The stored bytes of `key` (evicted entries included until read), nullopt when absent.
   [[nodiscard]] std::optional<std::string> stored(const std::string& key) const;
+  // The stored keys (decoded), sorted.
+  [[nodiscard]] std::vector<std::string> keys() const;
   // Empties the store and the locks.
   void flush();
 
