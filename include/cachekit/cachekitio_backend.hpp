@@ -13,8 +13,8 @@
 ///   (a backend sees no L1 statistics; the header is required for `ck_sdk_` keys), and the
 ///   process's `X-CacheKit-Session-ID` / `X-CacheKit-Session-Start`;
 /// - the key is one percent-encoded path segment (`cache_key_path_segment`); the reserved keys
-///   (empty, `.`, `..`, `health`, `ttl`, `lock`) fail with `errc::invalid_key` before any URL is
-///   built;
+///   (empty, `.`, `..`, `health`, `ttl`, `lock`) and keys that are not UTF-8 fail with
+///   `errc::backend_permanent` (as a key the server refuses) before any URL is built;
 /// - `set` is `PUT` with `X-CacheKit-TTL` (no header: no expiry); `ttl` is `GET .../ttl` (`{"ttl":
 ///   null}` is "exists, no expiry"); `touch` is `PATCH .../ttl`; `try_lock` / `release_lock` are
 ///   the lock endpoints, the lock id travelling in `X-CacheKit-Lock-Id`.

@@ -38,7 +38,7 @@ struct entry {
 
 struct lock_entry {
   std::string id;
-  std::chrono::steady_clock::time_point expires;
+  double expires = 0;  // server seconds: `advance` moves locks too
 };
 
 struct response {
@@ -434,7 +434,6 @@ response cachekitio_server::state::handle_key(const std::string& method, const s
     return not_allowed("GET, PATCH");
   }
   // lock
-  const auto real_now = std::chrono::steady_clock::now();
   if (method == "POST") {
     const auto body = nlohmann::json::parse(request.body, nullptr, false);
     long long timeout_ms = 5000;
@@ -442,10 +441,9 @@ response cachekitio_server::state::handle_key(const std::string& method, const s
       timeout_ms = body["timeout_ms"].get<long long>();
     }
     auto it = locks.find(key);
-    if (it != locks.end() && it->second.expires > real_now)
-      return json(200, {{"lock_id", nullptr}});
+    if (it != locks.end() && it->second.expires > t) return json(200, {{"lock_id", nullptr}});
     const std::string id = "lock-" + std::to_string(next_lock++) + "-7f3c";
-    locks[key] = lock_entry{id, real_now + std::chrono::milliseconds{timeout_ms}};
+    locks[key] = lock_entry{id, t + static_cast<double>(timeout_ms) / 1000.0};
     return json(200, {{"lock_id", id}});
   }
   if (method == "DELETE") {

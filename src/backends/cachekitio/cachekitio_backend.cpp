@@ -34,7 +34,9 @@ const std::string l1_status_header = "X-CacheKit-L1-Status: disabled";
 
 result<std::string> key_path(std::string_view key, std::string_view suffix = {}) {
   auto segment = cache_key_path_segment(key);
-  if (!segment) return std::move(segment).error();
+  // A key no URL can carry is a refused key, as the server's 400 would be (cachekit-py raises
+  // PERMANENT): errc::backend_permanent, with path_segment's reason, before any URL is built.
+  if (!segment) return fail(errc::backend_permanent, "cachekit.io: " + segment.error().detail);
   std::string path = "/v1/cache/";
   path += *segment;
   path += suffix;
