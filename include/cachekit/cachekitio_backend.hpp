@@ -54,7 +54,10 @@
 /// Thread safety: thread-safe; one instance serves every thread. Connections are pooled (a curl
 /// share of connections, TLS sessions and DNS) and reused across requests and threads;
 /// `get_many`, `get_many_with_ttl` and `set_many` send their requests concurrently (curl multi),
-/// one round trip of wall-clock time. Fork-safe: a forked child never uses its parent's
+/// at most `connection_pool_size` at a time: a batch up to that size takes one round trip of
+/// wall-clock time, a larger one a round trip per `connection_pool_size` requests (raise the pool
+/// size for wider batches; a batch wider than the pool would set up and tear down a TLS
+/// connection per extra request). Fork-safe: a forked child never uses its parent's
 /// connections; it opens its own on its first request (the parent's are abandoned in the
 /// child, never closed, so nothing is written on the parent's TLS sessions).
 #pragma once

@@ -304,7 +304,8 @@ std::vector<http_response> http_client::perform_many(std::span<const http_reques
     curl_multi_add_handle(multi, sl.easy);
     ++running_count;
   };
-  while (next < requests.size() && running_count < max_parallel) start_one(next++);
+  while (next < requests.size() && running_count < std::max<std::size_t>(1, options_.pool_size))
+    start_one(next++);
   int still_running = 0;
   do {
     curl_multi_perform(multi, &still_running);

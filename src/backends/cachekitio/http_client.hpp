@@ -75,7 +75,9 @@ class http_client {
 
   // One attempt.
   [[nodiscard]] http_response perform(const http_request& request);
-  // All at once (at most `max_parallel` in flight); answers in input order.
+  // Concurrently, at most `pool_size` in flight (a batch up to that size is one round trip;
+  // larger ones run in waves on the pooled connections: a wider batch would open, and on its
+  // return to the pool close, a TLS connection per extra request); answers in input order.
   [[nodiscard]] std::vector<http_response> perform_many(std::span<const http_request> requests);
 
   // This process's session (see http_session).
@@ -85,8 +87,6 @@ class http_client {
   [[nodiscard]] static std::string describe(int transport_error);
   // Whether a transport error is "no answer in time".
   [[nodiscard]] static bool is_timeout(int transport_error) noexcept;
-
-  static constexpr std::size_t max_parallel = 64;
 
   struct process_state;
 
