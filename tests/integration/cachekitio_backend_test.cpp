@@ -287,6 +287,38 @@ TEST_F(cachekitio_backend_test, get_many_and_set_many_run_concurrently_and_answe
   EXPECT_TRUE(server_->requests().empty());
 }
 
+TEST_F(cachekitio_backend_test, one_instance_serves_many_threads_on_pooled_connections) {
+  auto o = options();
+  constexpr int threads = 8;
+  o.connection_pool_size = 2 * threads;  // a get_many of two keys holds two at once
+  auto b = make(o);
+  constexpr int rounds = 40;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < rounds; ++i) {
+        const std::string key = "k:thread:" + std::to_string(t) + ":" + std::to_string(i % 5);
+        const std::string value = std::to_string(t * 1000 + i);
+        if (!b->set(key, bytes_of(value), 60s)) ++wrong;
+        auto got = b->get(key);
+        if (!got || !*got || text_of(**got) != value) ++wrong;
+        std::vector<std::string_view> keys = {key, "k:absent"};
+        auto many = b->get_many(keys);
+        if (!many || (*many)[1].has_value()) ++wrong;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(b->requests_sent(), static_cast<std::uint64_t>(threads * rounds * 4));
+  // Connections are reused: with a pool as large as the requests in flight, about one per
+  // concurrent request, not one per request (a smaller pool closes the extra ones as they come
+  // back, as cachekit-py's non-blocking urllib3 pool does).
+  EXPECT_LE(server_->connections_accepted(), o.connection_pool_size + 4)
+      << "of " << b->requests_sent();
+}
+
 TEST_F(cachekitio_backend_test, path_encoding_vectors_on_the_path_the_server_received) {
   auto vectors = test::load_vector_file<nlohmann::json>("path-encoding.json");
   if (!vectors) GTEST_SKIP() << "path-encoding.json not found";
