@@ -361,6 +361,7 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(reliable(memcached_factory()));
 #if CACHEKIT_TEST_HAS_IO
   backends.push_back(cachekitio_factory());
+  backends.push_back(reliable(cachekitio_factory()));
 #endif
   return backends;
 }
