@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   liblz4-dev libxxhash-dev libssl-dev libsodium-dev
   libmsgpack-cxx-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libhiredis-dev libmemcached-dev prometheus-cpp-dev libspdlog-dev
+  libhiredis-dev libmemcached-dev libcurl4-openssl-dev prometheus-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   clang libclang-rt-14-dev libfuzzer-14-dev clang-format
   python3 python3-venv

@@ -12,6 +12,12 @@
 #include <cachekit/memory_backend.hpp>
 #include <cachekit/monotonic_clock.hpp>
 
+#if CACHEKIT_TEST_HAS_IO
+#include "support/cachekitio_server.hpp"
+
+#include <cachekit/cachekitio_backend.hpp>
+#endif
+
 #include <stdlib.h>  // mkdtemp
 
 #include <atomic>
@@ -201,7 +207,46 @@ backend_instance make_memcached(const std::string& key_prefix) {
   return instance;
 }
 
+#if CACHEKIT_TEST_HAS_IO
+backend_instance make_cachekitio() {
+  static const std::shared_ptr<tls_certificates> certificates = tls_certificates::make();
+  std::shared_ptr<cachekitio_server> server = cachekitio_server::start(*certificates);
+  cachekitio_options options;
+  options.api_key = cachekitio_server::live_key;
+  options.api_url = server->url();
+  options.allow_custom_host = true;
+  options.ca_file = certificates->ca_cert().string();
+  options.resolve = {server->resolve_entry()};
+  options.timeout = 2s;
+  backend_instance instance;
+  instance.resources = server;
+  instance.store = std::make_unique<backend_wrapper>(cachekitio_backend::create(options).value());
+  // The server's clock counts whole seconds: move it by the step rounded up.
+  instance.advance = [raw = server.get()](std::chrono::milliseconds step) {
+    raw->advance(std::chrono::ceil<std::chrono::seconds>(step));
+  };
+  return instance;
+}
+#endif
+
 }  // namespace
+
+backend_factory cachekitio_factory() {
+  backend_capabilities caps;
+  caps.type = "cachekitio";
+  caps.has_erase_prefix = false;  // the API has no listing
+  caps.any_key_bytes = false;     // the server accepts [A-Za-z0-9_.:-] only
+  caps.key_charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-";
+  caps.erase_reports_existence = false;
+  caps.erase_counts_expired_entries = true;  // erase is true whenever the DELETE is accepted
+  caps.release_reports_ownership = false;
+  caps.touch_clears_expiry = false;
+#if CACHEKIT_TEST_HAS_IO
+  return {.name = "cachekitio", .capabilities = std::move(caps), .make = make_cachekitio};
+#else
+  return {.name = "cachekitio", .capabilities = std::move(caps), .make = nullptr};
+#endif
+}
 
 backend_factory wrap(const std::string& name, backend_factory inner, wrap_function wrapper) {
   backend_factory out;
@@ -314,6 +359,10 @@ std::vector<backend_factory> conformance_backends() {
   backends.push_back(reliable(memory_factory()));
   backends.push_back(reliable(redis_factory()));
   backends.push_back(reliable(memcached_factory()));
+#if CACHEKIT_TEST_HAS_IO
+  backends.push_back(cachekitio_factory());
+  backends.push_back(reliable(cachekitio_factory()));
+#endif
   return backends;
 }
 

@@ -71,6 +71,18 @@ struct backend_capabilities {
   /// `erase` of an entry that expired but whose data is still there returns true (file: it
   /// deletes the file, expired or not, as cachekit-py does); false: it returns false.
   bool erase_counts_expired_entries = false;
+  /// `erase` returns whether the key existed; false: it returns true whenever the backend
+  /// accepted the delete (cachekit.io's DELETE does not say).
+  bool erase_reports_existence = true;
+  /// `release_lock` returns whether the token still held the lock; false: true whenever the
+  /// backend accepted the release (cachekit.io).
+  bool release_reports_ownership = true;
+  /// `touch(key, std::nullopt)` removes the expiry; false: it fails with `errc::not_supported`
+  /// (cachekit.io's PATCH takes a positive TTL only).
+  bool touch_clears_expiry = true;
+  /// The only characters keys may hold (others fail with `errc::backend_permanent`); nullopt:
+  /// every printable ASCII character (cachekit.io's server accepts `[A-Za-z0-9_.:-]`).
+  std::optional<std::string> key_charset;
   /// The codes every operation fails with while the server is stopped.
   std::vector<errc> outage_errors = {errc::transient};
   /// The longest one operation may take while the server is stopped.
@@ -134,6 +146,11 @@ backend_factory redis_cluster_factory(redis_key_layout layout = redis_key_layout
 backend_factory redis_sentinel_factory();
 /// `memcached_backend` on its own memcached (default `-I 1m`), with the given key prefix.
 backend_factory memcached_factory(const std::string& key_prefix = {});
+
+/// `cachekitio_backend` against its own support/cachekitio_server (TLS, the test CA), with the
+/// server's clock advanced by `advance`; named "cachekitio". Only when cachekit::io is built
+/// (CACHEKIT_TEST_HAS_IO).
+backend_factory cachekitio_factory();
 
 /// Every backend the conformance suite runs against.
 std::vector<backend_factory> conformance_backends();

@@ -100,7 +100,7 @@ std::unique_ptr<tls_certificates> tls_certificates::make() {
   auto ca = new_cert("cachekit test CA", ca_key.get(), nullptr, ca_key.get(), true, nullptr, 1);
   auto server_key = new_key();
   auto server = new_cert("localhost", server_key.get(), ca.get(), ca_key.get(), false,
-                         "DNS:localhost,IP:127.0.0.1", 2);
+                         "DNS:localhost,IP:127.0.0.1,DNS:api.cachekit.test", 2);
   auto client_key = new_key();
   auto client =
       new_cert("cachekit test client", client_key.get(), ca.get(), ca_key.get(), false, nullptr, 3);

@@ -1,8 +1,9 @@
 // Throwaway TLS material for the TLS tests, made at test time with OpenSSL's API in a temporary
 // directory that is removed with the object: a CA, a server certificate it signs (SAN
-// DNS:localhost and IP:127.0.0.1), a client certificate it signs, and a second, unrelated CA
-// with a client certificate of its own. Keys are P-256, PEM, unencrypted; certificates last a
-// day.
+// DNS:localhost, IP:127.0.0.1 and DNS:api.cachekit.test, the public-looking name the
+// cachekit.io backend's tests reach their local server by), a client certificate it signs, and a
+// second, unrelated CA with a client certificate of its own. Keys are P-256, PEM, unencrypted;
+// certificates last a day.
 //
 // Not thread-safe: make one from the test's main thread (a fixture's SetUpTestSuite).
 #pragma once

@@ -1,0 +1,152 @@
+// cachekitio_backend over loopback TLS against tests/support/cachekitio_server (in this process:
+// its threads share the CPUs with the bench), beside redis_backend on a local redis-server, in
+// the same run: a 1 KiB GET each, and get_many of 100 keys against 100 sequential gets. The
+// ratios are the numbers to watch (absolute loopback times on shared VMs mostly measure
+// wake-ups). Not in `make bench`: build and run cachekit_io_bench.
+#include <cachekit/cachekitio_backend.hpp>
+#include <cachekit/redis_backend.hpp>
+
+#include "support/cachekitio_server.hpp"
+#include "support/local_server.hpp"
+#include "support/tls_certificates.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using cachekit::testing::cachekitio_server;
+using cachekit::testing::local_server;
+using cachekit::testing::tls_certificates;
+
+const std::string& value_1k() {
+  static const std::string value(1024, 'v');
+  return value;
+}
+
+const std::vector<std::string>& keys_100() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out;
+    for (int i = 0; i < 100; ++i) out.push_back("bench:io:" + std::to_string(i));
+    return out;
+  }();
+  return keys;
+}
+
+struct io_setup {
+  explicit io_setup(std::chrono::milliseconds rtt = {}) {
+    // A simulated network round trip: the server waits this long before every answer.
+    if (rtt.count() > 0) {
+      server->inject({.kind = cachekitio_server::fault_kind::delay,
+                      .delay = rtt,
+                      .times = std::numeric_limits<int>::max()});
+    }
+  }
+  std::unique_ptr<tls_certificates> certificates = tls_certificates::make();
+  std::unique_ptr<cachekitio_server> server = cachekitio_server::start(*certificates);
+  std::shared_ptr<cachekit::cachekitio_backend> backend = [this] {
+    cachekit::cachekitio_options o;
+    o.api_key = cachekitio_server::live_key;
+    o.api_url = server->url();
+    o.allow_custom_host = true;
+    o.ca_file = certificates->ca_cert().string();
+    o.resolve = {server->resolve_entry()};
+    auto made = cachekit::cachekitio_backend::create(o).value();
+    made->set("bench:io:1k", cachekit::as_byte_view(value_1k()), std::nullopt).value();
+    for (const auto& k : keys_100()) {
+      made->set(k, cachekit::as_byte_view(value_1k()), std::nullopt).value();
+    }
+    return made;
+  }();
+  // The same server with a pool as wide as the batch: get_many of 100 keys in one round trip.
+  std::shared_ptr<cachekit::cachekitio_backend> wide = [this] {
+    cachekit::cachekitio_options o;
+    o.api_key = cachekitio_server::live_key;
+    o.api_url = server->url();
+    o.allow_custom_host = true;
+    o.ca_file = certificates->ca_cert().string();
+    o.resolve = {server->resolve_entry()};
+    o.connection_pool_size = 100;
+    return cachekit::cachekitio_backend::create(o).value();
+  }();
+};
+
+io_setup& io() {
+  static io_setup setup;
+  return setup;
+}
+
+io_setup& io_rtt() {
+  static io_setup setup(std::chrono::milliseconds{2});
+  return setup;
+}
+
+void io_get_1k(benchmark::State& state) {
+  auto& b = *io().backend;
+  for (auto _ : state) benchmark::DoNotOptimize(b.get("bench:io:1k").value());
+}
+BENCHMARK(io_get_1k)->UseRealTime();
+
+void redis_get_1k(benchmark::State& state) {
+  static const std::unique_ptr<local_server> server = local_server::start_redis();
+  static cachekit::redis_backend b({.url = server->address(), .pool_size = 1});
+  b.set("bench:redis:1k", cachekit::as_byte_view(value_1k()), std::nullopt).value();
+  for (auto _ : state) benchmark::DoNotOptimize(b.get("bench:redis:1k").value());
+}
+BENCHMARK(redis_get_1k)->UseRealTime();
+
+void io_get_many_100(benchmark::State& state) {
+  auto& b = *io().backend;
+  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
+  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+}
+BENCHMARK(io_get_many_100)->UseRealTime();
+
+void io_get_many_100_pool_100(benchmark::State& state) {
+  auto& b = *io().wide;
+  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
+  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+}
+BENCHMARK(io_get_many_100_pool_100)->UseRealTime();
+
+void io_100_gets(benchmark::State& state) {
+  auto& b = *io().backend;
+  for (auto _ : state) {
+    for (const auto& k : keys_100()) benchmark::DoNotOptimize(b.get(k).value());
+  }
+}
+BENCHMARK(io_100_gets)->UseRealTime();
+
+}  // namespace
+
+// The same three shapes with a 2 ms round trip, where batching is what it saves.
+namespace {
+
+void io_rtt2ms_100_gets(benchmark::State& state) {
+  auto& b = *io_rtt().backend;
+  for (auto _ : state) {
+    for (const auto& k : keys_100()) benchmark::DoNotOptimize(b.get(k).value());
+  }
+}
+BENCHMARK(io_rtt2ms_100_gets)->UseRealTime()->Iterations(3);
+
+void io_rtt2ms_get_many_100(benchmark::State& state) {
+  auto& b = *io_rtt().backend;
+  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
+  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+}
+BENCHMARK(io_rtt2ms_get_many_100)->UseRealTime()->Iterations(10);
+
+void io_rtt2ms_get_many_100_pool_100(benchmark::State& state) {
+  auto& b = *io_rtt().wide;
+  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
+  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+}
+BENCHMARK(io_rtt2ms_get_many_100_pool_100)->UseRealTime()->Iterations(10);
+
+}  // namespace
