@@ -63,12 +63,15 @@
 #pragma once
 
 #include <cachekit/backend.hpp>
+#include <cachekit/cache_options.hpp>
 #include <cachekit/export.hpp>
 #include <cachekit/result.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +108,13 @@ struct cachekitio_options {
   std::vector<std::string> resolve;
   /// Sent as `User-Agent` before cachekit's own product token; empty: only cachekit's.
   std::string user_agent_prefix;
+  /// Server-side stale-while-revalidate (spec "Stale-While-Revalidate"): every write with a TTL
+  /// also sends `X-CacheKit-Stale-TTL`, a grace window as long as the TTL, capped so that TTL
+  /// plus window stay within the API's 30 days (cachekit-py's `io` preset, `swr_by_default`).
+  /// Past its TTL an entry is then still served, labelled stale, for that window: the cache
+  /// returns it at once (never copying it to L1) and refreshes it in the background. Off: entries
+  /// vanish at their TTL. The `io` preset turns it on.
+  bool stale_while_revalidate = false;
 
   /// The options from CACHEKIT_API_KEY, CACHEKIT_API_URL, CACHEKIT_ALLOW_CUSTOM_HOST
   /// (true/false/1/0/yes/no/on/off), CACHEKIT_TIMEOUT, CACHEKIT_MAX_RETRIES and
@@ -112,6 +122,10 @@ struct cachekitio_options {
   /// errc::invalid_configuration naming the variable whose value is not valid (never quoting
   /// the API key). The key's presence is checked by `create`, not here.
   [[nodiscard]] CACHEKIT_EXPORT static result<cachekitio_options> from_env();
+  /// As `from_env()`, reading each variable through `lookup` (nullopt: unset), as
+  /// `cache_options::from_env(intent, lookup)` does.
+  [[nodiscard]] CACHEKIT_EXPORT static result<cachekitio_options> from_env(
+      const std::function<std::optional<std::string>(std::string_view name)>& lookup);
 };
 
 /// The cachekit.io backend (see the file comment).
@@ -167,6 +181,26 @@ class CACHEKIT_EXPORT cachekitio_backend final : public backend {
 /// `cachekitio_backend::create` as a plain `backend` (the `io` preset's factory).
 CACHEKIT_EXPORT result<std::shared_ptr<backend>> make_cachekitio_backend(
     const cachekitio_options& options);
+
+/// The `io` intent preset (protocol intent-presets.md; cachekit-py's `DecoratorConfig.io()`):
+/// `cache_options::for_intent(intent::io)` (TTL 3600 s, L1, SWR and the reliability stack on, no
+/// encryption) with the cachekit.io backend as its L2, writing with a stale-grace window
+/// (`stale_while_revalidate`). The API key is `api_key` when given, else `CACHEKIT_API_KEY`; the
+/// other connection settings come from `cachekitio_options::from_env()` (CACHEKIT_API_URL,
+/// CACHEKIT_TIMEOUT, ...). Opens no connection. Errors: errc::invalid_configuration when neither
+/// key is present or either is malformed (never quoted), or a variable is not valid.
+///
+///     cachekit::cache cache(cachekit::io_cache_options(key).value());
+///     auto get_user = cache.memoize("myapp.users.get_user", fetch_user);  // an hour, L1 + io
+[[nodiscard]] CACHEKIT_EXPORT result<cache_options> io_cache_options(std::string_view api_key = {});
+
+namespace detail {
+/// Lets `cache_options::from_env` build this backend (for `CACHEKIT_API_KEY` and `intent::io`)
+/// without the core library linking curl: every program that includes this header installs it
+/// before `main` (the inline variable below). Returns true.
+CACHEKIT_EXPORT bool install_io_backend_factory() noexcept;
+inline const bool io_backend_factory_installed = install_io_backend_factory();
+}  // namespace detail
 
 }  // namespace v0
 }  // namespace cachekit

@@ -396,7 +396,7 @@ std::string join_names(const std::vector<std::string_view>& names) {
 }
 
 // The cachekit.io backend, through the factory the optional `cachekit::io` component installs.
-result<std::shared_ptr<backend>> io_from_env(const env_reader& env) {
+result<std::shared_ptr<backend>> io_from_env(const env_reader& env, bool io_preset) {
   auto factory = installed_io_backend_factory();
   if (factory == nullptr) {
     return fail(errc::not_supported,
@@ -405,7 +405,7 @@ result<std::shared_ptr<backend>> io_from_env(const env_reader& env) {
                 "include <cachekit/cachekitio_backend.hpp>; or unset CACHEKIT_API_KEY and use "
                 "Redis (CACHEKIT_REDIS_URL or REDIS_URL)");
   }
-  return factory(env.lookup());
+  return factory(env.lookup(), io_preset);
 }
 
 // DefaultBackendProvider.get_backend, plus the zero-config rule of decorators/wrapper.py.
@@ -445,7 +445,7 @@ result<std::shared_ptr<backend>> l2_from_env(const env_reader& env, intent i,
     return std::shared_ptr<backend>{};
   }
   const std::string_view var = selected.front();
-  if (var == api_key_var) return io_from_env(env);
+  if (var == api_key_var) return io_from_env(env, false);
   if (var == redis_url_var) return redis_from_env(env, *env.non_empty(var), redis_url_var);
   if (var == memcached_servers_var) {
     auto options = read_memcached_options(env, *env.non_empty(var));
@@ -588,7 +588,7 @@ result<cache_options> options_from_env(intent i, const env_lookup& lookup,
                   "intent::io needs a cachekit.io API key: set CACHEKIT_API_KEY, or pass the "
                   "key to cachekit::io_cache_options(api_key)");
     }
-    auto io = io_from_env(env);
+    auto io = io_from_env(env, true);
     if (!io) return std::move(io).error();
     options.l2 = std::move(*io);
     return options;

@@ -21,9 +21,10 @@ inline namespace v0 {
 namespace detail {
 
 /// Builds the cachekit.io backend from the variables `lookup` returns (CACHEKIT_API_KEY,
-/// CACHEKIT_API_URL, ...). Errors: errc::invalid_configuration naming the variable to fix.
+/// CACHEKIT_API_URL, ...); `io_preset`: as the `io` preset builds it (with its stale-grace
+/// window). Errors: errc::invalid_configuration naming the variable to fix.
 using io_backend_factory =
-    result<std::shared_ptr<backend>> (*)(const cache_options::env_lookup& lookup);
+    result<std::shared_ptr<backend>> (*)(const cache_options::env_lookup& lookup, bool io_preset);
 
 /// Installs the factory (the `cachekit::io` component does; a second call replaces it).
 CACHEKIT_EXPORT void set_io_backend_factory(io_backend_factory factory) noexcept;

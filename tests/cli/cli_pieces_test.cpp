@@ -1,11 +1,13 @@
 // The CLI's own pieces: the registry name and
 // invalidation event, bench percentiles, and the trailing-newline rule of `decode`.
+#include "backend_from_flags.hpp"
 #include "bench_command.hpp"
 #include "cli_io.hpp"
 #include "key_registry.hpp"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,42 @@ std::string hex(std::string_view bytes) {
   }
   return out;
 }
+
+#if CACHEKIT_CLI_HAS_IO
+// cachekit.io from `--url https://...` or CACHEKIT_API_KEY; the key only ever from the
+// environment, and never repeated in an error. (Built, not contacted: no request is sent.)
+TEST(cli_backend_from_flags, cachekit_io_from_the_url_or_the_environment) {
+  const std::string key = "ck_live_cli0123456789";
+  std::map<std::string, std::string, std::less<>> vars;
+  const env_reader env = [&](std::string_view n) -> std::optional<std::string> {
+    auto it = vars.find(n);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  backend_flags flags;
+  flags.url = "https://api.cachekit.io";
+  auto missing = backend_from_flags(flags, env);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().detail.find("set CACHEKIT_API_KEY"), std::string::npos)
+      << missing.error().detail;
+
+  vars["CACHEKIT_API_KEY"] = key;
+  auto by_url = backend_from_flags(flags, env);
+  ASSERT_TRUE(by_url.has_value()) << by_url.error().message();
+  EXPECT_EQ(by_url->store->type(), "cachekitio");
+  EXPECT_EQ(by_url->description.find(key), std::string::npos);
+
+  flags.url = "http://api.cachekit.io";  // plain HTTP would send the key in clear text
+  auto plain = backend_from_flags(flags, env);
+  ASSERT_FALSE(plain.has_value());
+  EXPECT_EQ(plain.code(), errc::invalid_configuration);
+  EXPECT_EQ(plain.error().message().find(key), std::string::npos);
+
+  flags.url.reset();
+  auto from_env = backend_from_flags(flags, env);
+  ASSERT_TRUE(from_env.has_value()) << from_env.error().message();
+  EXPECT_EQ(from_env->store->type(), "cachekitio");
+}
+#endif
 
 TEST(cli_key_registry, names_the_set_as_cachekit_py_does) {
   // From cachekit-py 0.24.1: @cache(namespace="users") on cli_demo.get_user.

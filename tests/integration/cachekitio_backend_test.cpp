@@ -17,8 +17,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <stdlib.h>  // unsetenv
+
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -598,6 +601,75 @@ TEST_F(cachekitio_backend_test, cache_and_memoize_end_to_end_with_the_l1_bound) 
     return q.method == "GET" && q.target.find("/lock") == std::string::npos;
   });
   EXPECT_GE(gets, 2);  // each call read L2 again
+}
+
+// ---- the io preset (intent-presets.md) ---------------------------------------------------
+
+TEST_F(cachekitio_backend_test, the_io_preset_writes_with_a_stale_grace_window_as_long_as_the_ttl) {
+  auto o = options();
+  o.stale_while_revalidate = true;
+  auto b = make(o);
+  ASSERT_TRUE(b->set("k:a", bytes_of("v"), 60s));
+  ASSERT_TRUE(b->set("k:b", bytes_of("v"), 2000000s));  // capped: TTL + window <= 30 days
+  ASSERT_TRUE(b->set("k:c", bytes_of("v"), 2592000s));  // no room left for a window
+  ASSERT_TRUE(b->set("k:d", bytes_of("v"), std::nullopt));
+  const auto requests = server_->requests();
+  ASSERT_EQ(requests.size(), 4U);
+  EXPECT_EQ(requests[0].header("x-cachekit-stale-ttl"), "60");
+  EXPECT_EQ(requests[1].header("x-cachekit-stale-ttl"), "592000");
+  EXPECT_FALSE(requests[2].header("x-cachekit-stale-ttl").has_value());
+  EXPECT_FALSE(requests[3].header("x-cachekit-stale-ttl").has_value());
+  // Without the preset's switch, no window.
+  auto plain = make();
+  server_->clear_requests();
+  ASSERT_TRUE(plain->set("k:e", bytes_of("v"), 60s));
+  EXPECT_FALSE(server_->requests()[0].header("x-cachekit-stale-ttl").has_value());
+}
+
+TEST(cachekitio_io_preset, io_cache_options_takes_the_argument_else_fails_saying_what_to_set) {
+  ::unsetenv("CACHEKIT_API_KEY");  // NOLINT(concurrency-mt-unsafe): no other thread yet
+  auto missing = io_cache_options();
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.code(), errc::invalid_configuration);
+  EXPECT_NE(missing.error().detail.find("CACHEKIT_API_KEY"), std::string::npos);
+
+  auto options = io_cache_options(cachekitio_server::live_key);
+  ASSERT_TRUE(options.has_value()) << options.error().message();
+  EXPECT_EQ(options->preset, intent::io);
+  EXPECT_EQ(options->default_ttl, std::chrono::seconds{3600});
+  EXPECT_TRUE(options->l1_enabled);
+  EXPECT_TRUE(options->swr.enabled);
+  ASSERT_NE(options->l2, nullptr);
+  EXPECT_EQ(options->l2->type(), "cachekitio");
+  EXPECT_FALSE(options->encryption.has_value());
+  cache c(std::move(*options));  // builds; no request is sent before the first call
+
+  auto malformed = io_cache_options("ck_live_has a space");
+  ASSERT_FALSE(malformed.has_value());
+  EXPECT_EQ(malformed.error().message().find("has a space"), std::string::npos);
+}
+
+// The factory this header installs lets the core's from_env build the backend.
+TEST(cachekitio_io_preset, from_env_builds_cachekit_io_for_the_io_preset_and_the_api_key) {
+  std::map<std::string, std::string, std::less<>> vars{
+      {"CACHEKIT_API_KEY", cachekitio_server::live_key}};
+  const cache_options::env_lookup lookup = [&](std::string_view n) -> std::optional<std::string> {
+    auto it = vars.find(n);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  for (auto i : {intent::io, intent::production}) {
+    auto options = cache_options::from_env(i, lookup);
+    ASSERT_TRUE(options.has_value()) << options.error().message();
+    ASSERT_NE(options->l2, nullptr);
+    EXPECT_EQ(options->l2->type(), "cachekitio");
+  }
+  EXPECT_EQ(cache_options::from_env(intent::io, lookup)->default_ttl, std::chrono::seconds{3600});
+
+  vars["CACHEKIT_API_URL"] = "http://api.cachekit.io";
+  auto refused = cache_options::from_env(intent::io, lookup);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.code(), errc::invalid_configuration);
+  EXPECT_EQ(refused.error().message().find(cachekitio_server::live_key), std::string::npos);
 }
 
 }  // namespace

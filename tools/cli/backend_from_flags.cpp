@@ -8,6 +8,9 @@
 #include <cachekit/file_backend.hpp>
 #include <cachekit/memcached_backend.hpp>
 #include <cachekit/redis_backend.hpp>
+#if CACHEKIT_CLI_HAS_IO
+#include <cachekit/cachekitio_backend.hpp>  // also lets from_env build it (CACHEKIT_API_KEY)
+#endif
 
 #include <exception>
 #include <utility>
@@ -16,8 +19,9 @@ namespace cachekit::cli {
 namespace {
 
 constexpr std::string_view url_help =
-    "give --url redis://HOST:6379/0, --url memcached://HOST:11211 or --url file:///DIR, or set "
-    "REDIS_URL, CACHEKIT_REDIS_URL, CACHEKIT_MEMCACHED_SERVERS or CACHEKIT_FILE_CACHE_DIR";
+    "give --url redis://HOST:6379/0, --url memcached://HOST:11211, --url file:///DIR or --url "
+    "https://api.cachekit.io (with CACHEKIT_API_KEY), or set REDIS_URL, CACHEKIT_REDIS_URL, "
+    "CACHEKIT_MEMCACHED_SERVERS, CACHEKIT_FILE_CACHE_DIR or CACHEKIT_API_KEY";
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -90,7 +94,35 @@ result<live_backend> file_from_url(std::string_view path) {
   return live_backend{.store = store, .description = "file " + store->directory().string()};
 }
 
-result<live_backend> from_url(const backend_flags& flags) {
+// cachekit.io at `url`, the key and the other settings from the environment: the key is never a
+// flag, where `ps` and shell history would show it.
+result<live_backend> cachekitio_from_url(const backend_flags& flags, const std::string& url,
+                                         const env_reader& env) {
+#if CACHEKIT_CLI_HAS_IO
+  auto options = cachekitio_options::from_env(env);
+  if (!options) return std::move(options).error();
+  if (options->api_key.empty()) {
+    return fail(errc::invalid_configuration,
+                "--url " + std::string(url.substr(0, 8)) +
+                    "... is cachekit.io: set CACHEKIT_API_KEY to its API key (it is never taken "
+                    "as a flag, which ps and shell history would show)");
+  }
+  options->api_url = url;
+  options->timeout = flags.timeout;
+  auto store = cachekitio_backend::create(*options);
+  if (!store) return std::move(store).error();
+  return live_backend{.store = *store, .description = "cachekit.io " + url};
+#else
+  (void)flags;
+  (void)url;
+  (void)env;
+  return fail(errc::not_supported,
+              "this cachekit was built without cachekit::io (the cachekit.io backend): rebuild "
+              "with libcurl4-openssl-dev installed");
+#endif
+}
+
+result<live_backend> from_url(const backend_flags& flags, const env_reader& env) {
   const std::string& url = *flags.url;
   if (starts_with(url, "redis://") || starts_with(url, "unix:") || starts_with(url, "rediss://") ||
       starts_with(url, "redis+cluster://") || starts_with(url, "rediss+cluster://") ||
@@ -101,10 +133,13 @@ result<live_backend> from_url(const backend_flags& flags) {
     return memcached_from_url(flags, std::string_view(url).substr(12));
   }
   if (starts_with(url, "file://")) return file_from_url(std::string_view(url).substr(7));
+  if (starts_with(url, "https://") || starts_with(url, "http://")) {
+    return cachekitio_from_url(flags, url, env);  // http:// is refused there, saying why
+  }
   return fail(
       errc::invalid_configuration,
       "--url must start with redis://, rediss://, redis+cluster://, redis+sentinel://, unix://, "
-      "memcached:// or file://; " +
+      "memcached://, file:// or https:// (cachekit.io); " +
           std::string(url_help));
 }
 
@@ -137,6 +172,8 @@ result<live_backend> from_environment(const env_reader& env) {
     out.description = "memcached (CACHEKIT_MEMCACHED_SERVERS)";
   } else if (auto* files = dynamic_cast<file_backend*>(out.store.get()); files != nullptr) {
     out.description = "file " + files->directory().string();
+  } else if (type == "cachekitio") {
+    out.description = "cachekit.io (CACHEKIT_API_KEY, CACHEKIT_API_URL)";
   } else {
     out.description = std::string(type);
   }
@@ -150,7 +187,7 @@ result<live_backend> backend_from_flags(const backend_flags& flags, const env_re
     return fail(errc::invalid_configuration, "--timeout-ms must be positive");
   }
   try {
-    auto out = flags.url ? from_url(flags) : from_environment(env);
+    auto out = flags.url ? from_url(flags, env) : from_environment(env);
     if (out) out->timeout = flags.timeout;
     return out;
   } catch (const error& e) {  // a backend refuses its options by throwing

@@ -46,9 +46,10 @@ struct live_subcommands::state {
   void add_backend_flags(CLI::App& cmd) {
     cmd.add_option("--url", backend.url,
                    "redis://[user:pass@]host[:port][/db], unix:///path.sock, "
-                   "memcached://host:port[,host:port], file:///dir (default: the environment "
-                   "variables REDIS_URL, CACHEKIT_REDIS_URL, CACHEKIT_MEMCACHED_SERVERS, "
-                   "CACHEKIT_FILE_CACHE_DIR)");
+                   "memcached://host:port[,host:port], file:///dir, https://api.cachekit.io "
+                   "(the key from CACHEKIT_API_KEY) (default: the environment variables "
+                   "REDIS_URL, CACHEKIT_REDIS_URL, CACHEKIT_MEMCACHED_SERVERS, "
+                   "CACHEKIT_FILE_CACHE_DIR, CACHEKIT_API_KEY)");
     cmd.add_option("--redis-tenant", backend.redis_tenant,
                    "Redis: tenant of the t:{tenant}: key prefix (default \"default\", as "
                    "cachekit-py's zero-config Redis)");

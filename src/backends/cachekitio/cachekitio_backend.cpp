@@ -197,17 +197,32 @@ struct cachekitio_backend::impl {
                         "or none");
       }
       r.headers.push_back("X-CacheKit-TTL: " + std::to_string(ttl->count()));
+      // The grace window: as long as the TTL, within the 30-day cap on both together.
+      const long long window =
+          std::min<long long>(ttl->count(), detail::cachekitio_max_ttl_seconds - ttl->count());
+      if (options.stale_while_revalidate && ttl->count() > 0 && window > 0) {
+        r.headers.push_back("X-CacheKit-Stale-TTL: " + std::to_string(window));
+      }
     }
     return r;
   }
 };
 
 result<cachekitio_options> cachekitio_options::from_env() {
-  cachekitio_options o;
-  const auto env = [](const char* name) -> std::optional<std::string> {
-    const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at setup
+  return from_env([](std::string_view name) -> std::optional<std::string> {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read at setup
+    const char* v = std::getenv(std::string(name).c_str());
     if (v == nullptr) return std::nullopt;
     return std::string(v);
+  });
+}
+
+result<cachekitio_options> cachekitio_options::from_env(
+    const std::function<std::optional<std::string>(std::string_view name)>& lookup) {
+  cachekitio_options o;
+  const auto env = [&lookup](const char* name) -> std::optional<std::string> {
+    if (!lookup) return std::nullopt;
+    return lookup(name);
   };
   if (auto v = env("CACHEKIT_API_KEY")) o.api_key = *v;
   if (auto v = env("CACHEKIT_API_URL"); v && !v->empty()) o.api_url = *v;
