@@ -145,6 +145,15 @@ bench-cluster: $(DEPS_STAMP)
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_cluster_bench
 	build-release/bench/cachekit_cluster_bench --benchmark_min_time=0.5
 
+# cachekit::io over loopback TLS (an in-process server of the API) beside Redis: a 1 KiB GET, and
+# get_many of 100 keys against 100 gets, with and without a simulated 2 ms round trip
+# (bench/cachekitio_latency.cpp).
+.PHONY: bench-io
+bench-io: $(DEPS_STAMP)
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_io_bench
+	build-release/bench/cachekit_io_bench --benchmark_min_time=0.2
+
 # How long a process serves a value another process changed, per L1 coherence mode, with real
 # processes on one redis-server (bench/coherence_staleness.cpp; about 35 s).
 .PHONY: bench-coherence
