@@ -38,10 +38,12 @@
 #pragma once
 
 #include <cachekit/cache_options.hpp>
+#include <cachekit/call_result.hpp>
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/flight_table.hpp>
 #include <cachekit/interop_key.hpp>
+#include <cachekit/many_options.hpp>
 #include <cachekit/object_cache.hpp>
 #include <cachekit/tenant_scope.hpp>
 #include <cachekit/value_codec.hpp>
@@ -58,9 +60,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -236,6 +241,23 @@ struct CACHEKIT_EXPORT memo_binding {
   /// Never fails, as `load_l1`.
   [[nodiscard]] std::optional<byte_buffer> load_l2(std::string_view key, std::string_view l1_key,
                                                    served_by& layer);
+  // ---- batch calls (memoized::many; src/cache/memo_batch.cpp) -------------------------------
+  /// `load_l2` of several keys in ONE L2 round trip (`backend::get_many_with_ttl`, through the
+  /// reliability wrappers): `found[i]` and `layers[i]` as `load_l2` would give for `keys[i]`.
+  /// Never fails: an L2 failure makes every layer `l2_failed`.
+  void load_l2_many(std::span<const std::string_view> keys,
+                    std::span<const std::string_view> l1_keys,
+                    std::vector<std::optional<byte_buffer>>& found, std::vector<served_by>& layers);
+  /// One result of a batch to store.
+  struct batch_store {
+    std::string_view key;
+    std::string_view l1_key;
+    byte_view msgpack;
+  };
+  /// `store` of several results: L1 each, then ONE L2 write (`backend::set_many`, recorded in
+  /// the function's registry when the backend keeps one); `write_l2` as `store`.
+  void store_many(std::span<const batch_store> items, bool write_l2);
+
   /// Seals `msgpack` and writes it to L1 (under `l1_key`) and, with `write_l2`, L2 (under
   /// `key`). A call whose L2 read just failed writes L1 only: the write would most likely wait
   /// out the same timeout, doubling what the outage costs the caller.
@@ -302,6 +324,11 @@ struct CACHEKIT_EXPORT memo_binding {
   memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop, ttl_seconds entry_ttl,
                bool stats_on, std::string function_key_space);
 };
+
+/// Runs `job(0)` .. `job(count - 1)`, on up to `parallelism` threads (the caller's among them;
+/// 1: all on the caller's). `job` must not throw. Returns when every job has run.
+CACHEKIT_EXPORT void run_batch_jobs(std::size_t count, std::size_t parallelism,
+                                    const std::function<void(std::size_t)>& job);
 
 /// Object mode (`intent::local`): what a function's decoded-results cache shares with the
 /// engine, and its share of the cache's `object_max_bytes`, held while it lives.
@@ -389,6 +416,16 @@ class memoized_impl<F, R(P...)> {
                     std::is_move_constructible_v<result_type>,
                 "cachekit::memoize: the result type must be movable");
 
+  /// The parameter type of a one-parameter function (without references), for `many`.
+  struct no_single_parameter {};
+  using single_parameter =
+      std::tuple_element_t<0, std::tuple<std::remove_cvref_t<P>..., no_single_parameter>>;
+
+  // A batch copies its calls' arguments (held as tuples) into the function: no output
+  // parameters, copyable types.
+  static constexpr bool batchable =
+      ((!is_output_parameter_v<P> && std::is_copy_constructible_v<std::remove_cvref_t<P>>)&&...);
+
   /// Calls the function through the cache (see the file comment).
   result_type operator()(P... args) const {
     if (state_->objects) return call_objects(args...);
@@ -461,6 +498,56 @@ class memoized_impl<F, R(P...)> {
   /// `_bypass_cache=True` call argument.
   result_type uncached(P... args) const {
     return std::invoke(state_->fn, std::forward<P>(args)...);
+  }
+
+  /// The arguments of one call of a batch (`many`): the parameters' types without references.
+  using arguments = std::tuple<std::remove_cvref_t<P>...>;
+
+  /// Calls the function through the cache once per element of `calls`, paying one L2 round
+  /// trip for the whole batch instead of one per call: every call's key, then L1 (hits served
+  /// as single calls serve them, background refreshes included), then ONE L2 read of all the
+  /// L1 misses (`backend::get_many_with_ttl`, behind the circuit breaker and backpressure),
+  /// then the function for each remaining miss, then ONE L2 write of all their results
+  /// (`backend::set_many`). Answers are in input order, each with its own outcome: a function
+  /// that throws for one call fails that element only (`call_result::error`), and nothing is
+  /// stored for it. Calls with equal keys run the function once; a key another caller is
+  /// filling right now is waited for (in-process single-flight, as single calls). An L2
+  /// failure means every L1 miss runs the function (results then go to L1 only, as a single
+  /// call whose read failed). Counters (`info()`) and observers count each element as a
+  /// single call would. Not used for batches: the distributed fill lock
+  /// (`cache_options::fill_lock`; taking it key by key would cost a round trip per key).
+  /// Object mode (`intent::local`): each element is a single call, in order.
+  /// `options.parallelism` > 1 runs the misses on that many threads. The arguments are copied
+  /// for the calls that run the function. Thread-safe. The only exception it throws is a
+  /// `fail_closed` refusal (errc_group::security), as a single call does, or std::bad_alloc.
+  ///
+  ///     std::vector<std::tuple<std::int64_t, std::string>> calls = {{1, "en"}, {2, "fr"}};
+  ///     for (auto& r : get_user.many(calls)) if (r) use(r.value());
+  [[nodiscard]] std::vector<call_result<result_type>> many(std::span<const arguments> calls,
+                                                           const many_options& options = {}) const
+      requires(batchable) {
+    std::vector<std::optional<call_result<result_type>>> slots(calls.size());
+    if (state_->objects) {
+      for (std::size_t i = 0; i < calls.size(); ++i) slots[i].emplace(object_call(calls[i]));
+    } else {
+      many_bytes(calls, options, slots);
+    }
+    std::vector<call_result<result_type>> out;
+    out.reserve(slots.size());
+    for (auto& slot : slots) out.push_back(std::move(*slot));
+    return out;
+  }
+
+  /// `many` for a function of one parameter: one call per element of `args`.
+  ///
+  ///     auto users = get_user.many(std::vector<std::int64_t>{1, 2, 3});
+  [[nodiscard]] std::vector<call_result<result_type>> many(std::span<const single_parameter> args,
+                                                           const many_options& options = {}) const
+      requires(batchable && sizeof...(P) == 1) {
+    std::vector<arguments> calls;
+    calls.reserve(args.size());
+    for (const auto& a : args) calls.emplace_back(a);
+    return many(std::span<const arguments>(calls), options);
   }
 
   /// The key a call with `args` uses, as the protocol defines it and cachekit-py's key
@@ -605,6 +692,24 @@ class memoized_impl<F, R(P...)> {
   void schedule_refresh(memo_binding& b, const std::string& l1_key,
                         monotonic_clock::time_point from, P&... args) const {
     if constexpr (refreshable) {
+      std::optional<argument_copies> copies;
+      try {
+        copies.emplace(args...);
+      } catch (...) {  // copying the arguments failed: no refresh
+        b.end_refresh(l1_key, from, false);
+        return;
+      }
+      schedule_refresh_of(b, l1_key, from, std::move(*copies));
+    } else {
+      b.end_refresh(l1_key, from, false);
+      ((void)args, ...);
+    }
+  }
+
+  // schedule_refresh with the arguments already copied (batch calls hold them as tuples).
+  void schedule_refresh_of(memo_binding& b, const std::string& l1_key,
+                           monotonic_clock::time_point from, argument_copies copies) const {
+    if constexpr (refreshable) {
       std::shared_ptr<refresh_claim> claim;
       try {
         claim = std::make_shared<refresh_claim>(state_, l1_key, from);
@@ -616,7 +721,7 @@ class memoized_impl<F, R(P...)> {
       try {
         // A job that is not queued is destroyed at once; the last copy of `claim` then ends
         // the claim (so does one dropped unrun when the cache goes).
-        (void)b.submit_refresh([claim, copies = argument_copies(args...)]() mutable {
+        (void)b.submit_refresh([claim, copies = std::move(copies)]() mutable {
           auto owner = claim->owner.lock();
           if (!owner) return;  // the function is gone: nothing to refresh for
           std::optional<tenant_scope> scope;
@@ -627,7 +732,7 @@ class memoized_impl<F, R(P...)> {
       }
     } else {
       b.end_refresh(l1_key, from, false);
-      ((void)args, ...);
+      (void)copies;
     }
   }
 
@@ -672,6 +777,298 @@ class memoized_impl<F, R(P...)> {
     }
     if (failed && b.collect_stats) b.stats.record_refresh(false);
     claim.end(b, failed);
+  }
+
+  // ---- batch calls (many) ------------------------------------------------------------------
+
+  // The function called with a copy of `call`'s arguments.
+  result_type invoke_with(const arguments& call) const {
+    arguments copy = call;
+    return std::apply([this](auto&... a) { return std::invoke(state_->fn, static_cast<P>(a)...); },
+                      copy);
+  }
+
+  // Object mode: one single call; its source from whether the object cache held it first.
+  call_result<result_type> object_call(const arguments& call) const {
+    try {
+      arguments copy = call;
+      const bool held = std::apply(
+          [this](const auto&... a) {
+            auto key = state_->object_keys(a...);
+            return key && state_->objects->cache.visit(*key, [](const result_type&) {});
+          },
+          copy);
+      auto value =
+          std::apply([this](auto&... a) { return call_objects(static_cast<P&>(a)...); }, copy);
+      return call_result<result_type>(std::move(value),
+                                      held ? call_source::l1 : call_source::function);
+    } catch (...) {
+      return call_result<result_type>(std::current_exception());
+    }
+  }
+
+  // What happens to one call of a batch after its lookups.
+  enum class batch_step : std::uint8_t {
+    done,          // served from L1 or L2
+    run_uncached,  // its key could not be derived: the function runs, nothing is stored
+    run_unstored,  // another reader's entry is left in place: runs, nothing is stored
+    lookup_l2,     // an L1 miss, to be read from L2
+    fill,          // a miss: single-flight, the function, the store
+  };
+
+  // The result (or exception) of one function run of a batch.
+  struct batch_run {
+    std::shared_ptr<const result_type> value;
+    std::exception_ptr error;
+    std::optional<byte_buffer> encoded;
+  };
+
+  // A failed call's answer: the kept expired L1 copy when fail-safe stale allows, else the
+  // exception (a fail_closed refusal is never masked).
+  call_result<result_type> failed_call(memo_binding& b, const std::string& l1_key,
+                                       std::exception_ptr thrown) const {
+    if (b.serve_stale && !l1_key.empty()) {
+      bool security = false;
+      try {
+        std::rethrow_exception(thrown);
+      } catch (const error& e) {
+        security = e.code() == errc_group::security;
+      } catch (...) {
+      }
+      if (!security) {
+        if (auto kept = stale_copy(b, l1_key)) {
+          return call_result<result_type>(std::move(*kept), call_source::stale);
+        }
+      }
+    }
+    return call_result<result_type>(std::move(thrown));
+  }
+
+  void many_bytes(std::span<const arguments> calls, const many_options& options,
+                  std::vector<std::optional<call_result<result_type>>>& out) const {
+    memo_binding& b = *state_->binding;
+    const std::size_t n = calls.size();
+    const bool by_preimage = static_cast<bool>(state_->l1_keys);
+    const auto keys_of = [this](const key_function& f, const arguments& call) {
+      return std::apply([&f](const auto&... a) { return f(a...); }, call);
+    };
+    std::vector<std::string> l1_keys(n);
+    std::vector<std::string> keys(n);
+    std::vector<batch_step> steps(n, batch_step::lookup_l2);
+    std::vector<served_by> layers(n, served_by::nothing);
+
+    // 1. Keys and L1, call by call, as call_bytes.
+    for (std::size_t i = 0; i < n; ++i) {
+      auto l1_key = keys_of(by_preimage ? state_->l1_keys : state_->keys, calls[i]);
+      if (!l1_key) {
+        b.uncacheable(l1_key.error());
+        steps[i] = batch_step::run_uncached;
+        continue;
+      }
+      l1_keys[i] = std::move(*l1_key);
+      std::optional<monotonic_clock::time_point> refresh_from;
+      std::optional<byte_buffer> stored =
+          b.load_l1(l1_keys[i], layers[i], refreshable && b.swr ? &refresh_from : nullptr);
+      std::optional<failure> l1_fault;
+      if (stored) {
+        auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
+        if (decoded) {
+          if (b.collect_stats) b.stats.record_l1_hit();
+          if (refresh_from) {
+            if constexpr (refreshable) {
+              std::optional<argument_copies> copies;
+              try {
+                copies.emplace(calls[i]);
+              } catch (...) {  // no copy, no refresh; the claim ends below
+              }
+              if (copies) {
+                schedule_refresh_of(b, l1_keys[i], *refresh_from, std::move(*copies));
+              } else {
+                b.end_refresh(l1_keys[i], *refresh_from, false);
+              }
+            } else {
+              b.end_refresh(l1_keys[i], *refresh_from, false);
+            }
+          }
+          out[i].emplace(std::move(*decoded), call_source::l1);
+          steps[i] = batch_step::done;
+          continue;
+        }
+        if (refresh_from) b.end_refresh(l1_keys[i], *refresh_from, false);
+        l1_fault = std::move(decoded).error();
+      }
+      auto protocol =
+          by_preimage ? keys_of(state_->keys, calls[i]) : result<std::string>(l1_keys[i]);
+      if (!protocol) {
+        b.uncacheable(protocol.error());
+        steps[i] = batch_step::run_uncached;
+        continue;
+      }
+      keys[i] = std::move(*protocol);
+      if (l1_fault) {
+        b.reject(keys[i], l1_keys[i], *l1_fault, cache_layer::l1);
+        steps[i] = batch_step::fill;
+      } else if (layers[i] == served_by::left_in_place) {
+        steps[i] = batch_step::run_unstored;
+      }
+    }
+
+    // 2. ONE L2 read for every L1 miss (each distinct key asked once).
+    std::vector<std::string_view> ask_keys;
+    std::vector<std::string_view> ask_l1_keys;
+    std::vector<std::size_t> ask_of(n, 0);
+    {
+      std::unordered_map<std::string_view, std::size_t> asked;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (steps[i] != batch_step::lookup_l2) continue;
+        auto [at, fresh] = asked.try_emplace(keys[i], ask_keys.size());
+        if (fresh) {
+          ask_keys.push_back(keys[i]);
+          ask_l1_keys.push_back(l1_keys[i]);
+        }
+        ask_of[i] = at->second;
+      }
+    }
+    bool l2_failed = false;
+    if (!ask_keys.empty()) {
+      std::vector<std::optional<byte_buffer>> found;
+      std::vector<served_by> found_layers;
+      b.load_l2_many(ask_keys, ask_l1_keys, found, found_layers);
+      std::vector<bool> rejected(ask_keys.size(), false);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (steps[i] != batch_step::lookup_l2) continue;
+        const std::size_t j = ask_of[i];
+        layers[i] = found_layers[j];
+        if (layers[i] == served_by::l2_failed) l2_failed = true;
+        if (layers[i] == served_by::left_in_place) {
+          steps[i] = batch_step::run_unstored;
+          continue;
+        }
+        steps[i] = batch_step::fill;
+        if (!found[j] || rejected[j]) continue;
+        auto decoded = stored_value_codec<result_type>::decode(*found[j], b.interop);
+        if (decoded) {
+          if (b.collect_stats) b.stats.record_l2_hit();
+          out[i].emplace(std::move(*decoded), call_source::l2);
+          steps[i] = batch_step::done;
+          continue;
+        }
+        b.reject(keys[i], l1_keys[i], decoded.error());
+        rejected[j] = true;
+      }
+    }
+
+    // 3. Misses: one flight per distinct key; this batch runs the keys it leads, and waits for
+    // the others only after finishing its own (so two batches never wait on each other).
+    struct flight_group {
+      std::size_t first = 0;
+      std::vector<std::size_t> members;
+      std::optional<flight_table::ticket> ticket;
+    };
+    std::vector<flight_group> groups;
+    {
+      std::unordered_map<std::string_view, std::size_t> group_of;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (steps[i] != batch_step::fill) continue;
+        auto [at, fresh] = group_of.try_emplace(keys[i], groups.size());
+        if (fresh) {
+          groups.emplace_back();
+          groups.back().first = i;
+          groups.back().ticket.emplace(b.flights.join(keys[i]));
+        }
+        groups[at->second].members.push_back(i);
+      }
+    }
+    // The runs: every call that runs alone, and one per led flight.
+    std::vector<std::size_t> run_calls;     // call index of each run
+    std::vector<std::ptrdiff_t> run_group;  // its flight group, or -1
+    for (std::size_t i = 0; i < n; ++i) {
+      if (steps[i] == batch_step::run_uncached || steps[i] == batch_step::run_unstored) {
+        run_calls.push_back(i);
+        run_group.push_back(-1);
+      }
+    }
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (!groups[g].ticket->leader()) continue;
+      run_calls.push_back(groups[g].first);
+      run_group.push_back(static_cast<std::ptrdiff_t>(g));
+    }
+    std::vector<batch_run> runs(run_calls.size());
+    const std::optional<std::string> tenant =
+        tenant_scope::current() ? std::optional<std::string>(*tenant_scope::current())
+                                : std::nullopt;
+    const std::thread::id caller = std::this_thread::get_id();
+    run_batch_jobs(runs.size(), options.parallelism, [&](std::size_t r) {
+      std::optional<tenant_scope> scope;
+      batch_run& run = runs[r];
+      try {
+        if (tenant && std::this_thread::get_id() != caller) scope.emplace(*tenant);
+        const std::size_t i = run_calls[r];
+        if (steps[i] != batch_step::run_uncached) b.count_miss();
+        run.value = std::make_shared<const result_type>(invoke_with(calls[i]));
+        if (run_group[r] >= 0) {
+          if (auto encoded = stored_value_codec<result_type>::encode(*run.value, b.interop)) {
+            run.encoded = std::move(*encoded);
+          } else {
+            b.uncacheable(encoded.error());
+          }
+        }
+      } catch (...) {
+        run.value.reset();
+        run.error = std::current_exception();
+      }
+    });
+
+    // 4. ONE L2 write of every result to store (L1 only when the read failed, as call_bytes).
+    std::vector<memo_binding::batch_store> stores;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      if (run_group[r] < 0 || !runs[r].encoded) continue;
+      const std::size_t i = run_calls[r];
+      stores.push_back({.key = keys[i], .l1_key = l1_keys[i], .msgpack = *runs[r].encoded});
+    }
+    if (!stores.empty()) b.store_many(stores, !l2_failed);
+
+    // 5. Answers: the runs', the led flights' (finished for their waiters too), then the
+    // flights other callers led.
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const std::size_t i = run_calls[r];
+      const auto answer = [&](std::size_t at, call_source source) {
+        if (runs[r].value) {
+          out[at].emplace(*runs[r].value, source);
+        } else {
+          out[at].emplace(failed_call(b, l1_keys[at], runs[r].error));
+        }
+      };
+      if (run_group[r] < 0) {
+        answer(i, call_source::function);
+        continue;
+      }
+      flight_group& g = groups[static_cast<std::size_t>(run_group[r])];
+      b.flights.finish(*g.ticket, runs[r].value, runs[r].error);
+      for (const std::size_t at : g.members) {
+        // The batch's duplicates share the run, as a waiting caller would: an L1 hit.
+        if (at != i && runs[r].value && b.collect_stats) b.stats.record_l1_hit();
+        answer(at, at == i ? call_source::function : call_source::l1);
+      }
+    }
+    for (auto& g : groups) {
+      if (g.ticket->leader()) continue;
+      std::shared_ptr<const result_type> shared;
+      std::exception_ptr error;
+      try {
+        shared = std::static_pointer_cast<const result_type>(b.flights.wait(*g.ticket));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      for (const std::size_t at : g.members) {
+        if (shared) {
+          if (b.collect_stats) b.stats.record_l1_hit();
+          out[at].emplace(*shared, call_source::l1);
+        } else {
+          out[at].emplace(failed_call(b, l1_keys[at], error));
+        }
+      }
+    }
   }
 
   // A miss of `key`. Concurrent callers in this process share one call of the function (the
