@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <cachekit/cache.hpp>
+#include <cachekit/tenant_scope.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -315,6 +316,108 @@ TEST_F(memoize_many_test, an_empty_batch_is_empty_and_costs_nothing) {
   const auto before = l2->calls();
   EXPECT_TRUE(twice.many(std::vector<std::int64_t>{}).empty());
   EXPECT_EQ(l2->calls(), before);
+}
+
+TEST_F(memoize_many_test, an_l1_hit_past_the_refresh_threshold_is_refreshed_in_the_background) {
+  auto c = make_cache({.l1_enabled = true});
+  auto twice = c.memoize("tests.many.swr", doubling(), {.ttl = 100s});
+  (void)twice.many(range(0, 3));
+  clock.advance(56s);  // above 0.5 x 1.1 of 100 s whatever the jitter draws
+  const auto results = twice.many(range(0, 3));
+  for (const auto& r : results) EXPECT_EQ(r.source(), call_source::l1);
+  ASSERT_TRUE(c.wait_for_refreshes(30s));
+  // Each copy refreshed once (here from L2, whose entries are younger: no function call).
+  EXPECT_EQ(twice.info().refreshes, 3u);
+}
+
+TEST_F(memoize_many_test, a_throwing_call_serves_its_expired_copy_within_serve_stale_for) {
+  cache_options options;
+  options.reliability.retry = std::nullopt;  // retry back-off would move the manual clock
+  options.swr.enabled = false;
+  options.serve_stale_for = 60s;
+  auto c = make_cache(std::move(options));
+  std::atomic<bool> throwing{false};
+  auto f = c.memoize("tests.many.stale",
+                     [&](std::int64_t n) {
+                       if (throwing) throw std::runtime_error("upstream down");
+                       return n + 1;
+                     },
+                     {.ttl = 10s});
+  (void)f.many(range(0, 2));
+  l2->fail_with(errc::transient);
+  throwing = true;
+  clock.advance(10s + 59s);
+  const std::vector<std::int64_t> args = {0, 1, 7};
+  const auto results = f.many(args);
+  EXPECT_EQ(results[0].value(), 1);
+  EXPECT_EQ(results[0].source(), call_source::stale);
+  EXPECT_EQ(results[1].value(), 2);
+  EXPECT_THROW((void)results[2].value(), std::runtime_error);  // never cached: no copy
+  EXPECT_EQ(c.stats().stale_served, 2u);
+}
+
+TEST_F(memoize_many_test, helper_threads_run_the_function_in_the_callers_tenant) {
+  const std::string tenant = "6f1c2a3b-0000-4000-8000-00000000000a";
+  cache_options options = cache_options::for_intent(intent::secure);
+  options.encryption = encryption_options{
+      .keys = keyring::from_hex("5cf9905fe95b6033a093c02a288b86c1389300cda4aea69c330676c9d6839a2c")
+                  .value(),
+      .multi_tenant = true};
+  auto c = make_cache(std::move(options));
+  auto whose = c.memoize("tests.many.tenant", [this](std::int64_t n) {
+    ++calls;
+    return std::string(tenant_scope::current().value_or("none")) + "/" + std::to_string(n);
+  });
+  tenant_scope scope(tenant);
+  const auto results = whose.many(range(0, 8), {.parallelism = 4});
+  for (std::int64_t n = 0; n < 8; ++n) {
+    EXPECT_EQ(results[n].value(), tenant + "/" + std::to_string(n));
+  }
+  // Sealed for the tenant: its single calls open them.
+  EXPECT_EQ(whose(3), tenant + "/3");
+  EXPECT_EQ(calls, 8);
+}
+
+// ---- cache::get_many / set_many ------------------------------------------------------------
+
+TEST_F(memoize_many_test, typed_set_many_and_get_many_are_one_l2_operation_each) {
+  auto c = make_cache({.l1_enabled = true});
+  const std::vector<std::pair<std::string_view, std::int64_t>> items = {{"a", 1}, {"b", 2}};
+  auto before = l2->calls();
+  ASSERT_TRUE(c.set_many<std::int64_t>(items, {.ttl = 30s, .ns = "n"}));
+  EXPECT_EQ(l2->calls() - before, 1u);
+  EXPECT_TRUE(l2->exists("ns:n:a").value());
+
+  const std::vector<std::string_view> keys = {"b", "x", "a", "b"};
+  before = l2->calls();
+  auto values = c.get_many<std::int64_t>(keys, {.ns = "n"});
+  ASSERT_TRUE(values) << values.error().message();
+  EXPECT_EQ(*values, (std::vector<std::optional<std::int64_t>>{2, std::nullopt, 1, 2}));
+  EXPECT_EQ(l2->calls() - before, 1u);  // "x" missed L1: one read for it
+
+  // A fresh cache (empty L1) reads all of them in one operation too, and single gets agree.
+  auto other = make_cache({.l1_enabled = true});
+  before = l2->calls();
+  EXPECT_EQ(other.get_many<std::int64_t>(keys, {.ns = "n"}).value(), *values);
+  EXPECT_EQ(l2->calls() - before, 1u);
+  EXPECT_EQ(other.get<std::int64_t>("a", {.ns = "n"}).value(), 1);
+}
+
+TEST_F(memoize_many_test, typed_get_many_evicts_what_does_not_decode_and_returns_l2_errors) {
+  auto c = make_cache({.l1_enabled = false});
+  const std::vector<std::pair<std::string_view, std::string>> items = {{"s", "text"}};
+  ASSERT_TRUE(c.set_many<std::string>(items));
+  const std::vector<std::string_view> keys = {"s"};
+  auto as_int = c.get_many<std::int64_t>(keys);
+  ASSERT_TRUE(as_int);
+  EXPECT_EQ((*as_int)[0], std::nullopt);
+  EXPECT_FALSE(l2->exists("s").value());  // evicted
+  EXPECT_EQ(c.stats().corrupt_entries, 1u);
+
+  l2->fail_with(errc::transient);
+  EXPECT_EQ(c.get_many<std::int64_t>(keys).code(), errc::transient);
+  const std::vector<std::pair<std::string_view, std::int64_t>> more = {{"k", 1}};
+  EXPECT_EQ(c.set_many<std::int64_t>(more).code(), errc::transient);
 }
 
 }  // namespace
