@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 #include <cachekit/cache.hpp>
+#include <cachekit/observer.hpp>
 #include <cachekit/tenant_scope.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -376,6 +378,68 @@ TEST_F(memoize_many_test, helper_threads_run_the_function_in_the_callers_tenant)
   // Sealed for the tenant: its single calls open them.
   EXPECT_EQ(whose(3), tenant + "/3");
   EXPECT_EQ(calls, 8);
+}
+
+// The (operation, layer, outcome) of every event, sorted: what observers were told.
+class event_log final : public observer {
+ public:
+  void on_operation(const operation_event& e) override {
+    std::lock_guard lock(mutex_);
+    events_.emplace_back(static_cast<int>(e.operation), static_cast<int>(e.layer),
+                         static_cast<int>(e.outcome));
+  }
+  std::vector<std::tuple<int, int, int>> sorted() {
+    std::lock_guard lock(mutex_);
+    auto out = events_;
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::tuple<int, int, int>> events_;
+};
+
+TEST_F(memoize_many_test, observers_and_counters_hear_a_batch_as_they_hear_single_calls) {
+  {  // keys 0..4 in L2
+    auto writer = make_cache({.l1_enabled = false});
+    auto twice = writer.memoize("tests.many.observed", doubling());
+    for (std::int64_t n = 0; n < 5; ++n) (void)twice(n);
+  }
+  const auto run = [&](bool batch) {
+    auto log = std::make_shared<event_log>();
+    cache_options options;
+    options.l1_enabled = true;
+    options.observers = {log};
+    auto c = make_cache(std::move(options));
+    auto twice = c.memoize("tests.many.observed", doubling());
+    for (int round = 0; round < 2; ++round) {  // L2 hits and misses, then L1 hits
+      if (batch) {
+        (void)twice.many(range(0, 10));
+      } else {
+        for (std::int64_t n = 0; n < 10; ++n) (void)twice(n);
+      }
+    }
+    const cache_info info = twice.info();
+    return std::tuple(log->sorted(), info.hits, info.misses, info.l1_hits, info.l2_hits);
+  };
+  const auto single = run(false);
+  // The single run wrote 5..9 to L2; the batch run must find the same state: rewrite it.
+  l2->fail_with(std::nullopt);
+  for (std::int64_t n = 5; n < 10; ++n) {
+    auto reader = make_cache({.l1_enabled = false});
+    auto twice = reader.memoize("tests.many.observed", doubling());
+    (void)l2->erase(twice.stored_key(n).value());
+  }
+  const auto batch = run(true);
+  EXPECT_EQ(std::get<0>(batch), std::get<0>(single));
+  EXPECT_EQ(std::get<1>(batch), std::get<1>(single));
+  EXPECT_EQ(std::get<2>(batch), std::get<2>(single));
+  EXPECT_EQ(std::get<3>(batch), std::get<3>(single));
+  EXPECT_EQ(std::get<4>(batch), std::get<4>(single));
+  EXPECT_EQ(std::get<2>(batch), 5u);
+  EXPECT_EQ(std::get<3>(batch), 10u);
+  EXPECT_EQ(std::get<4>(batch), 5u);
 }
 
 // ---- cache::get_many / set_many ------------------------------------------------------------
