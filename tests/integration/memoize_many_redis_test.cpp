@@ -1,14 +1,16 @@
 // Batch calls against a real Redis: memoized::many and cache::get_many / set_many pay one
 // get_many_with_ttl and one set_many per batch (counted at the backend seam by a wrapper, and
 // on the server by INFO commandstats: one GET and one PTTL per key, one SET per miss, one SADD
-// per batch), tracked writes land in cachekit-py's key registry format (tenant-scoped layout),
-// with encryption and in interop mode.
+// per batch; on a cluster, per master), tracked writes land in cachekit-py's key registry format
+// (tenant-scoped layout), with encryption and in interop mode.
 #include <cachekit/backend_wrapper.hpp>
 #include <cachekit/cache.hpp>
 #include <cachekit/redis_backend.hpp>
 
+#include "backends/redis/cluster_slot.hpp"
 #include "coherence/invalidation_event.hpp"
 #include "support/local_server.hpp"
+#include "support/redis_cluster_nodes.hpp"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
@@ -298,6 +300,56 @@ TEST_F(memoize_many_redis_test, typed_get_many_and_set_many_are_one_round_trip_e
   EXPECT_EQ(*read, *values);
   EXPECT_EQ(counter->batch_reads, 1);
   EXPECT_EQ(counter->reads, 0);
+}
+
+// On a Redis Cluster (one ctest entry with the other *cluster* suites): one batch read and one
+// batch write at the seam, each a pipeline per master; every key's GET and PTTL on its own
+// master, the registry's SADD once on the registry's master.
+TEST(memoize_many_redis_cluster, a_batch_reads_and_writes_each_master_in_one_pipeline) {
+  auto& cluster = testing::shared_redis_cluster();
+  cluster.flush_all();
+  const auto masters = cluster.master_ports();
+  for (int port : masters) (void)cluster.command(port, {"CONFIG", "RESETSTAT"});
+  auto counter = std::make_shared<counting_backend>(std::make_shared<redis_backend>(
+      redis_options{.url = cluster.url(), .key_layout = redis_key_layout::tenant_scoped}));
+  cache_options options = cache_options::for_intent(intent::production);
+  options.l2 = counter;
+  options.l1_enabled = false;
+  options.swr.enabled = false;
+  options.fill_lock = std::nullopt;
+  cache c(std::move(options));
+  auto twice = c.memoize("app.batch.cluster", [](std::int64_t n) { return n * 2; }, {.ttl = 60s});
+  const auto results = twice.many(range(0, 60));
+  for (std::int64_t n = 0; n < 60; ++n) ASSERT_EQ(results[n].value(), n * 2);
+  EXPECT_EQ(counter->batch_reads, 1);
+  EXPECT_EQ(counter->batch_writes, 1);
+  EXPECT_EQ(counter->reads + counter->writes, 0);
+
+  // GETs per master: exactly the keys whose slots it serves.
+  std::map<int, long long> expected_gets;
+  for (std::int64_t n = 0; n < 60; ++n) {
+    ++expected_gets[cluster.port_of_slot(detail::cluster_slot(*twice.stored_key(n)))];
+  }
+  const std::string registry =
+      "t:default:" + detail::registry_id("app.batch.cluster", std::nullopt);
+  const int registry_port = cluster.port_of_slot(detail::cluster_slot(registry));
+  for (int port : masters) {
+    const auto info = cluster.command(port, {"INFO", "commandstats"});
+    const std::string text(info->str, info->len);
+    const auto calls = [&](const std::string& command) -> long long {
+      const auto at = text.find("cmdstat_" + command + ":calls=");
+      if (at == std::string::npos) return 0;
+      return std::stoll(text.substr(at + command.size() + 15));
+    };
+    EXPECT_EQ(calls("get"), expected_gets[port]) << port;
+    EXPECT_EQ(calls("set"), expected_gets[port]) << port;
+    EXPECT_EQ(calls("sadd"), port == registry_port ? 1 : 0) << port;
+  }
+  EXPECT_EQ(cluster.command(registry_port, {"SCARD", registry})->integer, 60);
+  // A second batch: all L2 hits, one read.
+  for (const auto& r : twice.many(range(0, 60))) EXPECT_EQ(r.source(), call_source::l2);
+  EXPECT_EQ(counter->batch_reads, 2);
+  EXPECT_EQ(counter->batch_writes, 1);
 }
 
 }  // namespace
