@@ -442,6 +442,29 @@ TEST_F(memoize_many_test, observers_and_counters_hear_a_batch_as_they_hear_singl
   EXPECT_EQ(std::get<4>(batch), 5u);
 }
 
+TEST_F(memoize_many_test, an_l1_only_cache_batches_too) {
+  cache c({.l1_enabled = true, .clock = &clock});
+  auto twice = c.memoize("tests.many.l1_only", doubling());
+  const std::vector<std::int64_t> args = {1, 2, 1};
+  const auto first = twice.many(args);
+  EXPECT_EQ(first[0].source(), call_source::function);
+  EXPECT_EQ(first[2].source(), call_source::l1);  // the duplicate shares the run
+  for (const auto& r : twice.many(args)) EXPECT_EQ(r.source(), call_source::l1);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(memoize_many_test, a_function_of_no_parameters_batches_as_one_key) {
+  auto c = make_cache({.l1_enabled = false});
+  auto answer = c.memoize("tests.many.none", [this] {
+    ++calls;
+    return 42;
+  });
+  const std::vector<std::tuple<>> calls_made(3);
+  const auto results = answer.many(calls_made);
+  for (const auto& r : results) EXPECT_EQ(r.value(), 42);
+  EXPECT_EQ(calls, 1);
+}
+
 // ---- cache::get_many / set_many ------------------------------------------------------------
 
 TEST_F(memoize_many_test, typed_set_many_and_get_many_are_one_l2_operation_each) {
