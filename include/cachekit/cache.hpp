@@ -73,6 +73,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -138,6 +139,29 @@ class CACHEKIT_EXPORT cache {
   template <class T>
   [[nodiscard]] result<void> set(std::string_view key, const T& value,
                                  const entry_options& options = {});
+
+  /// `get` of several keys with one L2 round trip: L1 first for each key, then ONE read of
+  /// every L1 miss (`backend::get_many_with_ttl`), backfilling L1 as `get` does. The values in
+  /// the order of `keys` (duplicates allowed), nullopt for a miss or an entry that does not
+  /// decode as `T` (evicted, counted). Errors: the L2's when it could not be read (then no
+  /// value is returned, as `get` returns none). Thread-safe.
+  ///
+  ///     const std::array<std::string_view, 2> keys = {"a", "b"};
+  ///     auto values = cache.get_many<std::string>(keys).value();  // values[1]: "b"'s
+  template <class T>
+  [[nodiscard]] result<std::vector<std::optional<T>>> get_many(
+      std::span<const std::string_view> keys, const entry_options& options = {}) const;
+
+  /// `set` of several entries with one L2 round trip: each encoded and kept in L1, then ONE
+  /// write of all (`backend::set_many`). Nothing is stored when one value fails to encode (its
+  /// error is returned). Errors: errc::value_too_large for an entry above `max_value_bytes`
+  /// (the others are stored), the L2's (L1 was written). Thread-safe.
+  ///
+  ///     std::vector<std::pair<std::string_view, int>> items = {{"a", 1}, {"b", 2}};
+  ///     cache.set_many<int>(items, {.ttl = 60s}).value();
+  template <class T>
+  [[nodiscard]] result<void> set_many(std::span<const std::pair<std::string_view, T>> items,
+                                      const entry_options& options = {});
 
   /// Removes the entry from L1 and L2; returns whether L2 held it. Errors: the L2's.
   [[nodiscard]] result<bool> erase(std::string_view key, const entry_options& options = {});
@@ -210,6 +234,12 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] result<void> store_value(std::string_view key, byte_view msgpack,
                                          const entry_options& options);
   void reject_value(std::string_view key, const entry_options& options, const failure& why) const;
+  // The batch halves of get_many / set_many (src/cache/cache_batch.cpp).
+  [[nodiscard]] result<std::vector<std::optional<byte_buffer>>> load_values(
+      std::span<const std::string_view> keys, const entry_options& options) const;
+  [[nodiscard]] result<void> store_values(std::span<const std::string_view> keys,
+                                          std::span<const byte_buffer> msgpack,
+                                          const entry_options& options);
   // `function`: the name the key registry id is derived from (the memoized name, or the
   // interop operation).
   [[nodiscard]] std::shared_ptr<detail::memo_binding> bind(bool interop,
@@ -358,6 +388,40 @@ result<void> cache::set(std::string_view key, const T& value, const entry_option
   auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
   if (!encoded) return encoded.error();
   return store_value(key, *encoded, options);
+}
+
+template <class T>
+result<std::vector<std::optional<T>>> cache::get_many(std::span<const std::string_view> keys,
+                                                      const entry_options& options) const {
+  auto stored = load_values(keys, options);
+  if (!stored) return std::move(stored).error();
+  std::vector<std::optional<T>> out(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!(*stored)[i]) continue;
+    auto decoded = detail::stored_value_codec<T>::decode(*(*stored)[i], options.interop);
+    if (!decoded) {
+      reject_value(keys[i], options, decoded.error());
+      continue;
+    }
+    out[i].emplace(std::move(*decoded));
+  }
+  return out;
+}
+
+template <class T>
+result<void> cache::set_many(std::span<const std::pair<std::string_view, T>> items,
+                             const entry_options& options) {
+  std::vector<std::string_view> keys;
+  std::vector<byte_buffer> encoded;
+  keys.reserve(items.size());
+  encoded.reserve(items.size());
+  for (const auto& [key, value] : items) {
+    auto bytes = detail::stored_value_codec<T>::encode(value, options.interop);
+    if (!bytes) return std::move(bytes).error();
+    keys.push_back(key);
+    encoded.push_back(std::move(*bytes));
+  }
+  return store_values(keys, encoded, options);
 }
 
 }  // namespace v0

@@ -129,6 +129,11 @@ class CACHEKIT_EXPORT memcached_backend final : public backend {
   [[nodiscard]] result<std::vector<std::optional<byte_buffer>>> get_many(
       std::span<const std::string_view> keys) override;
 
+  /// `get_many` (one multi-get per server, sent to all before any reply is read) with each
+  /// found value's `remaining` nullopt: memcached cannot tell the time left.
+  [[nodiscard]] result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys) override;
+
   /// Always `errc::not_supported`: memcached's protocol cannot report the time left.
   [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
 

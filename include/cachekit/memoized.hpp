@@ -38,10 +38,12 @@
 #pragma once
 
 #include <cachekit/cache_options.hpp>
+#include <cachekit/call_result.hpp>
 #include <cachekit/codec.hpp>
 #include <cachekit/default_key.hpp>
 #include <cachekit/flight_table.hpp>
 #include <cachekit/interop_key.hpp>
+#include <cachekit/many_options.hpp>
 #include <cachekit/object_cache.hpp>
 #include <cachekit/tenant_scope.hpp>
 #include <cachekit/value_codec.hpp>
@@ -61,6 +63,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -236,6 +239,23 @@ struct CACHEKIT_EXPORT memo_binding {
   /// Never fails, as `load_l1`.
   [[nodiscard]] std::optional<byte_buffer> load_l2(std::string_view key, std::string_view l1_key,
                                                    served_by& layer);
+  // ---- batch calls (memoized::many; src/cache/memo_batch.cpp) -------------------------------
+  /// `load_l2` of several keys in ONE L2 round trip (`backend::get_many_with_ttl`, through the
+  /// reliability wrappers): `found[i]` and `layers[i]` as `load_l2` would give for `keys[i]`.
+  /// Never fails: an L2 failure makes every layer `l2_failed`.
+  void load_l2_many(std::span<const std::string_view> keys,
+                    std::span<const std::string_view> l1_keys,
+                    std::vector<std::optional<byte_buffer>>& found, std::vector<served_by>& layers);
+  /// One result of a batch to store.
+  struct batch_store {
+    std::string_view key;
+    std::string_view l1_key;
+    byte_view msgpack;
+  };
+  /// `store` of several results: L1 each, then ONE L2 write (`backend::set_many`, recorded in
+  /// the function's registry when the backend keeps one); `write_l2` as `store`.
+  void store_many(std::span<const batch_store> items, bool write_l2);
+
   /// Seals `msgpack` and writes it to L1 (under `l1_key`) and, with `write_l2`, L2 (under
   /// `key`). A call whose L2 read just failed writes L1 only: the write would most likely wait
   /// out the same timeout, doubling what the outage costs the caller.
@@ -302,6 +322,11 @@ struct CACHEKIT_EXPORT memo_binding {
   memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop, ttl_seconds entry_ttl,
                bool stats_on, std::string function_key_space);
 };
+
+/// Runs `job(0)` .. `job(count - 1)`, on up to `parallelism` threads (the caller's among them;
+/// 1: all on the caller's). `job` must not throw. Returns when every job has run.
+CACHEKIT_EXPORT void run_batch_jobs(std::size_t count, std::size_t parallelism,
+                                    const std::function<void(std::size_t)>& job);
 
 /// Object mode (`intent::local`): what a function's decoded-results cache shares with the
 /// engine, and its share of the cache's `object_max_bytes`, held while it lives.
@@ -389,6 +414,16 @@ class memoized_impl<F, R(P...)> {
                     std::is_move_constructible_v<result_type>,
                 "cachekit::memoize: the result type must be movable");
 
+  /// The parameter type of a one-parameter function (without references), for `many`.
+  struct no_single_parameter {};
+  using single_parameter =
+      std::tuple_element_t<0, std::tuple<std::remove_cvref_t<P>..., no_single_parameter>>;
+
+  // A batch copies its calls' arguments (held as tuples) into the function: no output
+  // parameters, copyable types.
+  static constexpr bool batchable =
+      ((!is_output_parameter_v<P> && std::is_copy_constructible_v<std::remove_cvref_t<P>>)&&...);
+
   /// Calls the function through the cache (see the file comment).
   result_type operator()(P... args) const {
     if (state_->objects) return call_objects(args...);
@@ -461,6 +496,56 @@ class memoized_impl<F, R(P...)> {
   /// `_bypass_cache=True` call argument.
   result_type uncached(P... args) const {
     return std::invoke(state_->fn, std::forward<P>(args)...);
+  }
+
+  /// The arguments of one call of a batch (`many`): the parameters' types without references.
+  using arguments = std::tuple<std::remove_cvref_t<P>...>;
+
+  /// Calls the function through the cache once per element of `calls`, paying one L2 round
+  /// trip for the whole batch instead of one per call: every call's key, then L1 (hits served
+  /// as single calls serve them, background refreshes included), then ONE L2 read of all the
+  /// L1 misses (`backend::get_many_with_ttl`, behind the circuit breaker and backpressure),
+  /// then the function for each remaining miss, then ONE L2 write of all their results
+  /// (`backend::set_many`). Answers are in input order, each with its own outcome: a function
+  /// that throws for one call fails that element only (`call_result::error`), and nothing is
+  /// stored for it. Calls with equal keys run the function once; a key another caller is
+  /// filling right now is waited for (in-process single-flight, as single calls). An L2
+  /// failure means every L1 miss runs the function (results then go to L1 only, as a single
+  /// call whose read failed). Counters (`info()`) and observers count each element as a
+  /// single call would. Not used for batches: the distributed fill lock
+  /// (`cache_options::fill_lock`; taking it key by key would cost a round trip per key).
+  /// Object mode (`intent::local`): each element is a single call, in order.
+  /// `options.parallelism` > 1 runs the misses on that many threads. The arguments are copied
+  /// for the calls that run the function. Thread-safe. The only exception it throws is a
+  /// `fail_closed` refusal (errc_group::security), as a single call does, or std::bad_alloc.
+  ///
+  ///     std::vector<std::tuple<std::int64_t, std::string>> calls = {{1, "en"}, {2, "fr"}};
+  ///     for (auto& r : get_user.many(calls)) if (r) use(r.value());
+  [[nodiscard]] std::vector<call_result<result_type>> many(std::span<const arguments> calls,
+                                                           const many_options& options = {}) const
+      requires(batchable) {
+    std::vector<std::optional<call_result<result_type>>> slots(calls.size());
+    if (state_->objects) {
+      for (std::size_t i = 0; i < calls.size(); ++i) slots[i].emplace(object_call(calls[i]));
+    } else {
+      many_bytes(calls, options, slots);
+    }
+    std::vector<call_result<result_type>> out;
+    out.reserve(slots.size());
+    for (auto& slot : slots) out.push_back(std::move(*slot));
+    return out;
+  }
+
+  /// `many` for a function of one parameter: one call per element of `args`.
+  ///
+  ///     auto users = get_user.many(std::vector<std::int64_t>{1, 2, 3});
+  [[nodiscard]] std::vector<call_result<result_type>> many(std::span<const single_parameter> args,
+                                                           const many_options& options = {}) const
+      requires(batchable && sizeof...(P) == 1) {
+    std::vector<arguments> calls;
+    calls.reserve(args.size());
+    for (const auto& a : args) calls.emplace_back(a);
+    return many(std::span<const arguments>(calls), options);
   }
 
   /// The key a call with `args` uses, as the protocol defines it and cachekit-py's key
@@ -605,6 +690,24 @@ class memoized_impl<F, R(P...)> {
   void schedule_refresh(memo_binding& b, const std::string& l1_key,
                         monotonic_clock::time_point from, P&... args) const {
     if constexpr (refreshable) {
+      std::optional<argument_copies> copies;
+      try {
+        copies.emplace(args...);
+      } catch (...) {  // copying the arguments failed: no refresh
+        b.end_refresh(l1_key, from, false);
+        return;
+      }
+      schedule_refresh_of(b, l1_key, from, std::move(*copies));
+    } else {
+      b.end_refresh(l1_key, from, false);
+      ((void)args, ...);
+    }
+  }
+
+  // schedule_refresh with the arguments already copied (batch calls hold them as tuples).
+  void schedule_refresh_of(memo_binding& b, const std::string& l1_key,
+                           monotonic_clock::time_point from, argument_copies copies) const {
+    if constexpr (refreshable) {
       std::shared_ptr<refresh_claim> claim;
       try {
         claim = std::make_shared<refresh_claim>(state_, l1_key, from);
@@ -616,7 +719,7 @@ class memoized_impl<F, R(P...)> {
       try {
         // A job that is not queued is destroyed at once; the last copy of `claim` then ends
         // the claim (so does one dropped unrun when the cache goes).
-        (void)b.submit_refresh([claim, copies = argument_copies(args...)]() mutable {
+        (void)b.submit_refresh([claim, copies = std::move(copies)]() mutable {
           auto owner = claim->owner.lock();
           if (!owner) return;  // the function is gone: nothing to refresh for
           std::optional<tenant_scope> scope;
@@ -627,7 +730,7 @@ class memoized_impl<F, R(P...)> {
       }
     } else {
       b.end_refresh(l1_key, from, false);
-      ((void)args, ...);
+      (void)copies;
     }
   }
 
@@ -673,6 +776,36 @@ class memoized_impl<F, R(P...)> {
     if (failed && b.collect_stats) b.stats.record_refresh(false);
     claim.end(b, failed);
   }
+
+  // ---- batch calls (many; the bodies are in memoized_batch.hpp) ---------------------------
+
+  // The function called with a copy of `call`'s arguments.
+  result_type invoke_with(const arguments& call) const;
+  // Object mode: one single call, with where its result came from.
+  call_result<result_type> object_call(const arguments& call) const;
+
+  // What happens to one call of a batch after its lookups.
+  enum class batch_step : std::uint8_t {
+    done,          // served from L1 or L2
+    run_uncached,  // its key could not be derived: the function runs, nothing is stored
+    run_unstored,  // another reader's entry is left in place: runs, nothing is stored
+    lookup_l2,     // an L1 miss, to be read from L2
+    fill,          // a miss: single-flight, the function, the store
+  };
+
+  // The result (or exception) of one function run of a batch.
+  struct batch_run {
+    std::shared_ptr<const result_type> value;
+    std::exception_ptr error;
+    std::optional<byte_buffer> encoded;
+  };
+
+  // A failed call's answer: its kept expired copy (fail-safe stale) or its exception.
+  call_result<result_type> failed_call(memo_binding& b, const std::string& l1_key,
+                                       std::exception_ptr thrown) const;
+  // The batch in bytes mode: fills `out` (one slot per call).
+  void many_bytes(std::span<const arguments> calls, const many_options& options,
+                  std::vector<std::optional<call_result<result_type>>>& out) const;
 
   // A miss of `key`. Concurrent callers in this process share one call of the function (the
   // first leads, the others wait for its result or its exception); across processes, the fill
@@ -768,3 +901,5 @@ using memoized = detail::memoized_impl<F, typename detail::memoize_signature<F>:
 
 }  // namespace v0
 }  // namespace cachekit
+
+#include <cachekit/memoized_batch.hpp>  // memoized::many's bodies

@@ -238,6 +238,20 @@ class CACHEKIT_EXPORT redis_backend final : public backend {
   /// GET and PTTL in one pipelined round trip; the remaining time is rounded down to seconds.
   [[nodiscard]] result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
 
+  /// GET and PTTL of every key in one pipeline: one round trip for the whole batch (on a
+  /// cluster, one per master holding any of the keys). Answers in input order, TTLs rounded
+  /// down to seconds as `get_with_ttl`. No keys: no round trip. An error reply to any command
+  /// fails the whole call.
+  [[nodiscard]] result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys) override;
+  /// Every write in one pipeline: `SET key value [EX ttl]` each (`DEL key` for a TTL of zero or
+  /// less), then, for the tenant-scoped layout, one `SADD {prefix}{registry} key...` and one
+  /// `EXPIRE {prefix}{registry} 604800` per registry named (cachekit-py's format, as
+  /// `set_tracked`). One round trip (on a cluster, one per master). Not atomic; a refused SET
+  /// fails the call (the others may have landed); a refused SADD/EXPIRE does not (the entries
+  /// are stored, unrecorded, as `set_tracked`; on a cluster any error reply fails the call).
+  [[nodiscard]] result<void> set_many(std::span<const write_request> writes) override;
+
   /// `EXPIRE key ttl` (which deletes the key for a `ttl` of zero or less), or `PERSIST` (plus
   /// `EXISTS`, in the same round trip) when `ttl` is nullopt. Returns whether the key existed.
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;

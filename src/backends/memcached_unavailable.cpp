@@ -54,6 +54,10 @@ result<std::vector<std::optional<byte_buffer>>> memcached_backend::get_many(
     std::span<const std::string_view>) {
   return not_built();
 }
+result<std::vector<std::optional<timed_value>>> memcached_backend::get_many_with_ttl(
+    std::span<const std::string_view>) {
+  return not_built();
+}
 result<remaining_ttl> memcached_backend::ttl(std::string_view) {
   return not_built();
 }

@@ -691,11 +691,18 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     emit_l2_failure(cache_op::get, got.error(), took);
     return std::move(got).error();
   }
-  if (!*got) {
+  return accept_l2(key, l1_key, fmt, aad, entry_ttl, *got, took, epoch);
+}
+
+cache_engine::lookup cache_engine::accept_l2(
+    std::string_view key, std::string_view l1_key, const storage_format& fmt, std::string_view aad,
+    ttl_seconds entry_ttl, std::optional<timed_value>& got, std::chrono::nanoseconds took,
+    const std::optional<coherence_epochs::snapshot>& epoch) {
+  if (!got) {
     if (events_.active()) emit_operation(cache_op::get, cache_layer::l2, op_outcome::miss, 0, took);
     return lookup{};
   }
-  auto opened = open_stored(fmt, (*got)->value, aad, options_.max_value_bytes);
+  auto opened = open_stored(fmt, got->value, aad, options_.max_value_bytes);
   if (opened) {
     // Checked once here, so L1 (filled below or by this process's own writes) holds only
     // entries whose decode is bounded, and L1 hits skip the walk.
@@ -722,12 +729,12 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     }
     return lookup{};
   }
-  backfill(l1_key, **got, entry_ttl);
+  backfill(l1_key, *got, entry_ttl);
   // An invalidation that arrived during the read may name the value just copied: drop the copy
   // (coherence_epochs.hpp says why this order is safe). The caller still gets the value.
   if (epoch && !coherence_->epochs.unchanged(*epoch) && l1_) l1_->erase(l1_key);
   if (events_.active()) {
-    emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, (*got)->value.size(), took);
+    emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, got->value.size(), took);
   }
   return lookup{std::move(opened->msgpack), served_by::l2};
 }
@@ -771,6 +778,45 @@ result<void> cache_engine::write_l2(std::string_view key, byte_view bytes, ttl_s
 result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1_key,
                                        byte_view bytes, ttl_seconds ttl, bool write_l2,
                                        std::string_view registry) {
+  if (auto kept = keep_in_l1(key, l1_key, bytes, ttl); !kept) return kept;
+  if (l2() == nullptr) return {};
+  if (!write_l2) {
+    if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
+    return {};
+  }
+  const auto started =
+      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  auto written = this->write_l2(key, bytes, ttl, registry);
+  const std::chrono::nanoseconds took =
+      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
+  if (!written) {
+    l2_write_failed(written.error(), took);
+    l2_write_waits(written.error(), key, l1_key, ttl);
+    return std::move(written).error();
+  }
+  if (write_back_) write_back_->l2_answered();
+  if (events_.active())
+    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, bytes.size(), took);
+  return {};
+}
+
+void cache_engine::l2_write_failed(const failure& why, std::chrono::nanoseconds took) {
+  report_l2_error(why);
+  emit_l2_failure(cache_op::set, why, took);
+}
+
+void cache_engine::l2_write_waits(const failure& why, std::string_view key, std::string_view l1_key,
+                                  ttl_seconds ttl) {
+  // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
+  // (too large, bad key) would be refused again.
+  const error_class kind = classify(why.code);
+  if (write_back_ && kind != error_class::permanent && kind != error_class::security) {
+    write_back_->record(key, l1_key, ttl.has_value());
+  }
+}
+
+result<void> cache_engine::keep_in_l1(std::string_view key, std::string_view l1_key,
+                                      byte_view bytes, ttl_seconds ttl) {
   if (bytes.size() > options_.max_value_bytes) {
     oversize_values_.fetch_add(1, std::memory_order_relaxed);
     if (l1_) l1_->erase(l1_key);  // an older, smaller value must not stand in for this one
@@ -786,30 +832,6 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
   }
   // L1 first: when L2 is unreachable this process still serves the value it just computed.
   if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
-  if (l2() == nullptr) return {};
-  if (!write_l2) {
-    if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
-    return {};
-  }
-  const auto started =
-      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  auto written = this->write_l2(key, bytes, ttl, registry);
-  const std::chrono::nanoseconds took =
-      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
-  if (!written) {
-    report_l2_error(written.error());
-    emit_l2_failure(cache_op::set, written.error(), took);
-    // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
-    // (too large, bad key) would be refused again.
-    const error_class why = classify(written.code());
-    if (write_back_ && why != error_class::permanent && why != error_class::security) {
-      write_back_->record(key, l1_key, ttl.has_value());
-    }
-    return std::move(written).error();
-  }
-  if (write_back_) write_back_->l2_answered();
-  if (events_.active())
-    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, bytes.size(), took);
   return {};
 }
 

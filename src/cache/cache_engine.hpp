@@ -27,9 +27,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace cachekit {
 inline namespace v0 {
@@ -122,6 +124,29 @@ class cache_engine {
   [[nodiscard]] result<void> store(std::string_view key, std::string_view l1_key, int index,
                                    byte_view msgpack, ttl_seconds ttl, bool write_l2 = true,
                                    std::string_view registry = {});
+
+  // ---- batch calls (cache_engine_batch.cpp): one L2 round trip for many keys ---------------
+  // `load_l2` of every key with ONE L2 read (backend::get_many_with_ttl); each answer is then
+  // handled as `load_l2` handles its own (opened, evicted when it does not open, L1 backfilled
+  // under `l1_keys[i]` for no longer than the entry has left). `l2_latency`: the read's time.
+  // Errors: the L2's, counted and reported once for the batch.
+  [[nodiscard]] result<std::vector<lookup>> load_l2_many(std::span<const std::string_view> keys,
+                                                         std::span<const std::string_view> l1_keys,
+                                                         int index, ttl_seconds entry_ttl,
+                                                         std::chrono::nanoseconds* l2_latency);
+  // One entry of `store_many`.
+  struct pending_store {
+    std::string_view key;
+    std::string_view l1_key;
+    byte_view msgpack;
+  };
+  // `store` of several entries: each sealed and kept in L1 (failures counted and reported per
+  // entry, as `store`), then ONE L2 write of all (backend::set_many, recorded in `registry`
+  // when the backend keeps one). `write_l2` false: L1 only, as `store`. An L2
+  // failure is counted and reported once, and its keys wait for the write-back. Returns the
+  // first failure (sealing, size, the L2's) after trying every entry.
+  [[nodiscard]] result<void> store_many(std::span<const pending_store> items, int index,
+                                        ttl_seconds ttl, bool write_l2, std::string_view registry);
 
   // Raw bytes, no format: L1 then L2 (backfilling L1), and the write of both.
   [[nodiscard]] result<std::optional<byte_buffer>> load_raw(std::string_view key);
@@ -245,6 +270,22 @@ class cache_engine {
   [[nodiscard]] result<void> store_bytes(std::string_view key, std::string_view l1_key,
                                          byte_view bytes, ttl_seconds ttl, bool write_l2 = true,
                                          std::string_view registry = {});
+  // The size check, then the L1 copy under `l1_key` (store_bytes' first half, store_many's).
+  [[nodiscard]] result<void> keep_in_l1(std::string_view key, std::string_view l1_key,
+                                        byte_view bytes, ttl_seconds ttl);
+  // A failed L2 write: counted, reported, told to observers.
+  void l2_write_failed(const failure& why, std::chrono::nanoseconds took);
+  // After a failed L2 write of `key`: it waits for the write-back unless L2 refused it.
+  void l2_write_waits(const failure& why, std::string_view key, std::string_view l1_key,
+                      ttl_seconds ttl);
+  // load_l2 past its read (load_l2_many's too): opens what L2 answered for `key` (`aad` bound
+  // as `aad_key` makes it), evicts an entry that does not open, backfills L1 under `l1_key`,
+  // and drops that copy again when an invalidation came in since `epoch`.
+  [[nodiscard]] lookup accept_l2(std::string_view key, std::string_view l1_key,
+                                 const storage_format& fmt, std::string_view aad,
+                                 ttl_seconds entry_ttl, std::optional<timed_value>& got,
+                                 std::chrono::nanoseconds took,
+                                 const std::optional<coherence_epochs::snapshot>& epoch);
   // One L2 write, recorded in `registry` when given and the backend keeps one.
   [[nodiscard]] result<void> write_l2(std::string_view key, byte_view bytes, ttl_seconds ttl,
                                       std::string_view registry);

@@ -435,6 +435,95 @@ TEST_P(backend_conformance, get_many_of_only_misses_is_all_nullopt) {
             (std::vector<std::optional<byte_buffer>>{std::nullopt, std::nullopt}));
 }
 
+// ---- get_many_with_ttl / set_many (batch calls) -------------------------------------------
+
+TEST_P(backend_conformance, get_many_with_ttl_answers_in_key_order_with_lifetimes) {
+  put("forever", "f");
+  put("hundred", "h", 100s);
+  put("empty", "", 100s);
+  const std::vector<std::string_view> keys = {"hundred", "missing", "forever", "empty", "hundred"};
+  const auto many = store().get_many_with_ttl(keys);
+  ASSERT_TRUE(many) << many.error().message();
+  ASSERT_EQ(many->size(), keys.size());
+  EXPECT_EQ((*many)[1], std::nullopt);
+  for (std::size_t i : {0u, 2u, 3u, 4u}) {
+    ASSERT_TRUE((*many)[i].has_value()) << keys[i];
+    EXPECT_EQ((*many)[i]->value, *store().get(keys[i]).value()) << keys[i];
+    if (!caps().reports_ttl) {
+      EXPECT_EQ((*many)[i]->remaining, std::nullopt) << keys[i];  // unknown, as get_with_ttl
+      continue;
+    }
+    ASSERT_TRUE((*many)[i]->remaining.has_value()) << keys[i];
+    if (keys[i] == "forever") {
+      EXPECT_EQ(*(*many)[i]->remaining, std::nullopt);
+    } else {
+      ASSERT_TRUE((*many)[i]->remaining->has_value()) << keys[i];
+      EXPECT_GE(**(*many)[i]->remaining, 99s) << keys[i];
+      EXPECT_LE(**(*many)[i]->remaining, 100s) << keys[i];
+    }
+  }
+  const auto none = store().get_many_with_ttl({});
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(backend_conformance, set_many_stores_every_write_and_ttl_zero_or_less_removes) {
+  put("expired", "old", 100s);
+  put("negative", "old");
+  put("replaced", "old");
+  const byte_buffer binary = all_byte_values();
+  const std::vector<write_request> writes = {
+      {.key = "a", .value = as_byte_view("1"), .ttl = std::nullopt, .registry = {}},
+      {.key = "b", .value = as_byte_view("2"), .ttl = 100s, .registry = {}},
+      {.key = "expired", .value = as_byte_view("new"), .ttl = 0s, .registry = {}},
+      {.key = "negative", .value = as_byte_view("new"), .ttl = -3s, .registry = {}},
+      {.key = "replaced", .value = as_byte_view("new"), .ttl = 100s, .registry = {}},
+      {.key = "binary", .value = binary, .ttl = 100s, .registry = {}},
+      {.key = "never", .value = as_byte_view("x"), .ttl = 0s, .registry = {}},
+  };
+  const auto stored = store().set_many(writes);
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_EQ(get("a"), hit("1"));
+  EXPECT_EQ(get("b"), hit("2"));
+  EXPECT_EQ(get("replaced"), hit("new"));
+  EXPECT_EQ(get("binary"), binary);
+  for (auto key : {"expired", "negative", "never"}) {
+    EXPECT_EQ(get(key), std::nullopt) << key;
+    EXPECT_FALSE(store().exists(key).value()) << key;
+  }
+  if (caps().reports_ttl) {
+    EXPECT_EQ(store().ttl("a").value().ttl, std::nullopt);
+    const auto b = store().ttl("b").value();
+    ASSERT_TRUE(b.ttl.has_value());
+    EXPECT_GE(*b.ttl, 99s);
+    EXPECT_LE(*b.ttl, 100s);
+  }
+  EXPECT_TRUE(store().set_many({}));
+}
+
+TEST_P(backend_conformance, set_many_records_tracked_writes_where_the_backend_keeps_a_registry) {
+  const std::vector<write_request> writes = {
+      {.key = "t1", .value = as_byte_view("1"), .ttl = 100s, .registry = "fn:registry"},
+      {.key = "t2", .value = as_byte_view("2"), .ttl = std::nullopt, .registry = "fn:registry"},
+      {.key = "plain", .value = as_byte_view("3"), .ttl = 100s, .registry = {}},
+      {.key = "gone", .value = as_byte_view("4"), .ttl = 0s, .registry = "fn:registry"},
+  };
+  ASSERT_TRUE(store().set_many(writes));
+  EXPECT_EQ(get("t1"), hit("1"));
+  EXPECT_EQ(get("t2"), hit("2"));
+  EXPECT_EQ(get("plain"), hit("3"));
+  EXPECT_EQ(get("gone"), std::nullopt);
+  if (!store().keeps_key_registry()) return;
+  // The registry holds exactly the tracked writes that stored something: draining it removes
+  // those and leaves the untracked one.
+  const auto drained = store().drain_registry("fn:registry");
+  ASSERT_TRUE(drained) << drained.error().message();
+  EXPECT_EQ(*drained, 2u);
+  EXPECT_EQ(get("t1"), std::nullopt);
+  EXPECT_EQ(get("t2"), std::nullopt);
+  EXPECT_EQ(get("plain"), hit("3"));
+}
+
 // ---- locks -------------------------------------------------------------------------------
 
 TEST_P(backend_conformance, try_lock_is_exclusive_until_released) {
@@ -592,6 +681,13 @@ TEST_P(backend_conformance, a_stopped_server_fails_every_operation_retryably_the
       {"exists", [&] { return store().exists("k").code(); }},
       {"get_many", [&] { return store().get_many(many).code(); }},
       {"get_with_ttl", [&] { return store().get_with_ttl("k").code(); }},
+      {"get_many_with_ttl", [&] { return store().get_many_with_ttl(many).code(); }},
+      {"set_many",
+       [&] {
+         const std::vector<write_request> writes = {
+             {.key = "k", .value = as_byte_view("w"), .ttl = 10s, .registry = {}}};
+         return store().set_many(writes).code();
+       }},
       {"ttl", [&] { return store().ttl("k").code(); }},
       {"touch", [&] { return store().touch("k", 10s).code(); }},
       {"touch nullopt", [&] { return store().touch("k", std::nullopt).code(); }},

@@ -49,6 +49,14 @@ class faulty_backend final : public backend_wrapper {
   result<std::optional<timed_value>> get_with_ttl(std::string_view key) override {
     return run([&] { return backend_wrapper::get_with_ttl(key); });
   }
+  // One call (one fault decision, one count) for the whole batch, as one round trip would be.
+  result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys) override {
+    return run([&] { return backend_wrapper::get_many_with_ttl(keys); });
+  }
+  result<void> set_many(std::span<const write_request> writes) override {
+    return run([&] { return backend_wrapper::set_many(writes); });
+  }
   result<std::optional<lock_token>> try_lock(std::string_view key,
                                              std::chrono::milliseconds timeout) override {
     return run([&] { return backend_wrapper::try_lock(key, timeout); });

@@ -333,6 +333,22 @@ result<bool> memcached_backend::touch(std::string_view key, ttl_seconds ttl) {
   return *rc == MEMCACHED_SUCCESS;
 }
 
+result<std::vector<std::optional<timed_value>>> memcached_backend::get_many_with_ttl(
+    std::span<const std::string_view> keys) {
+  auto found = get_many(keys);
+  if (!found) return std::move(found).error();
+  std::vector<std::optional<timed_value>> out;
+  out.reserve(found->size());
+  for (auto& value : *found) {
+    if (value) {
+      out.emplace_back(timed_value{std::move(*value), std::nullopt});
+    } else {
+      out.emplace_back();
+    }
+  }
+  return out;
+}
+
 result<remaining_ttl> memcached_backend::ttl(std::string_view) {
   return fail(errc::not_supported,
               "memcached cannot report a key's remaining TTL (its protocol has no such "

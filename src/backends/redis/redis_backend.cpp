@@ -1,6 +1,7 @@
 #include <cachekit/redis_backend.hpp>
 
 #include "backends/redis/cluster_slot.hpp"
+#include "backends/redis/redis_batch.hpp"
 #include "backends/redis/redis_cluster_ops.hpp"
 #include "backends/redis/redis_cluster_router.hpp"
 #include "backends/redis/redis_connection.hpp"
@@ -219,6 +220,23 @@ struct redis_backend::state {
     return replies;
   }
 
+  // A whole batch in one round trip: one pipeline on a single server; on a cluster, the
+  // commands grouped per master (redis_cluster_router::run_each). Replies in batch order.
+  result<std::vector<detail::redis_reply_ptr>> send(const detail::redis_batch& batch,
+                                                    std::string_view operation) {
+    if (cluster) [[unlikely]] {
+      std::vector<detail::routed_command> routed;
+      routed.reserve(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        routed.push_back({detail::cluster_slot(batch.routing_key(i)), batch.argv(i)});
+      }
+      return cluster->run_each(operation, routed);
+    }
+    auto connection = pool.acquire(operation);
+    if (!connection) return std::move(connection).error();
+    return detail::send_pipelined(**connection, batch);
+  }
+
   // The failure for an error reply; success otherwise.
   result<void> check(std::string_view operation, const redisReply& reply) const {
     if (reply.type != REDIS_REPLY_ERROR) return {};
@@ -385,6 +403,24 @@ result<std::optional<timed_value>> redis_backend::get_with_ttl(std::string_view 
     out.remaining.emplace(std::chrono::seconds(std::max<long long>(millis, 0) / 1000));
   }
   return std::optional<timed_value>{std::move(out)};
+}
+
+result<std::vector<std::optional<timed_value>>> redis_backend::get_many_with_ttl(
+    std::span<const std::string_view> keys) {
+  using many = std::vector<std::optional<timed_value>>;
+  if (keys.empty()) return many{};
+  const auto batch = detail::redis_batch::reads_with_ttl(state_->layout, keys);
+  auto replies = state_->send(batch, "GET");
+  if (!replies) return std::move(replies).error();
+  return detail::timed_values_from(*replies, state_->where());
+}
+
+result<void> redis_backend::set_many(std::span<const write_request> writes) {
+  if (writes.empty()) return {};
+  const auto batch = detail::redis_batch::writes(state_->layout, writes);
+  auto replies = state_->send(batch, "SET");
+  if (!replies) return std::move(replies).error();
+  return detail::writes_outcome(batch, *replies, state_->where());
 }
 
 result<bool> redis_backend::touch(std::string_view key, ttl_seconds ttl) {
