@@ -68,6 +68,8 @@
 #include <cachekit/result.hpp>
 
 #include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -138,6 +140,34 @@ class CACHEKIT_EXPORT cache {
   template <class T>
   [[nodiscard]] result<void> set(std::string_view key, const T& value,
                                  const entry_options& options = {});
+
+  /// `get` without a thread waiting for L2 (docs/async.md): an L1 hit gives a ready future;
+  /// otherwise the L2 read is queued and batched with others by the cache's dispatcher threads
+  /// (`cache_options::async`), and the future is satisfied on a dispatcher thread, after the
+  /// L1 backfill. The future's value is what `get` returns: the value, nullopt on a miss (a
+  /// corrupt entry or one that does not decode as `T` is evicted, counted, and a miss), or the
+  /// L2's error (errc::circuit_open, errc::timeout ...); errc::backpressure when
+  /// `async.max_pending` requests already wait. A read still queued when the cache is
+  /// destroyed: the future throws std::future_error (broken_promise); after that, reads run on
+  /// the caller's thread. The key and options are copied. Thread-safe.
+  ///
+  ///     auto f = cache.get_async<std::string>("greeting", {.ns = "demo"});
+  ///     std::optional<std::string> g = f.get().value();
+  template <class T>
+  [[nodiscard]] std::future<result<std::optional<T>>> get_async(
+      std::string_view key, const entry_options& options = {}) const;
+
+  /// `set` with the L2 write queued and batched (one `set_many` per batch): the value is
+  /// encoded, sealed and written to L1 on this thread; the future completes when L2 has answered
+  /// (on a dispatcher thread), with what `set` returns: errors of encoding and sealing,
+  /// errc::value_too_large, or the L2's (the batch's first error: a batch is one round trip;
+  /// the write is kept for the write-back after an outage, as `set`'s). Beyond
+  /// `async.max_pending`, and after the cache is destroyed, L2 is written on this thread as
+  /// `set` does. A write still queued when the cache is destroyed: the future throws
+  /// std::future_error (broken_promise; L1 holds the value). Thread-safe.
+  template <class T>
+  [[nodiscard]] std::future<result<void>> set_async(std::string_view key, const T& value,
+                                                    const entry_options& options = {});
 
   /// Removes the entry from L1 and L2; returns whether L2 held it. Errors: the L2's.
   [[nodiscard]] result<bool> erase(std::string_view key, const entry_options& options = {});
@@ -210,6 +240,16 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] result<void> store_value(std::string_view key, byte_view msgpack,
                                          const entry_options& options);
   void reject_value(std::string_view key, const entry_options& options, const failure& why) const;
+  // The asynchronous read of `get_async`: `use` gets `load_value`'s outcome (on this thread
+  // for an L1 hit, else on a dispatcher thread) and returns the failure of a decode, which
+  // evicts the entry.
+  using stored_value_use =
+      std::function<std::optional<failure>(result<std::optional<byte_buffer>>)>;
+  void load_value_async(std::string_view key, const entry_options& options,
+                        stored_value_use use) const;
+  [[nodiscard]] std::future<result<void>> store_value_async(std::string_view key, byte_view msgpack,
+                                                            const entry_options& options);
+
   // `function`: the name the key registry id is derived from (the memoized name, or the
   // interop operation).
   [[nodiscard]] std::shared_ptr<detail::memo_binding> bind(bool interop,
@@ -358,6 +398,45 @@ result<void> cache::set(std::string_view key, const T& value, const entry_option
   auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
   if (!encoded) return encoded.error();
   return store_value(key, *encoded, options);
+}
+
+template <class T>
+std::future<result<std::optional<T>>> cache::get_async(std::string_view key,
+                                                       const entry_options& options) const {
+  auto promise = std::make_shared<std::promise<result<std::optional<T>>>>();
+  auto out = promise->get_future();
+  load_value_async(key, options,
+                   [promise, interop = options.interop](
+                       result<std::optional<byte_buffer>> stored) -> std::optional<failure> {
+                     if (!stored) {
+                       promise->set_value(stored.error());
+                       return std::nullopt;
+                     }
+                     if (!*stored) {
+                       promise->set_value(std::optional<T>{});
+                       return std::nullopt;
+                     }
+                     auto decoded = detail::stored_value_codec<T>::decode(**stored, interop);
+                     if (!decoded) {
+                       promise->set_value(std::optional<T>{});
+                       return std::move(decoded).error();
+                     }
+                     promise->set_value(std::optional<T>{std::move(*decoded)});
+                     return std::nullopt;
+                   });
+  return out;
+}
+
+template <class T>
+std::future<result<void>> cache::set_async(std::string_view key, const T& value,
+                                           const entry_options& options) {
+  auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
+  if (!encoded) {
+    std::promise<result<void>> failed;
+    failed.set_value(encoded.error());
+    return failed.get_future();
+  }
+  return store_value_async(key, *encoded, options);
 }
 
 }  // namespace v0

@@ -86,7 +86,8 @@ cache_options checked(cache_options options) {
                     "\" cannot be combined with encryption in this release; use "
                     "serializer_kind::standard for encrypted caches");
   }
-  check_swr_options(options);  // cache_engine_swr.cpp
+  check_swr_options(options);          // cache_engine_swr.cpp
+  check_async_options(options.async);  // cache_engine_async.cpp
   return options;
 }
 
@@ -198,6 +199,7 @@ cache_engine::cache_engine(cache_options options)
           return write_back(key, entry);
         });
   }
+  start_async();  // cache_engine_async.cpp
   if (breaker_ != nullptr && events_.active()) {
     events_.breaker({.from = std::nullopt, .to = circuit_state::closed});
   }
@@ -684,11 +686,18 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     emit_l2_failure(cache_op::get, got.error(), took);
     return std::move(got).error();
   }
-  if (!*got) {
+  return open_l2(key, l1_key, fmt, aad, entry_ttl, std::move(*got), took, epoch);
+}
+
+result<cache_engine::lookup> cache_engine::open_l2(
+    std::string_view key, std::string_view l1_key, const storage_format& fmt, std::string_view aad,
+    ttl_seconds entry_ttl, std::optional<timed_value> got, std::chrono::nanoseconds took,
+    const std::optional<coherence_epochs::snapshot>& epoch) {
+  if (!got) {
     if (events_.active()) emit_operation(cache_op::get, cache_layer::l2, op_outcome::miss, 0, took);
     return lookup{};
   }
-  auto opened = open_stored(fmt, (*got)->value, aad, options_.max_value_bytes);
+  auto opened = open_stored(fmt, got->value, aad, options_.max_value_bytes);
   if (opened) {
     // Checked once here, so L1 (filled below or by this process's own writes) holds only
     // entries whose decode is bounded, and L1 hits skip the walk.
@@ -715,12 +724,12 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     }
     return lookup{};
   }
-  backfill(l1_key, **got, entry_ttl);
+  backfill(l1_key, *got, entry_ttl);
   // An invalidation that arrived during the read may name the value just copied: drop the copy
   // (coherence_epochs.hpp says why this order is safe). The caller still gets the value.
   if (epoch && !coherence_->epochs.unchanged(*epoch) && l1_) l1_->erase(l1_key);
   if (events_.active()) {
-    emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, (*got)->value.size(), took);
+    emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, got->value.size(), took);
   }
   return lookup{std::move(opened->msgpack), served_by::l2};
 }
@@ -764,6 +773,19 @@ result<void> cache_engine::write_l2(std::string_view key, byte_view bytes, ttl_s
 result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1_key,
                                        byte_view bytes, ttl_seconds ttl, bool write_l2,
                                        std::string_view registry) {
+  if (auto refused = refuse_oversize(key, l1_key, bytes)) return std::move(*refused);
+  // L1 first: when L2 is unreachable this process still serves the value it just computed.
+  if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
+  if (l2() == nullptr) return {};
+  if (!write_l2) {
+    if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
+    return {};
+  }
+  return write_l2_now(key, l1_key, bytes, ttl, registry);
+}
+
+std::optional<failure> cache_engine::refuse_oversize(std::string_view key, std::string_view l1_key,
+                                                     byte_view bytes) {
   if (bytes.size() > options_.max_value_bytes) {
     oversize_values_.fetch_add(1, std::memory_order_relaxed);
     if (l1_) l1_->erase(l1_key);  // an older, smaller value must not stand in for this one
@@ -777,18 +799,24 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
     notify(why);
     return why;
   }
-  // L1 first: when L2 is unreachable this process still serves the value it just computed.
-  if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
-  if (l2() == nullptr) return {};
-  if (!write_l2) {
-    if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
-    return {};
-  }
+  return std::nullopt;
+}
+
+result<void> cache_engine::write_l2_now(std::string_view key, std::string_view l1_key,
+                                        byte_view bytes, ttl_seconds ttl,
+                                        std::string_view registry) {
   const auto started =
       events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   auto written = this->write_l2(key, bytes, ttl, registry);
   const std::chrono::nanoseconds took =
       events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
+  l2_written(key, l1_key, ttl.has_value(), written, bytes.size(), took);
+  return written;
+}
+
+void cache_engine::l2_written(std::string_view key, std::string_view l1_key, bool expires,
+                              const result<void>& written, std::size_t size,
+                              std::chrono::nanoseconds took) {
   if (!written) {
     report_l2_error(written.error());
     emit_l2_failure(cache_op::set, written.error(), took);
@@ -796,14 +824,13 @@ result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1
     // (too large, bad key) would be refused again.
     const error_class why = classify(written.code());
     if (write_back_ && why != error_class::permanent && why != error_class::security) {
-      write_back_->record(key, l1_key, ttl.has_value());
+      write_back_->record(key, l1_key, expires);
     }
-    return std::move(written).error();
+    return;
   }
   if (write_back_) write_back_->l2_answered();
   if (events_.active())
-    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, bytes.size(), took);
-  return {};
+    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, size, took);
 }
 
 write_back_queue::outcome cache_engine::write_back(const std::string& key,
