@@ -98,7 +98,10 @@ class CACHEKIT_EXPORT cache {
   /// one running is waited for (a refresh runs the function: as long as it takes). So a program
   /// that destroys its cache before it exits leaves no cachekit thread running into its static
   /// destructors. Memoized functions that outlive the cache keep working, without refreshes and
-  /// without the write-back.
+  /// without the write-back. Asynchronous calls (`memoized::async`, `get_async`): reads and
+  /// misses still queued are dropped, their futures throwing std::future_error
+  /// (broken_promise); the ones running complete; queued L2 writes are flushed; afterwards
+  /// asynchronous calls run on their caller's thread.
   ~cache();
 
   // ---- memoize --------------------------------------------------------------------------
@@ -163,8 +166,8 @@ class CACHEKIT_EXPORT cache {
   /// errc::value_too_large, or the L2's (the batch's first error: a batch is one round trip;
   /// the write is kept for the write-back after an outage, as `set`'s). Beyond
   /// `async.max_pending`, and after the cache is destroyed, L2 is written on this thread as
-  /// `set` does. A write still queued when the cache is destroyed: the future throws
-  /// std::future_error (broken_promise; L1 holds the value). Thread-safe.
+  /// `set` does. Writes still queued when the cache is destroyed are flushed by its destructor
+  /// (in batches, bounded by the L2's timeouts and breaker). Thread-safe.
   template <class T>
   [[nodiscard]] std::future<result<void>> set_async(std::string_view key, const T& value,
                                                     const entry_options& options = {});

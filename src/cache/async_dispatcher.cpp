@@ -101,7 +101,9 @@ void async_dispatcher::work(const std::shared_ptr<pool>& p) {
     ++p->idle_threads;
     p->work.wait(lock, [&] { return p->stopping || !p->reads.empty() || !p->writes.empty(); });
     --p->idle_threads;
-    if (p->stopping) return;
+    // Stopping: reads were dropped; queued writes are flushed first (their values are in L1
+    // and a process that ends would otherwise lose them).
+    if (p->stopping && p->writes.empty()) return;
     const std::size_t batch = p->config.batch;
     while (!p->reads.empty() && reads.size() < batch) {
       reads.push_back(std::move(p->reads.front()));
@@ -184,8 +186,9 @@ void async_dispatcher::stop() {
     std::lock_guard lock(p->mutex);
     p->stopping = true;
     dropped_reads.swap(p->reads);
-    dropped_writes.swap(p->writes);
     threads.swap(p->threads);
+    // No thread to flush them (none could be started): dropped.
+    if (threads.empty()) dropped_writes.swap(p->writes);
   }
   p->work.notify_all();
   dropped_reads.clear();  // their destructors complete their callers; outside the lock

@@ -10,9 +10,10 @@
 // Per process (as refresh_executor): a forked child starts with an empty queue and no threads;
 // requests its parent had queued stay with the parent and are never completed in the child.
 //
-// `stop` (and the destructor) refuses new requests, drops the queued ones (their callbacks are
-// destroyed unrun, outside the lock: whatever they own completes its caller from its destructor)
-// and joins the threads, after the batch they are completing. A callback may hold the last
+// `stop` (and the destructor) refuses new requests, drops the queued reads (their callbacks are
+// destroyed unrun, outside the lock: whatever they own completes its caller from its destructor),
+// has the threads flush the queued writes (in batches, through the reliability layers: bounded
+// by their timeouts and the breaker) and joins them. A callback may hold the last
 // reference to the owner of this dispatcher, so the destructor may run on a dispatcher thread:
 // that thread is detached and leaves when it is back in its loop.
 //
@@ -66,7 +67,8 @@ class async_dispatcher {
   [[nodiscard]] bool write(std::string key, byte_buffer value, ttl_seconds ttl,
                            std::string registry, write_done done);
 
-  // Refuses new requests, drops the queued ones, joins the threads. Idempotent.
+  // Refuses new requests, drops the queued reads, flushes the queued writes, joins the threads.
+  // Idempotent.
   void stop();
 
   // Requests waiting in this process (for tests and health reports).
