@@ -1,5 +1,6 @@
 #include "cache/async_dispatcher.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -116,6 +117,27 @@ void async_dispatcher::work(const std::shared_ptr<pool>& p) {
     // More waits: another idle thread takes the next batch while this one waits on L2.
     if (!p->reads.empty() || !p->writes.empty()) p->work.notify_one();
     lock.unlock();
+    // Writes first: their callbacks hold no reference to the owner, while a read's may hold the
+    // last one, after which nothing of the owner may be touched (see the header).
+    if (!writes.empty()) {
+      requests.clear();
+      for (const write_item& w : writes) {
+        requests.push_back(write_request{
+            .key = w.key, .value = byte_view(w.value), .ttl = w.ttl, .registry = w.registry});
+      }
+      const auto started = std::chrono::steady_clock::now();
+      const result<void> written = p->l2->set_many(requests);
+      const std::chrono::nanoseconds took = std::chrono::steady_clock::now() - started;
+      requests.clear();
+      for (write_item& w : writes) {
+        if (!w.done) continue;
+        try {
+          w.done(written, took);
+        } catch (...) {
+        }
+      }
+      writes.clear();
+    }
     if (!reads.empty()) {
       keys.clear();
       for (const read_request& r : reads) keys.emplace_back(r.key);
@@ -154,25 +176,6 @@ void async_dispatcher::work(const std::shared_ptr<pool>& p) {
       keys.clear();
       reads.clear();  // may drop the last reference to this dispatcher's owner: see the header
     }
-    if (!writes.empty()) {
-      requests.clear();
-      for (const write_item& w : writes) {
-        requests.push_back(write_request{
-            .key = w.key, .value = byte_view(w.value), .ttl = w.ttl, .registry = w.registry});
-      }
-      const auto started = std::chrono::steady_clock::now();
-      const result<void> written = p->l2->set_many(requests);
-      const std::chrono::nanoseconds took = std::chrono::steady_clock::now() - started;
-      requests.clear();
-      for (write_item& w : writes) {
-        if (!w.done) continue;
-        try {
-          w.done(written, took);
-        } catch (...) {
-        }
-      }
-      writes.clear();
-    }
     lock.lock();
   }
 }
@@ -187,8 +190,12 @@ void async_dispatcher::stop() {
     p->stopping = true;
     dropped_reads.swap(p->reads);
     threads.swap(p->threads);
-    // No thread to flush them (none could be started): dropped.
-    if (threads.empty()) dropped_writes.swap(p->writes);
+    // No thread to flush them, or this is one of the threads (a callback dropped the last
+    // reference to the owner, whose callbacks the writes would call): dropped.
+    const bool on_own_thread = std::any_of(threads.begin(), threads.end(), [](const auto& t) {
+      return t.get_id() == std::this_thread::get_id();
+    });
+    if (threads.empty() || on_own_thread) dropped_writes.swap(p->writes);
   }
   p->work.notify_all();
   dropped_reads.clear();  // their destructors complete their callers; outside the lock
