@@ -405,5 +405,32 @@ TEST(async_calls, a_corrupt_l2_entry_is_a_counted_evicted_miss) {
   EXPECT_FALSE(l2->exists("broken").value()) << "evicted";
 }
 
+TEST(async_calls, a_corrupt_memoized_entry_is_evicted_counted_and_the_function_runs) {
+  auto l2 = std::make_shared<memory_backend>();
+  cache c(options_over(l2));
+  std::atomic<int> runs{0};
+  auto f = c.memoize("tests.async.corrupt", [&](std::int64_t x) {
+    ++runs;
+    return x - 1;
+  });
+  const std::string key = *f.key(10);
+  ASSERT_TRUE(l2->set(key, as_byte_view("garbage, not a frame"), std::nullopt));
+  std::promise<call_source> source;
+  f.async_then(
+      [&](call_result<std::int64_t> r) {
+        EXPECT_EQ(r.value(), 9);
+        source.set_value(r.source());
+      },
+      10);
+  auto s = source.get_future();
+  ASSERT_EQ(s.wait_for(generous), std::future_status::ready);
+  EXPECT_EQ(s.get(), call_source::function);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(c.stats().corrupt_entries, 1u);
+  const cache_info info = f.info();
+  EXPECT_EQ(info.misses, 1u);
+  EXPECT_EQ(info.l2_hits, 0u);
+}
+
 }  // namespace
 }  // namespace cachekit
