@@ -5,7 +5,9 @@
 // latency includes its wait for a pool thread, as an async read's includes its wait in the
 // dispatcher's queue). Reports wall time, the process's peak thread count (/proc/self/task) and
 // p50 / p99 / p99.9 latency from submission to completion, and the ratios, same run, against one
-// local redis-server the bench starts. Not a Google Benchmark: one scenario, real time.
+// local redis-server the bench starts. A third row: the asynchronous call with an L1 (empty each
+// round), whose reads also ask each entry's TTL (`get_many_with_ttl`). Not a Google Benchmark:
+// one scenario, real time.
 //
 //     cachekit_async_inflight              # 10,000 reads, 5 rounds each, medians reported
 //     cachekit_async_inflight 20000 3      # reads, rounds
@@ -65,11 +67,11 @@ double percentile_us(std::vector<std::int64_t> v, double p) {
   return static_cast<double>(v[at]) / 1000.0;
 }
 
-cachekit::cache_options reader_options(const local_server& server) {
+cachekit::cache_options reader_options(const local_server& server, bool l1 = false) {
   cachekit::cache_options o;
   o.l2 = std::make_shared<cachekit::redis_backend>(
       cachekit::redis_options{.url = server.address(), .pool_size = pool_threads});
-  o.l1_enabled = false;  // every read reaches Redis
+  o.l1_enabled = l1;  // off: every read reaches Redis
   o.swr.enabled = false;
   o.fill_lock = std::nullopt;
   return o;
@@ -203,12 +205,20 @@ int main(int argc, char** argv) {
   (void)blocking_round(blocking_fn, reads);
   std::vector<round_outcome> async_rounds;
   std::vector<round_outcome> blocking_rounds;
+  std::vector<round_outcome> ttl_rounds;
   for (int r = 0; r < rounds; ++r) {  // interleaved, so drift hits both alike
     async_rounds.push_back(async_round(async_fn, reads, async_baseline));
     blocking_rounds.push_back(blocking_round(blocking_fn, reads));
+    // With an L1 (a fresh, empty one each round) reads ask each entry's TTL too:
+    // get_many_with_ttl, which redis_backend answers key by key until it pipelines them.
+    const std::size_t baseline = process_threads();
+    cachekit::cache with_l1(reader_options(*server, true));
+    auto l1_fn = with_l1.memoize("bench.async_inflight.value", counted);
+    ttl_rounds.push_back(async_round(l1_fn, reads, baseline));
   }
   const summary a = median_of(async_rounds);
   const summary b = median_of(blocking_rounds);
+  const summary t = median_of(ttl_rounds);
   std::printf(
       "%d concurrent L2 reads (L1 off, one local redis-server, 100-byte values), median "
       "of %d rounds; latency from submission to completion\n",
@@ -217,6 +227,7 @@ int main(int argc, char** argv) {
               "p99_us", "p99.9_us", "wrong");
   print("async (2 dispatchers, 256)", a);
   print("blocking, 64-thread pool", b);
+  print("async, L1 on (with TTLs)", t);
   std::printf(
       "ratios blocking/async: wall %.2fx, threads %.1fx, p50 %.2fx, p99 %.2fx, "
       "p99.9 %.2fx\n",
