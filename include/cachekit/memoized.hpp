@@ -30,6 +30,10 @@
 /// expired L1 copy instead (never written back to L2). `info()` counts `refreshes`,
 /// `refresh_failures` and `stale_served`.
 ///
+/// Asynchronous calls (`async`, `async_then`; docs/async.md): an L1 hit completes at once, an L2
+/// read waits in the cache's dispatcher queue (batched, no thread held), a miss runs the function
+/// on the cache's function pool.
+///
 /// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
 /// is called concurrently when callers miss together, and from the cache's refresh thread).
 /// Copies share the function and the counters, as re-decorating a Python function shares its

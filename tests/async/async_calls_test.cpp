@@ -432,5 +432,17 @@ TEST(async_calls, a_corrupt_memoized_entry_is_evicted_counted_and_the_function_r
   EXPECT_EQ(info.l2_hits, 0u);
 }
 
+TEST(async_calls, zero_async_settings_are_refused_with_the_field_named) {
+  auto o = options_over(std::make_shared<memory_backend>());
+  o.async.threads = 0;
+  try {
+    cache c(o);
+    ADD_FAILURE() << "async.threads = 0 must be refused";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::invalid_configuration));
+    EXPECT_NE(std::string(e.what()).find("cache_options.async.threads"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace cachekit
