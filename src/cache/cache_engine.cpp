@@ -86,8 +86,9 @@ cache_options checked(cache_options options) {
                     "\" cannot be combined with encryption in this release; use "
                     "serializer_kind::standard for encrypted caches");
   }
-  check_swr_options(options);          // cache_engine_swr.cpp
-  check_async_options(options.async);  // cache_engine_async.cpp
+  check_swr_options(options);  // cache_engine_swr.cpp
+  // cache_engine_async.cpp
+  check_async_options(options.async);
   return options;
 }
 
@@ -686,12 +687,12 @@ result<cache_engine::lookup> cache_engine::load_l2(std::string_view key, std::st
     emit_l2_failure(cache_op::get, got.error(), took);
     return std::move(got).error();
   }
-  return open_l2(key, l1_key, fmt, aad, entry_ttl, std::move(*got), took, epoch);
+  return accept_l2(key, l1_key, fmt, aad, entry_ttl, *got, took, epoch);
 }
 
-result<cache_engine::lookup> cache_engine::open_l2(
+cache_engine::lookup cache_engine::accept_l2(
     std::string_view key, std::string_view l1_key, const storage_format& fmt, std::string_view aad,
-    ttl_seconds entry_ttl, std::optional<timed_value> got, std::chrono::nanoseconds took,
+    ttl_seconds entry_ttl, std::optional<timed_value>& got, std::chrono::nanoseconds took,
     const std::optional<coherence_epochs::snapshot>& epoch) {
   if (!got) {
     if (events_.active()) emit_operation(cache_op::get, cache_layer::l2, op_outcome::miss, 0, took);
@@ -773,19 +774,45 @@ result<void> cache_engine::write_l2(std::string_view key, byte_view bytes, ttl_s
 result<void> cache_engine::store_bytes(std::string_view key, std::string_view l1_key,
                                        byte_view bytes, ttl_seconds ttl, bool write_l2,
                                        std::string_view registry) {
-  if (auto refused = refuse_oversize(key, l1_key, bytes)) return std::move(*refused);
-  // L1 first: when L2 is unreachable this process still serves the value it just computed.
-  if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
+  if (auto kept = keep_in_l1(key, l1_key, bytes, ttl); !kept) return kept;
   if (l2() == nullptr) return {};
   if (!write_l2) {
     if (write_back_) write_back_->record(key, l1_key, ttl.has_value());
     return {};
   }
-  return write_l2_now(key, l1_key, bytes, ttl, registry);
+  const auto started =
+      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  auto written = this->write_l2(key, bytes, ttl, registry);
+  const std::chrono::nanoseconds took =
+      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
+  if (!written) {
+    l2_write_failed(written.error(), took);
+    l2_write_waits(written.error(), key, l1_key, ttl);
+    return std::move(written).error();
+  }
+  if (write_back_) write_back_->l2_answered();
+  if (events_.active())
+    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, bytes.size(), took);
+  return {};
 }
 
-std::optional<failure> cache_engine::refuse_oversize(std::string_view key, std::string_view l1_key,
-                                                     byte_view bytes) {
+void cache_engine::l2_write_failed(const failure& why, std::chrono::nanoseconds took) {
+  report_l2_error(why);
+  emit_l2_failure(cache_op::set, why, took);
+}
+
+void cache_engine::l2_write_waits(const failure& why, std::string_view key, std::string_view l1_key,
+                                  ttl_seconds ttl) {
+  // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
+  // (too large, bad key) would be refused again.
+  const error_class kind = classify(why.code);
+  if (write_back_ && kind != error_class::permanent && kind != error_class::security) {
+    write_back_->record(key, l1_key, ttl.has_value());
+  }
+}
+
+result<void> cache_engine::keep_in_l1(std::string_view key, std::string_view l1_key,
+                                      byte_view bytes, ttl_seconds ttl) {
   if (bytes.size() > options_.max_value_bytes) {
     oversize_values_.fetch_add(1, std::memory_order_relaxed);
     if (l1_) l1_->erase(l1_key);  // an older, smaller value must not stand in for this one
@@ -799,38 +826,9 @@ std::optional<failure> cache_engine::refuse_oversize(std::string_view key, std::
     notify(why);
     return why;
   }
-  return std::nullopt;
-}
-
-result<void> cache_engine::write_l2_now(std::string_view key, std::string_view l1_key,
-                                        byte_view bytes, ttl_seconds ttl,
-                                        std::string_view registry) {
-  const auto started =
-      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  auto written = this->write_l2(key, bytes, ttl, registry);
-  const std::chrono::nanoseconds took =
-      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
-  l2_written(key, l1_key, ttl.has_value(), written, bytes.size(), took);
-  return written;
-}
-
-void cache_engine::l2_written(std::string_view key, std::string_view l1_key, bool expires,
-                              const result<void>& written, std::size_t size,
-                              std::chrono::nanoseconds took) {
-  if (!written) {
-    report_l2_error(written.error());
-    emit_l2_failure(cache_op::set, written.error(), took);
-    // A write L2 may take later (down, slow, busy) waits for the write-back; one it refused
-    // (too large, bad key) would be refused again.
-    const error_class why = classify(written.code());
-    if (write_back_ && why != error_class::permanent && why != error_class::security) {
-      write_back_->record(key, l1_key, expires);
-    }
-    return;
-  }
-  if (write_back_) write_back_->l2_answered();
-  if (events_.active())
-    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, size, took);
+  // L1 first: when L2 is unreachable this process still serves the value it just computed.
+  if (l1_) l1_->put(l1_key, bytes, l1_lifetime(ttl));
+  return {};
 }
 
 write_back_queue::outcome cache_engine::write_back(const std::string& key,

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -289,26 +290,26 @@ class cache_engine {
                                          std::string& storage) const;
   // Whether format `index` binds entries to aad_key (AAD or "k"), so reads and writes need it.
   [[nodiscard]] bool binds_key(int index) const noexcept;
-  // The half of `load_l2` after the read: opens `got`, backfills L1, counts and reports.
-  [[nodiscard]] result<lookup> open_l2(std::string_view key, std::string_view l1_key,
-                                       const storage_format& fmt, std::string_view aad,
-                                       ttl_seconds entry_ttl, std::optional<timed_value> got,
-                                       std::chrono::nanoseconds took,
-                                       const std::optional<coherence_epochs::snapshot>& epoch);
-  // Above max_value_bytes: counted, reported, the L1 copy dropped; the failure to return.
-  [[nodiscard]] std::optional<failure> refuse_oversize(std::string_view key,
-                                                       std::string_view l1_key, byte_view bytes);
-  // One L2 write now, then `l2_written`.
-  [[nodiscard]] result<void> write_l2_now(std::string_view key, std::string_view l1_key,
-                                          byte_view bytes, ttl_seconds ttl,
-                                          std::string_view registry);
-  // After an L2 write: failures counted, reported and left to the write-back; observers told.
-  void l2_written(std::string_view key, std::string_view l1_key, bool expires,
-                  const result<void>& written, std::size_t size, std::chrono::nanoseconds took);
   // Size check, then L1 under `l1_key` and L2 under `key`.
   [[nodiscard]] result<void> store_bytes(std::string_view key, std::string_view l1_key,
                                          byte_view bytes, ttl_seconds ttl, bool write_l2 = true,
                                          std::string_view registry = {});
+  // The size check, then the L1 copy under `l1_key` (store_bytes' first half, store_many's).
+  [[nodiscard]] result<void> keep_in_l1(std::string_view key, std::string_view l1_key,
+                                        byte_view bytes, ttl_seconds ttl);
+  // A failed L2 write: counted, reported, told to observers.
+  void l2_write_failed(const failure& why, std::chrono::nanoseconds took);
+  // After a failed L2 write of `key`: it waits for the write-back unless L2 refused it.
+  void l2_write_waits(const failure& why, std::string_view key, std::string_view l1_key,
+                      ttl_seconds ttl);
+  // load_l2 past its read (load_l2_many's too): opens what L2 answered for `key` (`aad` bound
+  // as `aad_key` makes it), evicts an entry that does not open, backfills L1 under `l1_key`,
+  // and drops that copy again when an invalidation came in since `epoch`.
+  [[nodiscard]] lookup accept_l2(std::string_view key, std::string_view l1_key,
+                                 const storage_format& fmt, std::string_view aad,
+                                 ttl_seconds entry_ttl, std::optional<timed_value>& got,
+                                 std::chrono::nanoseconds took,
+                                 const std::optional<coherence_epochs::snapshot>& epoch);
   // One L2 write, recorded in `registry` when given and the backend keeps one.
   [[nodiscard]] result<void> write_l2(std::string_view key, byte_view bytes, ttl_seconds ttl,
                                       std::string_view registry);
@@ -420,6 +421,10 @@ class cache_engine {
   // destroyed (threads joined) first, as they use everything above.
   std::atomic<std::uint64_t> stale_served_{0};
   std::unique_ptr<refresh_executor> refreshes_;
+  // After an asynchronous call's L2 write: as store_bytes after its write (failures counted,
+  // reported, left to the write-back; observers told).
+  void l2_written(std::string_view key, std::string_view l1_key, ttl_seconds ttl,
+                  const result<void>& written, std::size_t size, std::chrono::nanoseconds took);
   // Asynchronous calls (cache_engine_async.cpp), last: stopped and destroyed first. Flights are
   // per process; the dispatcher and the function pool start their threads on first use.
   struct async_flight_table {

@@ -87,7 +87,7 @@ void cache_engine::load_l2_async(std::string_view key, std::string_view l1_key, 
           return;
         }
         if (write_back_) write_back_->l2_answered();
-        (*state)(open_l2(key, l1_key, *fmt, aad, entry_ttl, std::move(*got), took, epoch), took);
+        (*state)(accept_l2(key, l1_key, *fmt, aad, entry_ttl, *got, took, epoch), took);
       });
   if (queued) return;
   namespace_scope scope(ns);
@@ -121,11 +121,10 @@ void cache_engine::store_async(std::string_view key, std::string_view l1_key, in
     finish(std::move(sealed).error());
     return;
   }
-  if (auto refused = refuse_oversize(key, l1_key, *sealed)) {
-    finish(std::move(*refused));
+  if (auto kept = keep_in_l1(key, l1_key, *sealed, ttl); !kept) {
+    finish(kept);
     return;
   }
-  if (l1_) l1_->put(l1_key, *sealed, l1_lifetime(ttl));
   if (l2() == nullptr) {
     finish({});
     return;
@@ -140,17 +139,35 @@ void cache_engine::store_async(std::string_view key, std::string_view l1_key, in
   auto shared_done = std::make_shared<store_done>(std::move(done));
   const bool queued =
       async_->write(std::string(key), *sealed, ttl, tracked ? std::string(registry) : std::string(),
-                    [this, shared_done, key = std::string(key), l1_key = std::string(l1_key),
-                     expires = ttl.has_value(), size, ns = std::string(current_namespace())](
-                        const result<void>& written, std::chrono::nanoseconds took) {
+                    [this, shared_done, key = std::string(key), l1_key = std::string(l1_key), ttl,
+                     size, ns = std::string(current_namespace())](const result<void>& written,
+                                                                  std::chrono::nanoseconds took) {
                       namespace_scope scope(ns);
-                      l2_written(key, l1_key, expires, written, size, took);
+                      l2_written(key, l1_key, ttl, written, size, took);
                       if (*shared_done) (*shared_done)(written);
                     });
   if (queued) return;
   // Beyond the queue's bound the write happens here, as the blocking `store` does.
-  const result<void> written = write_l2_now(key, l1_key, *sealed, ttl, registry);
+  const auto started =
+      events_.timed() ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  const result<void> written = this->write_l2(key, *sealed, ttl, registry);
+  const std::chrono::nanoseconds took =
+      events_.timed() ? std::chrono::steady_clock::now() - started : std::chrono::nanoseconds{-1};
+  l2_written(key, l1_key, ttl, written, size, took);
   if (*shared_done) (*shared_done)(written);
+}
+
+void cache_engine::l2_written(std::string_view key, std::string_view l1_key, ttl_seconds ttl,
+                              const result<void>& written, std::size_t size,
+                              std::chrono::nanoseconds took) {
+  if (!written) {
+    l2_write_failed(written.error(), took);
+    l2_write_waits(written.error(), key, l1_key, ttl);
+    return;
+  }
+  if (write_back_) write_back_->l2_answered();
+  if (events_.active())
+    emit_operation(cache_op::set, cache_layer::l2, op_outcome::stored, size, took);
 }
 
 bool cache_engine::run_async(std::function<void()> job) {
