@@ -144,6 +144,28 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] result<void> set(std::string_view key, const T& value,
                                  const entry_options& options = {});
 
+  /// Removes the entry from L1 and L2; returns whether L2 held it. Errors: the L2's.
+  [[nodiscard]] result<bool> erase(std::string_view key, const entry_options& options = {});
+
+  /// What `memoized::invalidate_all()` does, for a function this process has not memoized (a
+  /// maintenance job, a service that only writes): every entry of `function_name` memoized
+  /// with `options.ns`, written by any process, cachekit-py's included, is dropped from L2 (key
+  /// registry, else prefix walk) and this process's L1, and other processes' listeners are
+  /// told. Returns how many L2 entries went. Errors: errc::invalid_argument for a name
+  /// `memoize` would refuse; the L2's (counted and reported; nothing is published then).
+  ///
+  ///     cache.invalidate_function("myapp.users.get_user", {.ns = "users"});
+  [[nodiscard]] result<std::size_t> invalidate_function(std::string_view function_name,
+                                                        const memoize_options& options = {});
+  /// Whether a live entry exists in L1 or L2. Errors: the L2's.
+  [[nodiscard]] result<bool> exists(std::string_view key, const entry_options& options = {});
+  /// The L2 entry's remaining TTL (L1 when there is no L2). Errors: the L2's.
+  [[nodiscard]] result<remaining_ttl> ttl(std::string_view key, const entry_options& options = {});
+  /// Gives the L2 entry a new TTL (nullopt: no expiry) and drops the L1 copy so the next read
+  /// takes the new expiry; returns whether the entry existed. Errors: the L2's.
+  [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl,
+                                   const entry_options& options = {});
+
   /// `get` without a thread waiting for L2 (docs/async.md): an L1 hit gives a ready future;
   /// otherwise the L2 read is queued and batched with others by the cache's dispatcher threads
   /// (`cache_options::async`), and the future is satisfied on a dispatcher thread, after the
@@ -171,28 +193,6 @@ class CACHEKIT_EXPORT cache {
   template <class T>
   [[nodiscard]] std::future<result<void>> set_async(std::string_view key, const T& value,
                                                     const entry_options& options = {});
-
-  /// Removes the entry from L1 and L2; returns whether L2 held it. Errors: the L2's.
-  [[nodiscard]] result<bool> erase(std::string_view key, const entry_options& options = {});
-
-  /// What `memoized::invalidate_all()` does, for a function this process has not memoized (a
-  /// maintenance job, a service that only writes): every entry of `function_name` memoized
-  /// with `options.ns`, written by any process, cachekit-py's included, is dropped from L2 (key
-  /// registry, else prefix walk) and this process's L1, and other processes' listeners are
-  /// told. Returns how many L2 entries went. Errors: errc::invalid_argument for a name
-  /// `memoize` would refuse; the L2's (counted and reported; nothing is published then).
-  ///
-  ///     cache.invalidate_function("myapp.users.get_user", {.ns = "users"});
-  [[nodiscard]] result<std::size_t> invalidate_function(std::string_view function_name,
-                                                        const memoize_options& options = {});
-  /// Whether a live entry exists in L1 or L2. Errors: the L2's.
-  [[nodiscard]] result<bool> exists(std::string_view key, const entry_options& options = {});
-  /// The L2 entry's remaining TTL (L1 when there is no L2). Errors: the L2's.
-  [[nodiscard]] result<remaining_ttl> ttl(std::string_view key, const entry_options& options = {});
-  /// Gives the L2 entry a new TTL (nullopt: no expiry) and drops the L1 copy so the next read
-  /// takes the new expiry; returns whether the entry existed. Errors: the L2's.
-  [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl,
-                                   const entry_options& options = {});
 
   // ---- raw bytes -----------------------------------------------------------------------
 
@@ -243,16 +243,6 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] result<void> store_value(std::string_view key, byte_view msgpack,
                                          const entry_options& options);
   void reject_value(std::string_view key, const entry_options& options, const failure& why) const;
-  // The asynchronous read of `get_async`: `use` gets `load_value`'s outcome (on this thread
-  // for an L1 hit, else on a dispatcher thread) and returns the failure of a decode, which
-  // evicts the entry.
-  using stored_value_use =
-      std::function<std::optional<failure>(result<std::optional<byte_buffer>>)>;
-  void load_value_async(std::string_view key, const entry_options& options,
-                        stored_value_use use) const;
-  [[nodiscard]] std::future<result<void>> store_value_async(std::string_view key, byte_view msgpack,
-                                                            const entry_options& options);
-
   // `function`: the name the key registry id is derived from (the memoized name, or the
   // interop operation).
   [[nodiscard]] std::shared_ptr<detail::memo_binding> bind(bool interop,
@@ -264,6 +254,16 @@ class CACHEKIT_EXPORT cache {
   void require_unprefixed_l2_for_interop() const;
   static void require_function_name(std::string_view name);
   [[nodiscard]] const monotonic_clock* clock() const noexcept;
+
+  // The asynchronous read of `get_async`: `use` gets `load_value`'s outcome (on this thread
+  // for an L1 hit, else on a dispatcher thread) and returns the failure of a decode, which
+  // evicts the entry.
+  using stored_value_use =
+      std::function<std::optional<failure>(result<std::optional<byte_buffer>>)>;
+  void load_value_async(std::string_view key, const entry_options& options,
+                        stored_value_use use) const;
+  [[nodiscard]] std::future<result<void>> store_value_async(std::string_view key, byte_view msgpack,
+                                                            const entry_options& options);
 
   std::shared_ptr<detail::cache_engine> engine_;
 };

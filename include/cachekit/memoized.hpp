@@ -422,6 +422,88 @@ class memoized_impl<F, R(P...)> {
     return call_bytes(args...);
   }
 
+  /// Drops the entries (L1 and L2) of calling with `args`. Does nothing when the arguments
+  /// cannot be keyed. L2 failures are counted and reported, not thrown.
+  void invalidate(P... args) const {
+    if (state_->objects) {
+      if (auto local = state_->object_keys(args...)) state_->objects->cache.erase(*local);
+    } else if (auto key = make_key(args...)) {
+      if (state_->l1_keys) {
+        if (auto l1_key = state_->l1_keys(args...)) {
+          state_->binding->invalidate(*key, *l1_key);
+          return;
+        }
+      }
+      state_->binding->invalidate(*key, *key);
+    }
+  }
+
+  /// Drops every entry of the function, written by any process (cachekit-py's no-argument
+  /// `invalidate_cache()`): on a backend that keeps cachekit-py's key registry (tenant-scoped
+  /// Redis) it drains the function's registry set, which Python and C++ writers both fill, in
+  /// bounded atomic steps; on others it erases L2 by the prefix all the function's keys share
+  /// (Redis plain layout, memory; memcached and file entries live out their TTL). A drain the
+  /// server refuses (an ACL user without `@scripting`) falls back to that prefix walk, and the
+  /// call succeeds when the walk does (the refusal is still counted). Then this
+  /// process's L1 copies, then an invalidation event tells other processes' listeners
+  /// (`cache_options::coherence`, cachekit-py's `CACHEKIT_INVALIDATION_LISTENER_ENABLED`) to drop
+  /// theirs. Returns false when L2 failed (counted and reported; L1 is emptied all the same and
+  /// no event is sent). Object mode: empties this function's objects. Thread-safe.
+  ///
+  ///     get_user.invalidate_all();  // every user, in every process
+  bool invalidate_all() const {
+    if (state_->objects) {
+      state_->objects->cache.clear();
+      return true;
+    }
+    return state_->binding->invalidate_all(false);
+  }
+
+  /// Resets the counters and drops every entry of the function, as cachekit-py's
+  /// `cache_clear()` (which is its `invalidate_cache()` plus the counters): `invalidate_all()`,
+  /// then, on a backend that can erase by prefix, also a walk of L2 by the function's key prefix,
+  /// which reaches entries no registry recorded (written by older C++ releases, or when a
+  /// registry write failed) at a cost linear in the size of the L2 keyspace.
+  void clear() const {
+    if (state_->objects) {
+      state_->objects->cache.clear();
+      state_->objects->binding.stats.reset();
+    } else {
+      state_->binding->clear();
+    }
+  }
+
+  /// Counters since creation or the last `clear()`.
+  [[nodiscard]] cache_info info() const {
+    if (state_->objects) {
+      cache_info info = state_->objects->binding.stats.snapshot();
+      info.maxsize = state_->objects->max_entries;
+      info.currsize = state_->objects->cache.size();
+      return info;
+    }
+    return state_->binding->info();
+  }
+
+  /// Runs the function without the cache (no lookup, no store, not counted), as cachekit-py's
+  /// `_bypass_cache=True` call argument.
+  result_type uncached(P... args) const {
+    return std::invoke(state_->fn, std::forward<P>(args)...);
+  }
+
+  /// The key a call with `args` uses, as the protocol defines it and cachekit-py's key
+  /// generator returns it (for logs, tests and the CLI's `--explain`). A backend may store it
+  /// under a prefix: see `stored_key`.
+  [[nodiscard]] result<std::string> key(P... args) const { return make_key(args...); }
+
+  /// The key as the L2 holds it: `key(args...)` behind the backend's prefix (a tenant-scoped
+  /// Redis adds `t:{tenant}:`, a memcached `key_prefix` its prefix), so `redis-cli GET` on it
+  /// finds the entry. Equal to `key` without an L2 or in object mode (no L2).
+  [[nodiscard]] result<std::string> stored_key(P... args) const {
+    auto k = make_key(args...);
+    if (!k || !state_->binding) return k;
+    return state_->binding->stored_key(*k);
+  }
+
   /// Calls the function through the cache without waiting for L2 (docs/async.md). An L1 hit
   /// returns a ready future; otherwise the L2 read is queued and batched with others by the
   /// cache's dispatcher threads (`cache_options::async`), so no thread waits for it, and a miss
@@ -536,88 +618,6 @@ class memoized_impl<F, R(P...)> {
     b.load_l2_async(
         lead->key, lead->l1_key,
         [lead](std::optional<byte_buffer> found, served_by got) { landed_l2(lead, found, got); });
-  }
-
-  /// Drops the entries (L1 and L2) of calling with `args`. Does nothing when the arguments
-  /// cannot be keyed. L2 failures are counted and reported, not thrown.
-  void invalidate(P... args) const {
-    if (state_->objects) {
-      if (auto local = state_->object_keys(args...)) state_->objects->cache.erase(*local);
-    } else if (auto key = make_key(args...)) {
-      if (state_->l1_keys) {
-        if (auto l1_key = state_->l1_keys(args...)) {
-          state_->binding->invalidate(*key, *l1_key);
-          return;
-        }
-      }
-      state_->binding->invalidate(*key, *key);
-    }
-  }
-
-  /// Drops every entry of the function, written by any process (cachekit-py's no-argument
-  /// `invalidate_cache()`): on a backend that keeps cachekit-py's key registry (tenant-scoped
-  /// Redis) it drains the function's registry set, which Python and C++ writers both fill, in
-  /// bounded atomic steps; on others it erases L2 by the prefix all the function's keys share
-  /// (Redis plain layout, memory; memcached and file entries live out their TTL). A drain the
-  /// server refuses (an ACL user without `@scripting`) falls back to that prefix walk, and the
-  /// call succeeds when the walk does (the refusal is still counted). Then this
-  /// process's L1 copies, then an invalidation event tells other processes' listeners
-  /// (`cache_options::coherence`, cachekit-py's `CACHEKIT_INVALIDATION_LISTENER_ENABLED`) to drop
-  /// theirs. Returns false when L2 failed (counted and reported; L1 is emptied all the same and
-  /// no event is sent). Object mode: empties this function's objects. Thread-safe.
-  ///
-  ///     get_user.invalidate_all();  // every user, in every process
-  bool invalidate_all() const {
-    if (state_->objects) {
-      state_->objects->cache.clear();
-      return true;
-    }
-    return state_->binding->invalidate_all(false);
-  }
-
-  /// Resets the counters and drops every entry of the function, as cachekit-py's
-  /// `cache_clear()` (which is its `invalidate_cache()` plus the counters): `invalidate_all()`,
-  /// then, on a backend that can erase by prefix, also a walk of L2 by the function's key prefix,
-  /// which reaches entries no registry recorded (written by older C++ releases, or when a
-  /// registry write failed) at a cost linear in the size of the L2 keyspace.
-  void clear() const {
-    if (state_->objects) {
-      state_->objects->cache.clear();
-      state_->objects->binding.stats.reset();
-    } else {
-      state_->binding->clear();
-    }
-  }
-
-  /// Counters since creation or the last `clear()`.
-  [[nodiscard]] cache_info info() const {
-    if (state_->objects) {
-      cache_info info = state_->objects->binding.stats.snapshot();
-      info.maxsize = state_->objects->max_entries;
-      info.currsize = state_->objects->cache.size();
-      return info;
-    }
-    return state_->binding->info();
-  }
-
-  /// Runs the function without the cache (no lookup, no store, not counted), as cachekit-py's
-  /// `_bypass_cache=True` call argument.
-  result_type uncached(P... args) const {
-    return std::invoke(state_->fn, std::forward<P>(args)...);
-  }
-
-  /// The key a call with `args` uses, as the protocol defines it and cachekit-py's key
-  /// generator returns it (for logs, tests and the CLI's `--explain`). A backend may store it
-  /// under a prefix: see `stored_key`.
-  [[nodiscard]] result<std::string> key(P... args) const { return make_key(args...); }
-
-  /// The key as the L2 holds it: `key(args...)` behind the backend's prefix (a tenant-scoped
-  /// Redis adds `t:{tenant}:`, a memcached `key_prefix` its prefix), so `redis-cli GET` on it
-  /// finds the entry. Equal to `key` without an L2 or in object mode (no L2).
-  [[nodiscard]] result<std::string> stored_key(P... args) const {
-    auto k = make_key(args...);
-    if (!k || !state_->binding) return k;
-    return state_->binding->stored_key(*k);
   }
 
  private:
@@ -817,6 +817,87 @@ class memoized_impl<F, R(P...)> {
     claim.end(b, failed);
   }
 
+  // A miss of `key`. Concurrent callers in this process share one call of the function (the
+  // first leads, the others wait for its result or its exception); across processes, the fill
+  // lock lets one process run it while the others wait for what it stores.
+  result_type fill(memo_binding& b, const std::string& key, const std::string& l1_key,
+                   bool use_fill_lock, P&... args) const {
+    auto ticket = b.flights.join(key);
+    if (!ticket.leader()) {
+      // Served in-process without running the function: counted as an L1 hit, so that misses
+      // stay the calls that ran the function (cachekit-py's definition).
+      auto shared = std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
+      if (b.collect_stats) b.stats.record_l1_hit();
+      return *shared;
+    }
+    std::optional<lock_token> lock;
+    try {
+      served_by layer = served_by::nothing;
+      memo_binding::fill_result fill;
+      if (use_fill_lock) fill = b.await_fill(key, l1_key, layer);
+      lock = std::move(fill.lock);
+      if (fill.filled) {
+        auto decoded = stored_value_codec<result_type>::decode(*fill.filled, b.interop);
+        if (decoded) {
+          if (b.collect_stats) b.stats.record_l2_hit();
+          auto shared = std::make_shared<const result_type>(std::move(*decoded));
+          b.flights.finish(ticket, shared, nullptr);
+          return *shared;
+        }
+        b.reject(key, l1_key, decoded.error());
+      }
+      b.count_miss();
+      auto fresh =
+          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
+      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
+        b.store(key, l1_key, *encoded, use_fill_lock);  // false: this call's L2 read failed
+      } else {
+        b.uncacheable(encoded.error());
+      }
+      if (lock) b.release_fill(*lock);
+      b.flights.finish(ticket, fresh, nullptr);
+      return *fresh;
+    } catch (...) {  // the function's exception: not cached, shared with this flight's waiters
+      if (lock) b.release_fill(*lock);
+      b.flights.finish(ticket, nullptr, std::current_exception());
+      throw;
+    }
+  }
+
+  result_type call_objects(P&... args) const {
+    object_state& o = *state_->objects;
+    auto key = state_->object_keys(args...);
+    if (!key) {
+      o.binding.uncacheable(key.error());
+      return std::invoke(state_->fn, std::forward<P>(args)...);
+    }
+    // Copied out under the shard's read lock: no shared_ptr reference counting on a hit.
+    std::optional<result_type> held;
+    if (o.cache.visit(*key, [&held](const result_type& v) { held.emplace(v); }) && held) {
+      o.binding.count_hit();
+      return std::move(*held);
+    }
+    // A miss: one caller runs the function, the others of this key wait for its result (an L1
+    // hit for them, as in bytes mode) or its exception.
+    auto ticket = o.binding.flights.join(*key);
+    if (!ticket.leader()) {
+      auto shared = std::static_pointer_cast<const result_type>(o.binding.flights.wait(ticket));
+      o.binding.count_hit();
+      return *shared;
+    }
+    try {
+      o.binding.count_miss();
+      auto fresh =
+          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
+      o.cache.put(*key, fresh);
+      o.binding.flights.finish(ticket, fresh, nullptr);
+      return *fresh;
+    } catch (...) {  // not cached; shared with the waiters of this flight
+      o.binding.flights.finish(ticket, nullptr, std::current_exception());
+      throw;
+    }
+  }
+
   // ---- asynchronous calls -------------------------------------------------------------------
 
   using async_done = std::function<void(call_result<result_type>)>;
@@ -998,87 +1079,6 @@ class memoized_impl<F, R(P...)> {
     } catch (...) {
       if (lock) b.release_fill(*lock);
       b.flights.finish(ticket, nullptr, std::current_exception());
-      throw;
-    }
-  }
-
-  // A miss of `key`. Concurrent callers in this process share one call of the function (the
-  // first leads, the others wait for its result or its exception); across processes, the fill
-  // lock lets one process run it while the others wait for what it stores.
-  result_type fill(memo_binding& b, const std::string& key, const std::string& l1_key,
-                   bool use_fill_lock, P&... args) const {
-    auto ticket = b.flights.join(key);
-    if (!ticket.leader()) {
-      // Served in-process without running the function: counted as an L1 hit, so that misses
-      // stay the calls that ran the function (cachekit-py's definition).
-      auto shared = std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
-      if (b.collect_stats) b.stats.record_l1_hit();
-      return *shared;
-    }
-    std::optional<lock_token> lock;
-    try {
-      served_by layer = served_by::nothing;
-      memo_binding::fill_result fill;
-      if (use_fill_lock) fill = b.await_fill(key, l1_key, layer);
-      lock = std::move(fill.lock);
-      if (fill.filled) {
-        auto decoded = stored_value_codec<result_type>::decode(*fill.filled, b.interop);
-        if (decoded) {
-          if (b.collect_stats) b.stats.record_l2_hit();
-          auto shared = std::make_shared<const result_type>(std::move(*decoded));
-          b.flights.finish(ticket, shared, nullptr);
-          return *shared;
-        }
-        b.reject(key, l1_key, decoded.error());
-      }
-      b.count_miss();
-      auto fresh =
-          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
-      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
-        b.store(key, l1_key, *encoded, use_fill_lock);  // false: this call's L2 read failed
-      } else {
-        b.uncacheable(encoded.error());
-      }
-      if (lock) b.release_fill(*lock);
-      b.flights.finish(ticket, fresh, nullptr);
-      return *fresh;
-    } catch (...) {  // the function's exception: not cached, shared with this flight's waiters
-      if (lock) b.release_fill(*lock);
-      b.flights.finish(ticket, nullptr, std::current_exception());
-      throw;
-    }
-  }
-
-  result_type call_objects(P&... args) const {
-    object_state& o = *state_->objects;
-    auto key = state_->object_keys(args...);
-    if (!key) {
-      o.binding.uncacheable(key.error());
-      return std::invoke(state_->fn, std::forward<P>(args)...);
-    }
-    // Copied out under the shard's read lock: no shared_ptr reference counting on a hit.
-    std::optional<result_type> held;
-    if (o.cache.visit(*key, [&held](const result_type& v) { held.emplace(v); }) && held) {
-      o.binding.count_hit();
-      return std::move(*held);
-    }
-    // A miss: one caller runs the function, the others of this key wait for its result (an L1
-    // hit for them, as in bytes mode) or its exception.
-    auto ticket = o.binding.flights.join(*key);
-    if (!ticket.leader()) {
-      auto shared = std::static_pointer_cast<const result_type>(o.binding.flights.wait(ticket));
-      o.binding.count_hit();
-      return *shared;
-    }
-    try {
-      o.binding.count_miss();
-      auto fresh =
-          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
-      o.cache.put(*key, fresh);
-      o.binding.flights.finish(ticket, fresh, nullptr);
-      return *fresh;
-    } catch (...) {  // not cached; shared with the waiters of this flight
-      o.binding.flights.finish(ticket, nullptr, std::current_exception());
       throw;
     }
   }
