@@ -397,13 +397,6 @@ result<std::optional<T>> cache::get(std::string_view key, const entry_options& o
 }
 
 template <class T>
-result<void> cache::set(std::string_view key, const T& value, const entry_options& options) {
-  auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
-  if (!encoded) return encoded.error();
-  return store_value(key, *encoded, options);
-}
-
-template <class T>
 std::future<result<std::optional<T>>> cache::get_async(std::string_view key,
                                                        const entry_options& options) const {
   auto promise = std::make_shared<std::promise<result<std::optional<T>>>>();
@@ -440,6 +433,13 @@ std::future<result<void>> cache::set_async(std::string_view key, const T& value,
     return failed.get_future();
   }
   return store_value_async(key, *encoded, options);
+}
+
+template <class T>
+result<void> cache::set(std::string_view key, const T& value, const entry_options& options) {
+  auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
+  if (!encoded) return encoded.error();
+  return store_value(key, *encoded, options);
 }
 
 }  // namespace v0
