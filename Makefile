@@ -127,6 +127,15 @@ bench-faults: $(DEPS_STAMP)
 	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_fault_latency
 	build-release/bench/cachekit_fault_latency
 
+# 10,000 concurrent in-flight L2 reads through memoized::async (2 dispatcher threads, batched)
+# beside the blocking call on a 64-thread pool, against a local redis-server the bench starts:
+# wall time, threads, p50/p99/p99.9, ratios in the same run (bench/async_inflight.cpp).
+.PHONY: bench-async
+bench-async: $(DEPS_STAMP)
+	$(CMAKE) -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCACHEKIT_BUILD_TESTS=OFF
+	$(CMAKE) --build build-release -j $(JOBS) --target cachekit_async_inflight
+	build-release/bench/cachekit_async_inflight
+
 # A bounded mixed load on every core: hits, misses, invalidations, a Redis kill + restart and a
 # pause, every returned value checked; exits non-zero on a wrong value (bench/mixed_load.cpp).
 # MIXED_SECONDS sets the length (default 60).

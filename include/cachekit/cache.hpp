@@ -68,6 +68,8 @@
 #include <cachekit/result.hpp>
 
 #include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,7 +99,10 @@ class CACHEKIT_EXPORT cache {
   /// one running is waited for (a refresh runs the function: as long as it takes). So a program
   /// that destroys its cache before it exits leaves no cachekit thread running into its static
   /// destructors. Memoized functions that outlive the cache keep working, without refreshes and
-  /// without the write-back.
+  /// without the write-back. Asynchronous calls (`memoized::async`, `get_async`): reads and
+  /// misses still queued are dropped, their futures throwing std::future_error
+  /// (broken_promise); the ones running complete; queued L2 writes are flushed; afterwards
+  /// asynchronous calls run on their caller's thread.
   ~cache();
 
   // ---- memoize --------------------------------------------------------------------------
@@ -185,6 +190,34 @@ class CACHEKIT_EXPORT cache {
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl,
                                    const entry_options& options = {});
 
+  /// `get` without a thread waiting for L2 (docs/async.md): an L1 hit gives a ready future;
+  /// otherwise the L2 read is queued and batched with others by the cache's dispatcher threads
+  /// (`cache_options::async`), and the future is satisfied on a dispatcher thread, after the
+  /// L1 backfill. The future's value is what `get` returns: the value, nullopt on a miss (a
+  /// corrupt entry or one that does not decode as `T` is evicted, counted, and a miss), or the
+  /// L2's error (errc::circuit_open, errc::timeout ...); errc::backpressure when
+  /// `async.max_pending` requests already wait. A read still queued when the cache is
+  /// destroyed: the future throws std::future_error (broken_promise); after that, reads run on
+  /// the caller's thread. The key and options are copied. Thread-safe.
+  ///
+  ///     auto f = cache.get_async<std::string>("greeting", {.ns = "demo"});
+  ///     std::optional<std::string> g = f.get().value();
+  template <class T>
+  [[nodiscard]] std::future<result<std::optional<T>>> get_async(
+      std::string_view key, const entry_options& options = {}) const;
+
+  /// `set` with the L2 write queued and batched (one `set_many` per batch): the value is
+  /// encoded, sealed and written to L1 on this thread; the future completes when L2 has answered
+  /// (on a dispatcher thread), with what `set` returns: errors of encoding and sealing,
+  /// errc::value_too_large, or the L2's (the batch's first error: a batch is one round trip;
+  /// the write is kept for the write-back after an outage, as `set`'s). Beyond
+  /// `async.max_pending`, and after the cache is destroyed, L2 is written on this thread as
+  /// `set` does. Writes still queued when the cache is destroyed are flushed by its destructor
+  /// (in batches, bounded by the L2's timeouts and breaker). Thread-safe.
+  template <class T>
+  [[nodiscard]] std::future<result<void>> set_async(std::string_view key, const T& value,
+                                                    const entry_options& options = {});
+
   // ---- raw bytes -----------------------------------------------------------------------
 
   /// The bytes stored under `key` exactly as stored (no envelope, no decryption), from L1 or
@@ -251,6 +284,16 @@ class CACHEKIT_EXPORT cache {
   void require_unprefixed_l2_for_interop() const;
   static void require_function_name(std::string_view name);
   [[nodiscard]] const monotonic_clock* clock() const noexcept;
+
+  // The asynchronous read of `get_async`: `use` gets `load_value`'s outcome (on this thread
+  // for an L1 hit, else on a dispatcher thread) and returns the failure of a decode, which
+  // evicts the entry.
+  using stored_value_use =
+      std::function<std::optional<failure>(result<std::optional<byte_buffer>>)>;
+  void load_value_async(std::string_view key, const entry_options& options,
+                        stored_value_use use) const;
+  [[nodiscard]] std::future<result<void>> store_value_async(std::string_view key, byte_view msgpack,
+                                                            const entry_options& options);
 
   std::shared_ptr<detail::cache_engine> engine_;
 };
@@ -381,6 +424,45 @@ result<std::optional<T>> cache::get(std::string_view key, const entry_options& o
     return std::optional<T>{};
   }
   return std::optional<T>{std::move(*decoded)};
+}
+
+template <class T>
+std::future<result<std::optional<T>>> cache::get_async(std::string_view key,
+                                                       const entry_options& options) const {
+  auto promise = std::make_shared<std::promise<result<std::optional<T>>>>();
+  auto out = promise->get_future();
+  load_value_async(key, options,
+                   [promise, interop = options.interop](
+                       result<std::optional<byte_buffer>> stored) -> std::optional<failure> {
+                     if (!stored) {
+                       promise->set_value(stored.error());
+                       return std::nullopt;
+                     }
+                     if (!*stored) {
+                       promise->set_value(std::optional<T>{});
+                       return std::nullopt;
+                     }
+                     auto decoded = detail::stored_value_codec<T>::decode(**stored, interop);
+                     if (!decoded) {
+                       promise->set_value(std::optional<T>{});
+                       return std::move(decoded).error();
+                     }
+                     promise->set_value(std::optional<T>{std::move(*decoded)});
+                     return std::nullopt;
+                   });
+  return out;
+}
+
+template <class T>
+std::future<result<void>> cache::set_async(std::string_view key, const T& value,
+                                           const entry_options& options) {
+  auto encoded = detail::stored_value_codec<T>::encode(value, options.interop);
+  if (!encoded) {
+    std::promise<result<void>> failed;
+    failed.set_value(encoded.error());
+    return failed.get_future();
+  }
+  return store_value_async(key, *encoded, options);
 }
 
 template <class T>

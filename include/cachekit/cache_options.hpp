@@ -13,6 +13,7 @@
 /// (see `from_env` below). Plain structs: thread-compatible (build one, then hand it over).
 #pragma once
 
+#include <cachekit/async_options.hpp>
 #include <cachekit/backend.hpp>
 #include <cachekit/encryption.hpp>
 #include <cachekit/export.hpp>
@@ -330,6 +331,10 @@ struct cache_options {
   /// caller gets the function's exception, as always. Must be positive when set. Needs L1
   /// (`l1_enabled`); no effect in object mode.
   std::optional<std::chrono::seconds> serve_stale_for = std::nullopt;
+
+  /// Asynchronous calls (`memoized::async`, `cache::get_async` ...): dispatcher threads, batch
+  /// size, queue bound and function pool (see `async_options`).
+  async_options async = {};
 
   /// Time source of L1 expiry, the circuit breaker and retry back-off (tests inject a
   /// `manual_clock`). Must outlive the cache.

@@ -30,6 +30,10 @@
 /// expired L1 copy instead (never written back to L2). `info()` counts `refreshes`,
 /// `refresh_failures` and `stale_served`.
 ///
+/// Asynchronous calls (`async`, `async_then`; docs/async.md): an L1 hit completes at once, an L2
+/// read waits in the cache's dispatcher queue (batched, no thread held), a miss runs the function
+/// on the cache's function pool.
+///
 /// Thread safety: calls, `invalidate`, `clear` and `info` are thread-safe (the function itself
 /// is called concurrently when callers miss together, and from the cache's refresh thread).
 /// Copies share the function and the counters, as re-decorating a Python function shares its
@@ -54,6 +58,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <new>
 #include <optional>
@@ -319,6 +324,27 @@ struct CACHEKIT_EXPORT memo_binding {
   void clear();
   [[nodiscard]] cache_info info() const;
 
+  // ---- asynchronous calls (memoized::async; src/cache/memo_async.cpp) -----------------------
+  /// `load_l2` without a thread waiting: `then(found, layer)` runs on a dispatcher thread with
+  /// what `load_l2` would give, or on this thread when the read was not queued (no L2, queue
+  /// full or stopped: `l2_failed`).
+  void load_l2_async(std::string_view key, std::string_view l1_key,
+                     std::function<void(std::optional<byte_buffer>, served_by)> then);
+  /// `store` with the L2 write queued on the dispatcher (batched into one `set_many`).
+  void store_async(std::string_view key, std::string_view l1_key, byte_view msgpack,
+                   bool write_l2 = true);
+  /// Runs `job` on the cache's function pool, or on this thread when the pool refuses it (full,
+  /// or the cache is gone).
+  void run_async(std::function<void()> job);
+  /// Asynchronous single-flight of `key`: true when this call leads (it must `finish_async`);
+  /// else `then` is called by the leader's `finish_async` with its value (as an L1 hit, counted)
+  /// or its exception.
+  using async_outcome =
+      std::function<void(std::shared_ptr<const void>, std::exception_ptr, call_source)>;
+  [[nodiscard]] bool join_async(std::string_view key, async_outcome then);
+  void finish_async(std::string_view key, const std::shared_ptr<const void>& value,
+                    const std::exception_ptr& error) noexcept;
+
   memo_binding(std::shared_ptr<cache_engine> e, int fmt, bool is_interop, ttl_seconds entry_ttl,
                bool stats_on, std::string function_key_space);
 };
@@ -560,6 +586,122 @@ class memoized_impl<F, R(P...)> {
     auto k = make_key(args...);
     if (!k || !state_->binding) return k;
     return state_->binding->stored_key(*k);
+  }
+
+  /// Calls the function through the cache without waiting for L2 (docs/async.md). An L1 hit
+  /// returns a ready future; otherwise the L2 read is queued and batched with others by the
+  /// cache's dispatcher threads (`cache_options::async`), so no thread waits for it, and a miss
+  /// runs the function on the cache's function pool (that pool thread is held while it runs).
+  /// The future gets the result, or the exception the function threw; the cache itself never
+  /// fails the call: L2 down, the breaker open, backpressure or a full queue mean the function
+  /// runs, as for a blocking call. Concurrent asynchronous calls of one key share one L2 read
+  /// and one run of the function; a miss also joins blocking callers' single-flight.
+  /// Counters (`info()`), observers, SWR refreshes and corrupt-entry handling are the blocking
+  /// call's. The arguments are copied (parameters that are views, pointers or non-const
+  /// references are refused at compile time). A call still queued when the `cache` object is
+  /// destroyed gets `std::future_error` (`std::future_errc::broken_promise`); after that, calls
+  /// run on the caller's thread. Thread-safe.
+  ///
+  ///     std::future<user> f = get_user.async(42);
+  ///     user u = f.get();
+  [[nodiscard]] std::future<result_type> async(P... args) const {
+    auto promise = std::make_shared<std::promise<result_type>>();
+    std::future<result_type> out = promise->get_future();
+    async_then(
+        [promise](call_result<result_type> r) {
+          if (r) {
+            promise->set_value(r.take());
+          } else {
+            promise->set_exception(r.error());
+          }
+        },
+        std::forward<P>(args)...);
+    return out;
+  }
+
+  /// As `async`, completing with a callback: `done` gets a `call_result` holding the result
+  /// and where it came from (l1, l2, function, stale), or the function's exception (a call
+  /// dropped at shutdown: `std::future_error` broken_promise). `done` runs exactly once: on
+  /// this thread for an L1 hit (before `async_then` returns) and when the call cannot be
+  /// queued; else on a cachekit thread (a dispatcher thread after an L2 hit, a function-pool
+  /// thread after a miss), so it must be short and must not block or wait for another
+  /// asynchronous call. Exceptions thrown by `done` are caught and dropped. Thread-safe.
+  void async_then(std::function<void(call_result<result_type>)> done, P... args) const {
+    static_assert(refreshable,
+                  "cachekit::memoized::async copies the arguments for a call that completes "
+                  "later: every parameter must be a value or a const reference of a copyable "
+                  "type that owns its data (std::string, not std::string_view; no pointers, "
+                  "spans or non-const references)");
+    if (state_->objects) {  // object mode holds no L2: answered on this thread
+      auto local = state_->object_keys(args...);
+      const bool held = local && state_->objects->cache.visit(*local, [](const result_type&) {});
+      std::shared_ptr<const result_type> value;
+      std::exception_ptr error;
+      try {
+        value = std::make_shared<const result_type>(call_objects(args...));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      deliver(done, value, error, held ? call_source::l1 : call_source::function);
+      return;
+    }
+    memo_binding& b = *state_->binding;
+    auto copies = std::make_shared<argument_copies>(args...);
+    const bool by_preimage = static_cast<bool>(state_->l1_keys);
+    auto l1_key = by_preimage ? state_->l1_keys(args...) : make_key(args...);
+    if (!l1_key) {
+      b.uncacheable(l1_key.error());
+      start_miss(make_leader(std::move(done), copies, {}, {}, false), miss_run::plain);
+      return;
+    }
+    served_by layer = served_by::nothing;
+    std::optional<monotonic_clock::time_point> refresh_from;
+    std::optional<byte_buffer> stored =
+        b.load_l1(*l1_key, layer, refreshable && b.swr ? &refresh_from : nullptr);
+    std::optional<failure> l1_fault;
+    if (stored) {
+      auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
+      if (decoded) {
+        if (b.collect_stats) b.stats.record_l1_hit();
+        if (refresh_from) schedule_refresh(b, *l1_key, *refresh_from, args...);
+        try {
+          done(call_result<result_type>(std::move(*decoded), call_source::l1));
+        } catch (...) {  // as documented: the callback's exceptions are dropped
+        }
+        return;
+      }
+      if (refresh_from) b.end_refresh(*l1_key, *refresh_from, false);
+      l1_fault = std::move(decoded).error();
+    }
+    result<std::string> protocol = by_preimage ? make_key(args...) : *l1_key;
+    if (!protocol) {
+      b.uncacheable(protocol.error());
+      start_miss(make_leader(std::move(done), copies, {}, {}, false), miss_run::plain);
+      return;
+    }
+    if (layer == served_by::left_in_place) {  // run, and store nothing over its entry
+      start_miss(make_leader(std::move(done), copies, {}, {}, false), miss_run::counted);
+      return;
+    }
+    auto shared_done =
+        std::make_shared<std::function<void(call_result<result_type>)>>(std::move(done));
+    const bool leads =
+        b.join_async(*protocol, [shared_done](std::shared_ptr<const void> value,
+                                              std::exception_ptr error, call_source source) {
+          deliver(*shared_done, std::static_pointer_cast<const result_type>(value), error, source);
+        });
+    if (!leads) return;  // the leader's outcome reaches `shared_done`
+    auto lead = std::make_shared<async_leader>(state_, std::move(*protocol), std::move(*l1_key),
+                                               copies, shared_done, true);
+    if (auto tenant = tenant_scope::current()) lead->tenant.emplace(*tenant);
+    if (l1_fault) {
+      b.reject(lead->key, lead->l1_key, *l1_fault, cache_layer::l1);
+      start_miss(lead, miss_run::fill, true);
+      return;
+    }
+    b.load_l2_async(
+        lead->key, lead->l1_key,
+        [lead](std::optional<byte_buffer> found, served_by got) { landed_l2(lead, found, got); });
   }
 
  private:
@@ -884,6 +1026,191 @@ class memoized_impl<F, R(P...)> {
       return *fresh;
     } catch (...) {  // not cached; shared with the waiters of this flight
       o.binding.flights.finish(ticket, nullptr, std::current_exception());
+      throw;
+    }
+  }
+
+  // ---- asynchronous calls -------------------------------------------------------------------
+
+  using async_done = std::function<void(call_result<result_type>)>;
+
+  static void deliver(const async_done& done, const std::shared_ptr<const result_type>& value,
+                      const std::exception_ptr& error, call_source source) noexcept {
+    try {
+      if (value) {
+        done(call_result<result_type>(*value, source));
+      } else {
+        done(call_result<result_type>(error));
+      }
+    } catch (...) {  // the caller's callback: dropped, as documented
+    }
+  }
+
+  // The one call of an asynchronous flight that does the work. Whoever drops the last
+  // reference without finishing (work dropped at shutdown) completes every caller of the
+  // flight with std::future_error(broken_promise), so no future is left unsatisfied.
+  struct async_leader {
+    std::shared_ptr<state> owner;
+    std::string key;
+    std::string l1_key;
+    std::shared_ptr<argument_copies> copies;
+    std::shared_ptr<async_done> done;
+    bool joined = false;  // leads a flight of `key` (else a lone call: uncacheable, left in place)
+    std::optional<std::string> tenant;  // multi-tenant: the caller's tenant_scope
+    bool finished = false;
+    async_leader(std::shared_ptr<state> o, std::string k, std::string l1,
+                 std::shared_ptr<argument_copies> c, std::shared_ptr<async_done> d, bool j)
+        : owner(std::move(o)),
+          key(std::move(k)),
+          l1_key(std::move(l1)),
+          copies(std::move(c)),
+          done(std::move(d)),
+          joined(j) {}
+    async_leader(const async_leader&) = delete;
+    async_leader& operator=(const async_leader&) = delete;
+    void finish(const std::shared_ptr<const result_type>& value, const std::exception_ptr& error,
+                call_source source) noexcept {
+      if (std::exchange(finished, true)) return;
+      if (joined) owner->binding->finish_async(key, value, error);  // the other callers
+      deliver(*done, value, error, source);
+    }
+    ~async_leader() {
+      if (finished) return;
+      finish(nullptr, std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)),
+             call_source::function);
+    }
+  };
+
+  std::shared_ptr<async_leader> make_leader(async_done done,
+                                            std::shared_ptr<argument_copies> copies,
+                                            std::string key, std::string l1_key,
+                                            bool joined) const {
+    auto lead =
+        std::make_shared<async_leader>(state_, std::move(key), std::move(l1_key), std::move(copies),
+                                       std::make_shared<async_done>(std::move(done)), joined);
+    if (auto tenant = tenant_scope::current()) lead->tenant.emplace(*tenant);
+    return lead;
+  }
+
+  // plain: run the function, not counted (its key could not be derived); counted: run it and
+  // count a miss, storing nothing (an entry left in place); fill: the miss path of a call.
+  enum class miss_run : std::uint8_t { plain, counted, fill };
+
+  static void start_miss(const std::shared_ptr<async_leader>& lead, miss_run how,
+                         bool use_l2 = true) {
+    lead->owner->binding->run_async([lead, how, use_l2] { run_miss(*lead, how, use_l2); });
+  }
+
+  // On a dispatcher thread (or the caller's, when the read was not queued).
+  static void landed_l2(const std::shared_ptr<async_leader>& lead,
+                        std::optional<byte_buffer>& found, served_by layer) {
+    memo_binding& b = *lead->owner->binding;
+    if (found) {
+      auto decoded = stored_value_codec<result_type>::decode(*found, b.interop);
+      if (decoded) {
+        if (b.collect_stats) b.stats.record_l2_hit();
+        std::shared_ptr<const result_type> value;
+        try {
+          value = std::make_shared<const result_type>(std::move(*decoded));
+        } catch (...) {
+          lead->finish(nullptr, std::current_exception(), call_source::function);
+          return;
+        }
+        lead->finish(value, nullptr, call_source::l2);
+        return;
+      }
+      b.reject(lead->key, lead->l1_key, decoded.error());
+    }
+    if (layer == served_by::left_in_place) {
+      start_miss(lead, miss_run::counted);
+      return;
+    }
+    start_miss(lead, miss_run::fill, layer != served_by::l2_failed);
+  }
+
+  result_type invoke_copies(argument_copies& copies) const {
+    return std::apply([this](auto&... a) { return std::invoke(state_->fn, static_cast<P>(a)...); },
+                      copies);
+  }
+
+  // On a function-pool thread (or the caller's, when the pool refused the job).
+  static void run_miss(async_leader& lead, miss_run how, bool use_l2) noexcept {
+    std::optional<tenant_scope> scope;
+    memoized_impl self(lead.owner);
+    memo_binding& b = *lead.owner->binding;
+    try {
+      if (lead.tenant) scope.emplace(*lead.tenant);
+      if (how != miss_run::fill) {
+        if (how == miss_run::counted) b.count_miss();
+        auto value = std::make_shared<const result_type>(self.invoke_copies(*lead.copies));
+        lead.finish(value, nullptr, call_source::function);
+        return;
+      }
+      call_source source = call_source::function;
+      auto value = self.fill_async(b, lead, use_l2, source);
+      lead.finish(value, nullptr, source);
+    } catch (const error& e) {
+      if (e.code() != errc_group::security && b.serve_stale) self.finish_stale(b, lead);
+      lead.finish(nullptr, std::current_exception(), call_source::function);
+    } catch (...) {
+      if (b.serve_stale) self.finish_stale(b, lead);
+      lead.finish(nullptr, std::current_exception(), call_source::function);
+    }
+  }
+
+  void finish_stale(memo_binding& b, async_leader& lead) const noexcept {
+    try {
+      if (auto kept = stale_copy(b, lead.l1_key)) {
+        lead.finish(std::make_shared<const result_type>(std::move(*kept)), nullptr,
+                    call_source::stale);
+      }
+    } catch (...) {  // out of memory: the function's exception goes out instead
+    }
+  }
+
+  // `fill` for an asynchronous miss, on a pool thread: the blocking callers' single-flight (a
+  // blocking call already running the function is waited for here, holding this pool thread),
+  // the fill lock, the function, then the store with its L2 write queued.
+  std::shared_ptr<const result_type> fill_async(memo_binding& b, async_leader& lead,
+                                                bool use_fill_lock, call_source& source) const {
+    auto ticket = b.flights.join(lead.key);
+    if (!ticket.leader()) {
+      auto shared = std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
+      if (b.collect_stats) b.stats.record_l1_hit();
+      source = call_source::l1;
+      return shared;
+    }
+    std::optional<lock_token> lock;
+    try {
+      served_by layer = served_by::nothing;
+      memo_binding::fill_result fill;
+      if (use_fill_lock) fill = b.await_fill(lead.key, lead.l1_key, layer);
+      lock = std::move(fill.lock);
+      if (fill.filled) {
+        auto decoded = stored_value_codec<result_type>::decode(*fill.filled, b.interop);
+        if (decoded) {
+          if (b.collect_stats) b.stats.record_l2_hit();
+          auto shared = std::make_shared<const result_type>(std::move(*decoded));
+          b.flights.finish(ticket, shared, nullptr);
+          source = call_source::l2;
+          return shared;
+        }
+        b.reject(lead.key, lead.l1_key, decoded.error());
+      }
+      b.count_miss();
+      auto fresh = std::make_shared<const result_type>(invoke_copies(*lead.copies));
+      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
+        b.store_async(lead.key, lead.l1_key, *encoded, use_fill_lock);
+      } else {
+        b.uncacheable(encoded.error());
+      }
+      if (lock) b.release_fill(*lock);
+      b.flights.finish(ticket, fresh, nullptr);
+      source = call_source::function;
+      return fresh;
+    } catch (...) {
+      if (lock) b.release_fill(*lock);
+      b.flights.finish(ticket, nullptr, std::current_exception());
       throw;
     }
   }

@@ -168,6 +168,43 @@ result<void> cache::store_value(std::string_view key, byte_view msgpack,
                         msgpack, options.ttl ? options.ttl : engine_->options().default_ttl);
 }
 
+void cache::load_value_async(std::string_view key, const entry_options& options,
+                             stored_value_use use) const {
+  const std::string ns(event_namespace(options));
+  detail::namespace_scope scope(ns);
+  std::string stored_key = full_key(key, options);
+  const int index = format_index(options.interop, engine_->options().integrity_checking,
+                                 options.serializer.value_or(engine_->options().serializer));
+  engine_->load_async(stored_key, index, options.ttl ? options.ttl : engine_->options().default_ttl,
+                      ns,
+                      [engine = engine_, stored_key, ns, use = std::move(use)](
+                          result<detail::cache_engine::lookup> found, std::chrono::nanoseconds) {
+                        std::optional<failure> rejected;
+                        if (!found) {
+                          rejected = use(std::move(found).error());
+                        } else {
+                          rejected = use(std::move(found->msgpack));
+                        }
+                        if (rejected) {
+                          detail::namespace_scope inner(ns);
+                          engine->reject(stored_key, *rejected);
+                        }
+                      });
+}
+
+std::future<result<void>> cache::store_value_async(std::string_view key, byte_view msgpack,
+                                                   const entry_options& options) {
+  detail::namespace_scope scope(event_namespace(options));
+  auto promise = std::make_shared<std::promise<result<void>>>();
+  auto out = promise->get_future();
+  engine_->store_async(full_key(key, options), full_key(key, options),
+                       format_index(options.interop, engine_->options().integrity_checking,
+                                    options.serializer.value_or(engine_->options().serializer)),
+                       msgpack, options.ttl ? options.ttl : engine_->options().default_ttl, true,
+                       {}, [promise](const result<void>& written) { promise->set_value(written); });
+  return out;
+}
+
 void cache::reject_value(std::string_view key, const entry_options& options,
                          const failure& why) const {
   detail::namespace_scope scope(event_namespace(options));

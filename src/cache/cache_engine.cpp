@@ -94,6 +94,8 @@ cache_options checked(cache_options options) {
                     "serializer_kind::standard for encrypted caches");
   }
   check_swr_options(options);  // cache_engine_swr.cpp
+  // cache_engine_async.cpp
+  check_async_options(options.async);
   return options;
 }
 
@@ -205,6 +207,7 @@ cache_engine::cache_engine(cache_options options)
           return write_back(key, entry);
         });
   }
+  start_async();  // cache_engine_async.cpp
   if (breaker_ != nullptr && events_.active()) {
     events_.breaker({.from = std::nullopt, .to = circuit_state::closed});
   }

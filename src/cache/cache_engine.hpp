@@ -10,6 +10,7 @@
 #include <cachekit/reliability.hpp>
 #include <cachekit/storage_format.hpp>
 
+#include "cache/async_dispatcher.hpp"
 #include "cache/fill_coordinator.hpp"
 #include "cache/lru_map.hpp"
 #include "cache/refresh_executor.hpp"
@@ -252,6 +253,52 @@ class cache_engine {
   // For tests: waits (real time, bounded) until no refresh waits or runs.
   bool wait_refreshes_idle(std::chrono::milliseconds timeout);
 
+  // ---- asynchronous calls (cache_engine_async.cpp, async_dispatcher.hpp) -----------------
+  // A lookup's outcome and its L2 read time (-1 when L2 was not read).
+  using lookup_done = std::function<void(result<lookup>, std::chrono::nanoseconds l2_latency)>;
+  // `load_l2` without a thread waiting: the read is queued on the dispatcher; `done` runs on a
+  // dispatcher thread with what `load_l2` would return (L1 backfilled, corrupt entries evicted
+  // and counted, observers told). Runs `done` on this thread when there is no L2, when the
+  // format fails, or when the read could not be queued (queue full, stopped: then with
+  // errc::backpressure, counted as shed). `ns`: the caller's namespace, for observers.
+  void load_l2_async(std::string_view key, std::string_view l1_key, int index,
+                     ttl_seconds entry_ttl, std::string ns, lookup_done done);
+  // `load` without a thread waiting: L1 on this thread (a hit runs `done` here), then as
+  // `load_l2_async`.
+  void load_async(std::string_view key, int index, ttl_seconds entry_ttl, std::string ns,
+                  lookup_done done);
+  // `store`, with the L2 write queued on the dispatcher (written with others in one
+  // `set_many`); `done` (may be empty) gets the write's outcome, on a dispatcher thread, or on
+  // this thread when nothing is queued: sealing failed, no L2, `write_l2` false, or the queue
+  // refused the write (then it is written here, as `store` writes).
+  using store_done = std::function<void(const result<void>&)>;
+  void store_async(std::string_view key, std::string_view l1_key, int index, byte_view msgpack,
+                   ttl_seconds ttl, bool write_l2, std::string_view registry, store_done done);
+  // Queues `job` on the function pool of asynchronous misses; false (job destroyed unrun) when
+  // full or stopped.
+  bool run_async(std::function<void()> job);
+  // In-process single-flight of asynchronous calls, per (owner, key): the first `join` of a key
+  // leads (true) and must `finish` it; later joins attach `then` and return false. `finish`
+  // ends the flight and runs every attached `then` on this thread (the leader's with
+  // `leader` true). Per process: a forked child starts with no flights.
+  using flight_outcome =
+      std::function<void(std::shared_ptr<const void> value, std::exception_ptr error, bool leader)>;
+  [[nodiscard]] bool join_async_flight(const void* owner, std::string_view key,
+                                       flight_outcome then);
+  void finish_async_flight(const void* owner, std::string_view key,
+                           const std::shared_ptr<const void>& value,
+                           const std::exception_ptr& error) noexcept;
+  // Builds the dispatcher and the function pool (no thread starts before the first call).
+  void start_async();
+  // Drops queued asynchronous work (its callers complete with std::future_error
+  // broken_promise), waits for the running work, refuses new work (calls then run on their
+  // caller's thread). Part of `stop_background`.
+  void stop_async();
+  // For tests: dispatcher threads started, requests waiting, flights in progress.
+  [[nodiscard]] std::size_t async_threads();
+  [[nodiscard]] std::size_t async_pending();
+  [[nodiscard]] std::size_t async_flights();
+
   // Object mode: each memoized function holds `object_function_max_bytes` of the cache's
   // `object_max_bytes` while it lives, so their sum is bounded. Throws cachekit::error
   // (errc::invalid_configuration) when `bytes` more would exceed it.
@@ -397,6 +444,19 @@ class cache_engine {
   // destroyed (threads joined) first, as they use everything above.
   std::atomic<std::uint64_t> stale_served_{0};
   std::unique_ptr<refresh_executor> refreshes_;
+  // After an asynchronous call's L2 write: as store_bytes after its write (failures counted,
+  // reported, left to the write-back; observers told).
+  void l2_written(std::string_view key, std::string_view l1_key, ttl_seconds ttl,
+                  const result<void>& written, std::size_t size, std::chrono::nanoseconds took);
+  // Asynchronous calls (cache_engine_async.cpp), last: stopped and destroyed first. Flights are
+  // per process; the dispatcher and the function pool start their threads on first use.
+  struct async_flight_table {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::vector<flight_outcome>> flights;  // guarded by mutex
+  };
+  per_process<async_flight_table> async_flight_table_;
+  std::unique_ptr<async_dispatcher> async_;
+  std::unique_ptr<refresh_executor> async_functions_;
 };
 
 }  // namespace detail

@@ -211,6 +211,7 @@ std::optional<byte_buffer> cache_engine::load_l1_kept(std::string_view l1_key, i
 }
 
 void cache_engine::stop_background() {
+  stop_async();  // cache_engine_async.cpp
   if (refreshes_) refreshes_->stop();
   if (write_back_) write_back_->stop();
   if (coherence_ != nullptr) {
