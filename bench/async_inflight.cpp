@@ -15,6 +15,7 @@
 #include <cachekit/redis_backend.hpp>
 
 #include "support/local_server.hpp"
+#include "support/process_threads.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -40,14 +41,7 @@ using cachekit::testing::local_server;
 
 constexpr std::size_t pool_threads = 64;
 
-std::size_t process_threads() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/self/task")) {
-    ++n;
-  }
-  return n;
-}
+using cachekit::testing::process_threads;
 
 std::string value_of(std::int64_t i) {
   return std::string(100, static_cast<char>('a' + i % 26)) + std::to_string(i);

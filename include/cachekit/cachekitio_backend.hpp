@@ -112,8 +112,11 @@ struct cachekitio_options {
   /// also sends `X-CacheKit-Stale-TTL`, a grace window as long as the TTL, capped so that TTL
   /// plus window stay within the API's 30 days (cachekit-py's `io` preset, `swr_by_default`).
   /// Past its TTL an entry is then still served, labelled stale, for that window: the cache
-  /// returns it at once (never copying it to L1) and refreshes it in the background. Off: entries
-  /// vanish at their TTL. The `io` preset turns it on.
+  /// returns it (never copying it to L1). This release does not yet start a background refresh
+  /// from a stale L2 read (cachekit-py does), so with this on an entry can be served up to twice
+  /// its TTL unless its function's L1 refresh or a write replaces it: opt in knowing that. Off
+  /// (the default, and the `io` preset's here, where cachekit-py's turns it on): entries vanish
+  /// at their TTL.
   bool stale_while_revalidate = false;
 
   /// The options from CACHEKIT_API_KEY, CACHEKIT_API_URL, CACHEKIT_ALLOW_CUSTOM_HOST
@@ -184,8 +187,8 @@ CACHEKIT_EXPORT result<std::shared_ptr<backend>> make_cachekitio_backend(
 
 /// The `io` intent preset (protocol intent-presets.md; cachekit-py's `DecoratorConfig.io()`):
 /// `cache_options::for_intent(intent::io)` (TTL 3600 s, L1, SWR and the reliability stack on, no
-/// encryption) with the cachekit.io backend as its L2, writing with a stale-grace window
-/// (`stale_while_revalidate`). The API key is `api_key` when given, else `CACHEKIT_API_KEY`; the
+/// encryption) with the cachekit.io backend as its L2 (without the stale-grace window, see
+/// `stale_while_revalidate`). The API key is `api_key` when given, else `CACHEKIT_API_KEY`; the
 /// other connection settings come from `cachekitio_options::from_env()` (CACHEKIT_API_URL,
 /// CACHEKIT_TIMEOUT, ...). Opens no connection. Errors: errc::invalid_configuration when neither
 /// key is present or either is malformed (never quoted), or a variable is not valid.

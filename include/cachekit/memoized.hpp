@@ -647,33 +647,22 @@ class memoized_impl<F, R(P...)> {
     }
     memo_binding& b = *state_->binding;
     auto copies = std::make_shared<argument_copies>(args...);
-    const bool by_preimage = static_cast<bool>(state_->l1_keys);
-    auto l1_key = by_preimage ? state_->l1_keys(args...) : make_key(args...);
-    if (!l1_key) {
-      b.uncacheable(l1_key.error());
+    l1_lookup l1 = look_in_l1(b, args...);
+    if (!l1.l1_key) {
       start_miss(make_leader(std::move(done), copies, {}, {}, false), miss_run::plain);
       return;
     }
-    served_by layer = served_by::nothing;
-    std::optional<monotonic_clock::time_point> refresh_from;
-    std::optional<byte_buffer> stored =
-        b.load_l1(*l1_key, layer, refreshable && b.swr ? &refresh_from : nullptr);
-    std::optional<failure> l1_fault;
-    if (stored) {
-      auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
-      if (decoded) {
-        if (b.collect_stats) b.stats.record_l1_hit();
-        if (refresh_from) schedule_refresh(b, *l1_key, *refresh_from, args...);
-        try {
-          done(call_result<result_type>(std::move(*decoded), call_source::l1));
-        } catch (...) {  // as documented: the callback's exceptions are dropped
-        }
-        return;
+    if (l1.hit) {
+      try {
+        done(call_result<result_type>(std::move(*l1.hit), call_source::l1));
+      } catch (...) {  // as documented: the callback's exceptions are dropped
       }
-      if (refresh_from) b.end_refresh(*l1_key, *refresh_from, false);
-      l1_fault = std::move(decoded).error();
+      return;
     }
-    result<std::string> protocol = by_preimage ? make_key(args...) : *l1_key;
+    result<std::string>& l1_key = l1.l1_key;
+    const served_by layer = l1.layer;
+    std::optional<failure>& l1_fault = l1.fault;
+    result<std::string> protocol = state_->l1_keys ? make_key(args...) : *l1_key;
     if (!protocol) {
       b.uncacheable(protocol.error());
       start_miss(make_leader(std::move(done), copies, {}, {}, false), miss_run::plain);
@@ -728,35 +717,56 @@ class memoized_impl<F, R(P...)> {
     return state_->keys(args...);
   }
 
+  // A call's L1 key and what L1 held under it: the first step of every form of call (blocking,
+  // `async`, `many`). `l1_key` failed: the call cannot be keyed (counted and reported here).
+  // `hit`: the copy, decoded and counted as an L1 hit, its background refresh queued when due.
+  // `fault`: a copy that did not decode (its refresh claim ended; the caller rejects it).
+  struct l1_lookup {
+    result<std::string> l1_key;
+    served_by layer = served_by::nothing;
+    std::optional<result_type> hit;
+    std::optional<failure> fault;
+  };
+
+  l1_lookup look_in_l1(memo_binding& b, const std::remove_cvref_t<P>&... args) const {
+    l1_lookup out{.l1_key = state_->l1_keys ? state_->l1_keys(args...) : make_key(args...),
+                  .layer = served_by::nothing,
+                  .hit = std::nullopt,
+                  .fault = std::nullopt};
+    if (!out.l1_key) {
+      b.uncacheable(out.l1_key.error());
+      return out;
+    }
+    std::optional<monotonic_clock::time_point> refresh_from;
+    std::optional<byte_buffer> stored =
+        b.load_l1(*out.l1_key, out.layer, refreshable && b.swr ? &refresh_from : nullptr);
+    if (!stored) return out;
+    auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
+    if (!decoded) {
+      if (refresh_from) b.end_refresh(*out.l1_key, *refresh_from, false);  // not of a bad copy
+      out.fault = std::move(decoded).error();
+      return out;
+    }
+    if (b.collect_stats) b.stats.record_l1_hit();
+    if (refresh_from) schedule_refresh(b, *out.l1_key, *refresh_from, args...);
+    out.hit.emplace(std::move(*decoded));
+    return out;
+  }
+
   // L1 copies are kept under `l1_keys` when the binding has them (unencrypted caches): the
   // function's key space followed by the call's pre-image, so an L1 hit costs no hash. The
   // protocol key (BLAKE2b of the pre-image) is derived only when L2 or a store needs it. With
   // encryption the AAD binds the protocol key, so L1 is keyed by it.
   result_type call_bytes(P&... args) const {
     memo_binding& b = *state_->binding;
-    const bool by_preimage = static_cast<bool>(state_->l1_keys);
-    auto l1_key = by_preimage ? state_->l1_keys(args...) : make_key(args...);
-    if (!l1_key) {
-      b.uncacheable(l1_key.error());
-      return std::invoke(state_->fn, std::forward<P>(args)...);
-    }
-    served_by layer = served_by::nothing;
-    std::optional<monotonic_clock::time_point> refresh_from;
-    std::optional<byte_buffer> stored =
-        b.load_l1(*l1_key, layer, refreshable && b.swr ? &refresh_from : nullptr);
-    std::optional<failure> l1_fault;
-    if (stored) {
-      auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
-      if (decoded) {
-        if (b.collect_stats) b.stats.record_l1_hit();
-        if (refresh_from) schedule_refresh(b, *l1_key, *refresh_from, args...);
-        return std::move(*decoded);
-      }
-      if (refresh_from) b.end_refresh(*l1_key, *refresh_from, false);  // not of a bad copy
-      l1_fault = std::move(decoded).error();
-    }
+    l1_lookup l1 = look_in_l1(b, args...);
+    if (!l1.l1_key) return std::invoke(state_->fn, std::forward<P>(args)...);
+    if (l1.hit) return std::move(*l1.hit);
+    const result<std::string>& l1_key = l1.l1_key;
+    served_by layer = l1.layer;
+    const std::optional<failure>& l1_fault = l1.fault;
     // Everything past an L1 hit needs the protocol key.
-    result<std::string> protocol = by_preimage ? make_key(args...) : *l1_key;
+    result<std::string> protocol = state_->l1_keys ? make_key(args...) : *l1_key;
     if (!protocol) {  // the same writer as the L1 key: not expected, but never fatal
       b.uncacheable(protocol.error());
       return std::invoke(state_->fn, std::forward<P>(args)...);
@@ -830,7 +840,8 @@ class memoized_impl<F, R(P...)> {
 
   // Queues the background call that refreshes the L1 copy of `l1_key` written at `from`.
   void schedule_refresh(memo_binding& b, const std::string& l1_key,
-                        monotonic_clock::time_point from, P&... args) const {
+                        monotonic_clock::time_point from,
+                        const std::remove_cvref_t<P>&... args) const {
     if constexpr (refreshable) {
       std::optional<argument_copies> copies;
       try {

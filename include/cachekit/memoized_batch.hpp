@@ -96,44 +96,19 @@ void memoized_impl<F, R(P...)>::many_bytes(
 
   // 1. Keys and L1, call by call, as call_bytes.
   for (std::size_t i = 0; i < n; ++i) {
-    auto l1_key = keys_of(by_preimage ? state_->l1_keys : state_->keys, calls[i]);
-    if (!l1_key) {
-      b.uncacheable(l1_key.error());
+    l1_lookup l1 = std::apply([&](const auto&... a) { return look_in_l1(b, a...); }, calls[i]);
+    if (!l1.l1_key) {
       steps[i] = batch_step::run_uncached;
       continue;
     }
-    l1_keys[i] = std::move(*l1_key);
-    std::optional<monotonic_clock::time_point> refresh_from;
-    std::optional<byte_buffer> stored =
-        b.load_l1(l1_keys[i], layers[i], refreshable && b.swr ? &refresh_from : nullptr);
-    std::optional<failure> l1_fault;
-    if (stored) {
-      auto decoded = stored_value_codec<result_type>::decode(*stored, b.interop);
-      if (decoded) {
-        if (b.collect_stats) b.stats.record_l1_hit();
-        if (refresh_from) {
-          if constexpr (refreshable) {
-            std::optional<argument_copies> copies;
-            try {
-              copies.emplace(calls[i]);
-            } catch (...) {  // no copy, no refresh; the claim ends below
-            }
-            if (copies) {
-              schedule_refresh_of(b, l1_keys[i], *refresh_from, std::move(*copies));
-            } else {
-              b.end_refresh(l1_keys[i], *refresh_from, false);
-            }
-          } else {
-            b.end_refresh(l1_keys[i], *refresh_from, false);
-          }
-        }
-        out[i].emplace(std::move(*decoded), call_source::l1);
-        steps[i] = batch_step::done;
-        continue;
-      }
-      if (refresh_from) b.end_refresh(l1_keys[i], *refresh_from, false);
-      l1_fault = std::move(decoded).error();
+    l1_keys[i] = std::move(*l1.l1_key);
+    layers[i] = l1.layer;
+    if (l1.hit) {
+      out[i].emplace(std::move(*l1.hit), call_source::l1);
+      steps[i] = batch_step::done;
+      continue;
     }
+    std::optional<failure>& l1_fault = l1.fault;
     auto protocol = by_preimage ? keys_of(state_->keys, calls[i]) : result<std::string>(l1_keys[i]);
     if (!protocol) {
       b.uncacheable(protocol.error());

@@ -26,7 +26,7 @@ fill_coordinator::outcome fill_coordinator::await(std::string_view key,
     // Another process is filling the key: wait for its result, not for the lock.
     if (clock_->now() - started + options_->poll_interval > options_->max_wait) return {};
     clock_->sleep_for(options_->poll_interval);
-    if (filled()) return {.filled = true};
+    if (filled()) return {.lock = std::nullopt, .filled = true};
   }
 }
 

@@ -2,6 +2,8 @@
 // in-process L2: which layer answers, single-flight, the breaker, the queue bound, shutdown
 // with work pending, exceptions, and the threads used. Backends that hold a batch at a gate let
 // a test act while reads are in flight; waits are bounded (a hang fails), never timed.
+#include "support/process_threads.hpp"
+
 #include <gtest/gtest.h>
 #include <cachekit/backend_wrapper.hpp>
 #include <cachekit/cache.hpp>
@@ -27,14 +29,7 @@ using namespace std::chrono_literals;
 
 constexpr auto generous = 30s;  // a bound on a hang, not a timing assertion
 
-std::size_t process_threads() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/self/task")) {
-    ++n;
-  }
-  return n;
-}
+using cachekit::testing::process_threads;
 
 // An in-process L2 whose batched reads wait at a gate while it is closed, counting batches.
 class gated_backend final : public backend_wrapper {

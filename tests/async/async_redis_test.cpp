@@ -8,6 +8,7 @@
 
 #include "support/forked_child.hpp"
 #include "support/local_server.hpp"
+#include "support/process_threads.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -29,14 +30,7 @@ using testing::local_server;
 constexpr auto generous = 60s;  // a bound on a hang, not a timing assertion
 constexpr int in_flight = 10'000;
 
-std::size_t process_threads() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/self/task")) {
-    ++n;
-  }
-  return n;
-}
+using cachekit::testing::process_threads;
 
 cache_options redis_options_for(const local_server& server, bool l1) {
   cache_options o;

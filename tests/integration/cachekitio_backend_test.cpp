@@ -605,7 +605,7 @@ TEST_F(cachekitio_backend_test, cache_and_memoize_end_to_end_with_the_l1_bound) 
 
 // ---- the io preset (intent-presets.md) ---------------------------------------------------
 
-TEST_F(cachekitio_backend_test, the_io_preset_writes_with_a_stale_grace_window_as_long_as_the_ttl) {
+TEST_F(cachekitio_backend_test, stale_while_revalidate_writes_a_grace_window_as_long_as_the_ttl) {
   auto o = options();
   o.stale_while_revalidate = true;
   auto b = make(o);
