@@ -49,14 +49,20 @@ struct io_setup {
   }
   std::unique_ptr<tls_certificates> certificates = tls_certificates::make();
   std::unique_ptr<cachekitio_server> server = cachekitio_server::start(*certificates);
-  std::shared_ptr<cachekit::cachekitio_backend> backend = [this] {
+  // A client of `server` with `pool` connections.
+  [[nodiscard]] std::shared_ptr<cachekit::cachekitio_backend> client(std::size_t pool) const {
     cachekit::cachekitio_options o;
     o.api_key = cachekitio_server::live_key;
     o.api_url = server->url();
     o.allow_custom_host = true;
     o.ca_file = certificates->ca_cert().string();
     o.resolve = {server->resolve_entry()};
-    auto made = cachekit::cachekitio_backend::create(o).value();
+    o.connection_pool_size = pool;
+    return cachekit::cachekitio_backend::create(o).value();
+  }
+  // The default pool (10), with the benches' entries written.
+  std::shared_ptr<cachekit::cachekitio_backend> backend = [this] {
+    auto made = client(cachekit::cachekitio_options{}.connection_pool_size);
     made->set("bench:io:1k", cachekit::as_byte_view(value_1k()), std::nullopt).value();
     for (const auto& k : keys_100()) {
       made->set(k, cachekit::as_byte_view(value_1k()), std::nullopt).value();
@@ -64,16 +70,7 @@ struct io_setup {
     return made;
   }();
   // The same server with a pool as wide as the batch: get_many of 100 keys in one round trip.
-  std::shared_ptr<cachekit::cachekitio_backend> wide = [this] {
-    cachekit::cachekitio_options o;
-    o.api_key = cachekitio_server::live_key;
-    o.api_url = server->url();
-    o.allow_custom_host = true;
-    o.ca_file = certificates->ca_cert().string();
-    o.resolve = {server->resolve_entry()};
-    o.connection_pool_size = 100;
-    return cachekit::cachekitio_backend::create(o).value();
-  }();
+  std::shared_ptr<cachekit::cachekitio_backend> wide = client(100);
 };
 
 io_setup& io() {
@@ -100,25 +97,31 @@ void redis_get_1k(benchmark::State& state) {
 }
 BENCHMARK(redis_get_1k)->UseRealTime();
 
-void io_get_many_100(benchmark::State& state) {
-  auto& b = *io().backend;
+// One get_many of the 100 keys per iteration.
+void get_many_100(benchmark::State& state, cachekit::cachekitio_backend& b) {
   std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
   for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+}
+
+void io_get_many_100(benchmark::State& state) {
+  get_many_100(state, *io().backend);
 }
 BENCHMARK(io_get_many_100)->UseRealTime();
 
 void io_get_many_100_pool_100(benchmark::State& state) {
-  auto& b = *io().wide;
-  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
-  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+  get_many_100(state, *io().wide);
 }
 BENCHMARK(io_get_many_100_pool_100)->UseRealTime();
 
-void io_100_gets(benchmark::State& state) {
-  auto& b = *io().backend;
+// 100 gets, one after another, per iteration.
+void hundred_gets(benchmark::State& state, cachekit::cachekitio_backend& b) {
   for (auto _ : state) {
     for (const auto& k : keys_100()) benchmark::DoNotOptimize(b.get(k).value());
   }
+}
+
+void io_100_gets(benchmark::State& state) {
+  hundred_gets(state, *io().backend);
 }
 BENCHMARK(io_100_gets)->UseRealTime();
 
@@ -128,24 +131,17 @@ BENCHMARK(io_100_gets)->UseRealTime();
 namespace {
 
 void io_rtt2ms_100_gets(benchmark::State& state) {
-  auto& b = *io_rtt().backend;
-  for (auto _ : state) {
-    for (const auto& k : keys_100()) benchmark::DoNotOptimize(b.get(k).value());
-  }
+  hundred_gets(state, *io_rtt().backend);
 }
 BENCHMARK(io_rtt2ms_100_gets)->UseRealTime()->Iterations(3);
 
 void io_rtt2ms_get_many_100(benchmark::State& state) {
-  auto& b = *io_rtt().backend;
-  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
-  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+  get_many_100(state, *io_rtt().backend);
 }
 BENCHMARK(io_rtt2ms_get_many_100)->UseRealTime()->Iterations(10);
 
 void io_rtt2ms_get_many_100_pool_100(benchmark::State& state) {
-  auto& b = *io_rtt().wide;
-  std::vector<std::string_view> views(keys_100().begin(), keys_100().end());
-  for (auto _ : state) benchmark::DoNotOptimize(b.get_many(views).value());
+  get_many_100(state, *io_rtt().wide);
 }
 BENCHMARK(io_rtt2ms_get_many_100_pool_100)->UseRealTime()->Iterations(10);
 

@@ -32,17 +32,22 @@ set(CACHEKIT_LIBRARY_COMPONENTS "")         # their names, for the install rules
 
 # cachekit_component(<name> DIR <folder under src/> [PKG_CONFIG <module>...]
 #                    [PACKAGE <package> TARGETS <target>...] [PUBLIC]
-#                    [LIBRARY PC_REQUIRES <module>...])
+#                    [LIBRARY [MODULE] PC_REQUIRES <module>...])
+# MODULE: <package> is found by CMake's Find module, not a CMake package of its own.
 macro(cachekit_component name)
-  cmake_parse_arguments(component "PUBLIC;LIBRARY" "DIR;PACKAGE" "PKG_CONFIG;TARGETS;PC_REQUIRES"
-                        ${ARGN})
+  cmake_parse_arguments(component "PUBLIC;LIBRARY;MODULE" "DIR;PACKAGE"
+                        "PKG_CONFIG;TARGETS;PC_REQUIRES" ${ARGN})
   string(TOUPPER "${name}" component_upper)
   set(component_folder "${PROJECT_SOURCE_DIR}/src/${component_DIR}")
   if(component_LIBRARY)
     list(APPEND CACHEKIT_LIBRARY_COMPONENT_DIRS ${component_DIR})
     if(CACHEKIT_WITH_${component_upper})
       if(NOT ${component_PACKAGE}_FOUND)  # asked for explicitly: say why it is missing
-        find_package(${component_PACKAGE} CONFIG REQUIRED GLOBAL)
+        if(component_MODULE)
+          find_package(${component_PACKAGE} MODULE REQUIRED GLOBAL)
+        else()
+          find_package(${component_PACKAGE} CONFIG REQUIRED GLOBAL)
+        endif()
       endif()
       list(APPEND CACHEKIT_LIBRARY_COMPONENT_DIRS_ON ${component_DIR})
       list(APPEND CACHEKIT_LIBRARY_COMPONENTS ${name})
@@ -88,3 +93,10 @@ find_package(spdlog CONFIG QUIET GLOBAL)
 option(CACHEKIT_WITH_SPDLOG "Build cachekit::spdlog (needs spdlog; default: on when it is found)"
        ${spdlog_FOUND})
 cachekit_component(spdlog DIR logging_spdlog LIBRARY PACKAGE spdlog PC_REQUIRES spdlog)
+# The cachekit.io backend on libcurl. Debian's libcurl ships no CMake package: CMake's FindCURL
+# module finds it (CURL::libcurl); scripts/install-deps.sh installs libcurl4-openssl-dev.
+find_package(CURL MODULE QUIET GLOBAL)
+option(CACHEKIT_WITH_IO
+       "Build cachekit::io, the cachekit.io HTTP backend (needs libcurl; default: on when found)"
+       ${CURL_FOUND})
+cachekit_component(io DIR backends/cachekitio LIBRARY MODULE PACKAGE CURL PC_REQUIRES libcurl)

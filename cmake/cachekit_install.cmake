@@ -3,11 +3,14 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-# A library component's header (include/cachekit/<name>.hpp) only when it is built.
+# A library component's header (include/cachekit/<header>.hpp) only when it is built.
 set(headers_not_built "")
-foreach(component prometheus spdlog)
+foreach(component_header prometheus:prometheus spdlog:spdlog io:cachekitio_backend)
+  string(REPLACE ":" ";" component_header "${component_header}")
+  list(GET component_header 0 component)
+  list(GET component_header 1 header)
   if(NOT component IN_LIST CACHEKIT_LIBRARY_COMPONENTS)
-    list(APPEND headers_not_built PATTERN ${component}.hpp EXCLUDE)
+    list(APPEND headers_not_built PATTERN ${header}.hpp EXCLUDE)
   endif()
 endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/cachekit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}

@@ -58,6 +58,11 @@ struct timed_value {
   byte_buffer value;
   /// nullopt: the backend cannot tell; else the entry's TTL (itself nullopt for no expiry).
   std::optional<ttl_seconds> remaining;
+  /// The backend served the entry past its fresh TTL, inside a stale-grace window the writer
+  /// asked for (cachekit.io's `X-CacheKit-Freshness: stale`; `remaining` is then 0 s). The cache
+  /// returns it, never copies it to L1, and with `cache_options::swr` on replaces it in the
+  /// background (memoized functions). Backends without such a window leave it false.
+  bool stale = false;
 };
 
 /// One write of `backend::set_many`: as `set` (or, with a `registry`, as `set_tracked`). The views
@@ -173,6 +178,12 @@ class CACHEKIT_EXPORT backend {
   /// backend cannot tell (memcached), and 0 s when the entry expired between the two.
   /// Backends that know both in one step override it (Redis pipelines GET and PTTL).
   [[nodiscard]] virtual result<std::optional<timed_value>> get_with_ttl(std::string_view key);
+
+  /// Whether `get_with_ttl` may answer an entry as stale (`timed_value::stale`: a stale-grace
+  /// window) at no more cost than `get`. A cache then reads through `get_with_ttl` even with no
+  /// L1 to bound, so it sees the label and refreshes the entry. Default false (Redis would pay a
+  /// PTTL for a label it never gives); cachekit.io: true.
+  [[nodiscard]] virtual bool labels_stale_entries() const noexcept { return false; }
 
   /// Sets a new TTL on an existing key (nullopt: no expiry; zero or less: it expires now, so it
   /// is removed); returns whether the key existed. Default: `errc::not_supported`.

@@ -88,6 +88,7 @@ class CACHEKIT_EXPORT backend_wrapper : public backend {
     return inner_->erase_prefix(prefix);
   }
   bool keeps_key_registry() const noexcept override { return inner_->keeps_key_registry(); }
+  bool labels_stale_entries() const noexcept override { return inner_->labels_stale_entries(); }
   result<bool> set_tracked(std::string_view key, byte_view value, ttl_seconds ttl,
                            std::string_view registry) override {
     return inner_->set_tracked(key, value, ttl, registry);
@@ -152,8 +153,8 @@ class attempt_ref {
 };
 
 /// A `backend_wrapper` that runs every data operation (`backend_operation`) through one
-/// policy, `guard`; `health`, `type`, `key_prefix`, `keeps_key_registry`, `publish` and
-/// `subscribe` pass through (override `health` to add
+/// policy, `guard`; `health`, `type`, `key_prefix`, `keeps_key_registry`,
+/// `labels_stale_entries`, `publish` and `subscribe` pass through (override `health` to add
 /// the policy's state). The policy sees each attempt's error code and decides whether to run,
 /// rerun or refuse it, without repeating itself for each operation's signature:
 ///

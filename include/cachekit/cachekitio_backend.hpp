@@ -22,8 +22,8 @@
 /// Freshness (`get_with_ttl`, `get_many_with_ttl`): `remaining` is the L1 backfill bound. A
 /// `fresh` (or unlabelled) response with `X-CacheKit-Fresh-For: n` gives `n` seconds; without
 /// the header, "no expiry" (the L1 keeps its configured TTL: a no-expiry entry or a pre-signal
-/// server); a `stale` (or unrecognised) label gives 0 s, so the cache serves the bytes but never
-/// copies them to its L1.
+/// server); a `stale` (or unrecognised) label gives 0 s and `timed_value::stale`, so the cache
+/// serves the bytes, never copies them to its L1, and refreshes the entry in the background.
 ///
 /// Errors (backend.hpp's contract): 401 and 403 `errc::backend_authentication`; 429, 500, 502,
 /// 503, a refused, reset or truncated connection, a TLS failure or a malformed response
@@ -111,12 +111,12 @@ struct cachekitio_options {
   /// Server-side stale-while-revalidate (spec "Stale-While-Revalidate"): every write with a TTL
   /// also sends `X-CacheKit-Stale-TTL`, a grace window as long as the TTL, capped so that TTL
   /// plus window stay within the API's 30 days (cachekit-py's `io` preset, `swr_by_default`).
-  /// Past its TTL an entry is then still served, labelled stale, for that window: the cache
-  /// returns it (never copying it to L1). This release does not yet start a background refresh
-  /// from a stale L2 read (cachekit-py does), so with this on an entry can be served up to twice
-  /// its TTL unless its function's L1 refresh or a write replaces it: opt in knowing that. Off
-  /// (the default, and the `io` preset's here, where cachekit-py's turns it on): entries vanish
-  /// at their TTL.
+  /// Past its TTL an entry is then still served for that window, labelled stale: the cache
+  /// returns it at once (never copying it to L1) and, with `cache_options::swr` on, a memoized
+  /// function's stale hit runs the function again in the background, at most once per key per
+  /// process, and writes the fresh value (with its own window). A caller past the TTL thus never
+  /// waits for the function while the window lasts. Off (the default outside the `io` preset):
+  /// entries vanish at their TTL, and the next call runs the function in the foreground.
   bool stale_while_revalidate = false;
 
   /// The options from CACHEKIT_API_KEY, CACHEKIT_API_URL, CACHEKIT_ALLOW_CUSTOM_HOST
@@ -157,6 +157,8 @@ class CACHEKIT_EXPORT cachekitio_backend final : public backend {
   [[nodiscard]] result<void> set_many(std::span<const write_request> writes) override;
   [[nodiscard]] result<remaining_ttl> ttl(std::string_view key) override;
   [[nodiscard]] result<std::optional<timed_value>> get_with_ttl(std::string_view key) override;
+  /// True: every read carries `X-CacheKit-Freshness` (`get` is `get_with_ttl`).
+  [[nodiscard]] bool labels_stale_entries() const noexcept override { return true; }
   [[nodiscard]] result<bool> touch(std::string_view key, ttl_seconds ttl) override;
   /// `POST {key}/lock` with `{"timeout_ms": timeout}`; the token's `key` is the cache key and
   /// its `value` the server's lock id. nullopt when another client holds the lock (or the body
@@ -173,6 +175,9 @@ class CACHEKIT_EXPORT cachekitio_backend final : public backend {
   [[nodiscard]] std::uint64_t requests_sent() const noexcept;
   /// Retries sent so far by this instance (503 on writes, 429 with Retry-After).
   [[nodiscard]] std::uint64_t retries_sent() const noexcept;
+  /// Whether writes carry the stale-grace window (`cachekitio_options::stale_while_revalidate`;
+  /// on for the `io` preset).
+  [[nodiscard]] bool writes_stale_window() const noexcept;
 
   struct impl;
 
@@ -187,8 +192,8 @@ CACHEKIT_EXPORT result<std::shared_ptr<backend>> make_cachekitio_backend(
 
 /// The `io` intent preset (protocol intent-presets.md; cachekit-py's `DecoratorConfig.io()`):
 /// `cache_options::for_intent(intent::io)` (TTL 3600 s, L1, SWR and the reliability stack on, no
-/// encryption) with the cachekit.io backend as its L2 (without the stale-grace window, see
-/// `stale_while_revalidate`). The API key is `api_key` when given, else `CACHEKIT_API_KEY`; the
+/// encryption) with the cachekit.io backend as its L2, writing the stale-grace window
+/// (`stale_while_revalidate`). The API key is `api_key` when given, else `CACHEKIT_API_KEY`; the
 /// other connection settings come from `cachekitio_options::from_env()` (CACHEKIT_API_URL,
 /// CACHEKIT_TIMEOUT, ...). Opens no connection. Errors: errc::invalid_configuration when neither
 /// key is present or either is malformed (never quoted), or a variable is not valid.

@@ -22,8 +22,8 @@ inline namespace v0 {
 
 /// Where a memoized call's result came from.
 enum class call_source : std::uint8_t {
-  l1,        ///< the in-process cache (or another caller's concurrent run of the same key)
-  l2,        ///< the shared backend
+  l1,  ///< the in-process cache (or another caller's concurrent run of the same key)
+  l2,  ///< the shared backend (also inside its stale-grace window: refreshed in the background)
   function,  ///< the function ran (a miss); also when it threw
   stale,     ///< the function threw and a recently expired copy was served instead
 };

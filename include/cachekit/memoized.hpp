@@ -25,7 +25,11 @@
 /// half of its copy's lifetime returns at once and has the function called again in the
 /// background, once per key, with copies of the arguments; its result replaces the entry in L1
 /// and L2 unless the key was invalidated, cleared or written again meanwhile. Functions whose
-/// parameters are views, pointers or non-const references never refresh (compile time). With
+/// parameters are views, pointers or non-const references never refresh (compile time). An L2
+/// that serves an entry past its TTL inside the stale-grace window its writer asked for
+/// (cachekit.io with `cachekitio_options::stale_while_revalidate`, the `io` preset) is treated
+/// the same way: the stale value returns at once (never copied to L1) and one background call
+/// per key and process replaces it in L1 and L2. With
 /// `cache_options::serve_stale_for`, a call whose function throws returns the key's recently
 /// expired L1 copy instead (never written back to L2). `info()` counts `refreshes`,
 /// `refresh_failures` and `stale_served`.
@@ -176,7 +180,10 @@ class cache_engine;
 ///
 /// `l2_failed`: L2 could not be read for this call (down, timed out, breaker open): the call
 /// runs the function without taking the fill lock, which would fail the same way.
-enum class served_by : std::uint8_t { nothing, l1, l2, left_in_place, l2_failed };
+///
+/// `l2_stale`: L2 served the entry past its fresh TTL, inside the stale-grace window its writer
+/// asked for (`timed_value::stale`): returned, not copied to L1, and refreshed in the background.
+enum class served_by : std::uint8_t { nothing, l1, l2, left_in_place, l2_failed, l2_stale };
 
 /// The counters behind `memoized::info()`; shared by copies of one memoized function. Striped
 /// over cache-line-sized slots picked per thread, so concurrent hits do not bounce one line.
@@ -263,8 +270,9 @@ struct CACHEKIT_EXPORT memo_binding {
 
   /// Seals `msgpack` and writes it to L1 (under `l1_key`) and, with `write_l2`, L2 (under
   /// `key`). A call whose L2 read just failed writes L1 only: the write would most likely wait
-  /// out the same timeout, doubling what the outage costs the caller.
-  void store(std::string_view key, std::string_view l1_key, byte_view msgpack,
+  /// out the same timeout, doubling what the outage costs the caller. Returns whether every
+  /// write asked for succeeded (failures are counted and reported by the cache).
+  bool store(std::string_view key, std::string_view l1_key, byte_view msgpack,
              bool write_l2 = true);
   /// After a miss of `key`: the distributed fill lock (cache_options::fill_lock). Either the
   /// lock is now held (`lock`; run the function, store, then `release_fill`), or another
@@ -312,6 +320,10 @@ struct CACHEKIT_EXPORT memo_binding {
   /// (`cache_engine::adopt_fresh_l2`).
   [[nodiscard]] bool adopt_fresh_l2(std::string_view key, std::string_view l1_key,
                                     monotonic_clock::time_point from);
+  /// After L2 served `key` stale (`served_by::l2_stale`): the claim on its background refresh,
+  /// to hold until the refresh ends; null when SWR is off or this process already refreshes it
+  /// (`cache_engine::claim_stale_refresh`).
+  [[nodiscard]] std::shared_ptr<const void> claim_stale_refresh(std::string_view key) noexcept;
   /// The kept (live or recently expired) L1 copy of `l1_key`, opened; nullopt when none.
   [[nodiscard]] std::optional<byte_buffer> load_l1_kept(std::string_view l1_key);
   void record_stale_served() noexcept;
@@ -682,7 +694,7 @@ class memoized_impl<F, R(P...)> {
     if (!leads) return;  // the leader's outcome reaches `shared_done`
     auto lead = std::make_shared<async_leader>(state_, std::move(*protocol), std::move(*l1_key),
                                                copies, shared_done, true);
-    if (auto tenant = tenant_scope::current()) lead->tenant.emplace(*tenant);
+    lead->tenant = caller_tenant();
     if (l1_fault) {
       b.reject(lead->key, lead->l1_key, *l1_fault, cache_layer::l1);
       start_miss(lead, miss_run::fill, true);
@@ -779,6 +791,10 @@ class memoized_impl<F, R(P...)> {
         auto decoded = stored_value_codec<result_type>::decode(*from_l2, b.interop);
         if (decoded) {
           if (b.collect_stats) b.stats.record_l2_hit();
+          if (layer == served_by::l2_stale) {
+            refresh_stale(b, key, *l1_key, caller_tenant(),
+                          std::forward_as_tuple(std::as_const(args)...));
+          }
           return std::move(*decoded);
         }
         b.reject(key, *l1_key, decoded.error());
@@ -864,7 +880,7 @@ class memoized_impl<F, R(P...)> {
       std::shared_ptr<refresh_claim> claim;
       try {
         claim = std::make_shared<refresh_claim>(state_, l1_key, from);
-        if (auto tenant = tenant_scope::current()) claim->tenant.emplace(*tenant);
+        claim->tenant = caller_tenant();
       } catch (...) {  // out of memory: no refresh; the entry may be claimed again
         b.end_refresh(l1_key, from, false);
         return;
@@ -913,8 +929,7 @@ class memoized_impl<F, R(P...)> {
     }
     bool failed = true;
     try {
-      auto fresh = std::make_shared<const result_type>(std::apply(
-          [this](auto&... a) { return std::invoke(state_->fn, static_cast<P>(a)...); }, copies));
+      auto fresh = std::make_shared<const result_type>(invoke_copies(copies));
       if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
         auto landed = b.land_refresh(*key, claim.l1_key, *encoded, claim.from);
         failed = !landed;
@@ -928,6 +943,70 @@ class memoized_impl<F, R(P...)> {
     }
     if (failed && b.collect_stats) b.stats.record_refresh(false);
     claim.end(b, failed);
+  }
+
+  // ---- the server-side stale grace (served_by::l2_stale) -----------------------------------
+
+  // After L2 served `key` stale (inside the stale-grace window its writer asked for, see
+  // cachekitio_options::stale_while_revalidate): queues the call that replaces the entry, at
+  // most one per key in this process, while the caller is served the stale value (cachekit-py's
+  // backed-mode SWR). No L1 copy exists to claim, so the claim is the engine's
+  // (claim_stale_refresh). `call`: the call's arguments, as a tuple of values or references;
+  // `tenant`: the caller's tenant_scope.
+  template <typename Arguments>
+  void refresh_stale(memo_binding& b, const std::string& key, const std::string& l1_key,
+                     std::optional<std::string> tenant, const Arguments& call) const {
+    if constexpr (refreshable) {
+      if (!b.swr) return;
+      auto claim = b.claim_stale_refresh(key);
+      if (!claim) return;
+      try {
+        // A job that is not queued is destroyed unrun, and its claim with it.
+        (void)b.submit_refresh([owner = std::weak_ptr<state>(state_), claim = std::move(claim), key,
+                                l1_key, tenant = std::move(tenant),
+                                copies = std::make_from_tuple<argument_copies>(call)]() mutable {
+          auto live = owner.lock();
+          if (!live) return;  // the function is gone: nothing to refresh for
+          std::optional<tenant_scope> scope;
+          if (tenant) scope.emplace(*tenant);
+          memoized_impl(live).run_stale_refresh(key, l1_key, copies);
+        });
+      } catch (...) {  // copying the key or the arguments failed: no refresh this time
+      }
+    } else {
+      (void)b, (void)key, (void)l1_key, (void)tenant, (void)call;
+    }
+  }
+
+  // On a refresh thread: runs the function with the copied arguments through this function's
+  // single-flight (a foreground miss of the key already running stores the new value: nothing
+  // to do; one that comes now waits for this call) and stores the result as a miss does, in L1
+  // and in L2 (with a new grace window). Failures are counted (`info().refresh_failures`) and
+  // reported, never thrown: the caller already has its answer.
+  void run_stale_refresh(const std::string& key, const std::string& l1_key,
+                         argument_copies& copies) const {
+    memo_binding& b = *state_->binding;
+    auto ticket = b.flights.join(key);
+    if (!ticket.leader()) return;
+    bool stored = false;
+    try {
+      auto fresh = std::make_shared<const result_type>(invoke_copies(copies));
+      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
+        stored = b.store(key, l1_key, *encoded);
+      } else {
+        b.uncacheable(encoded.error());
+      }
+      b.flights.finish(ticket, fresh, nullptr);
+    } catch (...) {  // the function threw: shared with any caller that joined, not stored
+      b.flights.finish(ticket, nullptr, std::current_exception());
+    }
+    if (b.collect_stats) b.stats.record_refresh(stored);
+  }
+
+  // The calling thread's tenant_scope, copied for work that runs on another thread.
+  static std::optional<std::string> caller_tenant() {
+    auto tenant = tenant_scope::current();
+    return tenant ? std::optional<std::string>(*tenant) : std::nullopt;
   }
 
   // ---- batch calls (many; the bodies are in memoized_batch.hpp) ---------------------------
@@ -965,13 +1044,31 @@ class memoized_impl<F, R(P...)> {
   // lock lets one process run it while the others wait for what it stores.
   result_type fill(memo_binding& b, const std::string& key, const std::string& l1_key,
                    bool use_fill_lock, P&... args) const {
+    call_source source = call_source::function;
+    return *fill_flight(
+        b, key, l1_key, use_fill_lock, source,
+        [&] { return std::invoke(state_->fn, std::forward<P>(args)...); },
+        // use_fill_lock false: this call's L2 read failed, so L1 only.
+        [&](byte_view encoded) { b.store(key, l1_key, encoded, use_fill_lock); });
+  }
+
+  // The miss path of blocking and asynchronous calls: this process's single-flight of `key` (a
+  // caller already running the function is waited for: counted as an L1 hit, so that misses stay
+  // the calls that ran the function, cachekit-py's definition), the fill lock (another process
+  // may store the value meanwhile: taken from L2), else `run()` for the value, whose encoding
+  // goes to `keep` (the store). `source` says which of the three answered. The function's
+  // exception is shared with the flight's waiters, never cached, and rethrown.
+  template <typename Run, typename Keep>
+  std::shared_ptr<const result_type> fill_flight(memo_binding& b, const std::string& key,
+                                                 const std::string& l1_key, bool use_fill_lock,
+                                                 call_source& source, Run&& run,
+                                                 Keep&& keep) const {
     auto ticket = b.flights.join(key);
     if (!ticket.leader()) {
-      // Served in-process without running the function: counted as an L1 hit, so that misses
-      // stay the calls that ran the function (cachekit-py's definition).
       auto shared = std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
       if (b.collect_stats) b.stats.record_l1_hit();
-      return *shared;
+      source = call_source::l1;
+      return shared;
     }
     std::optional<lock_token> lock;
     try {
@@ -985,22 +1082,23 @@ class memoized_impl<F, R(P...)> {
           if (b.collect_stats) b.stats.record_l2_hit();
           auto shared = std::make_shared<const result_type>(std::move(*decoded));
           b.flights.finish(ticket, shared, nullptr);
-          return *shared;
+          source = call_source::l2;
+          return shared;
         }
         b.reject(key, l1_key, decoded.error());
       }
       b.count_miss();
-      auto fresh =
-          std::make_shared<const result_type>(std::invoke(state_->fn, std::forward<P>(args)...));
+      auto fresh = std::make_shared<const result_type>(run());
       if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
-        b.store(key, l1_key, *encoded, use_fill_lock);  // false: this call's L2 read failed
+        keep(byte_view(*encoded));
       } else {
         b.uncacheable(encoded.error());
       }
       if (lock) b.release_fill(*lock);
       b.flights.finish(ticket, fresh, nullptr);
-      return *fresh;
-    } catch (...) {  // the function's exception: not cached, shared with this flight's waiters
+      source = call_source::function;
+      return fresh;
+    } catch (...) {
       if (lock) b.release_fill(*lock);
       b.flights.finish(ticket, nullptr, std::current_exception());
       throw;
@@ -1099,7 +1197,7 @@ class memoized_impl<F, R(P...)> {
     auto lead =
         std::make_shared<async_leader>(state_, std::move(key), std::move(l1_key), std::move(copies),
                                        std::make_shared<async_done>(std::move(done)), joined);
-    if (auto tenant = tenant_scope::current()) lead->tenant.emplace(*tenant);
+    lead->tenant = caller_tenant();
     return lead;
   }
 
@@ -1120,6 +1218,10 @@ class memoized_impl<F, R(P...)> {
       auto decoded = stored_value_codec<result_type>::decode(*found, b.interop);
       if (decoded) {
         if (b.collect_stats) b.stats.record_l2_hit();
+        if (layer == served_by::l2_stale) {
+          memoized_impl(lead->owner)
+              .refresh_stale(b, lead->key, lead->l1_key, lead->tenant, *lead->copies);
+        }
         std::shared_ptr<const result_type> value;
         try {
           value = std::make_shared<const result_type>(std::move(*decoded));
@@ -1184,46 +1286,10 @@ class memoized_impl<F, R(P...)> {
   // the fill lock, the function, then the store with its L2 write queued.
   std::shared_ptr<const result_type> fill_async(memo_binding& b, async_leader& lead,
                                                 bool use_fill_lock, call_source& source) const {
-    auto ticket = b.flights.join(lead.key);
-    if (!ticket.leader()) {
-      auto shared = std::static_pointer_cast<const result_type>(b.flights.wait(ticket));
-      if (b.collect_stats) b.stats.record_l1_hit();
-      source = call_source::l1;
-      return shared;
-    }
-    std::optional<lock_token> lock;
-    try {
-      served_by layer = served_by::nothing;
-      memo_binding::fill_result fill;
-      if (use_fill_lock) fill = b.await_fill(lead.key, lead.l1_key, layer);
-      lock = std::move(fill.lock);
-      if (fill.filled) {
-        auto decoded = stored_value_codec<result_type>::decode(*fill.filled, b.interop);
-        if (decoded) {
-          if (b.collect_stats) b.stats.record_l2_hit();
-          auto shared = std::make_shared<const result_type>(std::move(*decoded));
-          b.flights.finish(ticket, shared, nullptr);
-          source = call_source::l2;
-          return shared;
-        }
-        b.reject(lead.key, lead.l1_key, decoded.error());
-      }
-      b.count_miss();
-      auto fresh = std::make_shared<const result_type>(invoke_copies(*lead.copies));
-      if (auto encoded = stored_value_codec<result_type>::encode(*fresh, b.interop)) {
-        b.store_async(lead.key, lead.l1_key, *encoded, use_fill_lock);
-      } else {
-        b.uncacheable(encoded.error());
-      }
-      if (lock) b.release_fill(*lock);
-      b.flights.finish(ticket, fresh, nullptr);
-      source = call_source::function;
-      return fresh;
-    } catch (...) {
-      if (lock) b.release_fill(*lock);
-      b.flights.finish(ticket, nullptr, std::current_exception());
-      throw;
-    }
+    return fill_flight(
+        b, lead.key, lead.l1_key, use_fill_lock, source,
+        [&] { return invoke_copies(*lead.copies); },
+        [&](byte_view encoded) { b.store_async(lead.key, lead.l1_key, encoded, use_fill_lock); });
   }
 
   std::shared_ptr<state> state_;

@@ -160,6 +160,9 @@ void memoized_impl<F, R(P...)>::many_bytes(
       auto decoded = stored_value_codec<result_type>::decode(*found[j], b.interop);
       if (decoded) {
         if (b.collect_stats) b.stats.record_l2_hit();
+        if (layers[i] == served_by::l2_stale) {
+          refresh_stale(b, keys[i], l1_keys[i], caller_tenant(), calls[i]);
+        }
         out[i].emplace(std::move(*decoded), call_source::l2);
         steps[i] = batch_step::done;
         continue;
@@ -205,8 +208,7 @@ void memoized_impl<F, R(P...)>::many_bytes(
     run_group.push_back(static_cast<std::ptrdiff_t>(g));
   }
   std::vector<batch_run> runs(run_calls.size());
-  const std::optional<std::string> tenant =
-      tenant_scope::current() ? std::optional<std::string>(*tenant_scope::current()) : std::nullopt;
+  const std::optional<std::string> tenant = caller_tenant();
   const std::thread::id caller = std::this_thread::get_id();
   run_batch_jobs(runs.size(), options.parallelism, [&](std::size_t r) {
     std::optional<tenant_scope> scope;

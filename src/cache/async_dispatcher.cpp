@@ -150,7 +150,7 @@ void async_dispatcher::work(const std::shared_ptr<pool>& p) {
         got->reserve(plain->size());
         for (auto& v : *plain) {
           if (v) {
-            got->emplace_back(timed_value{std::move(*v), std::nullopt});
+            got->emplace_back(timed_value{std::move(*v), std::nullopt, false});
           } else {
             got->emplace_back(std::nullopt);
           }

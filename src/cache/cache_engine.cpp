@@ -199,7 +199,9 @@ cache_engine::cache_engine(cache_options options)
       formats_(make_formats(options_)),
       fills_(options_.l2.get(), options_.fill_lock, *options_.clock),
       encrypted_(options_.encryption.has_value()),
-      refreshes_(make_refresh_executor(options_, l1_ != nullptr)) {
+      timed_reads_(l2() != nullptr && l2()->labels_stale_entries()),
+      stale_refreshes_(std::max<std::size_t>(options_.swr.max_pending, 1)),
+      refreshes_(make_refresh_executor(options_, l1_ != nullptr, l2() != nullptr)) {
   if (options_.write_back && l1_ && l2() != nullptr) {
     write_back_ = std::make_unique<write_back_queue>(
         *options_.write_back,
@@ -739,7 +741,7 @@ cache_engine::lookup cache_engine::accept_l2(
   if (events_.active()) {
     emit_operation(cache_op::get, cache_layer::l2, op_outcome::hit, got->value.size(), took);
   }
-  return lookup{std::move(opened->msgpack), served_by::l2};
+  return lookup{std::move(opened->msgpack), got->stale ? served_by::l2_stale : served_by::l2};
 }
 
 result<void> cache_engine::store(std::string_view key, int index, byte_view msgpack,
@@ -884,8 +886,9 @@ result<std::optional<byte_buffer>> cache_engine::load_raw(std::string_view key) 
 }
 
 result<std::optional<timed_value>> cache_engine::read_l2(std::string_view key) {
-  // The lifetime costs Redis a pipelined PTTL: asked only when an L1 copy will be made.
-  if (l1_) {
+  // The lifetime costs Redis a pipelined PTTL: asked only when an L1 copy will be made, or when
+  // the answer may be labelled stale (free there) for SWR to refresh.
+  if (l1_ || timed_reads_) {
     auto got = l2()->get_with_ttl(key);
     if (!got) {
       report_l2_error(got.error());
@@ -901,7 +904,7 @@ result<std::optional<timed_value>> cache_engine::read_l2(std::string_view key) {
   }
   if (write_back_) write_back_->l2_answered();
   if (!*got) return std::optional<timed_value>{};
-  return std::optional<timed_value>{timed_value{std::move(**got), std::nullopt}};
+  return std::optional<timed_value>{timed_value{std::move(**got), std::nullopt, false}};
 }
 
 void cache_engine::backfill(std::string_view key, const timed_value& entry, ttl_seconds entry_ttl) {

@@ -14,6 +14,7 @@
 #include "cache/fill_coordinator.hpp"
 #include "cache/lru_map.hpp"
 #include "cache/refresh_executor.hpp"
+#include "cache/stale_refreshes.hpp"
 #include "cache/write_back_queue.hpp"
 #include "coherence/coherence_epochs.hpp"
 #include "coherence/function_spaces.hpp"
@@ -218,8 +219,13 @@ class cache_engine {
   // (with cachekit-py's ±10 % jitter); sets `claimed` to its written_at then.
   void claim_refresh_if_due(const l1_visited& entry,
                             std::optional<monotonic_clock::time_point>& claimed) const;
-  // Whether memoized functions refresh in the background (swr.enabled, and an L1 to refresh).
+  // Whether memoized functions refresh in the background (swr.enabled, and an L1 or an L2).
   [[nodiscard]] bool swr_enabled() const noexcept { return refreshes_ != nullptr; }
+  // After L2 served `key` stale (served_by::l2_stale: inside the stale-grace window its writer
+  // asked for, timed_value::stale): claims the key's background refresh. A token to hold until
+  // the refresh ends (it is queued with `submit_refresh`), or null when SWR is off, this
+  // process already refreshes `key`, or swr.max_pending such refreshes run (stale_refreshes.hpp).
+  [[nodiscard]] std::shared_ptr<const void> claim_stale_refresh(std::string_view key) noexcept;
   // Queues a refresh job (see refresh_executor); false when it was not queued (destroyed).
   bool submit_refresh(std::function<void()> job);
   // Ends the refresh claimed on the L1 copy of `l1_key` written at `from`: at once, or after a
@@ -395,6 +401,8 @@ class cache_engine {
   };
   per_process<tenant_format_table> tenant_formats_;
   bool encrypted_ = false;
+  // L2 reads go through get_with_ttl without an L1 too: the backend labels stale entries.
+  bool timed_reads_ = false;
   // Names this engine in the thread-local record of keys held by another tenant (an address
   // could be reused by a later engine).
   std::atomic<std::uint64_t> l2_errors_{0};
@@ -443,6 +451,7 @@ class cache_engine {
   // SWR (cache_engine_swr.cpp): stale serving, and the refresh threads (null when off), last:
   // destroyed (threads joined) first, as they use everything above.
   std::atomic<std::uint64_t> stale_served_{0};
+  stale_refreshes stale_refreshes_;  // the keys L2 served stale that are being refreshed
   std::unique_ptr<refresh_executor> refreshes_;
   // After an asynchronous call's L2 write: as store_bytes after its write (failures counted,
   // reported, left to the write-back; observers told).

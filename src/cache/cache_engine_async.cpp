@@ -33,7 +33,7 @@ void cache_engine::start_async() {
         options_.l2, async_dispatcher::settings{.threads = a.threads,
                                                 .batch = a.batch,
                                                 .max_pending = a.max_pending,
-                                                .with_ttl = l1_ != nullptr});
+                                                .with_ttl = l1_ != nullptr || timed_reads_});
   }
   async_functions_ = std::make_unique<refresh_executor>(a.max_pending, a.function_threads);
 }

@@ -63,8 +63,9 @@ std::optional<monotonic_clock::duration> kept_expired_for(const cache_options& o
   return std::chrono::duration_cast<monotonic_clock::duration>(*options.serve_stale_for);
 }
 
-std::unique_ptr<refresh_executor> make_refresh_executor(const cache_options& options, bool has_l1) {
-  if (!options.swr.enabled || !has_l1) return nullptr;
+std::unique_ptr<refresh_executor> make_refresh_executor(const cache_options& options, bool has_l1,
+                                                        bool has_l2) {
+  if (!options.swr.enabled || (!has_l1 && !has_l2)) return nullptr;
   return std::make_unique<refresh_executor>(options.swr.max_pending, options.swr.workers);
 }
 
@@ -77,6 +78,11 @@ void cache_engine::claim_refresh_if_due(const l1_visited& entry,
   if (age <= lifetime * ratio * jitter_low) return;  // the common case: no draw
   if (age <= lifetime * ratio * (jitter_low + jitter_span * unit_random())) return;
   if (entry.claim_refresh(now)) claimed = entry.written_at();
+}
+
+std::shared_ptr<const void> cache_engine::claim_stale_refresh(std::string_view key) noexcept {
+  if (refreshes_ == nullptr) return nullptr;
+  return stale_refreshes_.try_claim(key);
 }
 
 bool cache_engine::submit_refresh(std::function<void()> job) {

@@ -49,11 +49,11 @@ std::optional<byte_buffer> memo_binding::load_l2(std::string_view key, std::stri
   return std::move(found->msgpack);
 }
 
-void memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack,
+bool memo_binding::store(std::string_view key, std::string_view l1_key, byte_view msgpack,
                          bool write_l2) {
   namespace_scope scope(ns);
   // Failures are counted and reported by the engine.
-  (void)engine->store(key, l1_key, format, msgpack, ttl, write_l2, registry);
+  return engine->store(key, l1_key, format, msgpack, ttl, write_l2, registry).has_value();
 }
 
 memo_binding::fill_result memo_binding::await_fill(std::string_view key, std::string_view l1_key,
@@ -106,6 +106,10 @@ void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
   // An L2 failure is counted and reported by the engine; a peer told to drop its copy would
   // then re-read the entry that stayed, so only a delete that went through is announced.
   if (auto erased = engine->erase(key); erased) engine->publish_invalidation(registry, key);
+}
+
+std::shared_ptr<const void> memo_binding::claim_stale_refresh(std::string_view key) noexcept {
+  return engine->claim_stale_refresh(key);
 }
 
 bool memo_binding::submit_refresh(std::function<void()> job) {

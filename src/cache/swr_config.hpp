@@ -21,9 +21,10 @@ void check_swr_options(const cache_options& options);
 [[nodiscard]] std::optional<monotonic_clock::duration> kept_expired_for(
     const cache_options& options) noexcept;
 
-// The refresh threads of a cache; null when SWR is off or there is no L1 to refresh.
+// The refresh threads of a cache; null when SWR is off or there is nothing to refresh: no L1
+// (copies past the refresh threshold) and no L2 (entries it serves stale).
 [[nodiscard]] std::unique_ptr<refresh_executor> make_refresh_executor(const cache_options& options,
-                                                                      bool has_l1);
+                                                                      bool has_l1, bool has_l2);
 
 }  // namespace detail
 }  // namespace v0

@@ -4,7 +4,9 @@
 // header templates a user's code does (memoize, the typed codec of a nested struct, of a double
 // and of a container) so a warning in them fails the -Werror build. Built with
 // CACHEKIT_CONSUMER_PROMETHEUS (the component cachekit::prometheus, or pkg-config
-// cachekit-prometheus), it also counts the cache's operations in a Prometheus registry.
+// cachekit-prometheus), it also counts the cache's operations in a Prometheus registry. Built
+// with CACHEKIT_CONSUMER_IO (cachekit::io, or pkg-config cachekit-io), it also builds the `io`
+// preset with the cachekit.io backend (no request is sent: none is made before the first call).
 #include <cachekit/cachekit.hpp>
 #include <cachekit/version.hpp>
 
@@ -19,6 +21,9 @@
 #ifdef CACHEKIT_CONSUMER_PROMETHEUS
 #include <prometheus/registry.h>
 #include <cachekit/prometheus.hpp>
+#endif
+#ifdef CACHEKIT_CONSUMER_IO
+#include <cachekit/cachekitio_backend.hpp>
 #endif
 
 namespace {
@@ -89,6 +94,16 @@ int main() {
   }
 #endif
 
+#ifdef CACHEKIT_CONSUMER_IO
+  auto io_options = cachekit::io_cache_options("ck_live_consumer");
+  if (!io_options || io_options->l2 == nullptr || io_options->l2->type() != "cachekitio") {
+    std::fprintf(stderr, "consumer: io_cache_options did not build the cachekit.io backend\n");
+    return 1;
+  }
+  cachekit::cache io_cache(std::move(*io_options));
+  std::printf("cachekit::io: the io preset's L2 is %s\n",
+              std::string(io_cache.options().l2->type()).c_str());
+#endif
   const order placed{7, first, {second}, 12.5, {{"sku-1", 2}}};
   const auto bytes = cachekit::codec<order>::encode(placed);
   const auto decoded = bytes ? cachekit::codec<order>::decode(*bytes) : bytes.error();

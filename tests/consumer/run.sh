@@ -2,8 +2,8 @@
 # Builds and runs the consumer program (tests/consumer/main.cpp) one way a user would:
 #   run.sh install      BUILD_DIR PREFIX              cmake --install of BUILD_DIR into PREFIX
 #   run.sh package      PREFIX WORK_DIR CXX [COMPONENTS]  find_package(cachekit CONFIG) from PREFIX
-#   run.sh pkgconfig    PREFIX WORK_DIR CXX [prometheus]  the compiler with `pkg-config cachekit`
-#                                                     (or cachekit-prometheus) flags
+#   run.sh pkgconfig    PREFIX WORK_DIR CXX [COMPONENTS]  the compiler with `pkg-config cachekit`
+#                                                     (and cachekit-<component>) flags
 #   run.sh deb          BUILD_DIR WORK_DIR CXX        cpack's .deb unpacked, then find_package
 #   run.sh subdirectory SOURCE_DIR WORK_DIR CXX       add_subdirectory of the source tree (shared,
 #                                                     no optional component), then its install
@@ -35,9 +35,10 @@ case "$mode" in
     ;;
   pkgconfig)
     prefix="$2" work="$3" cxx="$4" module=cachekit defines=()
-    if [[ "${5:-}" == prometheus ]]; then
-      module=cachekit-prometheus defines=(-DCACHEKIT_CONSUMER_PROMETHEUS)
-    fi
+    for component in ${5:-}; do  # prometheus, io
+      module+=" cachekit-$component"
+      defines+=(-DCACHEKIT_CONSUMER_$(tr a-z A-Z <<<"$component"))
+    done
     pcdir="$(dirname "$(find "$prefix" -name cachekit.pc -print -quit)")"
     rm -rf "$work" && mkdir -p "$work"
     # Without --static: the flags a shared build needs, or everything a static one needs.
@@ -62,6 +63,7 @@ case "$mode" in
     configure_and_run "$work" "$cxx" -DCACHEKIT_CONSUMER_MODE=subdirectory \
       -DCACHEKIT_SOURCE_DIR="$source" -DCMAKE_BUILD_TYPE= -DBUILD_SHARED_LIBS=ON \
       -DCACHEKIT_WITH_MEMCACHED=OFF -DCACHEKIT_WITH_PROMETHEUS=OFF -DCACHEKIT_WITH_SPDLOG=OFF \
+      -DCACHEKIT_WITH_IO=OFF \
       -DCACHEKIT_INSTALL=ON
     # Captured first: `ldd | grep -q` under pipefail fails whenever grep exits before ldd has
     # written everything (ldd then dies of SIGPIPE), which made this check fail at random.
@@ -75,10 +77,10 @@ case "$mode" in
     bash "$0" pkgconfig "$work/prefix" "$work/pkgconfig" "$cxx"
     log="$work/package_without.log"
     refused=yes
-    bash "$0" package "$work/prefix" "$work/package_without" "$cxx" "memcached prometheus" \
+    bash "$0" package "$work/prefix" "$work/package_without" "$cxx" "memcached prometheus io" \
       >"$log" 2>&1 && refused=no
     joined="$(tr -s ' \n' '  ' <"$log")"  # CMake wraps the message: compare it unwrapped
-    for name in memcached prometheus; do
+    for name in memcached prometheus io; do
       option="-DCACHEKIT_WITH_$(tr a-z A-Z <<<"$name")=ON"
       if [[ $refused == no || "$joined" != *"without the $name component: rebuild it with $option"* ]]
       then
@@ -87,11 +89,13 @@ case "$mode" in
         exit 1
       fi
     done
-    echo "find_package(cachekit REQUIRED COMPONENTS memcached prometheus) refused, as it should"
-    if [[ -e "$work/prefix/include/cachekit/prometheus.hpp" ]]; then
-      echo "run.sh: the install has prometheus.hpp without cachekit::prometheus" >&2
-      exit 1
-    fi
+    echo "find_package(cachekit REQUIRED COMPONENTS memcached prometheus io) refused, as it should"
+    for header in prometheus cachekitio_backend; do
+      if [[ -e "$work/prefix/include/cachekit/$header.hpp" ]]; then
+        echo "run.sh: the install has $header.hpp without its component" >&2
+        exit 1
+      fi
+    done
     ;;
   deb)
     # `make package`'s .deb, unpacked into a scratch root (no root needed), used by
@@ -109,6 +113,9 @@ case "$mode" in
     fi
     if grep -q '^CACHEKIT_WITH_SPDLOG:BOOL=ON' "$build/CMakeCache.txt"; then
       needed+=(libspdlog1.10 libspdlog-dev)
+    fi
+    if grep -q '^CACHEKIT_WITH_IO:BOOL=ON' "$build/CMakeCache.txt"; then
+      needed+=(libcurl4 libcurl4-openssl-dev)
     fi
     for needed in "${needed[@]}"; do
       if [[ ", $depends," != *", $needed,"* ]]; then

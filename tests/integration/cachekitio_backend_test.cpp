@@ -11,6 +11,7 @@
 
 #include "conformance/vector_file.hpp"
 #include "support/cachekitio_server.hpp"
+#include "support/call_gate.hpp"
 #include "support/forked_child.hpp"
 #include "support/tls_certificates.hpp"
 
@@ -20,6 +21,7 @@
 #include <stdlib.h>  // unsetenv
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -556,10 +558,11 @@ TEST_F(cachekitio_backend_test, cache_and_memoize_end_to_end_with_the_l1_bound) 
     ++calls;
     return x * 2;
   };
-  const auto make_cache = [&] {
+  const auto make_cache = [&](bool swr = true) {
     cache_options o;
     o.l2 = l2;
     o.clock = &clock;
+    o.swr.enabled = swr;
     return cache(std::move(o));
   };
   auto writer = make_cache();
@@ -587,10 +590,10 @@ TEST_F(cachekitio_backend_test, cache_and_memoize_end_to_end_with_the_l1_bound) 
   EXPECT_EQ(r.info().l2_hits, 2U);  // the L1 copy had expired
   EXPECT_EQ(calls, 1);
 
-  // A stale read is served but never copied to L1.
+  // A stale read is served but never copied to L1 (refreshes: the next test).
   server_->put(key, *server_->stored(key), 10, 600);
   server_->advance(20s);
-  auto stale_reader = make_cache();
+  auto stale_reader = make_cache(false);
   auto s = stale_reader.memoize("it.cachekitio.twice", twice, {.ttl = 300s});
   server_->clear_requests();
   EXPECT_EQ(s(21), 42);
@@ -601,6 +604,54 @@ TEST_F(cachekitio_backend_test, cache_and_memoize_end_to_end_with_the_l1_bound) 
     return q.method == "GET" && q.target.find("/lock") == std::string::npos;
   });
   EXPECT_GE(gets, 2);  // each call read L2 again
+}
+
+TEST_F(cachekitio_backend_test, a_stale_read_is_served_at_once_and_refreshed_with_a_new_window) {
+  auto o = options();
+  o.stale_while_revalidate = true;
+  auto l2 = make(o);
+  std::atomic<int> calls{0};
+  testing::call_gate held;
+  const auto versioned = [&](int x) {
+    const int n = ++calls;
+    held.pass();
+    return x * 100 + n;
+  };
+  cache writer({.l2 = l2, .l1_enabled = false});
+  auto w = writer.memoize("it.cachekitio.stale", versioned, {.ttl = 60s});
+  EXPECT_EQ(w(7), 701);
+  const auto written = server_->requests();
+  const auto put =
+      std::find_if(written.begin(), written.end(), [](const auto& q) { return q.method == "PUT"; });
+  ASSERT_NE(put, written.end());
+  EXPECT_EQ(put->header("x-cachekit-stale-ttl"), "60");
+
+  server_->advance(90s);  // past the TTL, inside the grace window: served labelled stale
+  cache reader({.l2 = l2});
+  auto r = reader.memoize("it.cachekitio.stale", versioned, {.ttl = 60s});
+  held.close();
+  EXPECT_EQ(r(7), 701);  // at once: the refresh waits at the gate
+  ASSERT_TRUE(held.wait_arrivals(2));
+  EXPECT_EQ(r(7), 701);  // read again (never copied to L1), and no second refresh
+  server_->clear_requests();
+  held.open();
+  ASSERT_TRUE(reader.wait_for_refreshes(testing::call_gate::generous));
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(r.info().refreshes, 1U);
+  const auto refreshed = server_->requests();
+  ASSERT_EQ(refreshed.size(), 1U);
+  EXPECT_EQ(refreshed[0].method, "PUT");
+  EXPECT_EQ(refreshed[0].header("x-cachekit-ttl"), "60");
+  EXPECT_EQ(refreshed[0].header("x-cachekit-stale-ttl"), "60");  // a new window
+  server_->clear_requests();
+  EXPECT_EQ(r(7), 702);  // the refresh's value, from L1
+  EXPECT_TRUE(server_->requests().empty());
+
+  // Past the refreshed entry's TTL and window, the server has nothing: a third process runs it.
+  server_->advance(121s);
+  cache third({.l2 = l2});
+  auto t = third.memoize("it.cachekitio.stale", versioned, {.ttl = 60s});
+  EXPECT_EQ(t(7), 703);
 }
 
 // ---- the io preset (intent-presets.md) ---------------------------------------------------
@@ -641,6 +692,8 @@ TEST(cachekitio_io_preset, io_cache_options_takes_the_argument_else_fails_saying
   EXPECT_TRUE(options->swr.enabled);
   ASSERT_NE(options->l2, nullptr);
   EXPECT_EQ(options->l2->type(), "cachekitio");
+  EXPECT_TRUE(dynamic_cast<cachekitio_backend&>(*options->l2).writes_stale_window());
+  EXPECT_TRUE(options->l2->labels_stale_entries());
   EXPECT_FALSE(options->encryption.has_value());
   cache c(std::move(*options));  // builds; no request is sent before the first call
 
@@ -662,6 +715,9 @@ TEST(cachekitio_io_preset, from_env_builds_cachekit_io_for_the_io_preset_and_the
     ASSERT_TRUE(options.has_value()) << options.error().message();
     ASSERT_NE(options->l2, nullptr);
     EXPECT_EQ(options->l2->type(), "cachekitio");
+    // The grace window is the io preset's (cachekit-py's swr_by_default), not every preset's.
+    EXPECT_EQ(dynamic_cast<cachekitio_backend&>(*options->l2).writes_stale_window(),
+              i == intent::io);
   }
   EXPECT_EQ(cache_options::from_env(intent::io, lookup)->default_ttl, std::chrono::seconds{3600});
 

@@ -10,9 +10,9 @@
 #include "coherence/invalidation_event.hpp"
 #include "support/forked_child.hpp"
 #include "support/local_server.hpp"
+#include "support/raw_redis.hpp"
 
 #include <gtest/gtest.h>
-#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::local_server;
+using testing::raw_redis;
 
 constexpr auto bound = 10s;
 
@@ -40,47 +41,6 @@ bool eventually(const std::function<bool()>& done) {
   return done();
 }
 
-// A plain hiredis client: what another program (redis-cli, a service that is not a cachekit)
-// does to the same Redis.
-class raw_client {
- public:
-  explicit raw_client(int port) : c_(redisConnect("127.0.0.1", port)) {}
-  ~raw_client() { redisFree(c_); }
-  raw_client(const raw_client&) = delete;
-  raw_client& operator=(const raw_client&) = delete;
-
-  long long integer(const std::vector<std::string>& argv) {
-    auto* r = command(argv);
-    const long long out = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    freeReplyObject(r);
-    return out;
-  }
-  std::vector<std::string> strings(const std::vector<std::string>& argv) {
-    auto* r = command(argv);
-    std::vector<std::string> out;
-    if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
-      for (std::size_t i = 0; i < r->elements; ++i) {
-        out.emplace_back(r->element[i]->str, r->element[i]->len);
-      }
-    }
-    freeReplyObject(r);
-    return out;
-  }
-
- private:
-  redisReply* command(const std::vector<std::string>& argv) {
-    std::vector<const char*> args;
-    std::vector<std::size_t> lens;
-    for (const auto& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    return static_cast<redisReply*>(
-        redisCommandArgv(c_, static_cast<int>(args.size()), args.data(), lens.data()));
-  }
-  redisContext* c_;
-};
-
 class coherence_redis_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { server_ = local_server::start_redis().release(); }
@@ -90,8 +50,8 @@ class coherence_redis_test : public ::testing::Test {
   }
   void SetUp() override { raw().integer({"FLUSHALL"}); }
 
-  static raw_client& raw() {
-    static raw_client client(server_->port());
+  static raw_redis& raw() {
+    static raw_redis client(server_->port());
     return client;
   }
   static std::shared_ptr<redis_backend> client(redis_key_layout layout) {

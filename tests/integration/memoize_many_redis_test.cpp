@@ -10,10 +10,10 @@
 #include "backends/redis/cluster_slot.hpp"
 #include "coherence/invalidation_event.hpp"
 #include "support/local_server.hpp"
+#include "support/raw_redis.hpp"
 #include "support/redis_cluster_nodes.hpp"
 
 #include <gtest/gtest.h>
-#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,73 +29,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::local_server;
+using testing::raw_redis;
 
 constexpr std::string_view secure_key =
     "a8f06af41a1f4ccb936082fdbe129b93fd8d9b7db027d9f3ea40c3b5e5480416";
-
-// A plain hiredis client (as coherence_redis_test's): what redis-cli would see.
-class raw_client {
- public:
-  explicit raw_client(int port) : c_(redisConnect("127.0.0.1", port)) {}
-  ~raw_client() { redisFree(c_); }
-  raw_client(const raw_client&) = delete;
-  raw_client& operator=(const raw_client&) = delete;
-
-  long long integer(const std::vector<std::string>& argv) {
-    auto* r = command(argv);
-    const long long out = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    freeReplyObject(r);
-    return out;
-  }
-  std::string text(const std::vector<std::string>& argv) {
-    auto* r = command(argv);
-    std::string out;
-    if (r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)) {
-      out.assign(r->str, r->len);
-    }
-    freeReplyObject(r);
-    return out;
-  }
-  std::vector<std::string> strings(const std::vector<std::string>& argv) {
-    auto* r = command(argv);
-    std::vector<std::string> out;
-    if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
-      for (std::size_t i = 0; i < r->elements; ++i) {
-        out.emplace_back(r->element[i]->str, r->element[i]->len);
-      }
-    }
-    freeReplyObject(r);
-    return out;
-  }
-  // `calls` of each command since the last CONFIG RESETSTAT (INFO commandstats).
-  std::map<std::string, long long> command_calls() {
-    std::map<std::string, long long> out;
-    const std::string info = text({"INFO", "commandstats"});
-    std::size_t pos = 0;
-    while ((pos = info.find("cmdstat_", pos)) != std::string::npos) {
-      const auto colon = info.find(':', pos);
-      const auto calls = info.find("calls=", colon);
-      const auto comma = info.find(',', calls);
-      out[info.substr(pos + 8, colon - pos - 8)] =
-          std::stoll(info.substr(calls + 6, comma - calls - 6));
-      pos = comma;
-    }
-    return out;
-  }
-
- private:
-  redisReply* command(const std::vector<std::string>& argv) {
-    std::vector<const char*> args;
-    std::vector<std::size_t> lens;
-    for (const auto& a : argv) {
-      args.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    return static_cast<redisReply*>(
-        redisCommandArgv(c_, static_cast<int>(args.size()), args.data(), lens.data()));
-  }
-  redisContext* c_;
-};
 
 // Counts the operations that reach the backend (each is one round trip on Redis).
 class counting_backend final : public backend_wrapper {
@@ -149,10 +86,10 @@ class memoize_many_redis_test : public ::testing::Test {
   }
   void SetUp() override {
     raw().integer({"FLUSHALL"});
-    raw().text({"CONFIG", "RESETSTAT"});
+    raw().command({"CONFIG", "RESETSTAT"});
   }
-  static raw_client& raw() {
-    static raw_client client(server_->port());
+  static raw_redis& raw() {
+    static raw_redis client(server_->port());
     return client;
   }
   cache make_cache(redis_key_layout layout, bool l1, bool encrypted = false) {
@@ -187,7 +124,7 @@ TEST_F(memoize_many_redis_test, a_batch_is_one_pipelined_read_and_one_write_with
   for (std::int64_t n = 0; n < 45; ++n) ASSERT_EQ(twice(n), n * 2);  // 90 % of the batch stored
   counter->reads = 0;
   counter->writes = 0;
-  raw().text({"CONFIG", "RESETSTAT"});
+  raw().command({"CONFIG", "RESETSTAT"});
   calls = 0;
 
   const auto results = twice.many(range(0, 50));
@@ -250,7 +187,7 @@ TEST_F(memoize_many_redis_test, encrypted_tenant_scoped_batches_are_read_by_sing
   const std::vector<args> batch = {{1, "en"}, {2, "fr"}, {3, "de"}};
   const auto results = greet.many(batch);
   EXPECT_EQ(results[2].value(), "de-3");
-  const std::string stored = raw().text({"GET", *greet.stored_key(2, "fr")});
+  const std::string stored = raw().command({"GET", *greet.stored_key(2, "fr")});
   ASSERT_FALSE(stored.empty());
   EXPECT_EQ(stored.find("fr-2"), std::string::npos);  // sealed
   calls = 0;
@@ -283,7 +220,7 @@ TEST_F(memoize_many_redis_test, typed_get_many_and_set_many_are_one_round_trip_e
   ASSERT_TRUE(c.set_many<std::string>(items, {.ttl = 30s, .ns = "typed"}));
   EXPECT_EQ(counter->batch_writes, 1);
   EXPECT_EQ(counter->writes, 0);
-  EXPECT_EQ(raw().text({"GET", "t:default:ns:typed:zzz"}), "");
+  EXPECT_EQ(raw().command({"GET", "t:default:ns:typed:zzz"}), "(nil)");
   EXPECT_EQ(raw().integer({"EXISTS", "t:default:ns:typed:b"}), 1);
 
   // L1 holds them: no round trip.

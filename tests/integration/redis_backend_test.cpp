@@ -5,7 +5,7 @@
 
 #include <cachekit/redis_backend.hpp>
 
-#include <hiredis/hiredis.h>
+#include "support/raw_redis.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,47 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::local_server;
-
-// A second, independent connection that issues raw commands: it sees exactly what is on the
-// server, whatever the backend under test did.
-class raw_redis {
- public:
-  explicit raw_redis(int port, const std::string& password = {})
-      : context_(redisConnect("127.0.0.1", port)) {
-    if (context_ == nullptr || context_->err != 0) throw std::runtime_error("raw connect failed");
-    if (!password.empty()) command({"AUTH", password});
-  }
-  ~raw_redis() { redisFree(context_); }
-  raw_redis(const raw_redis&) = delete;
-  raw_redis& operator=(const raw_redis&) = delete;
-
-  // The reply as text: a string's bytes, an integer's digits, "(nil)", or "-ERROR text".
-  std::string command(const std::vector<std::string>& argv) {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const auto& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-    if (reply == nullptr) throw std::runtime_error("raw command failed");
-    std::string out;
-    switch (reply->type) {
-      case REDIS_REPLY_STRING:
-      case REDIS_REPLY_STATUS: out.assign(reply->str, reply->len); break;
-      case REDIS_REPLY_INTEGER: out = std::to_string(reply->integer); break;
-      case REDIS_REPLY_NIL: out = "(nil)"; break;
-      case REDIS_REPLY_ERROR: out = "-" + std::string(reply->str, reply->len); break;
-      default: out = "(array)";
-    }
-    freeReplyObject(reply);
-    return out;
-  }
-
- private:
-  redisContext* context_;
-};
+using testing::raw_redis;
 
 byte_buffer bytes_of(std::string_view text) {
   return to_byte_buffer(text);

@@ -7,6 +7,7 @@
 #include <cachekit/cache.hpp>
 #include <cachekit/memory_backend.hpp>
 
+#include "support/call_gate.hpp"
 #include "support/faulty_backend.hpp"
 
 #include <array>
@@ -29,40 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto generous = 30s;  // a bound on a hang, not a timing assertion
+constexpr auto generous =
+    testing::call_gate::generous;  // a bound on a hang, not a timing assertion
 
-// Holds the function's calls that arrive while closed, so a test can act while a refresh runs.
-class gate {
- public:
-  void close() {
-    std::lock_guard lock(mutex_);
-    open_ = false;
-  }
-  void open() {
-    {
-      std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    changed_.notify_all();
-  }
-  // Called by the function: counts the arrival, then waits while the gate is closed.
-  void pass() {
-    std::unique_lock lock(mutex_);
-    ++arrived_;
-    changed_.notify_all();
-    changed_.wait_for(lock, generous, [&] { return open_; });
-  }
-  bool wait_arrivals(int n) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, generous, [&] { return arrived_ >= n; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool open_ = true;
-  int arrived_ = 0;
-};
+using testing::call_gate;
 
 struct swr_test : ::testing::Test {
   manual_clock clock;
@@ -71,7 +42,7 @@ struct swr_test : ::testing::Test {
       std::make_shared<memory_backend>(memory_backend_options{.clock = &clock});
   std::atomic<int> calls{0};
   std::atomic<bool> throwing{false};
-  gate held;
+  call_gate held;
 
   cache make_cache(cache_options options = {}) {
     if (!options.l2) options.l2 = l2;
@@ -280,7 +251,7 @@ TEST_F(swr_test, newer_write_during_the_refresh_wins) {
 // invalidation that completes, then the L2 write.
 class held_set_backend final : public backend_wrapper {
  public:
-  explicit held_set_backend(std::shared_ptr<backend> inner, gate& g)
+  explicit held_set_backend(std::shared_ptr<backend> inner, call_gate& g)
       : backend_wrapper(std::move(inner)), gate_(g) {}
   std::atomic<bool> hold{false};
   result<void> set(std::string_view key, byte_view value, ttl_seconds ttl) override {
@@ -289,11 +260,11 @@ class held_set_backend final : public backend_wrapper {
   }
 
  private:
-  gate& gate_;
+  call_gate& gate_;
 };
 
 TEST_F(swr_test, invalidate_between_the_refresh_l1_and_l2_writes_erases_the_l2_write) {
-  gate at_set;
+  call_gate at_set;
   auto holding = std::make_shared<held_set_backend>(l2, at_set);
   cache_options options;
   options.l2 = holding;

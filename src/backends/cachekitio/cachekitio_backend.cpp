@@ -176,6 +176,7 @@ struct cachekitio_backend::impl {
     const auto fresh_for_text = r.header("x-cachekit-fresh-for");
     if (detail::is_stale_freshness(freshness)) {
       v.remaining = ttl_seconds{std::chrono::seconds{0}};  // served, never copied to L1
+      v.stale = true;                                      // and refreshed (cache_options::swr)
     } else if (auto fresh_for = detail::parse_fresh_for(fresh_for_text)) {
       v.remaining = ttl_seconds{std::chrono::seconds{*fresh_for}};
     } else {
@@ -306,6 +307,9 @@ std::uint64_t cachekitio_backend::requests_sent() const noexcept {
 }
 std::uint64_t cachekitio_backend::retries_sent() const noexcept {
   return impl_->retries.load(std::memory_order_relaxed);
+}
+bool cachekitio_backend::writes_stale_window() const noexcept {
+  return impl_->options.stale_while_revalidate;
 }
 
 result<std::optional<byte_buffer>> cachekitio_backend::get(std::string_view key) {

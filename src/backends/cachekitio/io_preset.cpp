@@ -16,10 +16,9 @@ constexpr std::string_view missing_key =
 
 result<std::shared_ptr<backend>> io_backend(cachekitio_options options, bool io_preset) {
   if (options.api_key.empty()) return fail(errc::invalid_configuration, std::string(missing_key));
-  // DecoratorConfig.io() also writes a stale-grace window (swr_by_default); not here until a
-  // stale L2 read starts a refresh, else entries would be served up to twice their TTL.
-  options.stale_while_revalidate = false;
-  (void)io_preset;
+  // DecoratorConfig.io() writes a stale-grace window as long as the TTL (swr_by_default); the
+  // other presets reaching cachekit.io through CACHEKIT_API_KEY do not.
+  options.stale_while_revalidate = io_preset;
   return make_cachekitio_backend(options);
 }
 

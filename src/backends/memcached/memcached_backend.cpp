@@ -341,7 +341,7 @@ result<std::vector<std::optional<timed_value>>> memcached_backend::get_many_with
   out.reserve(found->size());
   for (auto& value : *found) {
     if (value) {
-      out.emplace_back(timed_value{std::move(*value), std::nullopt});
+      out.emplace_back(timed_value{std::move(*value), std::nullopt, false});
     } else {
       out.emplace_back();
     }

@@ -1,0 +1,230 @@
+// The server-side stale grace: an L2 that serves an entry past its TTL labelled stale
+// (timed_value::stale; cachekit.io inside the X-CacheKit-Stale-TTL window). A memoized call
+// gets the stale value at once, never copied to L1, and one background call per key and
+// process replaces it in L1 and L2; blocking, batch and asynchronous calls alike, with or
+// without an L1. The label is put on a memory_backend's answers by a wrapper (the real server
+// is in tests/integration/cachekitio_backend_test.cpp); refreshes are held at a gate where a
+// race is staged and waited for with `wait_for_refreshes` (a bound on a hang, not a timing
+// assertion).
+#include <gtest/gtest.h>
+#include <cachekit/backend_wrapper.hpp>
+#include <cachekit/cache.hpp>
+#include <cachekit/memory_backend.hpp>
+
+#include "support/call_gate.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachekit {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::call_gate;
+
+constexpr auto generous = call_gate::generous;
+
+// A memory_backend whose hits are labelled stale while `label_stale(true)`, as cachekit.io
+// labels an entry inside its grace window: no time left, `stale` set.
+class stale_labelling_backend final : public backend_wrapper {
+ public:
+  explicit stale_labelling_backend(monotonic_clock* clock)
+      : backend_wrapper(std::make_shared<memory_backend>(memory_backend_options{.clock = clock})) {}
+  void label_stale(bool on) { labelling_.store(on); }
+  [[nodiscard]] int timed_reads() const { return timed_reads_.load(); }
+
+  result<std::optional<timed_value>> get_with_ttl(std::string_view key) override {
+    ++timed_reads_;
+    auto got = backend_wrapper::get_with_ttl(key);
+    if (got && *got) label(**got);
+    return got;
+  }
+  result<std::vector<std::optional<timed_value>>> get_many_with_ttl(
+      std::span<const std::string_view> keys) override {
+    ++timed_reads_;
+    auto got = backend_wrapper::get_many_with_ttl(keys);
+    if (got) {
+      for (auto& entry : *got) {
+        if (entry) label(*entry);
+      }
+    }
+    return got;
+  }
+  [[nodiscard]] bool labels_stale_entries() const noexcept override { return true; }
+
+ private:
+  void label(timed_value& entry) const {
+    if (!labelling_.load()) return;
+    entry.remaining = ttl_seconds{0s};
+    entry.stale = true;
+  }
+  std::atomic<bool> labelling_{false};
+  std::atomic<int> timed_reads_{0};
+};
+
+struct stale_l2_test : ::testing::Test {
+  manual_clock clock;
+  std::shared_ptr<stale_labelling_backend> l2 = std::make_shared<stale_labelling_backend>(&clock);
+  std::atomic<int> calls{0};
+  std::atomic<bool> throwing{false};
+  call_gate held;
+
+  cache make_cache(cache_options options = {}) {
+    options.l2 = l2;
+    options.clock = &clock;
+    return cache(std::move(options));
+  }
+  // "v<n>-<id>" where n counts the calls: each call's result differs from the last.
+  auto versioned() {
+    return [this](std::int64_t id) {
+      const int n = ++calls;
+      held.pass();
+      if (throwing.load()) throw std::runtime_error("upstream down");
+      return "v" + std::to_string(n) + "-" + std::to_string(id);
+    };
+  }
+  // Writes `id`'s entry as another process would, so the reader under test starts with an
+  // empty L1 and finds it in L2 only.
+  void written_elsewhere(std::int64_t id) {
+    cache writer = make_cache({.l1_enabled = false});
+    auto w = writer.memoize("m.stale", versioned(), {.ttl = 100s});
+    (void)w(id);
+  }
+  // What L2 holds for `key` (unlabelled), read by a cache of its own (no L1).
+  std::optional<std::string> in_l2(const std::string& key) {
+    l2->label_stale(false);
+    cache reader({.l2 = l2, .l1_enabled = false, .clock = &clock});
+    auto got = reader.get<std::string>(key);
+    EXPECT_TRUE(got.has_value());
+    return got ? *got : std::nullopt;
+  }
+};
+
+TEST_F(stale_l2_test, a_stale_hit_is_served_at_once_and_its_key_refreshed_once) {
+  written_elsewhere(1);
+  auto c = make_cache();
+  auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
+  l2->label_stale(true);
+  held.close();
+  EXPECT_EQ(f(1), "v1-1");  // served at once; the refresh waits at the gate
+  ASSERT_TRUE(held.wait_arrivals(2));
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(f(1), "v1-1");  // never copied to L1; no second refresh
+  l2->label_stale(false);
+  held.open();
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 2);
+  const int reads = l2->timed_reads();
+  EXPECT_EQ(f(1), "v2-1");  // the refresh's value, from L1
+  EXPECT_EQ(l2->timed_reads(), reads);
+  EXPECT_EQ(in_l2(f.key(1).value()), "v2-1");
+  const cache_info info = f.info();
+  EXPECT_EQ(info.l2_hits, 21U);
+  EXPECT_EQ(info.l1_hits, 1U);
+  EXPECT_EQ(info.misses, 0U);  // a refresh is not a call
+  EXPECT_EQ(info.refreshes, 1U);
+  EXPECT_EQ(info.refresh_failures, 0U);
+}
+
+TEST_F(stale_l2_test, without_an_l1_the_label_is_still_read_and_the_entry_refreshed) {
+  written_elsewhere(1);
+  auto c = make_cache({.l1_enabled = false});
+  auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
+  l2->label_stale(true);
+  EXPECT_EQ(f(1), "v1-1");
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(in_l2(f.key(1).value()), "v2-1");
+  EXPECT_EQ(f(1), "v2-1");
+  EXPECT_EQ(f.info().refreshes, 1U);
+}
+
+TEST_F(stale_l2_test, swr_off_serves_the_stale_entry_and_refreshes_nothing) {
+  written_elsewhere(1);
+  cache_options options;
+  options.swr.enabled = false;
+  auto c = make_cache(std::move(options));
+  auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
+  l2->label_stale(true);
+  EXPECT_EQ(f(1), "v1-1");
+  EXPECT_EQ(f(1), "v1-1");
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(f.info().refreshes, 0U);
+}
+
+TEST_F(stale_l2_test, a_failed_refresh_is_counted_and_the_next_stale_read_tries_again) {
+  written_elsewhere(1);
+  auto c = make_cache();
+  auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
+  l2->label_stale(true);
+  throwing = true;
+  EXPECT_EQ(f(1), "v1-1");  // the caller never sees the refresh's exception
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(f.info().refresh_failures, 1U);
+  EXPECT_EQ(in_l2(f.key(1).value()), "v1-1");  // nothing stored over the entry
+  throwing = false;
+  l2->label_stale(true);
+  EXPECT_EQ(f(1), "v1-1");  // still stale: the claim went with the failed refresh
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(f.info().refreshes, 1U);
+  EXPECT_EQ(in_l2(f.key(1).value()), "v3-1");
+}
+
+TEST_F(stale_l2_test, batch_and_asynchronous_calls_refresh_their_stale_hits_too) {
+  written_elsewhere(1);
+  written_elsewhere(2);
+  auto c = make_cache();
+  auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
+  l2->label_stale(true);
+  held.close();
+  const auto results = f.many(std::vector<std::int64_t>{1, 2, 1});
+  ASSERT_EQ(results.size(), 3U);
+  EXPECT_EQ(results[0].value(), "v1-1");
+  EXPECT_EQ(results[1].value(), "v2-2");
+  EXPECT_EQ(results[2].value(), "v1-1");
+  for (const auto& r : results) EXPECT_EQ(r.source(), call_source::l2);
+  // One refresh per distinct key, none for the duplicate: one runs (held at the gate), the
+  // other waits for the refresh thread (swr.workers is 1).
+  ASSERT_TRUE(held.wait_arrivals(3));
+  EXPECT_EQ(f.async(2).get(), "v2-2");  // its key's refresh is claimed: served stale, no third
+  EXPECT_EQ(f.async(1).get(), "v1-1");
+  held.open();
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 4);
+  EXPECT_EQ(f.info().refreshes, 2U);
+
+  written_elsewhere(3);
+  l2->label_stale(true);
+  EXPECT_EQ(f.async(3).get(), "v5-3");
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 6);
+  EXPECT_EQ(in_l2(f.key(3).value()), "v6-3");
+}
+
+TEST_F(stale_l2_test, a_function_whose_arguments_cannot_be_copied_serves_stale_without_refresh) {
+  cache writer = make_cache({.l1_enabled = false});
+  const auto by_name = [this](std::string_view name) {
+    ++calls;
+    return std::string(name) + "!";
+  };
+  auto w = writer.memoize("m.stale.view", by_name, {.ttl = 100s});
+  EXPECT_EQ(w("a"), "a!");
+  auto c = make_cache();
+  auto f = c.memoize("m.stale.view", by_name, {.ttl = 100s});
+  l2->label_stale(true);
+  EXPECT_EQ(f("a"), "a!");
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+}  // namespace
+}  // namespace cachekit
