@@ -11,7 +11,7 @@
 #include <cachekit/cache.hpp>
 #include <cachekit/memory_backend.hpp>
 
-#include "support/call_gate.hpp"
+#include "swr_fixture.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -28,16 +28,14 @@ namespace cachekit {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::call_gate;
-
-constexpr auto generous = call_gate::generous;
+constexpr auto generous = testing::call_gate::generous;
 
 // A memory_backend whose hits are labelled stale while `label_stale(true)`, as cachekit.io
 // labels an entry inside its grace window: no time left, `stale` set.
 class stale_labelling_backend final : public backend_wrapper {
  public:
-  explicit stale_labelling_backend(monotonic_clock* clock)
-      : backend_wrapper(std::make_shared<memory_backend>(memory_backend_options{.clock = clock})) {}
+  explicit stale_labelling_backend(std::shared_ptr<backend> inner)
+      : backend_wrapper(std::move(inner)) {}
   void label_stale(bool on) { labelling_.store(on); }
   [[nodiscard]] int timed_reads() const { return timed_reads_.load(); }
 
@@ -70,26 +68,13 @@ class stale_labelling_backend final : public backend_wrapper {
   std::atomic<int> timed_reads_{0};
 };
 
-struct stale_l2_test : ::testing::Test {
-  manual_clock clock;
-  std::shared_ptr<stale_labelling_backend> l2 = std::make_shared<stale_labelling_backend>(&clock);
-  std::atomic<int> calls{0};
-  std::atomic<bool> throwing{false};
-  call_gate held;
+// The SWR fixture, with its L2 seen through the labelling wrapper (`in_l2` reads it unlabelled).
+struct stale_l2_test : testing::swr_fixture {
+  std::shared_ptr<stale_labelling_backend> labelled = std::make_shared<stale_labelling_backend>(l2);
 
   cache make_cache(cache_options options = {}) {
-    options.l2 = l2;
-    options.clock = &clock;
-    return cache(std::move(options));
-  }
-  // "v<n>-<id>" where n counts the calls: each call's result differs from the last.
-  auto versioned() {
-    return [this](std::int64_t id) {
-      const int n = ++calls;
-      held.pass();
-      if (throwing.load()) throw std::runtime_error("upstream down");
-      return "v" + std::to_string(n) + "-" + std::to_string(id);
-    };
+    if (!options.l2) options.l2 = labelled;
+    return swr_fixture::make_cache(std::move(options));
   }
   // Writes `id`'s entry as another process would, so the reader under test starts with an
   // empty L1 and finds it in L2 only.
@@ -98,32 +83,24 @@ struct stale_l2_test : ::testing::Test {
     auto w = writer.memoize("m.stale", versioned(), {.ttl = 100s});
     (void)w(id);
   }
-  // What L2 holds for `key` (unlabelled), read by a cache of its own (no L1).
-  std::optional<std::string> in_l2(const std::string& key) {
-    l2->label_stale(false);
-    cache reader({.l2 = l2, .l1_enabled = false, .clock = &clock});
-    auto got = reader.get<std::string>(key);
-    EXPECT_TRUE(got.has_value());
-    return got ? *got : std::nullopt;
-  }
 };
 
 TEST_F(stale_l2_test, a_stale_hit_is_served_at_once_and_its_key_refreshed_once) {
   written_elsewhere(1);
   auto c = make_cache();
   auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
-  l2->label_stale(true);
+  labelled->label_stale(true);
   held.close();
   EXPECT_EQ(f(1), "v1-1");  // served at once; the refresh waits at the gate
   ASSERT_TRUE(held.wait_arrivals(2));
   for (int i = 0; i < 20; ++i) EXPECT_EQ(f(1), "v1-1");  // never copied to L1; no second refresh
-  l2->label_stale(false);
+  labelled->label_stale(false);
   held.open();
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 2);
-  const int reads = l2->timed_reads();
+  const int reads = labelled->timed_reads();
   EXPECT_EQ(f(1), "v2-1");  // the refresh's value, from L1
-  EXPECT_EQ(l2->timed_reads(), reads);
+  EXPECT_EQ(labelled->timed_reads(), reads);
   EXPECT_EQ(in_l2(f.key(1).value()), "v2-1");
   const cache_info info = f.info();
   EXPECT_EQ(info.l2_hits, 21U);
@@ -137,7 +114,7 @@ TEST_F(stale_l2_test, without_an_l1_the_label_is_still_read_and_the_entry_refres
   written_elsewhere(1);
   auto c = make_cache({.l1_enabled = false});
   auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
-  l2->label_stale(true);
+  labelled->label_stale(true);
   EXPECT_EQ(f(1), "v1-1");
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 2);
@@ -152,7 +129,7 @@ TEST_F(stale_l2_test, swr_off_serves_the_stale_entry_and_refreshes_nothing) {
   options.swr.enabled = false;
   auto c = make_cache(std::move(options));
   auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
-  l2->label_stale(true);
+  labelled->label_stale(true);
   EXPECT_EQ(f(1), "v1-1");
   EXPECT_EQ(f(1), "v1-1");
   ASSERT_TRUE(c.wait_for_refreshes(generous));
@@ -164,14 +141,14 @@ TEST_F(stale_l2_test, a_failed_refresh_is_counted_and_the_next_stale_read_tries_
   written_elsewhere(1);
   auto c = make_cache();
   auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
-  l2->label_stale(true);
+  labelled->label_stale(true);
   throwing = true;
   EXPECT_EQ(f(1), "v1-1");  // the caller never sees the refresh's exception
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(f.info().refresh_failures, 1U);
   EXPECT_EQ(in_l2(f.key(1).value()), "v1-1");  // nothing stored over the entry
   throwing = false;
-  l2->label_stale(true);
+  labelled->label_stale(true);
   EXPECT_EQ(f(1), "v1-1");  // still stale: the claim went with the failed refresh
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 3);
@@ -184,7 +161,7 @@ TEST_F(stale_l2_test, batch_and_asynchronous_calls_refresh_their_stale_hits_too)
   written_elsewhere(2);
   auto c = make_cache();
   auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
-  l2->label_stale(true);
+  labelled->label_stale(true);
   held.close();
   const auto results = f.many(std::vector<std::int64_t>{1, 2, 1});
   ASSERT_EQ(results.size(), 3U);
@@ -203,7 +180,7 @@ TEST_F(stale_l2_test, batch_and_asynchronous_calls_refresh_their_stale_hits_too)
   EXPECT_EQ(f.info().refreshes, 2U);
 
   written_elsewhere(3);
-  l2->label_stale(true);
+  labelled->label_stale(true);
   EXPECT_EQ(f.async(3).get(), "v5-3");
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 6);
@@ -220,7 +197,7 @@ TEST_F(stale_l2_test, a_function_whose_arguments_cannot_be_copied_serves_stale_w
   EXPECT_EQ(w("a"), "a!");
   auto c = make_cache();
   auto f = c.memoize("m.stale.view", by_name, {.ttl = 100s});
-  l2->label_stale(true);
+  labelled->label_stale(true);
   EXPECT_EQ(f("a"), "a!");
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 1);

@@ -7,8 +7,8 @@
 #include <cachekit/cache.hpp>
 #include <cachekit/memory_backend.hpp>
 
-#include "support/call_gate.hpp"
 #include "support/faulty_backend.hpp"
+#include "swr_fixture.hpp"
 
 #include <array>
 #include <atomic>
@@ -30,42 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto generous =
-    testing::call_gate::generous;  // a bound on a hang, not a timing assertion
+constexpr auto generous = testing::call_gate::generous;  // a hang bound, not a timing assertion
 
+using swr_test = testing::swr_fixture;
 using testing::call_gate;
-
-struct swr_test : ::testing::Test {
-  manual_clock clock;
-  // L2 TTLs run on the same clock as L1's, as a real deployment's both run on real time.
-  std::shared_ptr<memory_backend> l2 =
-      std::make_shared<memory_backend>(memory_backend_options{.clock = &clock});
-  std::atomic<int> calls{0};
-  std::atomic<bool> throwing{false};
-  call_gate held;
-
-  cache make_cache(cache_options options = {}) {
-    if (!options.l2) options.l2 = l2;
-    options.clock = &clock;
-    return cache(std::move(options));
-  }
-  // "v<n>-<id>" where n counts the calls: each call's result differs from the last.
-  auto versioned() {
-    return [this](std::int64_t id) {
-      const int n = ++calls;
-      held.pass();
-      if (throwing.load()) throw std::runtime_error("upstream down");
-      return "v" + std::to_string(n) + "-" + std::to_string(id);
-    };
-  }
-  // What L2 holds for `key`, read by a cache of its own (no L1): the bytes cachekit-py reads.
-  std::optional<std::string> in_l2(const std::string& key) {
-    cache reader({.l2 = l2, .l1_enabled = false, .clock = &clock});
-    auto got = reader.get<std::string>(key);
-    EXPECT_TRUE(got.has_value());
-    return got ? *got : std::nullopt;
-  }
-};
 
 // ---- stale-while-revalidate --------------------------------------------------------------
 
