@@ -1,8 +1,11 @@
 // cachekitio_backend over loopback TLS against tests/support/cachekitio_server (in this process:
 // its threads share the CPUs with the bench), beside redis_backend on a local redis-server, in
-// the same run: a 1 KiB GET each, and get_many of 100 keys against 100 sequential gets. The
-// ratios are the numbers to watch (absolute loopback times on shared VMs mostly measure
-// wake-ups). Not in `make bench`: build and run cachekit_io_bench.
+// the same run: a 1 KiB GET each, and get_many of 100 keys against 100 sequential gets; and a
+// memoized call of a 20 ms function just past its TTL, with the io preset's stale-grace window
+// (the stale value returns, the function runs in the background) and without it (the caller
+// runs the function). The ratios are the numbers to watch (absolute loopback times on shared VMs
+// mostly measure wake-ups). Not in `make bench`: build and run cachekit_io_bench.
+#include <cachekit/cache.hpp>
 #include <cachekit/cachekitio_backend.hpp>
 #include <cachekit/redis_backend.hpp>
 
@@ -16,6 +19,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -144,5 +148,50 @@ void io_rtt2ms_get_many_100_pool_100(benchmark::State& state) {
   get_many_100(state, *io_rtt().wide);
 }
 BENCHMARK(io_rtt2ms_get_many_100_pool_100)->UseRealTime()->Iterations(10);
+
+}  // namespace
+
+// A memoized call just past its TTL, the function costing 20 ms.
+namespace {
+
+void past_ttl(benchmark::State& state, bool grace_window) {
+  io_setup& setup = io();
+  auto backend = setup.client(cachekit::cachekitio_options{}.connection_pool_size);
+  cachekit::cache_options options;
+  options.l2 = backend;
+  options.l1_enabled = false;  // every call reads L2, as a process that has not seen the key
+  cachekit::cache cache(std::move(options));
+  const auto slow = [](int x) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    return x * 2;
+  };
+  const std::string name = grace_window ? "bench.io.grace" : "bench.io.expired";
+  auto f = cache.memoize(name, slow, {.ttl = std::chrono::seconds{60}});
+  (void)f(21);
+  const std::string key = f.key(21).value();  // cachekit.io adds no prefix
+  const std::string stored = setup.server->stored(key).value();
+  for (auto _ : state) {
+    state.PauseTiming();
+    // One second of TTL left, then two pass: stale inside a 60 s window, or gone without one.
+    setup.server->put(key, stored, 1,
+                      grace_window ? std::optional<long long>{60} : std::optional<long long>{});
+    setup.server->advance(std::chrono::seconds{2});
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(f(21));
+    state.PauseTiming();
+    (void)cache.wait_for_refreshes(std::chrono::seconds{10});  // the background run, untimed
+    state.ResumeTiming();
+  }
+}
+
+void io_past_ttl_with_grace_window(benchmark::State& state) {
+  past_ttl(state, true);
+}
+BENCHMARK(io_past_ttl_with_grace_window)->UseRealTime()->Iterations(30);
+
+void io_past_ttl_without_window(benchmark::State& state) {
+  past_ttl(state, false);
+}
+BENCHMARK(io_past_ttl_without_window)->UseRealTime()->Iterations(30);
 
 }  // namespace
