@@ -96,9 +96,10 @@ struct cachekitio_options {
   /// At most this many retries of one request (see the file comment for which).
   /// CACHEKIT_MAX_RETRIES.
   int max_retries = 3;
-  /// Idle connections kept for reuse; more concurrent requests open extra connections, closed
-  /// when done. CACHEKIT_CONNECTION_POOL_SIZE.
-  std::size_t connection_pool_size = 10;
+  /// Idle connections kept for reuse, and the requests of one batch in flight at once; more
+  /// concurrent requests open extra connections, closed when done. 32 as cachekit-py 0.24.1.
+  /// CACHEKIT_CONNECTION_POOL_SIZE.
+  std::size_t connection_pool_size = 32;
   /// A PEM file of CA certificates to trust instead of the system's (tests, private CAs).
   /// Empty: the system trust store.
   std::string ca_file;

@@ -38,7 +38,7 @@ struct http_client_options {
   std::string authorization_header;  // "Authorization: Bearer ..." (secret)
   std::string user_agent;
   std::chrono::milliseconds timeout{5000};
-  std::size_t pool_size = 10;
+  std::size_t pool_size = 32;  // cachekitio_options::connection_pool_size
   std::string ca_file;
   std::vector<std::string> resolve;
 };
