@@ -11,7 +11,10 @@
 #include <cachekit/cache.hpp>
 #include <cachekit/memory_backend.hpp>
 
+#include "support/forked_child.hpp"
 #include "swr_fixture.hpp"
+
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -119,6 +122,7 @@ TEST_F(stale_l2_test, without_an_l1_the_label_is_still_read_and_the_entry_refres
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(in_l2(f.key(1).value()), "v2-1");
+  labelled->label_stale(false);  // fresh now: read without starting another refresh
   EXPECT_EQ(f(1), "v2-1");
   EXPECT_EQ(f.info().refreshes, 1U);
 }
@@ -201,6 +205,40 @@ TEST_F(stale_l2_test, a_function_whose_arguments_cannot_be_copied_serves_stale_w
   EXPECT_EQ(f("a"), "a!");
   ASSERT_TRUE(c.wait_for_refreshes(generous));
   EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(stale_l2_test, a_forked_child_refreshes_a_key_its_parent_was_refreshing) {
+  if (CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED) {
+    GTEST_SKIP() << "forks while threads run (see support/forked_child.hpp)";
+  }
+  written_elsewhere(1);
+  auto c = make_cache();
+  const pid_t parent = ::getpid();
+  auto f = c.memoize("m.stale",
+                     [&, parent](std::int64_t id) {
+                       const int n = ++calls;
+                       if (::getpid() == parent)
+                         held.pass();  // only the parent's calls wait at the gate
+                       return "v" + std::to_string(n) + "-" + std::to_string(id);
+                     },
+                     {.ttl = 100s});
+  labelled->label_stale(true);
+  held.close();
+  EXPECT_EQ(f(1), "v1-1");
+  ASSERT_TRUE(held.wait_arrivals(2));  // the parent's refresh holds the key's claim
+  testing::forked_child child([&](int) {
+    // The refreshing thread is not in this process: its claim must not stop this one's.
+    if (f(1) != "v1-1") return 1;  // still stale: served
+    if (!c.wait_for_refreshes(generous)) return 2;
+    if (f.info().refreshes != 1) return 3;
+    return f(1) == "v3-1" ? 0 : 4;  // the child's own refresh, from its L1
+  });
+  const auto outcome = child.finish(generous);
+  EXPECT_FALSE(outcome.timed_out);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  held.open();
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(in_l2(f.key(1).value()), "v2-1");  // the parent's refresh, unaffected
 }
 
 }  // namespace
