@@ -115,7 +115,8 @@ struct cachekitio_options {
   /// Past its TTL an entry is then still served for that window, labelled stale: the cache
   /// returns it at once (never copying it to L1) and, with `cache_options::swr` on, a memoized
   /// function's stale hit runs the function again in the background, at most once per key per
-  /// process, and writes the fresh value (with its own window). A caller past the TTL thus never
+  /// process and under the API's lock lease (another client holding it revalidates instead),
+  /// and writes the fresh value (with its own window). A caller past the TTL thus never
   /// waits for the function while the window lasts. Off (the default outside the `io` preset):
   /// entries vanish at their TTL, and the next call runs the function in the foreground.
   bool stale_while_revalidate = false;

@@ -29,7 +29,8 @@
 /// that serves an entry past its TTL inside the stale-grace window its writer asked for
 /// (cachekit.io with `cachekitio_options::stale_while_revalidate`, the `io` preset) is treated
 /// the same way: the stale value returns at once (never copied to L1) and one background call
-/// per key and process replaces it in L1 and L2. With
+/// per key and process, under the backend's lock as a lease (another client holding it
+/// revalidates instead), replaces it in L1 and L2. With
 /// `cache_options::serve_stale_for`, a call whose function throws returns the key's recently
 /// expired L1 copy instead (never written back to L2). `info()` counts `refreshes`,
 /// `refresh_failures` and `stale_served`.
@@ -320,6 +321,15 @@ struct CACHEKIT_EXPORT memo_binding {
   /// (`cache_engine::adopt_fresh_l2`).
   [[nodiscard]] bool adopt_fresh_l2(std::string_view key, std::string_view l1_key,
                                     monotonic_clock::time_point from);
+  /// Before a stale entry's refresh: the revalidation lease (saas-api.md "Revalidation flow"),
+  /// one non-blocking try of `key`'s distributed lock. `proceed` false: another client holds it
+  /// and revalidates, or the lock request failed (a later stale read tries again). `lock`: held,
+  /// to `release_fill` after the refresh; none with `proceed`: the backend has no locks.
+  struct refresh_lease {
+    bool proceed = false;
+    std::optional<lock_token> lock;
+  };
+  [[nodiscard]] refresh_lease try_refresh_lease(std::string_view key);
   /// After L2 served `key` stale (`served_by::l2_stale`): the claim on its background refresh,
   /// to hold until the refresh ends; null when SWR is off or this process already refreshes it
   /// (`cache_engine::claim_stale_refresh`).
@@ -978,14 +988,25 @@ class memoized_impl<F, R(P...)> {
     }
   }
 
-  // On a refresh thread: runs the function with the copied arguments through this function's
-  // single-flight (a foreground miss of the key already running stores the new value: nothing
-  // to do; one that comes now waits for this call) and stores the result as a miss does, in L1
-  // and in L2 (with a new grace window). Failures are counted (`info().refresh_failures`) and
-  // reported, never thrown: the caller already has its answer.
+  // On a refresh thread: takes the revalidation lease (another client revalidating, or a failed
+  // lock request, ends it here), runs the function with the copied arguments through this
+  // function's single-flight (a foreground miss of the key already running stores the new
+  // value: nothing to do; one that comes now waits for this call), stores the result as a miss
+  // does, in L1 and in L2 (with a new grace window), and releases the lease. Failures are
+  // counted (`info().refresh_failures`) and reported, never thrown: the caller already has its
+  // answer.
   void run_stale_refresh(const std::string& key, const std::string& l1_key,
                          argument_copies& copies) const {
     memo_binding& b = *state_->binding;
+    auto lease = b.try_refresh_lease(key);
+    if (!lease.proceed) return;
+    struct lease_release {  // on every way out, the function's exception included
+      memo_binding& b;
+      std::optional<lock_token>& lock;
+      ~lease_release() {
+        if (lock) b.release_fill(*lock);
+      }
+    } release{b, lease.lock};
     auto ticket = b.flights.join(key);
     if (!ticket.leader()) return;
     bool stored = false;

@@ -30,6 +30,24 @@ fill_coordinator::outcome fill_coordinator::await(std::string_view key,
   }
 }
 
+fill_coordinator::lease fill_coordinator::try_lease(std::string_view key) {
+  if (l2_ == nullptr || unsupported_.load(std::memory_order_relaxed)) {
+    return {.outcome = lease_outcome::unsupported, .lock = std::nullopt};
+  }
+  const std::chrono::milliseconds lease_for =
+      options_ ? options_->lease : fill_lock_options{}.lease;
+  auto taken = l2_->try_lock(key, lease_for);
+  if (!taken) {
+    if (taken.code() == make_error_code(errc::not_supported)) {
+      unsupported_.store(true, std::memory_order_relaxed);
+      return {.outcome = lease_outcome::unsupported, .lock = std::nullopt};
+    }
+    return {.outcome = lease_outcome::failed, .lock = std::nullopt};
+  }
+  if (!*taken) return {.outcome = lease_outcome::contended, .lock = std::nullopt};
+  return {.outcome = lease_outcome::held, .lock = std::move(**taken)};
+}
+
 void fill_coordinator::release(const lock_token& lock) noexcept {
   try {
     (void)l2_->release_lock(lock);

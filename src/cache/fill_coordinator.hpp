@@ -11,6 +11,7 @@
 #include <cachekit/monotonic_clock.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string_view>
@@ -34,9 +35,24 @@ class fill_coordinator {
   // (which reads L2) after each poll interval.
   [[nodiscard]] outcome await(std::string_view key, const std::function<bool()>& filled);
 
-  // Releases a lock `await` took (compare-and-delete: a lock that expired and was taken by
-  // another process is left alone). Failures are ignored: the lease ends it.
+  // Releases a lock `await` or `try_lease` took (compare-and-delete: a lock that expired and
+  // was taken by another process is left alone). Failures are ignored: the lease ends it.
   void release(const lock_token& lock) noexcept;
+
+  // The revalidation lease of an entry L2 served stale (saas-api.md "Revalidation flow", step
+  // 2): one non-blocking try of `key`'s lock, for fill_lock.lease (30 s by default, cachekit-py's
+  // lease), whether or not the miss path's fill lock is on.
+  enum class lease_outcome : std::uint8_t {
+    held,         // refresh, then `release` the lock
+    contended,    // another client holds it and revalidates: do not refresh
+    unsupported,  // the backend has no locks: refresh without one
+    failed,       // the lock request failed (an ordinary L2 error): skip this attempt
+  };
+  struct lease {
+    lease_outcome outcome = lease_outcome::failed;
+    std::optional<lock_token> lock;
+  };
+  [[nodiscard]] lease try_lease(std::string_view key);
 
  private:
   backend* l2_;

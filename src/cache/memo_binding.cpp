@@ -108,6 +108,13 @@ void memo_binding::invalidate(std::string_view key, std::string_view l1_key) {
   if (auto erased = engine->erase(key); erased) engine->publish_invalidation(registry, key);
 }
 
+memo_binding::refresh_lease memo_binding::try_refresh_lease(std::string_view key) {
+  using outcome = fill_coordinator::lease_outcome;
+  auto lease = engine->fills().try_lease(key);
+  return {.proceed = lease.outcome == outcome::held || lease.outcome == outcome::unsupported,
+          .lock = std::move(lease.lock)};
+}
+
 std::shared_ptr<const void> memo_binding::claim_stale_refresh(std::string_view key) noexcept {
   return engine->claim_stale_refresh(key);
 }

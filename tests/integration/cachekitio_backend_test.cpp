@@ -625,6 +625,7 @@ TEST_F(cachekitio_backend_test, a_stale_read_is_served_at_once_and_refreshed_wit
       std::find_if(written.begin(), written.end(), [](const auto& q) { return q.method == "PUT"; });
   ASSERT_NE(put, written.end());
   EXPECT_EQ(put->header("x-cachekit-stale-ttl"), "60");
+  server_->clear_requests();  // the writer's own, fill lock included
 
   server_->advance(90s);  // past the TTL, inside the grace window: served labelled stale
   cache reader({.l2 = l2});
@@ -633,16 +634,27 @@ TEST_F(cachekitio_backend_test, a_stale_read_is_served_at_once_and_refreshed_wit
   EXPECT_EQ(r(7), 701);  // at once: the refresh waits at the gate
   ASSERT_TRUE(held.wait_arrivals(2));
   EXPECT_EQ(r(7), 701);  // read again (never copied to L1), and no second refresh
+  // The spec's revalidation flow: the lease first (taken before the function runs) ...
+  const auto leased = server_->requests();
+  EXPECT_EQ(std::count_if(leased.begin(), leased.end(),
+                          [](const auto& q) {
+                            return q.method == "POST" &&
+                                   q.target.find("/lock") != std::string::npos;
+                          }),
+            1);
   server_->clear_requests();
   held.open();
   ASSERT_TRUE(reader.wait_for_refreshes(testing::call_gate::generous));
   EXPECT_EQ(calls.load(), 2);
   EXPECT_EQ(r.info().refreshes, 1U);
+  // ... then the PUT with a new window, then the lease released.
   const auto refreshed = server_->requests();
-  ASSERT_EQ(refreshed.size(), 1U);
+  ASSERT_EQ(refreshed.size(), 2U);
   EXPECT_EQ(refreshed[0].method, "PUT");
   EXPECT_EQ(refreshed[0].header("x-cachekit-ttl"), "60");
   EXPECT_EQ(refreshed[0].header("x-cachekit-stale-ttl"), "60");  // a new window
+  EXPECT_EQ(refreshed[1].method, "DELETE");
+  EXPECT_NE(refreshed[1].target.find("/lock"), std::string::npos);
   server_->clear_requests();
   EXPECT_EQ(r(7), 702);  // the refresh's value, from L1
   EXPECT_TRUE(server_->requests().empty());
@@ -652,6 +664,34 @@ TEST_F(cachekitio_backend_test, a_stale_read_is_served_at_once_and_refreshed_wit
   cache third({.l2 = l2});
   auto t = third.memoize("it.cachekitio.stale", versioned, {.ttl = 60s});
   EXPECT_EQ(t(7), 703);
+}
+
+TEST_F(cachekitio_backend_test, a_stale_key_leased_by_another_client_is_not_recomputed_here) {
+  auto o = options();
+  o.stale_while_revalidate = true;
+  auto l2 = make(o);
+  std::atomic<int> calls{0};
+  const auto counted = [&](int x) {
+    ++calls;
+    return x * 3;
+  };
+  cache writer({.l2 = l2, .l1_enabled = false});
+  auto w = writer.memoize("it.cachekitio.leased", counted, {.ttl = 60s});
+  EXPECT_EQ(w(5), 15);
+  server_->advance(90s);
+  auto other = make(o);  // another client, revalidating the key: it holds the lease
+  auto lease = other->try_lock(w.key(5).value(), 30s);
+  ASSERT_TRUE(lease && *lease);
+  cache reader({.l2 = l2});
+  auto r = reader.memoize("it.cachekitio.leased", counted, {.ttl = 60s});
+  EXPECT_EQ(r(5), 15);  // served stale
+  ASSERT_TRUE(reader.wait_for_refreshes(testing::call_gate::generous));
+  EXPECT_EQ(calls.load(), 1);  // contention: serve stale, never wait or retry (API-62)
+  EXPECT_EQ(r.info().refreshes, 0U);
+  ASSERT_TRUE(other->release_lock(**lease));
+  EXPECT_EQ(r(5), 15);  // the next stale read revalidates
+  ASSERT_TRUE(reader.wait_for_refreshes(testing::call_gate::generous));
+  EXPECT_EQ(calls.load(), 2);
 }
 
 // ---- the io preset (intent-presets.md) ---------------------------------------------------

@@ -40,6 +40,8 @@ class stale_labelling_backend final : public backend_wrapper {
   explicit stale_labelling_backend(std::shared_ptr<backend> inner)
       : backend_wrapper(std::move(inner)) {}
   void label_stale(bool on) { labelling_.store(on); }
+  // From now on try_lock answers not_supported, as a backend without locks.
+  void refuse_locks() { refusing_locks_.store(true); }
   [[nodiscard]] int timed_reads() const { return timed_reads_.load(); }
 
   result<std::optional<timed_value>> get_with_ttl(std::string_view key) override {
@@ -60,6 +62,11 @@ class stale_labelling_backend final : public backend_wrapper {
     return got;
   }
   [[nodiscard]] bool labels_stale_entries() const noexcept override { return true; }
+  result<std::optional<lock_token>> try_lock(std::string_view key,
+                                             std::chrono::milliseconds timeout) override {
+    if (refusing_locks_.load()) return fail(errc::not_supported, "no locks here");
+    return backend_wrapper::try_lock(key, timeout);
+  }
 
  private:
   void label(timed_value& entry) const {
@@ -68,6 +75,7 @@ class stale_labelling_backend final : public backend_wrapper {
     entry.stale = true;
   }
   std::atomic<bool> labelling_{false};
+  std::atomic<bool> refusing_locks_{false};
   std::atomic<int> timed_reads_{0};
 };
 
@@ -207,11 +215,35 @@ TEST_F(stale_l2_test, a_function_whose_arguments_cannot_be_copied_serves_stale_w
   EXPECT_EQ(calls.load(), 1);
 }
 
+TEST_F(stale_l2_test, a_key_another_client_is_revalidating_is_served_stale_and_not_refreshed) {
+  written_elsewhere(1);
+  auto c = make_cache();
+  auto f = c.memoize("m.stale", versioned(), {.ttl = 100s});
+  const std::string key = f.key(1).value();
+  auto other = labelled->try_lock(key, 30s);  // another client's revalidation lease
+  ASSERT_TRUE(other && *other);
+  labelled->label_stale(true);
+  EXPECT_EQ(f(1), "v1-1");
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 1);  // the lease holder recomputes, not this process
+  EXPECT_EQ(f.info().refreshes, 0U);
+  ASSERT_TRUE(labelled->release_lock(**other));
+  EXPECT_EQ(f(1), "v1-1");  // the next stale read revalidates, and releases its own lease
+  ASSERT_TRUE(c.wait_for_refreshes(generous));
+  EXPECT_EQ(calls.load(), 2);
+  auto again = labelled->try_lock(key, 30s);
+  ASSERT_TRUE(again && *again);
+}
+
 TEST_F(stale_l2_test, a_forked_child_refreshes_a_key_its_parent_was_refreshing) {
   if (CACHEKIT_TESTS_FORK_WITH_THREADS_UNSUPPORTED) {
     GTEST_SKIP() << "forks while threads run (see support/forked_child.hpp)";
   }
   written_elsewhere(1);
+  // No distributed lease: the parent's lease would be in the child's copy of the in-process L2
+  // (a shared L2 would make the child wait for the parent's refresh, as it should); here the
+  // claim table alone decides.
+  labelled->refuse_locks();
   auto c = make_cache();
   const pid_t parent = ::getpid();
   auto f = c.memoize("m.stale",
