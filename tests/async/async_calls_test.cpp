@@ -2,6 +2,7 @@
 // in-process L2: which layer answers, single-flight, the breaker, the queue bound, shutdown
 // with work pending, exceptions, and the threads used. Backends that hold a batch at a gate let
 // a test act while reads are in flight; waits are bounded (a hang fails), never timed.
+#include "support/call_gate.hpp"
 #include "support/process_threads.hpp"
 
 #include <gtest/gtest.h>
@@ -27,7 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto generous = 30s;  // a bound on a hang, not a timing assertion
+constexpr auto generous = testing::call_gate::generous;  // a hang bound, not a timing assertion
 
 using cachekit::testing::process_threads;
 
@@ -35,26 +36,11 @@ using cachekit::testing::process_threads;
 class gated_backend final : public backend_wrapper {
  public:
   gated_backend() : backend_wrapper(std::make_shared<memory_backend>()) {}
-  void close() {
-    std::lock_guard lock(mutex_);
-    open_ = false;
-  }
-  void open() {
-    {
-      std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    changed_.notify_all();
-  }
+  void close() { gate_.close(); }
+  void open() { gate_.open(); }
   // Waits until `n` batches have arrived at the gate (or passed it).
-  bool wait_batches(std::size_t n) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, generous, [&] { return batches_ >= n; });
-  }
-  std::size_t batches() {
-    std::lock_guard lock(mutex_);
-    return batches_;
-  }
+  bool wait_batches(std::size_t n) { return gate_.wait_arrivals(static_cast<int>(n)); }
+  std::size_t batches() { return static_cast<std::size_t>(gate_.arrivals()); }
   std::size_t keys_read() {
     std::lock_guard lock(mutex_);
     return keys_;
@@ -80,19 +66,19 @@ class gated_backend final : public backend_wrapper {
   }
 
  private:
+  // One batch: counted, then held at the gate while it is closed.
   std::optional<errc> pass(std::size_t n) {
-    std::unique_lock lock(mutex_);
-    ++batches_;
-    keys_ += n;
-    largest_ = std::max(largest_, n);
-    changed_.notify_all();
-    changed_.wait_for(lock, generous, [&] { return open_; });
+    {
+      std::lock_guard lock(mutex_);
+      keys_ += n;
+      largest_ = std::max(largest_, n);
+    }
+    gate_.pass();
+    std::lock_guard lock(mutex_);
     return failing_;
   }
+  testing::call_gate gate_;
   std::mutex mutex_;
-  std::condition_variable changed_;
-  bool open_ = true;
-  std::size_t batches_ = 0;
   std::size_t keys_ = 0;
   std::size_t largest_ = 0;
   std::optional<errc> failing_;

@@ -36,6 +36,11 @@ class call_gate {
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, generous, [&] { return arrived_ >= n; });
   }
+  // Calls that have arrived so far (passed or waiting).
+  int arrivals() {
+    std::lock_guard lock(mutex_);
+    return arrived_;
+  }
 
  private:
   std::mutex mutex_;
