@@ -115,7 +115,7 @@ struct subscription_options {
 };
 
 /// A dedicated push connection opened by `backend::subscribe`. Not thread-safe: one thread
-/// reads it. Destroying it closes the connection.
+/// reads it. Destroying it closes the connection. It may outlive the backend that opened it.
 class CACHEKIT_EXPORT backend_subscription {
  public:
   virtual ~backend_subscription() = default;

@@ -177,6 +177,12 @@ struct write_back_options {
 ///
 /// cachekit-py runs this L1 refresh only when a function is L1-only; here every bytes-mode
 /// memoized function refreshes, with or without L2. Object mode (`intent::local`) does not.
+///
+/// The same switch, threads and bound serve the server-side stale grace: a memoized call that
+/// L2 answers inside a stale-grace window (`timed_value::stale`: cachekit.io with the `io`
+/// preset) returns the stale value at once and queues one refresh of the key per process (at
+/// most `max_pending` keys at once), which first takes the backend's lock as the spec's
+/// revalidation lease (`fill_lock.lease` long) and leaves the key to a client that holds it.
 /// Presets as cachekit-py's: on, except `minimal` and `test`. No environment variable sets it
 /// (cachekit-py has none).
 struct swr_options {

@@ -67,6 +67,22 @@ TEST_F(redis_backend_test, set_get_exists_erase_give_exact_results) {
   EXPECT_EQ(redis.type(), "redis");
 }
 
+TEST_F(redis_backend_test, a_subscription_outlives_the_backend_that_opened_it) {
+  std::unique_ptr<backend_subscription> sub;
+  {
+    redis_backend b({.url = url_for(*server_)});
+    auto opened = b.subscribe({.channels = {key("channel")}});
+    ASSERT_TRUE(opened) << opened.error().message();
+    sub = std::move(*opened);
+  }  // the backend, its pool and the settings it owned are gone
+  raw_redis raw(server_->port());
+  EXPECT_EQ(raw.command({"PUBLISH", key("channel"), "hello"}), "1");
+  auto got = sub->next(std::chrono::seconds{5});
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(std::string(as_string_view((*got)->payload)), "hello");
+}
+
 TEST_F(redis_backend_test, binary_values_with_nuls_and_empty_values_round_trip) {
   redis_backend redis({.url = url_for(*server_)});
   byte_buffer all_bytes;

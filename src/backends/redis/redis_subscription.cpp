@@ -27,16 +27,20 @@ failure unexpected(std::string_view what, const std::string& where) {
 
 }  // namespace
 
-redis_subscription::redis_subscription(std::unique_ptr<redis_connection> connection,
+redis_subscription::redis_subscription(std::unique_ptr<const redis_connect_settings> settings,
+                                       std::unique_ptr<redis_connection> connection,
                                        std::string key_prefix, std::chrono::milliseconds keepalive)
-    : connection_(std::move(connection)),
+    : settings_(std::move(settings)),
+      connection_(std::move(connection)),
       key_prefix_(std::move(key_prefix)),
       keepalive_(keepalive),
       last_traffic_(std::chrono::steady_clock::now()) {}
 
 result<std::unique_ptr<backend_subscription>> redis_subscription::open(
-    const redis_connect_settings& settings, std::string key_prefix,
+    const redis_connect_settings& original, std::string key_prefix,
     const subscription_options& options) {
+  auto owned = std::make_unique<const redis_connect_settings>(original);
+  const redis_connect_settings& settings = *owned;
   auto connection = redis_connection::open(settings, "SUBSCRIBE");
   if (!connection) return std::move(connection).error();
   auto& conn = **connection;
@@ -76,8 +80,8 @@ result<std::unique_ptr<backend_subscription>> redis_subscription::open(
       return unexpected("SUBSCRIBE", settings.where);
     }
   }
-  return std::unique_ptr<backend_subscription>(
-      new redis_subscription(std::move(*connection), std::move(key_prefix), options.keepalive));
+  return std::unique_ptr<backend_subscription>(new redis_subscription(
+      std::move(owned), std::move(*connection), std::move(key_prefix), options.keepalive));
 }
 
 result<std::optional<pushed_message>> redis_subscription::next(std::chrono::milliseconds wait) {

@@ -23,7 +23,8 @@ namespace detail {
 
 class redis_subscription final : public backend_subscription {
  public:
-  // `settings` must outlive the subscription (the backend's pool owns them).
+  // Copies `settings` (the connection keeps a pointer to them), so the subscription may
+  // outlive the backend whose pool owns the originals.
   static result<std::unique_ptr<backend_subscription>> open(const redis_connect_settings& settings,
                                                             std::string key_prefix,
                                                             const subscription_options& options);
@@ -31,11 +32,13 @@ class redis_subscription final : public backend_subscription {
   result<std::optional<pushed_message>> next(std::chrono::milliseconds wait) override;
 
  private:
-  redis_subscription(std::unique_ptr<redis_connection> connection, std::string key_prefix,
+  redis_subscription(std::unique_ptr<const redis_connect_settings> settings,
+                     std::unique_ptr<redis_connection> connection, std::string key_prefix,
                      std::chrono::milliseconds keepalive);
   // A pushed reply turned into a message; nullopt for replies that are not messages (pong).
   result<std::optional<pushed_message>> to_message(const redisReply& reply);
 
+  std::unique_ptr<const redis_connect_settings> settings_;  // before connection_: outlives it
   std::unique_ptr<redis_connection> connection_;
   std::string key_prefix_;
   std::chrono::milliseconds keepalive_;
