@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -344,23 +345,51 @@ result<std::vector<redis_reply_ptr>> redis_cluster_router::run_each(
     }
     it->second.push_back(i);
   }
-  for (auto& [n, indices] : by_node) {
-    {
-      auto connection = n->pool.acquire(operation);
-      if (!connection) {
-        if (connection.error().code == errc::transient) want_refresh();
-        return std::move(connection).error();
-      }
-      for (const auto i : indices) (*connection)->append(commands[i].argv);
-      for (const auto i : indices) {
-        auto reply = (*connection)->read_reply(operation);
-        if (!reply) {
-          if (reply.error().code == errc::transient) want_refresh();
-          return std::move(reply).error();
-        }
-        replies[i] = std::move(*reply);
-      }
+  // Connections are taken in one global order (by node address): a batch holds one master's
+  // while it waits for the next's, and two batches taking them in opposite orders from
+  // exhausted pools would each wait for the other until command_timeout.
+  std::sort(by_node.begin(), by_node.end(),
+            [](const auto& a, const auto& b) { return std::less<node*>{}(a.first, b.first); });
+  // Every master's pipeline goes out before any reply is read: the masters answer in parallel,
+  // so the batch costs about the slowest master's round trip, not the sum of them all. A
+  // connection whose replies were not all read owes replies: on an early return it is
+  // abandoned (its pool closes it), never handed out again out of step.
+  std::vector<redis_pool::lease> leases;
+  leases.reserve(by_node.size());
+  std::size_t read_through = 0;  // leases before this one have had every reply read
+  struct abandon_unread {
+    std::vector<redis_pool::lease>& leases;
+    const std::size_t& from;
+    ~abandon_unread() {
+      for (std::size_t g = from; g < leases.size(); ++g) leases[g]->abandon();
     }
+  } guard{leases, read_through};
+  for (auto& [n, indices] : by_node) {
+    auto connection = n->pool.acquire(operation);
+    if (!connection) {
+      if (connection.error().code == errc::transient) want_refresh();
+      return std::move(connection).error();
+    }
+    for (const auto i : indices) (*connection)->append(commands[i].argv);
+    if (auto sent = (*connection)->send_queued(operation); !sent) {
+      if (sent.error().code == errc::transient) want_refresh();
+      return std::move(sent).error();
+    }
+    leases.push_back(std::move(*connection));
+  }
+  for (std::size_t g = 0; g < by_node.size(); ++g) {
+    for (const auto i : by_node[g].second) {
+      auto reply = leases[g]->read_reply(operation);
+      if (!reply) {
+        if (reply.error().code == errc::transient) want_refresh();
+        return std::move(reply).error();
+      }
+      replies[i] = std::move(*reply);
+    }
+    read_through = g + 1;
+  }
+  leases.clear();  // back to their pools before any redirect below takes a connection
+  for (auto& [n, indices] : by_node) {
     for (const auto i : indices) {
       const auto text = error_text(*replies[i]);
       if (text.empty()) continue;

@@ -81,6 +81,15 @@ class redis_connection {
   // that a pipeline can read all its replies); an I/O failure breaks the connection.
   [[nodiscard]] result<redis_reply_ptr> read_reply(std::string_view operation);
 
+  // Sends what is queued without waiting for a reply (read them later with `read_reply`), so a
+  // caller can put pipelines on several connections before waiting for any. An I/O failure
+  // breaks the connection.
+  [[nodiscard]] result<void> send_queued(std::string_view operation) { return flush(operation); }
+
+  // Marks the connection unusable: it still owes replies nobody will read (a pipeline given up
+  // halfway), so its pool closes it instead of handing it out again out of step.
+  void abandon() noexcept { broken_ = true; }
+
   // Sends what is queued, then waits up to `wait` for the next reply (a pushed pub/sub message
   // on a subscribed connection); nullopt when none came in time. The connection stays usable
   // after a nullopt (unlike a socket timeout, which breaks a hiredis context for good).
